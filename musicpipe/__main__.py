@@ -1,0 +1,3 @@
+from .umbrella import main
+
+main()

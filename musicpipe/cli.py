@@ -1,0 +1,277 @@
+"""The shared stage plumbing: stdin/stdout, seeds, errors and exit codes.
+
+A stage module holds its music as plain functions over events, plus one thin command:
+
+    @cli.stage("transpose", examples=["seed 1 | motif | transpose --semitones -12"])
+    @click.option("--semitones", "-s", type=int, default=0)
+    def command(io, semitones):
+        return transpose(io.events(), semitones)
+
+    main = command
+
+The decorator adds the common options (--debug, --pairs), a help epilog with the examples,
+and runs the returned events through one writer under one error policy:
+
+- exit 65 for bad data, one line naming the line number and field (``stream.DataError``);
+- exit 2 for bad options or arguments (click's UsageError, printed as one line);
+- exit 69 when an external component is missing (``Unavailable``), with the fix in the text;
+- a closed pipe (``| head``) ends the stage quietly with exit 0;
+- any other exception is a bug: one line, exit 70, the traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import functools
+import io as _io
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+
+import click
+
+from .stream import DataError, Reader, Writer
+
+EXIT_USAGE = 2
+EXIT_DATA = 65
+EXIT_UNAVAILABLE = 69
+EXIT_SOFTWARE = 70
+EXIT_CANTCREAT = 73
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok, 2 bad option or argument, 65 bad input data (the message names the "
+    "line and field), 69 a missing external component (FluidSynth, a SoundFont), 70 a bug, "
+    "73 an output file that cannot be written."
+)
+
+
+class StageError(Exception):
+    """An error the user can fix; the message is printed as one line."""
+
+    exit_code = 1
+
+
+class Unavailable(StageError):
+    """A missing external component (library, SoundFont); the message says how to install it."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+
+class OutputError(StageError):
+    """An output file that cannot be created or written."""
+
+    exit_code = EXIT_CANTCREAT
+
+
+def use_color(stream=None) -> bool:
+    """Colour only on a terminal, never when NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stderr
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _stdin_binary():
+    """The binary stdin, or None when there is none (closed, or a terminal for generators)."""
+    if sys.stdin is None:
+        return None
+    try:
+        return sys.stdin.buffer
+    except AttributeError:
+        return None
+
+
+def _stdout_sink() -> Callable[[bytes], object]:
+    """Write straight to fd 1 when stdout is a real file; else to sys.stdout (in-process tests)."""
+    out = sys.stdout
+    try:
+        fd = out.fileno()
+    except (AttributeError, ValueError, _io.UnsupportedOperation):
+        return out.buffer.write
+    out.flush()
+
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+
+    return write
+
+
+class StageIO:
+    """What a running stage sees: its input events, its writer, warnings, the seed."""
+
+    def __init__(self, name: str, *, debug: bool = False, pairs: bool | None = None):
+        self.name = name
+        self.debug = debug
+        self.writer = Writer(_stdout_sink(), pairs=pairs)
+        self.reader: Reader | None = None
+
+    def warn(self, msg: str) -> None:
+        """A one-line note on stderr, prefixed with the stage name."""
+        click.echo(f"{self.name}: {msg}", err=True)
+
+    def stdin_is_terminal(self) -> bool:
+        fp = _stdin_binary()
+        return fp is None or fp.isatty()
+
+    def events(self) -> Iterator[dict]:
+        """The input stream, validated and streamed; empty when there is no stdin."""
+        fp = _stdin_binary()
+        if fp is None:
+            return iter(())
+        if fp.isatty():
+            self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
+                      f"e.g. `seed 1 | motif | {self.name}`")
+        self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
+        return iter(self.reader)
+
+    def generator_input(self, seed: int | None) -> Iterator[dict]:
+        """Pass piped input through, then make sure the output holds a Seed; returns the seed.
+
+        Use as ``seed = yield from io.generator_input(seed)``. A terminal on stdin means no
+        input: a generator starts a fresh stream instead of waiting.
+        """
+        stream_seed = None
+        if not self.stdin_is_terminal():
+            yield from self.events()
+            stream_seed = self.reader.seed
+        if seed is None:
+            seed = stream_seed
+        if seed is None:
+            seed = self.random_seed()
+        if stream_seed is None:
+            yield {"type": "Seed", "seed": seed}
+        return seed
+
+    def seeded_events(self, seed: int | None) -> tuple[Iterator[dict], int]:
+        """The input stream and the seed in force, for transforms that draw random numbers.
+
+        The stream's Seed is its first line; it is peeked without buffering the stream. With
+        none there (and no --seed), a random seed is announced and a Seed line prepended.
+        """
+        events = self.events()
+        first = next(events, None)
+        head = [] if first is None else [first]
+        stream_seed = first["seed"] if first is not None and first.get("type") == "Seed" else None
+        if seed is None:
+            seed = stream_seed
+        if seed is None:
+            seed = self.random_seed()
+        if stream_seed is None:
+            head.insert(0, {"type": "Seed", "seed": seed})
+        return _chain(head, events), seed
+
+    def random_seed(self) -> int:
+        from .rng import random_seed
+
+        seed = random_seed()
+        self.warn(f"no Seed in the stream; using seed {seed} (repeat with --seed {seed})")
+        return seed
+
+
+def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:
+    yield from head
+    yield from rest
+
+
+def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
+    """Run a stage body under the error policy; returns the exit code."""
+    try:
+        try:
+            result = produce()
+            if result is not None:
+                io.writer.write_all(result)
+        finally:
+            io.writer.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except click.UsageError:
+        raise
+    except (DataError, StageError) as e:
+        if io.debug:
+            traceback.print_exc()
+        io.warn(str(e))
+        return getattr(e, "exit_code", 1)
+    except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
+        if io.debug:
+            traceback.print_exc()
+        io.warn(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
+        return EXIT_SOFTWARE
+    return 0
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point fd 1 at /dev/null so the interpreter's exit flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, _io.UnsupportedOperation):
+        pass
+
+
+class StageCommand(click.Command):
+    """A click command whose errors are one line and whose exit codes follow cli's policy."""
+
+    examples: list[str] = []
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        prog = prog_name or self.name
+        try:
+            code = super().main(args, prog_name=prog, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            click.echo(f"{prog}: {e.format_message()} (see `{prog} --help`)", err=True)
+            code = e.exit_code
+        except click.exceptions.Exit as e:
+            code = e.exit_code
+        except click.Abort:
+            code = 130
+        except click.ClickException as e:
+            click.echo(f"{prog}: {e.format_message()}", err=True)
+            code = e.exit_code
+        except (BrokenPipeError, ConnectionResetError):  # --help into `| head`
+            _silence_stdout()
+            code = 0
+        if not standalone_mode:
+            return code
+        sys.exit(code or 0)
+
+
+def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
+          epilog: str = "") -> Callable[[Callable], StageCommand]:
+    """Turn ``fn(io, **options) -> events`` into a stage command (see the module docstring)."""
+    examples = list(examples)
+
+    def decorate(fn: Callable) -> StageCommand:
+        @functools.wraps(fn)
+        def callback(debug: bool, pairs: bool | None = None, **options):
+            io = StageIO(name, debug=debug, pairs=pairs or None)
+            code = run_stage(io, lambda: fn(io, **options))
+            if code:
+                sys.exit(code)
+
+        params = list(reversed(getattr(fn, "__click_params__", [])))
+        if stream_out:
+            params.append(click.Option(
+                ["--pairs"], is_flag=True, default=False,
+                help="Write notes as NoteOn/NoteOff pairs for music-pipe-rs tools "
+                     "(or set MUSICPIPE_NOTE_FORM=pairs)."))
+        params.append(click.Option(["--debug"], is_flag=True, help="Show tracebacks on errors."))
+        text = "\b\nExamples:\n" + "\n".join(f"  {e}" for e in examples) if examples else ""
+        cmd = StageCommand(
+            name=name, callback=callback, params=params, help=fn.__doc__,
+            epilog="\n\n".join(p for p in (text, epilog, EXIT_CODES_HELP) if p),
+            context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+        )
+        cmd.examples = examples
+        return cmd
+
+    return decorate
+
+
+def seed_option(fn: Callable) -> Callable:
+    """--seed: overrides the stream's Seed for this stage."""
+    return click.option(
+        "--seed", type=click.IntRange(0, 2**64 - 1), default=None,
+        help="Random seed for this stage (default: the stream's Seed).")(fn)

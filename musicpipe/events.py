@@ -1,0 +1,321 @@
+"""The event schema: one table of event types, their fields and ranges.
+
+Everything that needs to know what an event looks like reads ``EVENTS``: validation
+(compiled once into one small checker function per type, so checking costs about as much
+as hand-written code), MIDI conversion and the format reference in ``docs/events.md``.
+
+    >>> check({"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 90})
+    >>> check({"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 200, "vel": 90})
+    Traceback (most recent call last):
+    musicpipe.events.EventError: Note field "key" is 200, allowed 0..127
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PPQ = 480
+"""Ticks per quarter note: every ``t`` and ``dur`` in a stream is in these ticks."""
+
+DRUM_CHANNEL = 9
+"""General MIDI's percussion channel (0-based)."""
+
+MAX_TICK = 2**31 - 1
+
+
+class EventError(ValueError):
+    """An event breaks the schema; the message names the field and its allowed range."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an event type."""
+
+    name: str
+    kind: str  # "int", "number" or "str"
+    lo: float | None = None
+    hi: float | None = None
+    required: bool = True
+    doc: str = ""
+    pow2: bool = False  # value must be a power of two (TimeSig.den)
+
+    def allowed(self) -> str:
+        """The allowed values as a user reads them in an error or the reference."""
+        if self.kind == "str":
+            return "text"
+        if self.pow2:
+            return "a power of 2, 1..64"
+        hi = "" if self.hi is None else f"{self.hi:g}" if self.kind == "number" else str(self.hi)
+        return f"{self.lo:g}..{hi}" if self.kind == "number" else f"{self.lo}..{hi}"
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    fields: tuple[Field, ...]
+    doc: str
+
+
+def _t(doc: str = "start time in ticks (480 per quarter note), absolute") -> Field:
+    return Field("t", "int", 0, MAX_TICK, doc=doc)
+
+
+def _ch(doc: str = "MIDI channel, 0-based; 9 is General MIDI drums") -> Field:
+    return Field("ch", "int", 0, 15, doc=doc)
+
+
+def _7bit(name: str, doc: str, lo: int = 0) -> Field:
+    return Field(name, "int", lo, 127, doc=doc)
+
+
+EVENTS: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType(
+            "Seed",
+            (Field("seed", "int", 0, 2**64 - 1, doc="the stream's random seed"),),
+            "Set once at the head of a stream; every stage passes it on and derives its "
+            "randomness from it. Later Seed lines (layered streams) are dropped.",
+        ),
+        EventType(
+            "Tempo",
+            (_t(), Field("bpm", "number", 4, 1000, doc="quarter notes per minute")),
+            "Tempo change from `t` on.",
+        ),
+        EventType(
+            "TimeSig",
+            (
+                _t(),
+                Field("num", "int", 1, 64, doc="beats per bar"),
+                Field("den", "int", 1, 64, pow2=True, doc="beat unit (4 = quarter)"),
+            ),
+            "Time signature from `t` on; bars are counted from it.",
+        ),
+        EventType(
+            "ProgramChange",
+            (_t(), _ch(), _7bit("program", "General MIDI program, 0-based (0 = piano)")),
+            "Selects the instrument of a channel.",
+        ),
+        EventType(
+            "ControlChange",
+            (_t(), _ch(), _7bit("cc", "controller number"), _7bit("value", "controller value")),
+            "A MIDI controller (7 = volume, 10 = pan, 64 = sustain, 91 = reverb ...).",
+        ),
+        EventType(
+            "Note",
+            (
+                _t(),
+                Field("dur", "int", 1, MAX_TICK, doc="length in ticks"),
+                _ch(),
+                _7bit("key", "MIDI key; 60 = C4 (middle C)"),
+                _7bit("vel", "velocity", lo=1),
+            ),
+            "The canonical note: one self-contained line, so grep, sort and head never "
+            "orphan half a note.",
+        ),
+        EventType(
+            "NoteOn",
+            (_t(), _ch(), _7bit("key", "MIDI key"), _7bit("vel", "velocity; 0 means NoteOff")),
+            "Accepted on input (the music-pipe-rs form) and paired with its NoteOff into one "
+            "Note. Emitted only when the pair form is asked for.",
+        ),
+        EventType(
+            "NoteOff",
+            (_t(), _ch(), _7bit("key", "MIDI key"), Field("vel", "int", 0, 127, False, "release velocity")),
+            "Ends the earliest open NoteOn on the same channel and key.",
+        ),
+        EventType(
+            "Marker",
+            (
+                _t(),
+                Field("text", "str", doc="section or track name"),
+                Field("ch", "int", 0, 15, False, "when given, names the track of that channel"),
+            ),
+            "A named point: a section name, or with `ch` the name of a channel's track.",
+        ),
+        EventType(
+            "End",
+            (_t("length of the piece in ticks"),),
+            "The length of the piece: a DAW loop ends exactly here. The latest End wins.",
+        ),
+    )
+}
+
+
+def _test_source(et: EventType) -> tuple[list[str], str]:
+    """Source lines loading an event's fields, and one expression true when any is bad."""
+    loads, tests = [], []
+    for i, f in enumerate(et.fields):
+        v = f"v{i}"
+        loads.append(f'{v} = ev["{f.name}"]' if f.required else f'{v} = ev.get("{f.name}")')
+        if f.kind == "str":
+            test = f"{v}.__class__ is not str"
+        else:
+            cls = f"{v}.__class__ is not int" if f.kind == "int" else f"{v}.__class__ not in _NUM"
+            test = f"{cls} or not {f.lo!r} <= {v} <= {f.hi!r}"
+            if f.pow2:
+                test += f" or {v} & ({v} - 1)"
+        if not f.required:
+            test = f"({v} is not None and ({test}))"
+        tests.append(f"({test})")
+    return loads, " or ".join(tests)
+
+
+def _compile(src: str, name: str):
+    namespace = {"_bad": _bad, "_NUM": (int, float), "EventError": EventError}
+    exec(src, namespace)  # noqa: S102 - source built from the EVENTS table
+    return namespace[name]
+
+
+def _compile_checker(et: EventType):
+    """Build one straight-line checker for a type from its table entry.
+
+    Generated code, like dataclasses' __init__: every field's type and range folded into one
+    boolean expression, evaluated once per event. A loop over Field objects would cost several
+    times more, and every stage checks every event it reads. Only when the expression fails
+    does ``_bad`` work out which field to name.
+    """
+    loads, test = _test_source(et)
+    src = f"def check_{et.name}(ev):\n    " + "\n    ".join(loads) + f"\n    if {test}:\n        _bad(ev)"
+    return _compile(src, f"check_{et.name}")
+
+
+def compile_batch_checker(special: frozenset[str]):
+    """``check_batch(events, handle) -> list``: the events checked, in one generated loop.
+
+    Every type's test is inlined behind one ``if typ == ...`` chain (Note first: most lines
+    are notes), so a batch costs one call instead of one per event. Types in ``special`` go
+    to ``handle(typ, ev, append)`` after their check; unknown types pass. On the first bad
+    event it raises (EventError, KeyError or TypeError) with the good ones in ``out`` so far:
+    the caller finds the line and the field with ``check``.
+    """
+    order = ["Note"] + [n for n in EVENTS if n != "Note"]
+    lines = ["def check_batch(evs, handle, out):", "    append = out.append",
+             "    for ev in evs:", '        typ = ev["type"]']
+    for i, name in enumerate(order):
+        loads, test = _test_source(EVENTS[name])
+        lines.append(f'        {"if" if i == 0 else "elif"} typ == "{name}":')
+        lines += [f"            {line}" for line in loads]
+        lines.append(f"            if {test}:\n                raise EventError")
+        lines.append("            handle(typ, ev, append)" if name in special else "            append(ev)")
+    lines += ["        elif typ.__class__ is str:", "            append(ev)",
+              "        else:", "            raise TypeError", "    return out"]
+    return _compile("\n".join(lines), "check_batch")
+
+
+def _bad(ev: dict) -> None:
+    for field in EVENTS[ev["type"]].fields:
+        value = ev.get(field.name)
+        if value is None and not field.required:
+            continue
+        _check_field(ev["type"], field, value)
+
+
+def _check_field(typ: str, field: Field, value) -> None:
+    """Raise the EventError that names this field, if its value breaks the table."""
+    name = field.name
+    if field.kind == "str":
+        ok = value.__class__ is str
+    elif field.kind == "int":
+        ok = value.__class__ is int and field.lo <= value <= field.hi and not (
+            field.pow2 and value & (value - 1))
+    else:
+        ok = value.__class__ in (int, float) and field.lo <= value <= field.hi
+    if ok:
+        return
+    want = "text" if field.kind == "str" else "an integer" if field.kind == "int" else "a number"
+    if field.kind != "str" and value.__class__ in (int, float) and value.__class__ is not bool:
+        if field.kind == "number" or value.__class__ is int:
+            raise EventError(f'{typ} field "{name}" is {value!r}, allowed {field.allowed()}')
+    shown = "missing" if value is None else f"{_json_kind(value)} {_short(value)}"
+    allowed = "" if field.kind == "str" else f" ({field.allowed()})"
+    raise EventError(f'{typ} field "{name}" must be {want}{allowed}, got {shown}')
+
+
+def _json_kind(v) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "text", list: "array",
+            dict: "object", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _short(v) -> str:
+    s = repr(v) if not isinstance(v, str) else '"' + v + '"'
+    return s if len(s) <= 30 else s[:27] + "..."
+
+
+CHECKERS = {name: _compile_checker(et) for name, et in EVENTS.items()}
+
+
+def check(ev: dict) -> None:
+    """Raise EventError if a known event breaks the table; unknown types pass.
+
+    Unknown fields pass too: a stage must hand on what it does not understand.
+    """
+    typ = ev.get("type")
+    checker = CHECKERS.get(typ)
+    if checker is not None:
+        try:
+            checker(ev)
+        except KeyError as e:
+            field = EVENTS[typ].fields
+            name = e.args[0]
+            allowed = next(f.allowed() for f in field if f.name == name)
+            raise EventError(f'{typ} is missing field "{name}" ({allowed})') from None
+    elif typ.__class__ is not str:
+        if typ is None:
+            raise EventError('missing field "type" (one of ' + ", ".join(EVENTS) + ")")
+        raise EventError(f'field "type" must be text, got {_json_kind(typ)} {_short(typ)}')
+
+
+def reference_markdown() -> str:
+    """The event-format reference page, generated from the table (docs/events.md)."""
+    out = [
+        "# The event stream",
+        "",
+        "<!-- generated from musicpipe/events.py by `python -m musicpipe.events`; do not edit -->",
+        "",
+        "One JSON object per line (JSON Lines), UTF-8, `type` first. Time `t` is absolute, in",
+        f"integer ticks at **{PPQ} ticks per quarter note**. Channels are 0-15 "
+        f"({DRUM_CHANNEL} = General MIDI drums). Streams need not be sorted: layered parts are",
+        "concatenated, and stages that need order sort. Unknown event types and unknown fields",
+        "pass through every stage unchanged. Blank lines are ignored.",
+        "",
+        "Example:",
+        "",
+        "```",
+        '{"type":"Seed","seed":42}',
+        '{"type":"Tempo","t":0,"bpm":120}',
+        '{"type":"ProgramChange","t":0,"ch":0,"program":48}',
+        '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}',
+        '{"type":"End","t":1920}',
+        "```",
+        "",
+    ]
+    for et in EVENTS.values():
+        out += [f"## {et.name}", "", et.doc, "", "| field | type | allowed | meaning |",
+                "|---|---|---|---|"]
+        for f in et.fields:
+            opt = "" if f.required else " (optional)"
+            out.append(f"| `{f.name}`{opt} | {f.kind} | {f.allowed()} | {f.doc} |")
+        out.append("")
+    out += [
+        "## Errors",
+        "",
+        "A line that is not JSON, not an object, lacks a field or has one out of range stops",
+        "the stage with one line on stderr naming the line number and the field, for example",
+        "`transpose: line 3: Note field \"key\" is 200, allowed 0..127`, and exit code 65.",
+        "",
+        "## The NoteOn/NoteOff pair form",
+        "",
+        "Streams of the Rust music-pipe-rs tools carry notes as NoteOn/NoteOff pairs",
+        '(`{"type":"NoteOn","t":0,"ch":0,"key":60,"vel":80}`). Every stage pairs them into',
+        "Notes on input (a NoteOn with velocity 0 is a NoteOff; a NoteOff closes the earliest",
+        "open NoteOn on its channel and key; a NoteOn still open at the end of the input is",
+        "closed at the latest time seen, with a warning). Set `MUSICPIPE_NOTE_FORM=pairs` (or",
+        "pass `--pairs` to any stage) to write the pair form for those tools.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -1,0 +1,1 @@
+"""One module per stage: pure functions over events plus a thin click command (``main``)."""

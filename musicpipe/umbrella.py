@@ -1,0 +1,84 @@
+"""`musicpipe <stage> ...`: every stage under one command (also `python -m musicpipe`).
+
+Stage modules are imported only when named, so `musicpipe transpose` starts as fast as the
+`transpose` console script.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+STAGES = {
+    "seed": "start a stream with a Seed",
+    "motif": "seeded melodic phrase generator",
+    "seq": "explicit notes from text notation (C4/4 E4/8 [C4,E4,G4]/2)",
+    "euclid": "Euclidean (Bjorklund) rhythms, GM drums by name",
+    "scale": "snap notes to a scale or mode",
+    "transpose": "shift notes by semitones",
+    "humanize": "seeded timing, velocity and length variation",
+    "rubato": "tempo variation over time",
+    "trim": "cut trailing silence or to N bars",
+    "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
+    "to-midi": "write a multi-track Standard MIDI File",
+    "from-midi": "read a MIDI file into a stream (or seq notation)",
+    "to-wav": "render with FluidSynth to a WAV file",
+    "mood": "a whole arrangement from a mood preset (TOML packs)",
+}
+
+AGENT_HELP = """\
+For AI agents and scripts:
+  mood calm --duration 8 --seed 7 --out calm.wav      one command, exact length, same bytes every run
+  seed 7 | motif --notes 16 | to-midi --out m.mid      a stage pipeline
+  musicpipe mood --list --json                          machine-readable list of moods
+  Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
+  69 missing FluidSynth or SoundFont (message says how to install), 70 a bug.
+  Same seed + same arguments = byte-identical stream, .mid and .wav. No prompts, no tracebacks
+  (--debug shows them); stdout carries only the stream or file bytes, diagnostics go to stderr.
+"""
+
+
+def _module(stage: str):
+    try:
+        return importlib.import_module(f"musicpipe.stages.{stage.replace('-', '_')}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("musicpipe.stages."):
+            return None
+        raise
+
+
+def available() -> list[str]:
+    from importlib.util import find_spec
+
+    return [s for s in STAGES if find_spec(f"musicpipe.stages.{s.replace('-', '_')}") is not None]
+
+
+def usage() -> str:
+    from . import __version__
+
+    width = max(map(len, STAGES))
+    lines = [f"musicpipe {__version__}: compose MIDI with Unix pipes.", "",
+             "Usage: musicpipe STAGE [OPTIONS] ...   (each stage is also its own command)",
+             "       musicpipe STAGE --help", "", "Stages:"]
+    lines += [f"  {s.ljust(width)}  {STAGES[s]}" for s in available()]
+    lines += ["", "Example:", "  seed 42 | motif --notes 16 --bpm 110 | scale --root D --mode dorian"
+              " | humanize | to-midi --out tune.mid", "", AGENT_HELP]
+    return "\n".join(lines)
+
+
+def main(args: list[str] | None = None) -> None:
+    args = sys.argv[1:] if args is None else args
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(usage())
+        sys.exit(0)
+    if args[0] == "--version":
+        from . import __version__
+
+        print(f"musicpipe {__version__}")
+        sys.exit(0)
+    name = args[0]
+    module = _module(name) if name in STAGES else None
+    if module is None:
+        sys.stderr.write(f"musicpipe: unknown stage {name!r}; stages: {', '.join(available())}\n")
+        sys.exit(2)
+    module.command.main(args[1:], prog_name=f"musicpipe {name}")

@@ -1,0 +1,51 @@
+"""Shared test helpers: run stages as real processes through real pipes, or in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin: console scripts live here
+
+# Stages are run with a clean, predictable environment: no colour, no pair form, CI's traps on.
+ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+       "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "CI": "true"}
+ENV.pop("MUSICPIPE_NOTE_FORM", None)
+
+
+def sh(script: str, *, input: bytes | str | None = b"", check: bool = True, cwd=None,
+       env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a shell pipeline (bash, pipefail off like a user's shell); stdout/stderr as bytes."""
+    if isinstance(input, str):
+        input = input.encode()
+    proc = subprocess.run(["bash", "-c", script], input=input, capture_output=True,
+                          cwd=cwd or ROOT, env={**ENV, **(env or {})}, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"`{script}` exited {proc.returncode}\nstderr:\n{proc.stderr.decode()}")
+    return proc
+
+
+def events(data: bytes | str) -> list[dict]:
+    """Parse JSONL output into dicts (no validation: tests check what stages wrote)."""
+    if isinstance(data, str):
+        data = data.encode()
+    return [orjson.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def jsonl(evs) -> bytes:
+    return b"".join(orjson.dumps(e) + b"\n" for e in evs)
+
+
+def notes(evs) -> list[dict]:
+    return [e for e in evs if e.get("type") == "Note"]
+
+
+@pytest.fixture
+def tmp_out(tmp_path):
+    return tmp_path
