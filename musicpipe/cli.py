@@ -25,11 +25,11 @@ import functools
 import io as _io
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 
 import click
 
+from .events import MAX_SEED
 from .stream import DataError, Reader, Writer
 
 EXIT_USAGE = 2
@@ -191,15 +191,21 @@ def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
         raise
     except (DataError, StageError) as e:
         if io.debug:
-            traceback.print_exc()
+            _print_traceback()
         io.warn(str(e))
         return getattr(e, "exit_code", 1)
     except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
         if io.debug:
-            traceback.print_exc()
+            _print_traceback()
         io.warn(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
         return EXIT_SOFTWARE
     return 0
+
+
+def _print_traceback() -> None:
+    import traceback  # only for --debug: it pulls in linecache and tokenize
+
+    traceback.print_exc()
 
 
 def _silence_stdout() -> None:
@@ -273,5 +279,5 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
 def seed_option(fn: Callable) -> Callable:
     """--seed: overrides the stream's Seed for this stage."""
     return click.option(
-        "--seed", type=click.IntRange(0, 2**64 - 1), default=None,
+        "--seed", type=click.IntRange(0, MAX_SEED), default=None,
         help="Random seed for this stage (default: the stream's Seed).")(fn)

@@ -12,8 +12,6 @@ as hand-written code), MIDI conversion and the format reference in ``docs/events
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 PPQ = 480
 """Ticks per quarter note: every ``t`` and ``dur`` in a stream is in these ticks."""
 
@@ -21,23 +19,25 @@ DRUM_CHANNEL = 9
 """General MIDI's percussion channel (0-based)."""
 
 MAX_TICK = 2**31 - 1
+MAX_SEED = 2**64 - 1
 
 
 class EventError(ValueError):
     """An event breaks the schema; the message names the field and its allowed range."""
 
 
-@dataclass(frozen=True)
 class Field:
-    """One field of an event type."""
+    """One field of an event type: kind "int", "number" or "str", range lo..hi inclusive.
 
-    name: str
-    kind: str  # "int", "number" or "str"
-    lo: float | None = None
-    hi: float | None = None
-    required: bool = True
-    doc: str = ""
-    pow2: bool = False  # value must be a power of two (TimeSig.den)
+    A plain class, not a dataclass: importing dataclasses costs every stage ~10 ms at start.
+    """
+
+    __slots__ = ("name", "kind", "lo", "hi", "required", "doc", "pow2")
+
+    def __init__(self, name: str, kind: str, lo=None, hi=None, required: bool = True,
+                 doc: str = "", pow2: bool = False):
+        self.name, self.kind, self.lo, self.hi = name, kind, lo, hi
+        self.required, self.doc, self.pow2 = required, doc, pow2
 
     def allowed(self) -> str:
         """The allowed values as a user reads them in an error or the reference."""
@@ -49,11 +49,11 @@ class Field:
         return f"{self.lo:g}..{hi}" if self.kind == "number" else f"{self.lo}..{hi}"
 
 
-@dataclass(frozen=True)
 class EventType:
-    name: str
-    fields: tuple[Field, ...]
-    doc: str
+    __slots__ = ("name", "fields", "doc")
+
+    def __init__(self, name: str, fields: tuple[Field, ...], doc: str):
+        self.name, self.fields, self.doc = name, fields, doc
 
 
 def _t(doc: str = "start time in ticks (480 per quarter note), absolute") -> Field:
@@ -73,7 +73,7 @@ EVENTS: dict[str, EventType] = {
     for e in (
         EventType(
             "Seed",
-            (Field("seed", "int", 0, 2**64 - 1, doc="the stream's random seed"),),
+            (Field("seed", "int", 0, MAX_SEED, doc="the stream's random seed"),),
             "Set once at the head of a stream; every stage passes it on and derives its "
             "randomness from it. Later Seed lines (layered streams) are dropped.",
         ),
@@ -161,14 +161,8 @@ def _test_source(et: EventType) -> tuple[list[str], str]:
     return loads, " or ".join(tests)
 
 
-def _compile(src: str, name: str):
-    namespace = {"_bad": _bad, "_NUM": (int, float), "EventError": EventError}
-    exec(src, namespace)  # noqa: S102 - source built from the EVENTS table
-    return namespace[name]
-
-
-def _compile_checker(et: EventType):
-    """Build one straight-line checker for a type from its table entry.
+def _checker_source(et: EventType) -> str:
+    """One straight-line checker for a type, generated from its table entry.
 
     Generated code, like dataclasses' __init__: every field's type and range folded into one
     boolean expression, evaluated once per event. A loop over Field objects would cost several
@@ -176,12 +170,11 @@ def _compile_checker(et: EventType):
     does ``_bad`` work out which field to name.
     """
     loads, test = _test_source(et)
-    src = f"def check_{et.name}(ev):\n    " + "\n    ".join(loads) + f"\n    if {test}:\n        _bad(ev)"
-    return _compile(src, f"check_{et.name}")
+    return f"def check_{et.name}(ev):\n    " + "\n    ".join(loads) + f"\n    if {test}:\n        _bad(ev)\n"
 
 
-def compile_batch_checker(special: frozenset[str]):
-    """``check_batch(events, handle) -> list``: the events checked, in one generated loop.
+def _batch_checker_source(special: frozenset[str]) -> str:
+    """``check_batch(events, handle, out) -> out``: a whole batch checked in one generated loop.
 
     Every type's test is inlined behind one ``if typ == ...`` chain (Note first: most lines
     are notes), so a batch costs one call instead of one per event. Types in ``special`` go
@@ -199,8 +192,20 @@ def compile_batch_checker(special: frozenset[str]):
         lines.append(f"            if {test}:\n                raise EventError")
         lines.append("            handle(typ, ev, append)" if name in special else "            append(ev)")
     lines += ["        elif typ.__class__ is str:", "            append(ev)",
-              "        else:", "            raise TypeError", "    return out"]
-    return _compile("\n".join(lines), "check_batch")
+              "        else:", "            raise TypeError", "    return out", ""]
+    return "\n".join(lines)
+
+
+# The stream's special types: the Reader pairs NoteOn/NoteOff and keeps one Seed.
+READER_SPECIAL = frozenset(("Seed", "NoteOn", "NoteOff"))
+
+
+def _compile_all() -> dict:
+    """Compile every generated function in one exec: one compile() call keeps start-up short."""
+    src = "".join(_checker_source(et) for et in EVENTS.values()) + _batch_checker_source(READER_SPECIAL)
+    namespace = {"_bad": _bad, "_NUM": (int, float), "EventError": EventError}
+    exec(src, namespace)  # noqa: S102 - source built from the EVENTS table
+    return namespace
 
 
 def _bad(ev: dict) -> None:
@@ -242,7 +247,9 @@ def _short(v) -> str:
     return s if len(s) <= 30 else s[:27] + "..."
 
 
-CHECKERS = {name: _compile_checker(et) for name, et in EVENTS.items()}
+_GENERATED = _compile_all()
+CHECKERS = {name: _GENERATED[f"check_{name}"] for name in EVENTS}
+check_batch = _GENERATED["check_batch"]
 
 
 def check(ev: dict) -> None:

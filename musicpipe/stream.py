@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import orjson
 
-from .events import EventError, check, compile_batch_checker
+from .events import EventError, check, check_batch
 
 _loads = orjson.loads
 _dumps = orjson.dumps
@@ -32,7 +32,6 @@ class DataError(Exception):
 
 
 _PAIR_KEYS = frozenset(("type", "t", "ch", "key", "vel"))
-_check_batch = compile_batch_checker(frozenset(("Seed", "NoteOn", "NoteOff")))
 
 
 class Reader:
@@ -114,7 +113,7 @@ class Reader:
         ones before it, then raise."""
         out: list[dict] = []
         try:
-            return _check_batch(evs, self._special, out)
+            return check_batch(evs, self._special, out)
         except (KeyError, TypeError, EventError):
             pass
         for n, ev in zip(numbers, evs):  # find the first bad event: the good ones are in `out`

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 import click
 
 from .. import cli
-from ..rng import MAX_SEED
+from ..events import MAX_SEED
 
 
 def reseed(events: Iterable[dict], seed: int) -> Iterator[dict]:
