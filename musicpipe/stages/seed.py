@@ -21,7 +21,7 @@ def reseed(events: Iterable[dict], seed: int) -> Iterator[dict]:
 @cli.stage("seed", examples=[
     "seed 42 | motif --notes 8 | viz",
     "seed | motif            # a random seed, printed on stderr",
-    "seed 7 < old.jsonl      # re-seed an existing stream",
+    "seed 7 < examples/riff.jsonl      # re-seed an existing stream",
 ])
 @click.argument("seed", required=False, type=click.IntRange(0, MAX_SEED))
 def command(io: cli.StageIO, seed: int | None):

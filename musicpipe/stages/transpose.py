@@ -59,7 +59,7 @@ def _octave_fold(key: int) -> int:
     "seed 42 | motif | transpose --semitones 5",
     "seed 42 | motif | transpose -s -12          # an octave down",
     "seed 1 | euclid --pulses 3 --steps 8 | transpose -s 2 --drums",
-    "transpose -s 3 --ch 0 --ch 1 < song.jsonl   # only channels 0 and 1",
+    "transpose -s 3 --ch 0 --ch 1 < examples/riff.jsonl   # only channels 0 and 1",
 ])
 @click.option("--semitones", "-s", type=click.IntRange(-127, 127), default=0, show_default=True,
               help="Semitones to shift by; negative is down (--semitones -12).")

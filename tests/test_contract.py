@@ -1,0 +1,158 @@
+"""The stage contract (DESIGN.md), checked for every stage that exists, as real processes.
+
+Empty input, a bad line (exit 65, one stderr line naming line and field, no traceback), the
+music-pipe-rs pair form, `| head` (quiet), determinism, streaming (output before input
+ends), and every example in every stage's --help.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from musicpipe.stream import parse_lines
+from musicpipe.umbrella import STAGES, _module, available
+from tests.conftest import BIN, ENV, ROOT, jsonl, sh
+
+# How each stage is run on a piped stream in these checks.
+STREAM_STAGES = {
+    "seed": "seed 5",
+    "transpose": "transpose -s 2",
+    "motif": "motif --seed 1",
+    "seq": 'seq "C4/4 D4/4"',
+    "euclid": "euclid --pulses 3 --steps 8 --seed 1",
+    "scale": "scale --root D --mode dorian",
+    "humanize": "humanize --seed 1",
+    "rubato": "rubato --seed 1",
+    "trim": "trim --bars 2",
+    "viz": "viz",
+}
+# Transforms whose first output must appear before their input ends.
+STREAMING = ["transpose", "scale", "humanize", "viz", "seed"]
+
+PRESENT = set(available())
+
+
+def present(names):
+    return [pytest.param(n, marks=pytest.mark.skipif(n not in PRESENT, reason=f"{n} not built yet"))
+            for n in names]
+
+
+NOTES = [{"type": "Seed", "seed": 3}, {"type": "Tempo", "t": 0, "bpm": 100}] + [
+    {"type": "Note", "t": i * 240, "dur": 240, "ch": i % 2, "key": 60 + i % 12, "vel": 80}
+    for i in range(32)]
+
+
+@pytest.fixture(scope="module")
+def big_stream(tmp_path_factory):
+    path = tmp_path_factory.mktemp("contract") / "big.jsonl"
+    evs = [{"type": "Seed", "seed": 3}] + [
+        {"type": "Note", "t": i * 60, "dur": 60, "ch": i % 3, "key": 48 + i % 24, "vel": 70}
+        for i in range(100_000)]
+    path.write_bytes(jsonl(evs))
+    return path
+
+
+def test_every_stage_in_the_umbrella_has_a_console_script():
+    for name in available():
+        assert (BIN / name).exists(), name
+
+
+@pytest.mark.parametrize("name", present(STREAM_STAGES))
+def test_empty_input_gives_a_valid_stream(name):
+    proc = sh(STREAM_STAGES[name], input=b"")
+    parse_lines(proc.stdout)
+    assert b"Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("name", present(STREAM_STAGES))
+@pytest.mark.parametrize("bad, line, field", [
+    (b'{"type":"Note","t":0,"dur":480,"ch":0,"key":200,"vel":80}', 2, '"key"'),
+    (b'{"type":"Note","t":0,"dur":480,"ch":16,"key":60,"vel":80}', 2, '"ch"'),
+    (b'{"type":"Note","t":0,"ch":0,"key":60,"vel":80}', 2, '"dur"'),
+    (b'{"type":"Note","t":0,', 2, "invalid JSON"),
+])
+def test_bad_line_is_one_stderr_line_and_exit_65(name, bad, line, field):
+    good = b'{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":80}\n'
+    proc = sh(STREAM_STAGES[name], input=good + bad + b"\n" + good, check=False)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 65, proc.stderr
+    assert len(err) == 1 and f"line {line}" in err[0] and field in err[0], err
+    assert "Traceback" not in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("name", present(STREAM_STAGES))
+def test_music_pipe_rs_pair_form_is_accepted(name):
+    pairs = (b'{"type":"Seed","seed":4}\n{"type":"NoteOn","t":0,"ch":0,"key":60,"vel":80}\n'
+             b'{"type":"NoteOff","t":480,"ch":0,"key":60}\n')
+    proc = sh(STREAM_STAGES[name], input=pairs)
+    out = parse_lines(proc.stdout)
+    assert not [e for e in out if e["type"] in ("NoteOn", "NoteOff")]
+    if name not in ("seq", "motif", "euclid"):
+        assert [e for e in out if e["type"] == "Note"], out
+
+
+@pytest.mark.parametrize("name", present(STREAM_STAGES))
+def test_closed_pipe_exits_quietly(name, big_stream, tmp_path):
+    script = (f"{STREAM_STAGES[name]} < {big_stream} 2>{tmp_path}/err | head -1; "
+              f'echo "${{PIPESTATUS[0]}}" > {tmp_path}/rc')
+    proc = sh(script)
+    assert len(proc.stdout.splitlines()) == 1
+    assert (tmp_path / "err").read_text() == ""
+    assert (tmp_path / "rc").read_text().strip() == "0"
+
+
+@pytest.mark.parametrize("name", present(STREAM_STAGES))
+def test_same_input_same_bytes(name):
+    stream = jsonl(NOTES)
+    assert sh(STREAM_STAGES[name], input=stream).stdout == sh(STREAM_STAGES[name], input=stream).stdout
+
+
+@pytest.mark.parametrize("name", present(STREAMING))
+def test_output_starts_before_input_ends(name):
+    """Write part of the input, keep the pipe open, and expect output to arrive."""
+    proc = subprocess.Popen(["bash", "-c", f"exec {STREAM_STAGES[name]}"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
+    try:
+        proc.stdin.write(jsonl(NOTES * 50))
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        assert ready, f"{name} wrote nothing while its input was still open"
+        assert os.read(proc.stdout.fileno(), 65536)
+    finally:
+        proc.stdin.close()
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("name", present(STAGES))
+def test_help_has_examples_and_they_run(name, tmp_path):
+    command = _module(name).command
+    proc = sh(f"{name} --help")
+    assert b"Examples:" in proc.stdout, f"{name} --help has no examples"
+    assert command.examples, name
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for example in command.examples:
+        started = time.monotonic()
+        run = sh(f"set -o pipefail; {example}", cwd=tmp_path, check=False, timeout=300)
+        assert run.returncode == 0, f"example failed: {example}\n{run.stderr.decode()}"
+        assert b"Traceback" not in run.stderr
+        assert time.monotonic() - started < 300
+
+
+@pytest.mark.parametrize("name", present(STAGES))
+def test_umbrella_runs_the_same_stage(name):
+    direct = sh(f"{name} --help").stdout
+    via = sh(f"musicpipe {name} --help").stdout
+    assert via.replace(f"musicpipe {name}".encode(), name.encode()) == direct
+
+
+def test_bad_option_is_exit_2_with_one_line():
+    proc = sh("transpose --no-such-option", check=False)
+    assert proc.returncode == 2
+    assert len(proc.stderr.decode().strip().splitlines()) == 1

@@ -1,0 +1,125 @@
+import io
+
+import orjson
+import pytest
+
+from musicpipe.stream import DataError, Reader, Writer, encode, parse_lines, read_events
+from tests.conftest import jsonl
+
+
+def note(t=0, key=60, **kw):
+    return {"type": "Note", "t": t, "dur": 480, "ch": 0, "key": key, "vel": 90, **kw}
+
+
+class Trickle(io.RawIOBase):
+    """A pipe that hands over a few bytes per read, like a slow producer."""
+
+    def __init__(self, data: bytes, step: int):
+        self.data, self.step = data, step
+
+    def readable(self):
+        return True
+
+    def read1(self, n=-1):
+        chunk, self.data = self.data[:self.step], self.data[self.step:]
+        return chunk
+
+
+def test_roundtrip_keeps_unknown_types_and_fields():
+    evs = [{"type": "Seed", "seed": 1}, note(extra="kept"), {"type": "Lyric", "t": 0, "text": "la"}]
+    assert parse_lines(jsonl(evs)) == evs
+
+
+@pytest.mark.parametrize("step", [1, 7, 64, 100000])
+def test_lines_split_across_reads_are_joined(step):
+    evs = [note(t=i, key=40 + i) for i in range(50)]
+    assert list(Reader(Trickle(jsonl(evs), step))) == evs
+
+
+def test_blank_lines_and_crlf_are_fine():
+    data = b'\n{"type":"Seed","seed":1}\r\n\n   \n' + orjson.dumps(note()) + b"\n\n"
+    assert parse_lines(data) == [{"type": "Seed", "seed": 1}, note()]
+
+
+def test_last_line_without_newline_is_read():
+    assert parse_lines(orjson.dumps(note())) == [note()]
+
+
+def test_pairs_become_notes_fifo_per_key():
+    data = jsonl([
+        {"type": "NoteOn", "t": 0, "ch": 0, "key": 60, "vel": 80},
+        {"type": "NoteOn", "t": 100, "ch": 0, "key": 60, "vel": 70},
+        {"type": "NoteOn", "t": 100, "ch": 1, "key": 60, "vel": 60},
+        {"type": "NoteOff", "t": 200, "ch": 0, "key": 60},
+        {"type": "NoteOn", "t": 300, "ch": 0, "key": 60, "vel": 0},  # vel 0 = NoteOff
+        {"type": "NoteOff", "t": 400, "ch": 1, "key": 60, "vel": 64},
+    ])
+    assert parse_lines(data) == [
+        {"type": "Note", "t": 0, "dur": 200, "ch": 0, "key": 60, "vel": 80},
+        {"type": "Note", "t": 100, "dur": 200, "ch": 0, "key": 60, "vel": 70},
+        {"type": "Note", "t": 100, "dur": 300, "ch": 1, "key": 60, "vel": 60},
+    ]
+
+
+def test_unclosed_noteon_is_closed_with_a_warning_and_orphan_off_dropped():
+    warnings = []
+    data = jsonl([{"type": "NoteOn", "t": 0, "ch": 0, "key": 60, "vel": 80},
+                  {"type": "NoteOff", "t": 50, "ch": 0, "key": 61},
+                  {"type": "NoteOn", "t": 480, "ch": 0, "key": 62, "vel": 80}])
+    out = list(read_events(io.BytesIO(data), warn=warnings.append))
+    assert out == [{"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 80},
+                   {"type": "Note", "t": 480, "dur": 1, "ch": 0, "key": 62, "vel": 80}]
+    assert warnings == ["1 NoteOff without a NoteOn dropped", "2 NoteOn without a NoteOff closed at tick 480"]
+
+
+def test_duplicate_seeds_from_layered_streams():
+    warnings = []
+    data = jsonl([{"type": "Seed", "seed": 1}, note(), {"type": "Seed", "seed": 1}, note(t=5),
+                  {"type": "Seed", "seed": 2}])
+    out = list(read_events(io.BytesIO(data), warn=warnings.append))
+    assert [e["type"] for e in out] == ["Seed", "Note", "Note"]
+    assert warnings == ["Seed 2 ignored: the stream's seed is 1"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (b"not json", "line 3: invalid JSON"),
+    (b"[1, 2]", "line 3: expected a JSON object, got an array"),
+    (b'"text"', "line 3: expected a JSON object, got text"),
+    (b'{"type":"Note","t":0,"dur":480,"ch":0,"key":200,"vel":9}', 'line 3: Note field "key" is 200, allowed 0..127'),
+])
+def test_errors_name_the_line_and_keep_the_good_events_before_it(bad, message):
+    data = jsonl([note(), note(t=1)]) + bad + b"\n" + jsonl([note(t=2)])
+    got = []
+    with pytest.raises(DataError) as err:
+        for ev in read_events(io.BytesIO(data)):
+            got.append(ev)
+    assert str(err.value).startswith(message)
+    assert got == [note(), note(t=1)]
+
+
+def test_line_numbers_count_blank_lines_across_chunks():
+    data = jsonl([note()] * 10) + b"\n" * 5 + b'{"type":"Note"}\n'
+    with pytest.raises(DataError, match="^line 16: "):
+        list(Reader(Trickle(data, 13)))
+
+
+def test_writer_one_line_per_event_even_when_values_look_like_separators():
+    tricky = [{"type": "Marker", "t": 0, "text": "},{"}, {"type": "X", "v": [{"a": 1}, {"b": 2}]}, note()]
+    assert encode(tricky) == b"".join(orjson.dumps(e) + b"\n" for e in tricky)
+    assert encode([note(), note(t=1)]) == jsonl([note(), note(t=1)])
+
+
+def test_writer_pair_form():
+    out = []
+    w = Writer(out.append, pairs=True)
+    w.write_all([{"type": "Seed", "seed": 1}, note(t=10)])
+    w.flush()
+    assert parse_lines(b"".join(out)) == [{"type": "Seed", "seed": 1}, note(t=10)]
+    assert b"".join(out).count(b"NoteOn") == 1 and b"NoteOff" in b"".join(out)
+
+
+def test_writer_pair_form_from_environment(monkeypatch):
+    monkeypatch.setenv("MUSICPIPE_NOTE_FORM", "pairs")
+    assert Writer(print).pairs
+    monkeypatch.setenv("MUSICPIPE_NOTE_FORM", "note")
+    assert not Writer(print).pairs
