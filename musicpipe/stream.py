@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from itertools import islice
 
 import orjson
 
@@ -227,12 +228,13 @@ class Writer:
                 self.write(ev)
             return
         pending = self.pending
-        append = pending.append
-        limit = self.limit
-        for ev in events:
-            append(ev)
-            if len(pending) >= limit:
-                self.flush()
+        events = iter(events)
+        while True:  # extend() from islice keeps the per-event loop in C
+            before = len(pending)
+            pending.extend(islice(events, self.limit - before))
+            if len(pending) < self.limit:
+                return
+            self.flush()
 
     def flush(self) -> None:
         if self.pending:
