@@ -156,3 +156,15 @@ def test_bad_option_is_exit_2_with_one_line():
     proc = sh("transpose --no-such-option", check=False)
     assert proc.returncode == 2
     assert len(proc.stderr.decode().strip().splitlines()) == 1
+
+
+def test_umbrella_help_lists_stages_and_agent_recipes():
+    out = sh("python -m musicpipe --help").stdout.decode()
+    for name in available():
+        assert f"  {name} " in out
+    assert "For AI agents" in out and "Exit codes" in out
+
+
+def test_umbrella_unknown_stage_is_exit_2():
+    proc = sh("musicpipe no-such-stage", check=False)
+    assert proc.returncode == 2 and b"unknown stage" in proc.stderr
