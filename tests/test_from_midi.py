@@ -1,0 +1,261 @@
+"""from-midi: files from the wild, as annotated hex dumps, read in-process and by the stage.
+
+Each fixture is the bytes of a small Standard MIDI File with every event spelled out; the
+chunk lengths are filled in by ``smf`` so the dumps stay readable.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pretty_midi
+import pytest
+
+from musicpipe.midi import MidiFileError, midi_to_events
+from musicpipe.stages.from_midi import format_seq, notation
+from tests.conftest import BIN, ENV, events, jsonl, sh
+
+
+def dump(text: str) -> bytes:
+    """Hex bytes, ignoring everything after `#` on each line."""
+    return bytes.fromhex(" ".join(line.split("#")[0] for line in text.splitlines()))
+
+
+def smf(header: str, *tracks: str) -> bytes:
+    out = b"MThd" + (6).to_bytes(4, "big") + dump(header)
+    for body in tracks:
+        data = dump(body)
+        out += b"MTrk" + len(data).to_bytes(4, "big") + data
+    return out
+
+
+TYPE0 = smf(
+    "00 00  00 01  00 60                 # type 0, 1 track, 96 ticks per quarter note",
+    """
+    00 FF 51 03 07 A1 20                 # t=0    tempo 500000 us per quarter = 120 bpm
+    00 FF 58 04 03 02 18 08              # t=0    time signature 3/4
+    00 FF 06 05 49 6E 74 72 6F           # t=0    marker "Intro"
+    00 C0 05                             # t=0    program 5, channel 0
+    00 90 3C 64                          # t=0    note on C4 (60) velocity 100, channel 0
+    30 40 50                             # t=48   running status: note on E4 (64) velocity 80
+    30 3C 00                             # t=96   running status, velocity 0: C4 off
+    00 40 00                             # t=96   E4 off
+    00 99 24 7F                          # t=96   note on key 36 velocity 127, channel 9
+    18 89 24 40                          # t=120  note off key 36, channel 9
+    00 FF 2F 00                          # t=120  end of track
+    """)
+
+TYPE0_EVENTS = [  # 96 ticks -> 480: times x5
+    {"type": "Tempo", "t": 0, "bpm": 120},
+    {"type": "TimeSig", "t": 0, "num": 3, "den": 4},
+    {"type": "Marker", "t": 0, "text": "Intro"},
+    {"type": "ProgramChange", "t": 0, "ch": 0, "program": 5},
+    {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 100},
+    {"type": "Note", "t": 240, "dur": 240, "ch": 0, "key": 64, "vel": 80},
+    {"type": "Note", "t": 480, "dur": 120, "ch": 9, "key": 36, "vel": 127},
+    {"type": "End", "t": 600},
+]
+
+TYPE1 = smf(
+    "00 01  00 03  03 C0                 # type 1, 3 tracks, 960 ticks per quarter note",
+    """
+    00 FF 03 04 53 6F 6E 67              # t=0    track name "Song" (no channel events)
+    00 FF 2F 00                          # t=0    end of track
+    """,
+    """
+    00 FF 03 04 4B 65 79 73              # t=0    track name "Keys"
+    00 C2 30                             # t=0    program 48, channel 2
+    00 B2 07 64                          # t=0    controller 7 (volume) = 100, channel 2
+    01 92 3C 50                          # t=1    note on C4 velocity 80 (1/960: rounds up to 1/480)
+    00 E2 00 40                          # t=1    pitch bend (no stream form: dropped, counted)
+    83 5F 82 3C 00                       # t=480  note off C4
+    00 82 45 00                          # t=480  note off A4 that was never on (ignored)
+    00 92 43 64                          # t=480  note on G4 velocity 100, never ended
+    87 40 FF 2F 00                       # t=1440 end of track: G4 is closed here
+    """,
+    """
+    8F 00 FF 51 03 09 27 C0              # t=1920 tempo 600000 us = 100 bpm, in the last track
+    00 FF 06 05 56 65 72 73 65           # t=1920 marker "Verse"
+    00 FF 2F 00                          # t=1920 end of track
+    """)
+
+TYPE1_EVENTS = [  # 960 ticks -> 480: times halved, halves rounded up
+    {"type": "Marker", "t": 0, "text": "Keys", "ch": 2},
+    {"type": "ProgramChange", "t": 0, "ch": 2, "program": 48},
+    {"type": "ControlChange", "t": 0, "ch": 2, "cc": 7, "value": 100},
+    {"type": "Note", "t": 1, "dur": 239, "ch": 2, "key": 60, "vel": 80},
+    {"type": "Note", "t": 240, "dur": 480, "ch": 2, "key": 67, "vel": 100},
+    {"type": "Tempo", "t": 960, "bpm": 100},
+    {"type": "Marker", "t": 960, "text": "Verse"},
+    {"type": "End", "t": 960},
+]
+
+CLIPPED = smf(
+    "00 00  00 01  01 E0                 # type 0, 1 track, 480 ticks per quarter note",
+    """
+    00 90 3C C8                          # t=0    note on C4 velocity 200 (breaks the standard)
+    83 60 80 3C 00                       # t=480  note off C4
+    00 FF 2F 00                          # t=480  end of track
+    """)
+
+CUT_IN_A_MESSAGE = smf(
+    "00 00  00 01  01 E0                 # type 0, 1 track, 480 ticks per quarter note",
+    """
+    00 90 3C                             # a note on missing its velocity, then the file ends
+    """)
+
+
+def test_type0_running_status_and_velocity_0_note_ons():
+    warnings = []
+    assert midi_to_events(TYPE0, warn=warnings.append) == TYPE0_EVENTS
+    assert warnings == []
+
+
+def test_type1_tempo_in_any_track_names_rescaling_and_what_is_dropped():
+    warnings = []
+    assert midi_to_events(TYPE1, warn=warnings.append) == TYPE1_EVENTS
+    assert warnings == ["1 note-offs without a note-on ignored",
+                        "1 notes still sounding at the end of their track closed there",
+                        "dropped 1 pitchwheel (no stream form)"]
+
+
+def test_data_bytes_above_127_are_clipped_with_a_warning():
+    warnings = []
+    got = midi_to_events(CLIPPED, warn=warnings.append)
+    assert got[0] == {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 127}
+    assert warnings == ["data bytes above 127 clipped to 127 (the file breaks the MIDI standard)"]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not a MIDI file (it does not start with MThd)"),
+    (b"RIFF....WAVEfmt ", "not a MIDI file (it does not start with MThd)"),
+    (TYPE0[:10], "truncated MIDI file: the header is incomplete"),
+    (TYPE0[:14], "truncated MIDI file: track 1 of 1 is missing"),
+    (TYPE0[:40], "truncated MIDI file: track 1 of 1 is cut short (18 of 52 bytes)"),
+    (TYPE1[:60], "truncated MIDI file: track 2 of 3 is cut short (18 of 41 bytes)"),
+    (TYPE1[:-29], "truncated MIDI file: track 3 of 3 is missing"),   # track 3: 8 + 21 bytes
+    (CUT_IN_A_MESSAGE, "truncated MIDI file: it ends inside a message"),
+    (TYPE0[:22] + b"\x00\xF4" + TYPE0[24:], "corrupt MIDI file: undefined status byte 0xf4"),
+])
+def test_not_midi_truncated_and_corrupt_files_are_one_line_errors(data, message):
+    with pytest.raises(MidiFileError) as e:
+        midi_to_events(data)
+    assert str(e.value) == message
+
+
+def test_a_file_written_by_pretty_midi_reads_back():
+    """An independent writer: pretty_midi at its own resolution (220 ticks per quarter)."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    violins = pretty_midi.Instrument(program=40, name="Violin")
+    violins.notes.append(pretty_midi.Note(velocity=90, pitch=67, start=0.5, end=1.0))
+    kit = pretty_midi.Instrument(program=0, is_drum=True, name="Kit")
+    kit.notes.append(pretty_midi.Note(velocity=110, pitch=38, start=0.25, end=0.375))
+    pm.instruments += [violins, kit]
+    import io
+
+    buf = io.BytesIO()
+    pm.write(buf)
+    got = midi_to_events(buf.getvalue())
+    assert [e for e in got if e["type"] in ("Note", "Tempo", "ProgramChange")] == [
+        {"type": "Tempo", "t": 0, "bpm": 120},
+        {"type": "ProgramChange", "t": 0, "ch": 0, "program": 40},
+        {"type": "ProgramChange", "t": 0, "ch": 9, "program": 0},
+        {"type": "Note", "t": 240, "dur": 120, "ch": 9, "key": 38, "vel": 110},
+        {"type": "Note", "t": 480, "dur": 480, "ch": 0, "key": 67, "vel": 90},
+    ]
+    assert {(e["text"], e["ch"]) for e in got if e["type"] == "Marker"} == {("Violin", 0), ("Kit", 9)}
+
+
+def test_seq_notation_of_notes_chords_and_rests():
+    evs = [{"type": "Note", "t": t, "dur": d, "ch": 0, "key": k, "vel": 80} for t, d, k in [
+        (0, 480, 60), (480, 240, 62), (960, 960, 60), (960, 960, 64), (960, 960, 67),
+        (2400, 720, 72), (3120, 80, 71), (3200, 100, 70)]]
+    assert format_seq(evs) == "C4/4 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
+    assert notation(TYPE0_EVENTS) == "C4/8 E4/8\nR/4 C2/16\n"
+    assert notation(TYPE0_EVENTS, [9]) == "R/4 C2/16\n"
+
+
+# ------------------------------------------------------------------ the stage, as a process
+
+
+@pytest.fixture
+def files(tmp_path):
+    for name, data in (("type0.mid", TYPE0), ("type1.mid", TYPE1), ("clipped.mid", CLIPPED),
+                       ("cut.mid", TYPE0[:40]), ("text.mid", b"hello\n")):
+        (tmp_path / name).write_bytes(data)
+    return tmp_path
+
+
+def test_stage_reads_a_file_or_stdin(files):
+    assert events(sh(f"from-midi {files}/type0.mid").stdout) == TYPE0_EVENTS
+    assert events(sh(f"from-midi - < {files}/type1.mid").stdout) == TYPE1_EVENTS
+    assert events(sh(f"cat {files}/type0.mid | from-midi").stdout) == TYPE0_EVENTS
+
+
+def test_stage_warnings_and_errors_are_one_line(files):
+    proc = sh(f"from-midi {files}/clipped.mid")
+    assert proc.stderr.decode() == ("from-midi: data bytes above 127 clipped to 127 "
+                                    "(the file breaks the MIDI standard)\n")
+    for name, message in (("cut.mid", "truncated MIDI file: track 1 of 1 is cut short"),
+                          ("text.mid", "not a MIDI file")):
+        proc = sh(f"from-midi {files}/{name}", check=False)
+        err = proc.stderr.decode().strip().splitlines()
+        assert proc.returncode == 65 and proc.stdout == b"", name
+        assert len(err) == 1 and err[0].startswith(f"from-midi: {files}/{name}: {message}"), err
+    proc = sh("from-midi - < /dev/null", check=False)
+    assert proc.returncode == 65 and proc.stderr.decode().startswith("from-midi: stdin: not a MIDI")
+    proc = sh(f"from-midi {files}/missing.mid", check=False)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+
+
+def test_stage_without_file_on_a_terminal_is_a_usage_error():
+    main, child = os.openpty()
+    try:
+        proc = subprocess.run([str(BIN / "from-midi")], stdin=child, capture_output=True,
+                              env=ENV, timeout=60)
+    finally:
+        os.close(child)
+        os.close(main)
+    assert proc.returncode == 2 and b"give a MIDI FILE" in proc.stderr
+
+
+def test_stage_notation(files):
+    assert sh(f"from-midi --notation {files}/type0.mid").stdout == b"C4/8 E4/8\nR/4 C2/16\n"
+    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout == b"R/t1 C4/t239 G4/4\n"
+
+
+LAYERED = (
+    [{"type": "Tempo", "t": 0, "bpm": 140}, {"type": "TimeSig", "t": 0, "num": 7, "den": 8},
+     {"type": "ProgramChange", "t": 0, "ch": 0, "program": 48},
+     {"type": "ProgramChange", "t": 0, "ch": 1, "program": 33},
+     {"type": "Tempo", "t": 1680, "bpm": 70.5}]
+    + [{"type": "Note", "t": i * 120, "dur": 100 + i, "ch": i % 2, "key": 50 + i % 12, "vel": 40 + i}
+       for i in range(40)]
+    + [{"type": "Note", "t": i * 240, "dur": 60, "ch": 9, "key": 42, "vel": 90} for i in range(20)]
+)
+
+
+def test_pipe_round_trip_and_a_second_pass_is_byte_identical():
+    stream = jsonl(LAYERED)
+    back = events(sh("to-midi --out - | from-midi -", input=stream).stdout)
+    key = lambda e: (e["t"], e["ch"], e["key"], e["dur"], e["vel"])  # noqa: E731
+    assert sorted(map(key, (e for e in back if e["type"] == "Note"))) == sorted(
+        map(key, (e for e in LAYERED if e["type"] == "Note")))
+    assert [(e["t"], e["bpm"]) for e in back if e["type"] == "Tempo"] == [(0, 140), (1680, 70.5)]
+    assert [e["text"] for e in back if e["type"] == "Marker"] == ["Strings", "Bass", "Drums"]
+    assert back[-1] == {"type": "End", "t": 5040}    # 4800 -> the next 7/8 bar line
+    once = sh("to-midi --out -", input=stream).stdout
+    assert sh("to-midi --out - | from-midi - | to-midi --out -", input=stream).stdout == once
+
+
+def test_help_examples_run(tmp_path):
+    import shutil
+
+    from musicpipe.stages.from_midi import command
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for example in command.examples:
+        proc = sh(f"set -o pipefail; {example}", cwd=tmp_path)
+        assert proc.stdout or (tmp_path / "up.mid").exists(), example
