@@ -2,7 +2,9 @@
 
 The data goes to a temporary file in the target's directory (same file system, so the final
 ``os.replace`` is atomic), is flushed to disk, then renamed over the target. On any error the
-temporary file is removed and the target is left as it was.
+temporary file is removed and the target is left as it was. A target that exists but is not
+a regular file (``/dev/null``, a named pipe) is written in place: a rename would replace the
+device itself. A symlink's target file is replaced, the link kept.
 
     with atomic_path("out/song.wav") as tmp:
         render_to(tmp)              # anything that writes a file by name
@@ -12,6 +14,7 @@ temporary file is removed and the target is left as it was.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,12 +32,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     writer that only appends or reopens it works too. Raises OSError when the directory
     is missing or not writable.
     """
-    path = os.fspath(path)
+    shown = os.fspath(path)
+    path = os.path.realpath(path)  # through a symlink: replace the file, keep the link
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:  # /dev/null, /dev/stdout, a FIFO: renaming over it would replace the device
+        yield path
+        return
     tmp = _temp_name(path)
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as e:  # name the file the user asked for, not the temporary one
-        raise OSError(e.errno, e.strerror, path) from None
+        raise OSError(e.errno, e.strerror, shown) from None
     try:
         yield tmp
         fd = os.open(tmp, os.O_RDONLY)

@@ -295,3 +295,29 @@ def test_round_trip_keeps_notes_tempos_and_programs(evs, smf_type):
     assert got == _expected_programs(evs)
     assert [e["t"] for e in back] == sorted(e["t"] for e in back)
     assert back[-1]["type"] == "End"
+
+
+# ------------------------------------------------------------------ atomic writes
+
+
+def test_atomic_write_replaces_files_but_never_devices_and_keeps_symlinks(tmp_path):
+    import os
+    import stat
+
+    from musicpipe.atomic import atomic_path, atomic_write
+
+    before = os.stat(os.devnull)
+    atomic_write(os.devnull, b"discarded")        # a rename here would replace /dev/null itself
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and os.stat(os.devnull).st_ino == before.st_ino
+    real, link = tmp_path / "real.mid", tmp_path / "link.mid"
+    link.symlink_to(real)
+    atomic_write(link, b"one")
+    assert link.is_symlink() and real.read_bytes() == b"one"
+    with pytest.raises(RuntimeError):
+        with atomic_path(real) as tmp:
+            open(tmp, "wb").write(b"half")
+            raise RuntimeError
+    assert real.read_bytes() == b"one" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "link.mid", "real.mid"]
+    with pytest.raises(FileNotFoundError, match="no/such.mid"):
+        atomic_write(tmp_path / "no" / "such.mid", b"")
