@@ -503,7 +503,7 @@ def _warn_stats(warn, dropped: dict, stats: dict) -> None:
     if stats["tempo"]:
         warn(f"{stats['tempo']} tempos outside 4..1000 bpm clipped (or 0, dropped)")
     if stats["sig"]:
-        warn(f"{stats['sig']} time signatures beyond 64/64 dropped")
+        warn(f"{stats['sig']} time signatures outside 1..64 beats of 1..64 dropped")
     if dropped:
         kinds = ", ".join(f"{n} {typ.replace('_', ' ')}" for typ, n in sorted(dropped.items()))
         warn(f"dropped {kinds} (no stream form)")

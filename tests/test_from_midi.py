@@ -127,6 +127,42 @@ def test_data_bytes_above_127_are_clipped_with_a_warning():
     assert warnings == ["data bytes above 127 clipped to 127 (the file breaks the MIDI standard)"]
 
 
+SMPTE = smf(
+    "00 00  00 01  E7 28                 # type 0, 1 track, SMPTE: 25 fps x 40 ticks = 1000/s",
+    """
+    00 FF 51 03 07 A1 20                 # t=0    a tempo: meaningless in SMPTE time, ignored
+    00 FF 58 04 00 02 18 08              # t=0    time signature 0/4: impossible, dropped
+    00 90 3C 40                          # t=0    note on C4 velocity 64
+    83 74 80 3C 00                       # t=500  (0.5 s) note off: at 120 bpm, 480 ticks
+    00 FF 2F 00                          # t=500  end of track
+    """)
+
+BAD_TEMPOS = smf(
+    "00 00  00 01  01 E0                 # type 0, 1 track, 480 ticks per quarter note",
+    """
+    00 FF 51 03 00 00 01                 # t=0    tempo 1 us per quarter: clipped to 1000 bpm
+    00 FF 51 03 00 00 00                 # t=0    tempo 0: dropped
+    00 FF 2F 00                          # t=0    end of track
+    """)
+
+
+def test_smpte_files_riff_wrapped_files_and_impossible_metas():
+    warnings = []
+    assert midi_to_events(SMPTE, warn=warnings.append) == [
+        {"type": "Tempo", "t": 0, "bpm": 120},
+        {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 64},
+        {"type": "End", "t": 480}]
+    assert warnings == ["SMPTE time division: times converted at a fixed 120 bpm",
+                        "1 time signatures outside 1..64 beats of 1..64 dropped"]
+    warnings.clear()
+    assert midi_to_events(BAD_TEMPOS, warn=warnings.append) == [
+        {"type": "Tempo", "t": 0, "bpm": 1000}, {"type": "End", "t": 0}]
+    assert warnings == ["2 tempos outside 4..1000 bpm clipped (or 0, dropped)"]
+    size = (4 + 8 + len(TYPE0)).to_bytes(4, "little")
+    rmi = b"RIFF" + size + b"RMID" + b"data" + len(TYPE0).to_bytes(4, "little") + TYPE0
+    assert midi_to_events(rmi) == TYPE0_EVENTS
+
+
 @pytest.mark.parametrize("data, message", [
     (b"", "not a MIDI file (it does not start with MThd)"),
     (b"RIFF....WAVEfmt ", "not a MIDI file (it does not start with MThd)"),
