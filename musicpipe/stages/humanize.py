@@ -52,10 +52,11 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
              channels: Iterable[int] | None = None, salt: str = "") -> Iterator[dict]:
     """Vary each Note's start, velocity and length by seeded random amounts (see AMOUNT_HELP).
 
-    Every note draws three numbers from ``stage_rng(seed, "humanize", salt)`` in input
-    order, so the same seed and input give the same output, and changing one amount leaves
+    Every note draws three numbers (timing, velocity, length) from
+    ``stage_rng(seed, "humanize", salt)`` in input order, so the same seed and input give the same output, and changing one amount leaves
     the others' draws alone. ``channels`` limits the change to those channels. Other events
-    pass at once; notes come out when released (see the module docstring).
+    pass at once; notes come out when released (see the module docstring), in order of
+    their release time (end + largest timing shift), ties by channel and key.
     """
     if not 0 <= swing <= 1:
         raise ValueError(f"swing must be 0..1, got {swing}")
@@ -73,26 +74,26 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
     only = frozenset(channels) if channels else None
     rnd = stage_rng(seed, "humanize", *([salt] if salt else [])).random
 
-    held: dict[int, tuple[int, dict, int]] = {}  # ch*128+key -> (seq, note out, input t)
-    heap: list[tuple[int, int, int]] = []        # (release time, seq, ch*128+key)
+    # Held notes by channel*128+key: (release time, note out, input t). A heap entry whose
+    # key has since been released, or held again with another release time, is skipped.
+    held: dict[int, tuple[int, dict, int]] = {}
+    heap: list[tuple[int, int]] = []
     now = 0
-    seq = 0
     for ev in events:
-        if ev["type"] != "Note" or (only is not None and ev["ch"] not in only):
+        if ev["type"] != "Note" or only is not None and ev["ch"] not in only:
             yield ev
             continue
         t0 = ev["t"]
         if t0 > now:
             now = t0
             while heap and heap[0][0] <= now:
-                _, s, k = heappop(heap)
+                r, k = heappop(heap)
                 h = held.get(k)
-                if h is not None and h[0] == s:
+                if h is not None and h[0] == r:
                     del held[k]
                     yield h[1]
-        r1, r2, r3 = rnd(), rnd(), rnd()
         dur = ev["dur"]
-        t = t0 + int(r1 * t_span) - t_amt
+        t = t0 + int(rnd() * t_span) - t_amt
         if delay and t0 % beat == half:
             t += delay
             if t0 % beat + dur <= beat and dur > delay:
@@ -102,22 +103,25 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
         vel = ev["vel"]
         if v_pct:
             a = int(vel * v_amt + 0.5)
-            vel += int(r2 * (2 * a + 1)) - a
+            vel += int(rnd() * (2 * a + 1)) - a
         else:
-            vel += int(r2 * v_span) - v_amt
-        vel = 1 if vel < 1 else 127 if vel > 127 else vel
+            vel += int(rnd() * v_span) - v_amt
+        if vel < 1:
+            vel = 1
+        elif vel > 127:
+            vel = 127
         if l_pct:
             a = int(dur * l_amt + 0.5)
-            dur += int(r3 * (2 * a + 1)) - a
+            dur += int(rnd() * (2 * a + 1)) - a
         else:
-            dur += int(r3 * l_span) - l_amt
+            dur += int(rnd() * l_span) - l_amt
         if dur < 1:
             dur = 1
         n = ev.copy()
         n["t"] = t
         n["dur"] = dur
         n["vel"] = vel
-        k = ev["ch"] * 128 + ev["key"]
+        k = (ev["ch"] << 7) | ev["key"]
         h = held.get(k)
         if h is not None:
             prev = h[1]
@@ -133,11 +137,15 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
                     n["dur"] = pt - t
                 yield n
                 continue
-        seq += 1
-        held[k] = (seq, n, t0)
-        heappush(heap, (t + n["dur"] + t_amt, seq, k))
-    for _, note, _ in sorted(held.values(), key=lambda h: h[0]):
+        release = t + n["dur"] + t_amt
+        held[k] = (release, n, t0)
+        heappush(heap, (release, k))
+    for _, note, _ in sorted(held.values(), key=_release_order):
         yield note
+
+
+def _release_order(h: tuple[int, dict, int]) -> tuple[int, int, int]:
+    return h[0], h[1]["ch"], h[1]["key"]
 
 
 def _amount(ctx, param, value):
