@@ -27,27 +27,30 @@ def bar_length(num: int, den: int) -> int:
     return num * PPQ * 4 // den
 
 
-def _sig_walk(sigs: list[tuple[int, int, int]]):
-    """Bar lines from 0 on: yields each bar's start tick; ``sigs`` sorted (t, num, den)."""
-    pos, length, i = 0, bar_length(4, 4), 0
+def bar_lines(sigs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
+    """Every bar from 0 on, endlessly, as (start tick, beats, beat length in ticks).
+
+    ``sigs`` are (t, num, den) sorted by t; before the first, 4/4.
+    """
+    pos, num, den, i = 0, 4, 4, 0
     while True:
         while i < len(sigs) and sigs[i][0] <= pos:
-            length = bar_length(sigs[i][1], sigs[i][2])
+            _, num, den = sigs[i]
             i += 1
-        yield pos
-        pos += length
+        yield pos, num, PPQ * 4 // den
+        pos += bar_length(num, den)
 
 
 def bar_tick(bars: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
     """The tick where bar ``bars + 1`` starts, i.e. the end of N bars."""
-    for n, pos in enumerate(_sig_walk(sorted(sigs))):
+    for n, (pos, _, _) in enumerate(bar_lines(sorted(sigs))):
         if n == bars:
             return pos
     raise AssertionError("unreachable")
 
 
 def bar_line_at_or_after(t: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
-    for pos in _sig_walk(sorted(sigs)):
+    for pos, _, _ in bar_lines(sorted(sigs)):
         if pos >= t:
             return pos
     raise AssertionError("unreachable")
