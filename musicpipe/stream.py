@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from itertools import islice
+from itertools import chain, islice
 
 import orjson
 
@@ -227,20 +227,27 @@ class Writer:
             for ev in events:
                 self.write(ev)
             return
+        # extend() from islice keeps the per-event loop in C. The input may flush this writer
+        # while extend() runs (the reader's before_wait), so a short batch does not mean the
+        # events are used up: a sentinel after the last event does.
         pending = self.pending
-        events = iter(events)
-        while True:  # extend() from islice keeps the per-event loop in C
-            before = len(pending)
-            pending.extend(islice(events, self.limit - before))
-            if len(pending) < self.limit:
+        events = chain(events, _DONE)
+        while True:
+            pending.extend(islice(events, self.limit - len(pending)))
+            if pending and pending[-1] is _DONE[0]:
+                pending.pop()
                 return
-            self.flush()
+            if len(pending) >= self.limit:
+                self.flush()
 
     def flush(self) -> None:
         if self.pending:
             data = encode(self.pending)
             self.pending.clear()
             self.sink(data)
+
+
+_DONE = (object(),)
 
 
 def encode(events: list[dict]) -> bytes:

@@ -123,3 +123,26 @@ def test_writer_pair_form_from_environment(monkeypatch):
     assert Writer(print).pairs
     monkeypatch.setenv("MUSICPIPE_NOTE_FORM", "note")
     assert not Writer(print).pairs
+
+
+@pytest.mark.parametrize("step", [100, 4096, 1 << 16])
+def test_writer_loses_nothing_when_the_reader_flushes_it_mid_batch(step):
+    """The reader flushes the writer before each read (before_wait), i.e. inside write_all."""
+    src = [note(t=i) for i in range(10_000)]
+    out = []
+    w = Writer(out.append)
+    reader = Reader(Trickle(jsonl(src), step), before_wait=w.flush)
+    w.write_all(reader)
+    w.flush()
+    assert parse_lines(b"".join(out)) == src
+
+
+def test_a_stage_passes_every_event_of_a_long_piped_stream(tmp_path):
+    from tests.conftest import sh
+
+    src = tmp_path / "long.jsonl"
+    src.write_bytes(jsonl([note(t=i, key=40 + i % 40) for i in range(100_000)]))
+    for cmd in (f"transpose -s 1 < {src}", f"cat {src} | transpose -s 1"):
+        out = sh(cmd).stdout
+        assert out.count(b"\n") == 100_000, cmd
+        assert out.endswith(orjson.dumps(note(t=99_999, key=80)) + b"\n")
