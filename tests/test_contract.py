@@ -11,7 +11,6 @@ import os
 import select
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -56,6 +55,10 @@ def big_stream(tmp_path_factory):
         for i in range(100_000)]
     path.write_bytes(jsonl(evs))
     return path
+
+
+def test_every_stage_is_built():
+    assert available() == list(STAGES)
 
 
 def test_every_stage_in_the_umbrella_has_a_console_script():
@@ -107,6 +110,23 @@ def test_closed_pipe_exits_quietly(name, big_stream, tmp_path):
     assert (tmp_path / "rc").read_text().strip() == "0"
 
 
+@pytest.mark.parametrize("name", present(set(STREAM_STAGES) - {"trim"}))
+def test_every_note_of_a_long_stream_comes_through(name, big_stream):
+    """Far more events than one read or one write batch: nothing is lost on the way."""
+    out = sh(f"{STREAM_STAGES[name]} < {big_stream}").stdout
+    assert out.count(b'"type":"Note"') >= 100_000
+
+
+@pytest.mark.parametrize("name", present(STREAM_STAGES))
+def test_stream_stages_do_not_import_midi_or_audio_libraries(name):
+    """Start-up stays at click + orjson: mido, numpy and fluidsynth are for file stages only."""
+    exe, _, args = STREAM_STAGES[name].partition(" ")
+    proc = sh(f"{BIN}/python -X importtime {BIN / exe} {args}", input=b"")
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert not imported & {"mido", "numpy", "fluidsynth"}, imported & {"mido", "numpy", "fluidsynth"}
+
+
 @pytest.mark.parametrize("name", present(STREAM_STAGES))
 def test_same_input_same_bytes(name):
     stream = jsonl(NOTES)
@@ -138,11 +158,9 @@ def test_help_has_examples_and_they_run(name, tmp_path):
     assert command.examples, name
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     for example in command.examples:
-        started = time.monotonic()
         run = sh(f"set -o pipefail; {example}", cwd=tmp_path, check=False, timeout=300)
         assert run.returncode == 0, f"example failed: {example}\n{run.stderr.decode()}"
         assert b"Traceback" not in run.stderr
-        assert time.monotonic() - started < 300
 
 
 @pytest.mark.parametrize("name", present(STAGES))
