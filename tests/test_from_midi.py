@@ -13,7 +13,8 @@ import pretty_midi
 import pytest
 
 from musicpipe.midi import MidiFileError, midi_to_events
-from musicpipe.stages.from_midi import format_seq, notation
+from musicpipe.notation import format_notes
+from musicpipe.stages.from_midi import notation
 from tests.conftest import BIN, ENV, events, jsonl, sh
 
 
@@ -207,9 +208,9 @@ def test_seq_notation_of_notes_chords_and_rests():
     evs = [{"type": "Note", "t": t, "dur": d, "ch": 0, "key": k, "vel": 80} for t, d, k in [
         (0, 480, 60), (480, 240, 62), (960, 960, 60), (960, 960, 64), (960, 960, 67),
         (2400, 720, 72), (3120, 80, 71), (3200, 100, 70)]]
-    assert format_seq(evs) == "C4/4 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
-    assert notation(TYPE0_EVENTS) == "C4/8 E4/8\nR/4 C2/16\n"
-    assert notation(TYPE0_EVENTS, [9]) == "R/4 C2/16\n"
+    assert format_notes(evs) == "C4/4*80 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
+    assert notation(TYPE0_EVENTS) == "C4/8*100 E4/8*80\nR/4 C2/16*127\n"
+    assert notation(TYPE0_EVENTS, [9]) == "R/4 C2/16*127\n"
 
 
 # ------------------------------------------------------------------ the stage, as a process
@@ -257,8 +258,8 @@ def test_stage_without_file_on_a_terminal_is_a_usage_error():
 
 
 def test_stage_notation(files):
-    assert sh(f"from-midi --notation {files}/type0.mid").stdout == b"C4/8 E4/8\nR/4 C2/16\n"
-    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout == b"R/t1 C4/t239 G4/4\n"
+    assert sh(f"from-midi --notation {files}/type0.mid").stdout == b"C4/8*100 E4/8*80\nR/4 C2/16*127\n"
+    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout == b"R/t1 C4/t239*80 G4/4*100\n"
 
 
 LAYERED = (

@@ -1,0 +1,222 @@
+"""The text notation of `seq` (and `from-midi --notation`): parse it into notes, write notes as it.
+
+    C4/4 D4/8 E4/8 R/4 [C4,E4,G4]/2 C4/2~C4/8 G4/4.*110 | 60/8t 62/8t 64/8t
+
+A token is a pitch (``C4``, ``F#3``, ``Bb2``, C4 = 60, or a MIDI number 0-127), a chord
+``[C4,E4,G4]`` or a rest ``R``, then an optional duration ``/VALUE`` and an optional velocity
+``*VEL``. Duration and velocity carry over to the following tokens until changed (the first
+defaults are a quarter note and the caller's velocity). See docs/notation.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from .events import PPQ
+from .theory import TheoryError, note_name, parse_note
+
+VALUES = {"1": PPQ * 4, "2": PPQ * 2, "4": PPQ, "8": PPQ // 2, "16": PPQ // 4, "32": PPQ // 8,
+          "64": PPQ // 16}
+DURATION_HELP = ("durations are /1 /2 /4 /8 /16 /32 /64, dotted /4. /4.., triplets /8t, ticks "
+                 "/t480, beats /b0.75, sums /2+8")
+
+_ELEMENT = re.compile(r"""^(?P<pitch>\[[^\]]*\]|R|r|[A-Ga-g](?:\#{1,2}|b{1,2})?-?\d+|\d+)
+                          (?:/(?P<dur>[^*~]+))?(?:\*(?P<vel>\d+))?$""", re.X)
+_VALUE = re.compile(r"^(?:(?P<n>\d+)(?P<mod>\.{1,2}|t)?|t(?P<ticks>\d+)|b(?P<beats>\d+(?:\.\d+)?))$")
+
+
+class NotationError(ValueError):
+    """A token that cannot be read; the message names it and its column."""
+
+
+class Element:
+    """One token: keys (empty for a rest), duration in ticks (None: carry over), velocity."""
+
+    __slots__ = ("keys", "dur", "vel", "column")
+
+    def __init__(self, keys: tuple[int, ...], dur: int | None, vel: int | None, column: int):
+        self.keys, self.dur, self.vel, self.column = keys, dur, vel, column
+
+
+BAR = "|"
+
+
+def tokens(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based column, token) for each whitespace-separated token; spaces inside [] allowed."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        if text[i] == "#":  # a comment to the end of the line
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        start, depth = i, 0
+        while i < n and (depth or not text[i].isspace()):
+            depth += text[i] == "["
+            depth -= text[i] == "]" and depth > 0
+            i += 1
+        yield start + 1, text[start:i]
+
+
+def parse_duration(spec: str) -> int:
+    """``'4.'`` -> 720, ``'8t'`` -> 160, ``'t100'`` -> 100, ``'b0.75'`` -> 360, ``'2+8'`` -> 1200."""
+    total = 0
+    for part in spec.split("+"):
+        m = _VALUE.match(part)
+        if not m:
+            raise ValueError(f"duration /{spec} is not one of: {DURATION_HELP}")
+        if m["ticks"] is not None:
+            ticks = int(m["ticks"])
+        elif m["beats"] is not None:
+            ticks = round(float(m["beats"]) * PPQ)
+        else:
+            if m["n"] not in VALUES:
+                raise ValueError(f"duration /{spec} is not allowed ({DURATION_HELP})")
+            ticks = VALUES[m["n"]]
+            if m["mod"] == "t":
+                ticks = ticks * 2 // 3
+            elif m["mod"]:
+                ticks = ticks * (7 if len(m["mod"]) == 2 else 3) // (4 if len(m["mod"]) == 2 else 2)
+        if ticks < 1:
+            raise ValueError(f"duration /{spec} is shorter than one tick")
+        total += ticks
+    return total
+
+
+def _pitches(text: str) -> tuple[int, ...]:
+    if text in ("R", "r"):
+        return ()
+    names = [p.strip() for p in text[1:-1].split(",")] if text.startswith("[") else [text]
+    if not all(names):
+        raise ValueError(f"chord {text} has an empty pitch")
+    keys = []
+    for name in names:
+        try:
+            key = parse_note(name)
+        except TheoryError as e:
+            raise ValueError(str(e)) from None
+        if not 0 <= key <= 127:
+            raise ValueError(f"pitch {name} is key {key}, outside 0..127")
+        keys.append(key)
+    return tuple(sorted(set(keys)))
+
+
+def _element(token: str, column: int) -> Element:
+    m = _ELEMENT.match(token)
+    if not m:
+        raise ValueError("expected a pitch (C4, F#3, Bb2, 60), a chord [C4,E4,G4] or a rest R, "
+                         "then /DURATION and *VELOCITY")
+    vel = int(m["vel"]) if m["vel"] is not None else None
+    if vel is not None and not 1 <= vel <= 127:
+        raise ValueError(f"velocity *{vel} is outside 1..127")
+    dur = parse_duration(m["dur"]) if m["dur"] is not None else None
+    return Element(_pitches(m["pitch"]), dur, vel, column)
+
+
+def parse(text: str) -> list[Element | str]:
+    """Elements and BAR markers; ties (``~``) are merged into one element."""
+    out: list[Element | str] = []
+    count = 0
+    for column, token in tokens(text):
+        count += 1
+        if token == BAR:
+            out.append(BAR)
+            continue
+        try:
+            parts = token.split("~")
+            pos = column
+            elements = []
+            for part in parts:
+                if not part:
+                    raise ValueError("a tie ~ joins two notes: C4/2~C4/8")
+                elements.append(_element(part, pos))
+                pos += len(part) + 1
+            head = elements[0]
+            for tied in elements[1:]:
+                if tied.keys != head.keys:
+                    raise ValueError("a tie ~ joins the same pitches: C4/2~C4/8")
+                if head.dur is None or tied.dur is None:
+                    raise ValueError("both sides of a tie need a duration: C4/2~C4/8")
+                head.dur += tied.dur
+                head.vel = head.vel if head.vel is not None else tied.vel
+        except ValueError as e:
+            raise NotationError(f"token {count} {token!r} at column {column}: {e}") from None
+        out.append(head)
+    if not any(isinstance(e, Element) for e in out):
+        raise NotationError("no notes or rests: write notes like \"C4/4 E4/8 G4/8\"")
+    return out
+
+
+def to_notes(items: list[Element | str], *, ch: int = 0, vel: int = 96,
+             bar: int | None = None) -> tuple[list[dict], int]:
+    """Notes from tick 0 and the total length; with ``bar`` (ticks), every bar between
+    ``|`` markers must be exactly that long."""
+    notes: list[dict] = []
+    t, dur, bar_start, bar_no = 0, PPQ, 0, 1
+    for item in items:
+        if item == BAR:
+            if bar is not None and t - bar_start != bar:
+                raise NotationError(f"bar {bar_no} lasts {t - bar_start} ticks, not {bar} "
+                                    f"(one bar of the time signature)")
+            bar_start, bar_no = t, bar_no + 1
+            continue
+        dur = item.dur if item.dur is not None else dur
+        vel = item.vel if item.vel is not None else vel
+        notes += [{"type": "Note", "t": t, "dur": dur, "ch": ch, "key": k, "vel": vel}
+                  for k in item.keys]
+        t += dur
+    if bar is not None and t > bar_start and t - bar_start != bar:
+        raise NotationError(f"bar {bar_no} lasts {t - bar_start} ticks, not {bar} "
+                            f"(one bar of the time signature)")
+    return notes, t
+
+
+_NAMES = {ticks: name for name, ticks in VALUES.items()}
+for _name, _ticks in list(VALUES.items()):
+    _NAMES.setdefault(_ticks * 3 // 2, _name + ".")
+    if _ticks * 2 % 3 == 0:
+        _NAMES.setdefault(_ticks * 2 // 3, _name + "t")
+
+
+def duration_name(ticks: int) -> str:
+    """The shortest spelling of a duration: ``480`` -> ``'4'``, ``100`` -> ``'t100'``."""
+    return _NAMES.get(ticks) or f"t{ticks}"
+
+
+def format_notes(notes: Iterable[dict], vel: int = 96) -> str:
+    """One channel's notes as notation from tick 0: notes, [chords] and R rests.
+
+    Notes starting together form a chord lasting as long as its longest note, cut where the
+    next onset starts (the notation has no overlapping voices). Velocity is written where it
+    changes (``*N``, starting from ``vel``; a chord takes its loudest note's).
+
+    >>> format_notes([{"t": 0, "dur": 480, "key": 60, "vel": 96},
+    ...               {"t": 960, "dur": 240, "key": 64, "vel": 80},
+    ...               {"t": 960, "dur": 240, "key": 67, "vel": 80}])
+    'C4/4 R/4 [E4,G4]/8*80'
+    """
+    onsets: dict[int, list[dict]] = {}
+    for n in notes:
+        onsets.setdefault(n["t"], []).append(n)
+    times = sorted(onsets)
+    out, now = [], 0
+    for i, t in enumerate(times):
+        if t > now:
+            out.append(f"R/{duration_name(t - now)}")
+        group = onsets[t]
+        length = max(n["dur"] for n in group)
+        if i + 1 < len(times):
+            length = min(length, times[i + 1] - t)
+        keys = sorted({n["key"] for n in group})
+        names = note_name(keys[0]) if len(keys) == 1 else "[" + ",".join(map(note_name, keys)) + "]"
+        loudest = max(n.get("vel", vel) for n in group)
+        token = f"{names}/{duration_name(length)}"
+        if loudest != vel:
+            token += f"*{loudest}"
+            vel = loudest
+        out.append(token)
+        now = t + length
+    return " ".join(out)
