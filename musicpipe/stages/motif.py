@@ -1,0 +1,270 @@
+"""motif: a seeded melodic phrase that moves mostly by step, resolves its leaps and cadences."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from .. import cli, generate
+from ..events import PPQ
+from ..notation import parse_duration
+from ..rng import Rng, stage_rng
+from ..theory import SCALES, TheoryError, parse_note, parse_pitch_class, scale_name, scale_pitch_classes
+
+CONTOURS = ("arch", "ascending", "descending", "wave", "random")
+BAR = PPQ * 4
+
+MOTIF_HELP = (
+    "The phrase walks the scale (--root/--mode, default the major scale on --base) between "
+    "--base and --base + --range semitones. Steps of one or two scale degrees dominate; "
+    "--complexity (0-100) allows more leaps and busier rhythm; a leap of more than 4 "
+    "semitones is followed by a step back the other way. --contour shapes the line: arch "
+    "(up, then down), ascending, descending, wave, random. The last note lands on the "
+    "root, third or fifth (a chord tone of the harmony when given) and is held longer. "
+    "Rhythm: --dur mixed (default: seeded one-beat cells - quarter, two eighths, dotted "
+    "eighth and sixteenth, four sixteenths... - busier with complexity), a fixed value (8), "
+    "or a cycle (4,8,8 or 4.,8). The phrase lasts whole 4/4 bars (--bars N fills exactly N; "
+    "--repeat loops it). --swing S (0-1) delays off-beat eighths by S x 80 ticks."
+)
+
+# One-beat rhythm cells, with the least complexity each needs to be likely.
+_CELLS = (
+    ((480,), 0), ((240, 240), 10), ((960,), 0), ((360, 120), 45), ((120, 120, 240), 60),
+    ((240, 120, 120), 60), ((120, 120, 120, 120), 75), ((160, 160, 160), 70), ((720, 240), 30),
+)
+
+
+def _cell_weights(complexity: int) -> list[float]:
+    c = complexity / 100
+    return [max(0.05, 1.0 - abs(need / 100 - c) * 2) if need else (1.2 - c) for _, need in _CELLS]
+
+
+def rhythm(rng: Rng, count: int | None, length: int | None, dur: str | None,
+           complexity: int) -> list[int]:
+    """Durations for ``count`` notes, or to fill ``length`` ticks exactly."""
+    if dur not in (None, "", "mixed"):
+        cycle = [parse_duration(d.strip()) for d in dur.split(",")]
+        source = (cycle[i % len(cycle)] for i in range(10**9))
+    else:
+        weights = _cell_weights(complexity)
+
+        def cells():
+            while True:
+                yield from rng.weighted([c for c, _ in _CELLS], weights)
+        source = cells()
+    out: list[int] = []
+    total = 0
+    for d in source:
+        if length is not None:
+            if total >= length:
+                break
+            d = min(d, length - total)
+        elif len(out) >= count:
+            break
+        out.append(d)
+        total += d
+    return out
+
+
+def _target(contour: str, p: float, anchors: list[float]) -> float:
+    """Where the line heads at position p (0..1 of the phrase), as 0..1 of the range."""
+    if contour == "ascending":
+        return 0.1 + 0.8 * p
+    if contour == "descending":
+        return 0.9 - 0.8 * p
+    if contour == "arch":
+        return 0.15 + 0.75 * math.sin(math.pi * p)
+    if contour == "wave":
+        return 0.5 + 0.35 * math.sin(3 * math.pi * p)
+    x = p * (len(anchors) - 1)
+    i = min(int(x), len(anchors) - 2)
+    return anchors[i] + (anchors[i + 1] - anchors[i]) * (x - i)
+
+
+def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complexity: int = 50,
+         contour: str = "arch", dur: str | None = None, rest_prob: float = 0.1,
+         chord_prob: float = 0.0, swing: float = 0.0, root: int | None = None,
+         mode: str | None = None, ch: int = 0, vel: int = 96,
+         harmony: list[tuple[int, tuple[int, ...]]] | None = None, bars: int | None = None,
+         salt: str = "") -> list[dict]:
+    """A phrase from tick 0: ``notes`` notes (or exactly ``bars`` bars), then an End.
+
+    ``harmony`` is [(start tick, pitch classes)] sorted by start: notes on beats prefer the
+    chord in force, and the phrase ends on one of its tones.
+    """
+    if contour not in CONTOURS:
+        raise ValueError(f"contour must be one of {', '.join(CONTOURS)}")
+    rng = stage_rng(seed, "motif", *([salt] if salt else []))
+    tonic = base % 12 if root is None else root
+    pcs = set(scale_pitch_classes(tonic, mode or "major"))
+    degrees = sorted(pcs, key=lambda pc: (pc - tonic) % 12)
+    stable = {degrees[i] for i in (0, 2, 4) if i < len(degrees)}  # root, third, fifth
+    keys = [k for k in range(max(0, base), min(127, base + range_) + 1) if k % 12 in pcs]
+    if len(keys) < 3:
+        raise ValueError(f"--range {range_} from {base} holds fewer than 3 scale notes")
+    top = len(keys) - 1
+    durs = rhythm(rng, notes, bars * BAR if bars else None, dur, complexity)
+    anchors = [rng.random() for _ in range(4)]
+    leap_p = 0.05 + 0.3 * complexity / 100
+
+    def chord_at(t: int) -> set[int] | None:
+        now = None
+        for start, chord in harmony or ():
+            if start > t:
+                break
+            now = chord
+        return set(now) if now else None
+
+    out: list[dict] = []
+    idx = round(_target(contour, 0, anchors) * top)
+    last_interval = 0
+    t = 0
+    n = len(durs)
+    for i, d in enumerate(durs):
+        p = i / max(1, n - 1)
+        if i:
+            goal = _target(contour, p, anchors) * top
+            if abs(last_interval) > 4:  # resolve a leap by a step the other way
+                move = -1 if last_interval > 0 else 1
+            else:
+                toward = 1 if goal > idx else -1 if goal < idx else rng.choice((-1, 1))
+                size = rng.weighted((0, 1, 2, 3, 4), (0.12, 0.62, 0.2, leap_p, leap_p / 2))
+                move = size * (toward if rng.random() < 0.8 else -toward)
+            new = min(top, max(0, idx + move))
+            if new == idx and move:
+                new = min(top, max(0, idx - move))
+            last_interval = keys[new] - keys[idx]
+            idx = new
+        chord = chord_at(t)
+        last = i == n - 1
+        if (t % PPQ == 0 and chord) or last:
+            want = chord or stable
+            if last and chord:
+                want = chord
+            idx = _nearest(keys, idx, want)
+        key = keys[idx]
+        if 0 < i < n - 1 and rng.random() < rest_prob:
+            t += d
+            continue
+        length = d
+        if last:  # a cadence: the last note rings to the end of its bar (at least a beat)
+            length = d if bars else max(d, PPQ)
+            end = t + length
+            length += -end % BAR
+        accent = 8 if t % BAR == 0 else 3 if t % PPQ == 0 else -4
+        v = max(1, min(127, vel + accent + rng.randint(-4, 4)))
+        start = t
+        if swing and t % PPQ == PPQ // 2:
+            delay = round(swing * PPQ / 6)
+            start, length = t + delay, max(1, length - delay)
+        out.append({"type": "Note", "t": start, "dur": length, "ch": ch, "key": key, "vel": v})
+        if chord_prob and not last and rng.random() < chord_prob:
+            for below in (2, 4):
+                if idx - below >= 0:
+                    out.append({"type": "Note", "t": start, "dur": length, "ch": ch,
+                                "key": keys[idx - below], "vel": max(1, v - 12)})
+        t += length if last else d
+    end = max([t] + [e["t"] + e["dur"] for e in out])
+    out.append({"type": "End", "t": end + (-end % BAR)})
+    return out
+
+
+def _nearest(keys: list[int], idx: int, pcs: set[int]) -> int:
+    """The index of the key nearest ``idx`` whose pitch class is in ``pcs`` (idx if none)."""
+    for dist in range(len(keys)):
+        for j in (idx - dist, idx + dist):
+            if 0 <= j < len(keys) and keys[j] % 12 in pcs:
+                return j
+    return idx
+
+
+def _note(ctx, param, value):
+    try:
+        return parse_note(str(value))
+    except TheoryError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _root(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_pitch_class(value)
+    except TheoryError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _mode(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return scale_name(value)
+    except (TheoryError, KeyError) as e:
+        raise click.BadParameter(f"{e}; see `scale --list`") from None
+
+
+def _dur(ctx, param, value):
+    if value in (None, "mixed"):
+        return value
+    try:
+        for d in value.split(","):
+            parse_duration(d.strip())
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
+@cli.stage("motif", epilog=MOTIF_HELP, examples=[
+    "seed 12345 | motif --notes 16 --bpm 120 | viz --roll",
+    "seed 7 | motif --root D --mode dorian --contour wave --complexity 70 --patch flute | to-midi --out flute.mid",
+    "seed 3 | motif --bars 2 --dur 8 --swing 0.6 --rest-prob 0.2 --repeat 4 --patch vibraphone",
+    "seed 5 | motif --base C3 --range 19 --contour descending --chord-prob 0.4 --patch piano | scale --root C --mode minor",
+])
+@click.option("--notes", type=click.IntRange(1, 1_000_000), default=8, show_default=True,
+              help="How many notes (rests included).")
+@click.option("--bars", type=click.IntRange(1, 100_000), default=None,
+              help="Fill exactly this many 4/4 bars instead of counting notes.")
+@click.option("--base", callback=_note, default="C4", show_default=True, metavar="NOTE",
+              help="Lowest note of the range (C4 = 60, or a number).")
+@click.option("--range", "range_", type=click.IntRange(2, 60), default=12, show_default=True,
+              help="Semitones above --base the melody may use.")
+@click.option("--complexity", type=click.IntRange(0, 100), default=50, show_default=True,
+              help="More leaps and busier rhythm as it grows.")
+@click.option("--contour", type=click.Choice(CONTOURS), default="arch", show_default=True)
+@click.option("--dur", callback=_dur, default="mixed", show_default=True, metavar="SPEC",
+              help="Rhythm: mixed, a note value (8, 4., 16t) or a cycle (4,8,8).")
+@click.option("--rest-prob", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Chance that an inner note is a rest.")
+@click.option("--chord-prob", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Chance that a note gets the scale's third and fifth below it.")
+@click.option("--swing", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Delay off-beat eighths (1 = triplet feel).")
+@click.option("--root", callback=_root, default=None, metavar="NOTE",
+              help="Scale root (C, F#, Bb); default the pitch class of --base.")
+@click.option("--mode", callback=_mode, default=None, metavar="SCALE",
+              help=f"Scale or mode ({len(SCALES)} names, `scale --list`); default major.")
+@generate.options(ch=0, vel=90)
+def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur, rest_prob,
+            chord_prob, swing, root, mode, ch, patch, vel, bpm, repeat, at, name, seed):
+    """A seeded melodic phrase: stepwise, shaped by a contour, in a scale, ending on a cadence.
+
+    The same seed gives the same phrase, byte for byte; the seed comes from the stream's Seed
+    (or --seed).
+    """
+    try:
+        part(0, notes=1, base=base, range_=range_, root=root, mode=mode)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--range") from None
+
+    def make(used_seed, sigs):
+        phrase = part(used_seed, notes=notes, bars=bars, base=base, range_=range_,
+                      complexity=complexity, contour=contour, dur=dur, rest_prob=rest_prob,
+                      chord_prob=chord_prob, swing=swing, root=root, mode=mode, ch=ch, vel=vel)
+        return generate.place(phrase, start=generate.at_tick(at, sigs), repeat=repeat, ch=ch,
+                              program=patch, bpm=bpm, name=name)
+
+    return generate.run(io, seed, make)
+
+
+main = command

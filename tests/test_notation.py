@@ -1,0 +1,81 @@
+"""The seq notation: parsing, errors with columns, and format -> parse round trips."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from musicpipe.notation import NotationError, format_notes, parse, parse_duration, to_notes
+
+
+def keys_and_times(text, **kw):
+    notes, length = to_notes(parse(text), **kw)
+    return [(n["t"], n["dur"], n["key"], n["vel"]) for n in notes], length
+
+
+@pytest.mark.parametrize("spec, ticks", [
+    ("1", 1920), ("2", 960), ("4", 480), ("8", 240), ("16", 120), ("32", 60), ("64", 30),
+    ("4.", 720), ("4..", 840), ("8t", 160), ("4t", 320), ("t100", 100), ("b0.75", 360),
+    ("2+8", 1200), ("4.+16t", 800),
+])
+def test_durations(spec, ticks):
+    assert parse_duration(spec) == ticks
+
+
+def test_the_music_pipe_rs_example():
+    notes, length = keys_and_times("C4/4 D4/8 E4/8 R/4 G4/2")
+    assert notes == [(0, 480, 60, 96), (480, 240, 62, 96), (720, 240, 64, 96), (1440, 960, 67, 96)]
+    assert length == 2400
+
+
+def test_chords_ties_velocity_numbers_and_carry_over():
+    notes, length = keys_and_times("[C4,E4,G4]/2*70 C4/2~C4/8 60 Bb3/2+8 F#4*127 r/t10", vel=80)
+    assert notes == [(0, 960, 60, 70), (0, 960, 64, 70), (0, 960, 67, 70), (960, 1200, 60, 70),
+                     (2160, 1200, 60, 70), (3360, 1200, 58, 70), (4560, 1200, 66, 127)]
+    assert length == 5770
+
+
+def test_spaces_inside_chords_and_comments():
+    assert keys_and_times("[C4, E4]/4 # a comment\nD4")[0] == [(0, 480, 60, 96), (0, 480, 64, 96),
+                                                             (480, 480, 62, 96)]
+
+
+def test_bars_are_checked_only_when_asked():
+    assert keys_and_times("C4/2 | D4/2")[1] == 1920
+    assert keys_and_times("C4/1 | D4/2 D4/2 |", bar=1920)[1] == 3840
+    with pytest.raises(NotationError, match="bar 2 lasts 960 ticks, not 1440"):
+        keys_and_times("C4/2. | D4/2 | E4/2.", bar=1440)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("C4/4 D4/0", "token 2 'D4/0' at column 6: duration /0 is not allowed"),
+    ("C4/4 H4/4", "token 2 'H4/4' at column 6: expected a pitch"),
+    ("C4/4  128", "token 2 '128' at column 7: .*outside|allowed 0..127"),
+    ("G9/4 G#9/4", "token 2 'G#9/4' at column 6"),
+    ("C4/4 C4*0", "velocity \\*0 is outside 1..127"),
+    ("C4/2~D4/8", "a tie ~ joins the same pitches"),
+    ("C4/3", "duration /3"),
+    ("[C4,,E4]/4", "empty pitch"),
+    ("", "no notes or rests"),
+    ("| |", "no notes or rests"),
+])
+def test_errors_point_at_the_token_and_column(text, message):
+    with pytest.raises(NotationError, match=message):
+        parse(text)
+
+
+notes_strategy = st.lists(
+    st.tuples(st.integers(0, 8), st.sampled_from([30, 60, 100, 120, 160, 240, 360, 480, 720, 960]),
+              st.integers(0, 127), st.integers(1, 127)), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(notes_strategy)
+def test_format_then_parse_gives_the_notes_back(steps):
+    """Monophonic notes that never overlap round-trip exactly (times, lengths, keys, velocities)."""
+    notes, t = [], 0
+    for gap, dur, key, vel in steps:
+        t += gap * 60
+        notes.append({"type": "Note", "t": t, "dur": dur, "ch": 0, "key": key, "vel": vel})
+        t += dur
+    back, _ = to_notes(parse(format_notes(notes)), ch=0)
+    assert back == notes
