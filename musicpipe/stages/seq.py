@@ -40,7 +40,7 @@ def _time_sig(ctx, param, value):
 @cli.stage("seq", epilog=SEQ_HELP, examples=[
     'seq "C4/4 D4/8 E4/8 R/4 G4/2" --bpm 120 | viz --roll',
     'seq "[C4,E4,G4]/2 [F4,A4,C5]/2 | [G4,B4,D5]/2. R/4" --patch strings | to-midi --out chords.mid',
-    'seq "D2/8 D2 A1 D2 | C2/2~C2/8 G1/8 A1/4" --ch 1 --patch bass --repeat 4 --check-bars',
+    'seq "D2/8 D2 A1 D2 F2/4 E2 | C2/2~C2/8 G1/8 A1/4" --ch 1 --patch bass --repeat 4 --check-bars',
     'seed 3 | motif --notes 8 | seq "C3/1 G2/1" --ch 1 --patch cello --name Cello | to-midi --out duo.mid',
     'seq --file examples/bassline.txt --ch 1 --patch fretless-bass --at 1bar | head -3',
 ])
