@@ -53,7 +53,7 @@ def soundfont_table(explicit: str | None) -> str:
 @cli.stage("to-wav", stream_out=False, epilog=TO_WAV_HELP, examples=[
     "seed 7 | motif --notes 16 --bpm 100 --patch piano | to-wav --out phrase.wav",
     "euclid --pulses 5 --steps 8 --note snare --repeat 4 | to-wav --out beat.wav --length 3",
-    "to-midi --out riff.mid < examples/riff.jsonl && to-wav --midi riff.mid --out riff.wav --normalize -3",
+    "to-midi --out riff.mid < examples/riff.jsonl && to-wav --midi riff.mid --out riff.wav --normalize --peak -3",
     "to-wav --list-soundfonts",
 ])
 @click.option("--out", "-o", metavar="FILE.wav", help="The WAV file (atomic); - for stdout.")
@@ -69,14 +69,14 @@ def soundfont_table(explicit: str | None) -> str:
               help="Exactly this many seconds (cut or padded, 50 ms fade).")
 @click.option("--tail-cap", type=click.FloatRange(0, 60), default=5.0, show_default=True,
               help="Longest release tail after the piece, in seconds.")
-@click.option("--normalize", type=click.FloatRange(-60, 0), default=None, is_flag=False,
-              flag_value=-1.0, metavar="[DBFS]",
-              help="Scale the peak to this level (alone: -1 dBFS); never clips.")
+@click.option("--normalize", is_flag=True, help="Scale the loudest sample to --peak; never clips.")
+@click.option("--peak", type=click.FloatRange(-60, 0), default=-1.0, show_default=True,
+              metavar="DBFS", help="The peak level --normalize scales to.")
 @click.option("--soundfont", metavar="FILE", help="The SoundFont (.sf2/.sf3) to use.")
 @click.option("--list-soundfonts", is_flag=True,
               help="Show where SoundFonts are looked for and which one is used.")
 def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_cap, normalize,
-            soundfont, list_soundfonts):
+            peak, soundfont, list_soundfonts):
     """Render the stream on stdin (or --midi FILE) to a WAV file with FluidSynth."""
     from .. import render
 
@@ -103,7 +103,7 @@ def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_
 
         _write(lambda: write_midi(events, mid_path), mid_path)
     samples = render.render(events, rate=rate, gain=gain, soundfont=soundfont, length=length,
-                            tail_cap=tail_cap, normalize=normalize,
+                            tail_cap=tail_cap, normalize=peak if normalize else None,
                             progress=_progress(sys.stderr), warn=io.warn)
     data = render.wav_bytes(samples, rate)
     if out == "-":
