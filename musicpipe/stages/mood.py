@@ -1,0 +1,166 @@
+"""mood: a whole multi-layer arrangement from a mood preset (TOML packs), as a stream or a file."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import cli
+from ..stream import DataError
+from ..theory import TheoryError, parse_key
+
+MOOD_HELP = (
+    "Moods come from TOML packs: the built-in ones, then ~/.config/musicpipe/moods/*.toml, "
+    "then $MUSICPIPE_MOODS (files or folders, :-separated), then --pack FILE; a later mood "
+    "of the same name wins. Packs written for midi-cli-rs load as they are. Format: "
+    "docs/moods.md; `mood --show NAME` prints a mood resolved, ready to copy into a pack. "
+    "The piece lasts exactly --duration seconds at a constant --tempo (the stream's End, the "
+    ".mid and the .wav all end there; the WAV fades over its last 50 ms and is normalised "
+    "to -1 dBFS). mood does not read stdin: it starts a fresh stream."
+)
+
+AGENT_LINES = """\
+\b
+For AI agents:
+  mood calm --duration 8 --seed 7 --out calm.wav     exact length, same bytes every run
+  mood jazz --duration 5 --key F --seed 1 --out j.mid
+  mood --list --json                                 names, tags, tempo, key, layers
+  mood upbeat --seed 3 | viz | to-midi --out u.mid   the stream, for more stages
+  Same NAME, options and --seed = byte-identical stream, .mid and .wav. Exit codes: 0 ok,
+  2 unknown mood or bad option (close names suggested), 65 a broken mood pack (the message
+  names file, mood and field), 69 FluidSynth or a SoundFont missing, 73 cannot write --out."""
+
+
+def _key(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_key(value)
+    except (TheoryError, KeyError) as e:
+        raise click.BadParameter(f"{e}") from None
+
+
+def listing(library, as_json: bool) -> str:
+    from ..theory import key_name
+    from ..moods.arrange import DEFAULT_INTENSITY, DEFAULT_TEMPO, plan
+
+    rows = []
+    for name in library.names():
+        try:
+            mood = library.resolve(name)
+        except Exception as e:  # noqa: BLE001 - a broken chain is listed as an error below
+            rows.append({"name": name, "error": str(e)})
+            continue
+        intensity = mood.get("intensity", DEFAULT_INTENSITY)
+        rows.append({
+            "name": name, "description": mood.get("description", ""), "tags": mood.get("tags", []),
+            "tempo": mood.get("tempo", DEFAULT_TEMPO), "key": key_name(*parse_key(mood.get("key", "C"))),
+            "intensity": intensity,
+            "layers": [{"name": n, "generator": g, "ch": ch} for n, _, g, ch in plan(mood, 100)],
+            "source": library.source_of(name)})
+    if as_json:
+        import orjson
+
+        return orjson.dumps({"moods": rows, "errors": library.errors()}).decode() + "\n"
+    width = max((len(r["name"]) for r in rows), default=4)
+    lines = []
+    for r in rows:
+        if "error" in r:
+            lines.append(f"{r['name'].ljust(width)}  (broken: {r['error']})")
+            continue
+        layers = ", ".join(layer["name"] for layer in r["layers"])
+        lines.append(f"{r['name'].ljust(width)}  {r['tempo']:>5g} BPM  {r['key']:<4} {r['description']}"
+                     f"  [{layers}]" + (f"  ({r['source']})" if r["source"] != "built-in" else ""))
+    return "\n".join(lines) + "\n"
+
+
+@cli.stage("mood", epilog=MOOD_HELP + "\n\n" + AGENT_LINES, examples=[
+    "mood calm --duration 8 --seed 7 --out calm.wav",
+    "mood jazz --duration 6 --seed 2 | viz | to-midi --out jazz.mid",
+    "mood suspense --key Cm --tempo 90 --intensity 85 --seed 4 --out tense.mid",
+    "mood rainy-day --pack examples/moods.toml --duration 5 --seed 1 --out rain.wav",
+    "mood --list",
+    "mood --show lofi",
+])
+@click.argument("name", required=False)
+@click.option("--duration", "-d", type=click.FloatRange(0.5, 3600), default=8.0,
+              show_default=True, help="Length in seconds, exact.")
+@click.option("--key", "-k", callback=_key, default=None, metavar="KEY",
+              help="Key: C, Am, F#m, Bb, Ebm ... (default: the mood's).")
+@click.option("--tempo", "-t", type=click.FloatRange(20, 400), default=None,
+              help="BPM (default: the mood's).")
+@click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
+              help="0-100: density, loudness, how many layers play (default: the mood's).")
+@cli.seed_option
+@click.option("--out", "-o", metavar="FILE.mid|FILE.wav",
+              help="Write a MIDI file or render a WAV instead of the stream.")
+@click.option("--pack", "packs", multiple=True, type=click.Path(dir_okay=False),
+              help="Also load this mood pack (repeatable; wins over the others).")
+@click.option("--soundfont", metavar="FILE", help="SoundFont for --out FILE.wav.")
+@click.option("--list", "as_list", is_flag=True, help="List the moods and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: JSON for programs.")
+@click.option("--show", "show", metavar="NAME", help="Print a mood resolved, as TOML.")
+def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, packs, soundfont,
+            as_list, as_json, show):
+    """A whole arrangement in one command: every layer on its own channel and instrument.
+
+    NAME is a mood (`mood --list`): suspense, eerie, upbeat, calm, ambient, jazz, chiptune,
+    orchestral, show, synthwave, lofi, heroic, or one from your packs.
+    """
+    from ..moods.packs import Library, PackError, to_toml
+
+    library = Library(list(packs))
+    asked = [e for e in library.errors() if any(e.startswith(p + ":") for p in packs)]
+    if asked:
+        raise DataError(asked[0])
+    if as_list:
+        for error in library.errors():
+            io.warn(error)
+        sys.stdout.write(listing(library, as_json))
+        return None
+    target = show or name
+    if not target:
+        raise click.UsageError("name a mood (mood calm), or use --list")
+    try:
+        mood = library.resolve(target)
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(target, library.names(), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        for error in library.errors():
+            io.warn(error)
+        raise click.BadParameter(f"no mood {target!r}; {hint}moods: {', '.join(library.names())}",
+                                 param_hint="NAME") from None
+    except PackError as e:
+        raise DataError(str(e)) from None
+    if show:
+        sys.stdout.write(to_toml(mood))
+        return None
+    if out and not out.lower().endswith((".mid", ".midi", ".wav")):
+        raise click.BadParameter(f"{out}: write a .mid or a .wav file", param_hint="--out")
+    if seed is None:
+        seed = io.random_seed()
+    from ..moods.arrange import arrange
+
+    events = arrange(mood, seconds=duration, key=key or parse_key(mood.get("key", "C")),
+                     tempo=tempo, intensity=intensity, seed=seed)
+    if not out:
+        return events
+    try:
+        if out.lower().endswith(".wav"):
+            from ..render import write_wav
+
+            write_wav(events, out, length=duration, normalize=-1.0, soundfont=soundfont,
+                      warn=io.warn)
+        else:
+            from ..midi import write_midi
+
+            write_midi(events, out)
+    except OSError as e:
+        raise cli.OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    return None
+
+
+main = command
