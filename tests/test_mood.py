@@ -1,0 +1,221 @@
+"""mood: built-in moods to exact-length .mid and .wav, packs, extends, errors, agents' listing."""
+
+import itertools
+import statistics
+import wave
+
+import mido
+import orjson
+import pytest
+
+from musicpipe.moods.arrange import arrange
+from musicpipe.moods.packs import Library, load_pack, merge
+from musicpipe.render import write_wav
+from musicpipe.midi import write_midi
+from musicpipe.theory import parse_key
+from tests.conftest import ROOT, events, notes, sh
+
+LIBRARY = Library()
+BUILTIN = LIBRARY.names()
+SEEDS = (1, 2, 3)
+
+
+def piece(name, seconds=3.0, seed=1, **kw):
+    mood = LIBRARY.resolve(name)
+    key = kw.pop("key", None) or parse_key(mood.get("key", "C"))
+    return arrange(mood, seconds=seconds, key=key, seed=seed, **kw)
+
+
+def test_at_least_the_moods_the_issue_names():
+    assert set(BUILTIN) >= {"suspense", "eerie", "upbeat", "calm", "ambient", "jazz", "chiptune",
+                            "orchestral", "show", "synthwave", "lofi"}
+    assert LIBRARY.errors() == []
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_each_mood_renders_exact_length_mid_and_wav_at_three_seeds(name, tmp_path):
+    for seed in SEEDS:
+        evs = piece(name, seconds=2.5, seed=seed)
+        for n in range(2):
+            write_midi(evs, tmp_path / f"{seed}-{n}.mid")
+            write_wav(evs, tmp_path / f"{seed}-{n}.wav", length=2.5, normalize=-1.0)
+        assert (tmp_path / f"{seed}-0.wav").read_bytes() == (tmp_path / f"{seed}-1.wav").read_bytes()
+        assert (tmp_path / f"{seed}-0.mid").read_bytes() == (tmp_path / f"{seed}-1.mid").read_bytes()
+        with wave.open(str(tmp_path / f"{seed}-0.wav")) as w:
+            assert w.getnframes() == round(2.5 * 44100)
+        assert mido.MidiFile(tmp_path / f"{seed}-0.mid").length == pytest.approx(2.5, abs=0.001)
+    assert piece(name, seed=1) != piece(name, seed=2)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_each_layer_has_its_own_channel_and_instrument(name):
+    evs = piece(name, seconds=6, intensity=100)
+    programs = {e["ch"]: e["program"] for e in evs if e["type"] == "ProgramChange"}
+    assert len(programs) >= 3, programs
+    sounding = {n["ch"] for n in notes(evs)}
+    assert sounding <= set(programs)
+    names = [e["text"] for e in evs if e["type"] == "Marker"]
+    assert len(names) == len(set(names)) == len(programs)
+
+
+def profile(name):
+    evs = piece(name, seconds=8, seed=5)
+    tempo = evs[1]["bpm"]
+    pitched = [n["key"] for n in notes(evs) if n["ch"] != 9]
+    return {"tempo": tempo, "register": statistics.mean(pitched),
+            "density": len(notes(evs)) / 8,
+            "instruments": frozenset(e["program"] for e in evs if e["type"] == "ProgramChange" and e["ch"] != 9)}
+
+
+def test_different_moods_differ_measurably():
+    profiles = {n: profile(n) for n in BUILTIN}
+    for a, b in itertools.combinations(BUILTIN, 2):
+        pa, pb = profiles[a], profiles[b]
+        differences = [abs(pa["tempo"] - pb["tempo"]) >= 4, abs(pa["register"] - pb["register"]) >= 2,
+                       abs(pa["density"] - pb["density"]) >= 2, pa["instruments"] != pb["instruments"]]
+        assert sum(differences) >= 2, (a, b, pa, pb)
+
+
+@pytest.mark.parametrize("key", ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"])
+def test_every_key_major_and_minor(key):
+    for text in (key, key + "m"):
+        root, mode = parse_key(text)
+        evs = piece("calm", seconds=4, key=(root, mode))
+        melody = [n["key"] % 12 for n in notes(evs) if n["ch"] == 0]
+        scale = {(root + i) % 12 for i in ((0, 2, 4, 5, 7, 9, 11) if mode == "major" else (0, 2, 3, 5, 7, 8, 10))}
+        assert set(melody) <= scale, (text, set(melody) - scale)
+        bass = [n for n in notes(evs) if n["ch"] == 2]
+        assert bass and bass[0]["key"] % 12 == root
+
+
+def test_tempo_asked_is_tempo_played_and_end_is_exact():
+    evs = piece("jazz", seconds=5, tempo=90)
+    assert [e["bpm"] for e in evs if e["type"] == "Tempo"] == [90.0]
+    assert evs[-1] == {"type": "End", "t": 5 * 90 * 480 // 60}
+    assert all(n["t"] + n["dur"] <= evs[-1]["t"] for n in notes(evs))
+
+
+def test_intensity_changes_density_dynamics_and_layers():
+    low, high = piece("upbeat", seconds=8, intensity=10), piece("upbeat", seconds=8, intensity=95)
+    assert len(notes(high)) > 1.3 * len(notes(low))
+    assert statistics.mean(n["vel"] for n in notes(high)) > statistics.mean(n["vel"] for n in notes(low)) + 10
+    assert len({n["ch"] for n in notes(high)}) > len({n["ch"] for n in notes(low)})
+
+
+def test_the_stream_pipes_into_other_stages(tmp_path):
+    out = sh(f"mood jazz --duration 4 --seed 7 | viz | to-midi --out {tmp_path}/j.mid").stderr
+    assert b"viz:" in out
+    mid = mido.MidiFile(tmp_path / "j.mid")
+    assert mid.length == pytest.approx(4, abs=0.001)
+    assert any("Bass" in t.name for t in mid.tracks) and any("Drums" in t.name for t in mid.tracks)
+    stream = sh("mood jazz --duration 4 --seed 7").stdout
+    assert stream == sh("mood jazz --duration 4 --seed 7").stdout
+    assert events(stream)[0] == {"type": "Seed", "seed": 7}
+
+
+def test_out_files_from_the_command_line(tmp_path):
+    sh(f"mood calm --duration 3 --seed 7 --out {tmp_path}/c.wav")
+    sh(f"mood calm --duration 3 --seed 7 --out {tmp_path}/d.wav")
+    assert (tmp_path / "c.wav").read_bytes() == (tmp_path / "d.wav").read_bytes()
+    with wave.open(str(tmp_path / "c.wav")) as w:
+        assert w.getnframes() == 3 * 44100
+    proc = sh("mood calm --out x.mp3 --seed 1", check=False)
+    assert proc.returncode == 2 and b".mid or a .wav" in proc.stderr
+
+
+def test_example_pack_defines_a_new_mood_with_its_own_layers(tmp_path):
+    pack = ROOT / "examples" / "moods.toml"
+    lib = Library([str(pack)])
+    assert lib.errors() == []
+    rainy = lib.resolve("rainy-day")
+    assert set(rainy["layers"]) == {"guitar", "cello", "rain", "bell"}
+    sh(f"mood rainy-day --pack {pack} --duration 3 --seed 2 --out {tmp_path}/r.wav")
+    with wave.open(str(tmp_path / "r.wav")) as w:
+        assert w.getnframes() == 3 * 44100
+
+
+def test_midi_cli_rs_pack_loads_as_it_is_and_its_fields_are_used():
+    lib = Library([str(ROOT / "examples" / "moods.toml")])
+    night = lib.resolve("midnight")
+    assert night["tempo"] == 96 and night["key"] == "Dm" and night["intensity"] == 55
+    assert "arp" in night["layers"] and "foundation" in night["layers"]  # extends synthwave
+    evs = arrange(night, seconds=6, key=parse_key(night["key"]), seed=3)
+    assert evs[1]["bpm"] == 96.0
+    melody_ch = [e["ch"] for e in evs if e["type"] == "Marker" and e["text"].startswith("Melody")][0]
+    melody = [n for n in notes(evs) if n["ch"] == melody_ch]
+    assert melody and all(62 <= n["key"] <= 79 for n in melody)  # register used
+    programs = {e["program"] for e in evs if e["type"] == "ProgramChange"}
+    assert programs & {80, 81}  # synth_lead / square_lead
+
+
+def test_extends_merges_layers_by_name_and_can_remove_one(tmp_path):
+    pack = tmp_path / "p.toml"
+    pack.write_text('[[moods]]\nname = "quiet-jazz"\nextends = "jazz"\ntempo = 100\n'
+                    '[moods.layers.melody]\nenabled = false\n[moods.layers.piano]\ndensity = 0.2\n')
+    mood = Library([str(pack)]).resolve("quiet-jazz")
+    assert mood["tempo"] == 100 and "melody" not in mood["layers"]
+    assert mood["layers"]["piano"]["density"] == 0.2
+    assert mood["layers"]["piano"]["instruments"] == ["piano", "electric-piano"]
+    assert merge({"a": 1, "dynamics": {"x": 1}}, {"dynamics": {"y": 2}}) == {"a": 1, "dynamics": {"x": 1, "y": 2}}
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[[moods]]\nname = "bad"\n[moods.layers.x]\nch = 16\n', 'mood "bad", layers.x.ch: 16 is out of range 0..15'),
+    ('[[moods]]\nname = "bad"\ntempo = "fast"\n', 'mood "bad", tempo: \'fast\' should be'),
+    ('[[moods]]\nname = "bad"\ncolour = 1\n', 'mood "bad", colour: unknown field'),
+    ('[[moods]]\nname = "bad"\n[moods.layers.x]\ninstruments = ["kazoo"]\n', "unknown instrument 'kazoo'"),
+    ('[[moods]]\nname = "bad"\nkey = "H"\n', 'mood "bad", key:'),
+    ('[[moods]]\nname = "bad"\nextends = "nothing"\n', 'mood "bad", extends: no mood "nothing"'),
+    ('[[moods]]\nname = "bad"\nextends = "bad2"\n[[moods]]\nname = "bad2"\nextends = "bad"\n', "a cycle"),
+    ('[[moods]\nname = "bad"\n', "not valid TOML"),
+])
+def test_broken_packs_name_file_mood_and_field(tmp_path, body, message):
+    pack = tmp_path / "broken.toml"
+    pack.write_text('[[moods]]\nname = "fine"\nextends = "calm"\n' + body)
+    proc = sh(f"mood bad --pack {pack} --seed 1", check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode in (65, 2) and str(pack) in err and len(err.splitlines()) == 1, err
+    assert message in err or "not valid TOML" in message and "not valid TOML" in err, err
+
+
+def test_one_bad_pack_never_hides_the_others(tmp_path):
+    folder = tmp_path / "moods"
+    folder.mkdir()
+    (folder / "a.toml").write_text('[[moods]]\nname = "ok-one"\nextends = "calm"\n')
+    (folder / "b.toml").write_text('[[moods]]\nname = "broken-one"\nintensity = 500\n'
+                                   '[[moods]]\nname = "ok-two"\nextends = "lofi"\n')
+    env = {"MUSICPIPE_MOODS": str(folder)}
+    listing = sh("mood --list --json", env=env)
+    data = orjson.loads(listing.stdout)
+    names = {m["name"] for m in data["moods"]}
+    assert {"ok-one", "ok-two", "calm"} <= names and "broken-one" not in names
+    assert any("intensity: 500 is out of range 0..100" in e for e in data["errors"])
+    assert sh("mood ok-two --duration 1 --seed 1", env=env).stdout
+    proc = sh("mood broken-one --seed 1", env=env, check=False)
+    assert proc.returncode == 65 and b"b.toml" in proc.stderr
+
+
+def test_user_config_folder_is_read(tmp_path):
+    folder = tmp_path / "musicpipe" / "moods"
+    folder.mkdir(parents=True)
+    (folder / "mine.toml").write_text('[[moods]]\nname = "mine"\nextends = "ambient"\ntempo = 50\n')
+    out = sh("mood mine --duration 2 --seed 1", env={"XDG_CONFIG_HOME": str(tmp_path)}).stdout
+    assert events(out)[1] == {"type": "Tempo", "t": 0, "bpm": 50.0}
+
+
+def test_list_json_and_show_for_agents():
+    data = orjson.loads(sh("mood --list --json").stdout)
+    jazz = [m for m in data["moods"] if m["name"] == "jazz"][0]
+    assert jazz["tempo"] == 132 and jazz["key"] == "Bb" and jazz["source"] == "built-in"
+    assert {layer["generator"] for layer in jazz["layers"]} >= {"bass", "chords", "euclid"}
+    shown = sh("mood --show heroic").stdout.decode()
+    assert 'name = "heroic"' in shown and "extends" not in shown and "[moods.layers.strings]" in shown
+    reloaded = load_pack("shown.toml", "test", shown)
+    assert reloaded.errors == [] and reloaded.moods["heroic"]["tempo"] == 112
+    assert "For AI agents" in sh("mood --help").stdout.decode()
+
+
+def test_unknown_mood_suggests_close_names():
+    proc = sh("mood jaz --seed 1", check=False)
+    assert proc.returncode == 2 and b"did you mean jazz" in proc.stderr
+    assert sh("mood --seed 1", check=False).returncode == 2
