@@ -219,3 +219,9 @@ def test_unknown_mood_suggests_close_names():
     proc = sh("mood jaz --seed 1", check=False)
     assert proc.returncode == 2 and b"did you mean jazz" in proc.stderr
     assert sh("mood --seed 1", check=False).returncode == 2
+
+
+def test_the_format_reference_is_generated_from_the_schema():
+    from musicpipe.moods.packs import reference_markdown
+
+    assert reference_markdown().strip() in (ROOT / "docs" / "moods.md").read_text()

@@ -132,7 +132,8 @@ MOOD = {
     "extends": Field(str, "inherit every field from this mood, then override"),
     "base_mood": Field(str, "alias of extends (midi-cli-rs)", alias_of="extends"),
     "tempo": Field((int, float), "BPM", lo=20, hi=400),
-    "default_tempo": Field((int, float), "alias of tempo (midi-cli-rs)", alias_of="tempo"),
+    "default_tempo": Field((int, float), "alias of tempo (midi-cli-rs)", lo=20, hi=400,
+                           alias_of="tempo"),
     "key": Field(str, "key: C, Am, F#m, Bb ...", check=_key),
     "default_key": Field(str, "alias of key (midi-cli-rs)", alias_of="key"),
     "intensity": Field(int, "0-100: density, loudness and how many layers play", lo=0, hi=100),
@@ -350,3 +351,29 @@ def to_toml(mood: dict) -> str:
         else:
             lines += ["", f"[moods.{k}]"] + [f"{f} = {value(x)}" for f, x in mood[k].items()]
     return "\n".join(lines) + "\n"
+
+
+def reference_markdown() -> str:
+    """docs/moods.md's field tables, from the schema (``python -m musicpipe.moods.packs``)."""
+    def kind(f: Field) -> str:
+        kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
+        return " or ".join({str: "text", int: "integer", float: "number", list: "list",
+                            dict: "table", bool: "bool"}[k] for k in kinds)
+
+    def table(title: str, schema: dict) -> list[str]:
+        rows = [f"### {title}", "", "| field | type | range / choices | meaning |", "|---|---|---|---|"]
+        for name, f in schema.items():
+            allowed = ", ".join(f.choices) if f.choices else (
+                f"{f.lo}..{f.hi}" if f.lo is not None else "")
+            rows.append(f"| `{name}` | {kind(f)} | {allowed} | {f.doc} |")
+        return rows + [""]
+
+    lines = table("`[[moods]]`", MOOD) + table("`[moods.layers.NAME]`", LAYER)
+    lines += table("`voices` items (euclid layers)", VOICE) + table("`register`", REGISTER)
+    lines += table("`[moods.harmony]`", HARMONY) + table("`[moods.dynamics]`", DYNAMICS)
+    lines += table("`[moods.humanize]`", HUMANIZE)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_markdown())
