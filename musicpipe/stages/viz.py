@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from html import escape
 
 import click
@@ -68,8 +68,13 @@ class Piece:
         self.end = end
 
     def note_tuples(self) -> list[tuple[int, int, int, int, int]]:
+        """Every note as (t, dur, ch, key, vel), in time order (the roll and SVG need it)."""
+        return sorted(self.unsorted())
+
+    def unsorted(self) -> Iterator[tuple[int, int, int, int, int]]:
+        """Every note, in arrival order, without building a list (the sparkline's need)."""
         n = self.notes
-        return sorted(zip(n[0::5], n[1::5], n[2::5], n[3::5], n[4::5]))
+        return zip(n[0::5], n[1::5], n[2::5], n[3::5], n[4::5])
 
     def channels(self) -> list[int]:
         return sorted(set(self.notes[2::5]))
@@ -102,13 +107,12 @@ class Piece:
 
 
 def summary(piece: Piece) -> str:
-    notes = piece.note_tuples()
-    if not notes:
+    if not piece.notes:
         return "viz: no notes"
-    keys = [n[3] for n in notes]
+    keys = piece.notes[3::5]
     secs = piece.seconds(piece.end)
     bars = len(piece.bars())
-    return (f"viz: {len(notes)} notes, channels {', '.join(map(str, piece.channels()))}, "
+    return (f"viz: {len(piece.notes) // 5} notes, channels {', '.join(map(str, piece.channels()))}, "
             f"{note_name(min(keys))}..{note_name(max(keys))}, {piece.end} ticks "
             f"({bars} bar{'s' if bars != 1 else ''}, {int(secs // 60)}:{secs % 60:04.1f})")
 
@@ -120,21 +124,19 @@ def _paint(text: str, ch: int, color: bool) -> str:
 def sparkline(piece: Piece, width: int = 64, color: bool = False) -> str:
     """One line per channel over time: the highest key sounding in each column (drums: how
     many hits), scaled to the channel's own range; blank where the channel is silent."""
-    notes = piece.note_tuples()
     lines = [summary(piece)]
-    if not notes:
+    if not piece.notes:
         return lines[0] + "\n"
     span = max(piece.end, 1)
     cols = max(1, min(width, span))
-    for ch in piece.channels():
-        top = [-1] * cols
-        for t, dur, c, key, _ in notes:
-            if c != ch:
-                continue
-            first = t * cols // span
-            last = first if ch == DRUM_CHANNEL else max(first, (t + dur - 1) * cols // span)
-            for i in range(first, min(last, cols - 1) + 1):
-                top[i] = top[i] + 1 if ch == DRUM_CHANNEL else max(top[i], key)
+    tops = {ch: [-1] * cols for ch in piece.channels()}
+    for t, dur, ch, key, _ in piece.unsorted():
+        top = tops[ch]
+        first = t * cols // span
+        last = first if ch == DRUM_CHANNEL else max(first, (t + dur - 1) * cols // span)
+        for i in range(first, min(last, cols - 1) + 1):
+            top[i] = top[i] + 1 if ch == DRUM_CHANNEL else max(top[i], key)
+    for ch, top in tops.items():
         used = [v for v in top if v >= 0]
         lo, hi = (0, max(used)) if ch == DRUM_CHANNEL else (min(used), max(used))
         spark = "".join(" " if v < 0 else SPARKS[(v - lo) * 7 // (hi - lo) if hi > lo else 3]

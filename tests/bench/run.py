@@ -121,4 +121,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    import shutil
+
+    try:
+        sys.exit(main(sys.argv[1:]))
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
