@@ -124,11 +124,13 @@ class StageIO:
         self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
         return iter(self.reader)
 
-    def generator_input(self, seed: int | None) -> Iterator[dict]:
+    def generator_input(self, seed: int | None, *, random: bool = True) -> Iterator[dict]:
         """Pass piped input through, then make sure the output holds a Seed; returns the seed.
 
         Use as ``seed = yield from io.generator_input(seed)``. A terminal on stdin means no
-        input: a generator starts a fresh stream instead of waiting.
+        input: a generator starts a fresh stream instead of waiting. A generator that draws
+        no random numbers (``random=False``) invents no seed: it returns None when neither
+        the stream nor --seed gives one.
         """
         stream_seed = None
         if not self.stdin_is_terminal():
@@ -136,9 +138,9 @@ class StageIO:
             stream_seed = self.reader.seed
         if seed is None:
             seed = stream_seed
-        if seed is None:
+        if seed is None and random:
             seed = self.random_seed()
-        if stream_seed is None:
+        if stream_seed is None and seed is not None:
             yield {"type": "Seed", "seed": seed}
         return seed
 

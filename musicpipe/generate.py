@@ -140,14 +140,16 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
 
 
 def run(io: cli.StageIO, seed: int | None,
-        make: Callable[[int, list[tuple[int, int, int]]], Iterable[dict]]) -> Iterator[dict]:
+        make: Callable[[int | None, list[tuple[int, int, int]]], Iterable[dict]], *,
+        random: bool = True) -> Iterator[dict]:
     """Pass the piped stream through, then append ``make(seed, sigs)``'s events.
 
     ``make`` receives the seed in force and the TimeSigs seen in the input ((t, num, den)),
-    for --at in bars.
+    for --at in bars. A part that draws no random numbers says ``random=False``: then no
+    seed is invented (and announced) for it.
     """
     sigs: list[tuple[int, int, int]] = []
-    used = yield from _returning(io.generator_input(seed), sigs)
+    used = yield from _returning(io.generator_input(seed, random=random), sigs)
     yield from make(used, sigs)
 
 

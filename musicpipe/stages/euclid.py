@@ -61,17 +61,18 @@ def parse_step(text: str) -> int:
 
 def part(*, pulses: int, steps: int, rotation: int = 0, note: int = 36, step: int = PPQ // 4,
          vel: int = 100, accent: int = 0, ghost: float = 0.0, vel_var: int = 0,
-         skip: float = 0.0, seed: int = 0, ch: int = 9, cycles: int = 1,
+         skip: float = 0.0, seed: int | None = 0, ch: int = 9, cycles: int = 1,
          salt: str = "") -> list[dict]:
     """``cycles`` cycles of the rhythm from tick 0 as Notes (each one step long), plus an End.
 
     Random choices (--skip, --ghost, --vel-var) come from ``stage_rng(seed, "euclid", salt)``,
-    drawn per step in order, so a cycle differs from the next only when they ask for chance.
+    drawn per step in order, so a cycle differs from the next only when they ask for chance;
+    without them ``seed`` is not used (and may be None).
     """
     pattern = bjorklund(pulses, steps, rotation)
     first = pattern.index(True) if pulses else -1
-    rng = stage_rng(seed, "euclid", *([salt] if salt else []))
     chancy = ghost > 0 or skip > 0 or vel_var > 0
+    rng = stage_rng(seed, "euclid", *([salt] if salt else [])) if chancy else None
     out: list[dict] = []
     for c in range(cycles):
         for i, hit in enumerate(pattern):
@@ -150,7 +151,7 @@ def command(io: cli.StageIO, pulses, steps, rotation, note, step, accent, ghost,
         return generate.place(notes, start=generate.at_tick(at, sigs), ch=ch, program=patch,
                               bpm=bpm, name=name)
 
-    return generate.run(io, seed, make)
+    return generate.run(io, seed, make, random=bool(ghost or vel_var or skip))
 
 
 main = command

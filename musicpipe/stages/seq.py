@@ -68,7 +68,7 @@ def command(io: cli.StageIO, notation, path, check_bars, time_sig, ch, patch, ve
 
     return generate.run(io, seed, lambda used_seed, sigs: generate.place(
         notes, start=generate.at_tick(at, sigs), repeat=repeat, ch=ch, program=patch, bpm=bpm,
-        name=name))
+        name=name), random=False)
 
 
 main = command
