@@ -278,6 +278,21 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
     return decorate
 
 
+def parsed(parse: Callable[[str], object]) -> Callable:
+    """A click callback that turns an option's text into a value with ``parse``; its
+    ValueError (TheoryError and NotationError are ValueErrors) becomes a one-line usage
+    error. None (an option not given) stays None."""
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
+
+    return callback
+
+
 def seed_option(fn: Callable) -> Callable:
     """--seed: overrides the stream's Seed for this stage."""
     return click.option(

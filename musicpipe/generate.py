@@ -16,7 +16,7 @@ import click
 
 from . import cli
 from .events import DRUM_CHANNEL, PPQ
-from .theory import TheoryError, parse_program
+from .theory import parse_program
 
 _AT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|beats?|bars?|t|ticks?)?\s*$", re.I)
 
@@ -88,24 +88,6 @@ def place(part: list[dict], *, start: int = 0, repeat: int = 1, length: int | No
     return out
 
 
-def _program(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_program(value)
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _at(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_at(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
-
-
 def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
     """The common generator options: --ch --patch --vel --bpm --repeat --at --name --seed.
 
@@ -122,14 +104,15 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
                          help="Also write a Tempo event (none unless given)."),
             click.option("--repeat", type=click.IntRange(1, 100_000), default=1,
                          show_default=True, help="Play the part this many times."),
-            click.option("--at", callback=_at, default=None, metavar="TIME", help=AT_HELP),
+            click.option("--at", callback=cli.parsed(parse_at), default=None, metavar="TIME",
+                         help=AT_HELP),
             click.option("--name", default=None,
                          help="Track name (a Marker on the channel; DAWs show it)."),
             cli.seed_option,
         ]
         if patch:
             opts.insert(1, click.option(
-                "--patch", callback=_program, default=None, metavar="PROGRAM",
+                "--patch", callback=cli.parsed(parse_program), default=None, metavar="PROGRAM",
                 help="GM instrument: a number 0-127 or a name (piano, strings, bass, "
                      "flute...)."))
         for opt in reversed(opts):

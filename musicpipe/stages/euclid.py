@@ -7,7 +7,7 @@ import click
 from .. import cli, generate
 from ..events import PPQ
 from ..rng import stage_rng
-from ..theory import TheoryError, parse_drum
+from ..theory import parse_drum
 
 EUCLID_HELP = (
     "PULSES onsets are spread as evenly as possible over STEPS steps (Bjorklund's algorithm, "
@@ -93,20 +93,6 @@ def part(*, pulses: int, steps: int, rotation: int = 0, note: int = 36, step: in
     return out
 
 
-def _note(ctx, param, value):
-    try:
-        return parse_drum(value)
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _step(ctx, param, value):
-    try:
-        return parse_step(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
-
-
 @cli.stage("euclid", epilog=EUCLID_HELP, examples=[
     "euclid --pulses 3 --steps 8 --note 36 | viz --roll",
     "euclid --pulses 5 --steps 8 --note snare --rotation 2 --repeat 4 --seed 1 | to-midi --out five.mid",
@@ -121,9 +107,10 @@ def _step(ctx, param, value):
               help="Steps per cycle.")
 @click.option("--rotation", "-r", type=int, default=0, show_default=True,
               help="Shift the pattern this many steps to the left (negative: right).")
-@click.option("--note", callback=_note, default="kick", show_default=True, metavar="DRUM",
+@click.option("--note", callback=cli.parsed(parse_drum), default="kick", show_default=True,
+              metavar="DRUM",
               help="Drum by GM name (kick, snare, closed-hat, open-hat, ride, clap...) or key.")
-@click.option("--step", "step", callback=_step, default="16", show_default=True,
+@click.option("--step", "step", callback=cli.parsed(parse_step), default="16", show_default=True,
               metavar="VALUE", help="Step length: 4, 8, 16, 32, 8t, 16t or ticks (t120).")
 @click.option("--accent", type=click.IntRange(0, 126), default=0, show_default=True,
               help="Velocity added to the first pulse of each cycle.")

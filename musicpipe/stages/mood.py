@@ -8,7 +8,7 @@ import click
 
 from .. import cli
 from ..stream import DataError
-from ..theory import TheoryError, parse_key
+from ..theory import parse_key
 
 MOOD_HELP = (
     "Moods come from TOML packs: the built-in ones, then ~/.config/musicpipe/moods/*.toml, "
@@ -30,15 +30,6 @@ For AI agents:
   Same NAME, options and --seed = byte-identical stream, .mid and .wav. Exit codes: 0 ok,
   2 unknown mood or bad option (close names suggested), 65 a broken mood pack (the message
   names file, mood and field), 69 FluidSynth or a SoundFont missing, 73 cannot write --out."""
-
-
-def _key(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_key(value)
-    except (TheoryError, KeyError) as e:
-        raise click.BadParameter(f"{e}") from None
 
 
 def listing(library, as_json: bool) -> str:
@@ -86,7 +77,7 @@ def listing(library, as_json: bool) -> str:
 @click.argument("name", required=False)
 @click.option("--duration", "-d", type=click.FloatRange(0.5, 3600), default=8.0,
               show_default=True, help="Length in seconds, exact.")
-@click.option("--key", "-k", callback=_key, default=None, metavar="KEY",
+@click.option("--key", "-k", callback=cli.parsed(parse_key), default=None, metavar="KEY",
               help="Key: C, Am, F#m, Bb, Ebm ... (default: the mood's).")
 @click.option("--tempo", "-t", type=click.FloatRange(20, 400), default=None,
               help="BPM (default: the mood's).")

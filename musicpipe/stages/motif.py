@@ -10,7 +10,7 @@ from .. import cli, generate
 from ..events import PPQ
 from ..notation import parse_duration
 from ..rng import Rng, stage_rng
-from ..theory import SCALES, TheoryError, parse_note, parse_pitch_class, scale_name, scale_pitch_classes
+from ..theory import SCALES, parse_note, parse_pitch_class, scale_name, scale_pitch_classes
 
 CONTOURS = ("arch", "ascending", "descending", "wave", "random")
 BAR = PPQ * 4
@@ -179,39 +179,11 @@ def _nearest(keys: list[int], idx: int, pcs: set[int]) -> int:
     return idx
 
 
-def _note(ctx, param, value):
-    try:
-        return parse_note(str(value))
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _root(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_pitch_class(value)
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _mode(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return scale_name(value)
-    except (TheoryError, KeyError) as e:
-        raise click.BadParameter(f"{e}; see `scale --list`") from None
-
-
-def _dur(ctx, param, value):
-    if value in (None, "mixed"):
-        return value
-    try:
+def _check_dur(value: str) -> str:
+    """A --dur spec, checked: mixed, or note values separated by commas."""
+    if value != "mixed":
         for d in value.split(","):
             parse_duration(d.strip())
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
     return value
 
 
@@ -225,14 +197,16 @@ def _dur(ctx, param, value):
               help="How many notes (rests included).")
 @click.option("--bars", type=click.IntRange(1, 100_000), default=None,
               help="Fill exactly this many 4/4 bars instead of counting notes.")
-@click.option("--base", callback=_note, default="C4", show_default=True, metavar="NOTE",
+@click.option("--base", callback=cli.parsed(parse_note), default="C4", show_default=True,
+              metavar="NOTE",
               help="Lowest note of the range (C4 = 60, or a number).")
 @click.option("--range", "range_", type=click.IntRange(2, 60), default=12, show_default=True,
               help="Semitones above --base the melody may use.")
 @click.option("--complexity", type=click.IntRange(0, 100), default=50, show_default=True,
               help="More leaps and busier rhythm as it grows.")
 @click.option("--contour", type=click.Choice(CONTOURS), default="arch", show_default=True)
-@click.option("--dur", callback=_dur, default="mixed", show_default=True, metavar="SPEC",
+@click.option("--dur", callback=cli.parsed(_check_dur), default="mixed", show_default=True,
+              metavar="SPEC",
               help="Rhythm: mixed, a note value (8, 4., 16t) or a cycle (4,8,8).")
 @click.option("--rest-prob", type=click.FloatRange(0, 1), default=0.1, show_default=True,
               help="Chance that an inner note is a rest.")
@@ -240,9 +214,9 @@ def _dur(ctx, param, value):
               help="Chance that a note gets the scale's third and fifth below it.")
 @click.option("--swing", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Delay off-beat eighths (1 = triplet feel).")
-@click.option("--root", callback=_root, default=None, metavar="NOTE",
+@click.option("--root", callback=cli.parsed(parse_pitch_class), default=None, metavar="NOTE",
               help="Scale root (C, F#, Bb); default the pitch class of --base.")
-@click.option("--mode", callback=_mode, default=None, metavar="SCALE",
+@click.option("--mode", callback=cli.parsed(scale_name), default=None, metavar="SCALE",
               help=f"Scale or mode ({len(SCALES)} names, `scale --list`); default major.")
 @generate.options(ch=0, vel=90)
 def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur, rest_prob,

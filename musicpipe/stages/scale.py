@@ -12,7 +12,7 @@ import click
 
 from .. import cli
 from ..events import DRUM_CHANNEL
-from ..theory import (FLAT_NAMES, SCALE_ALIASES, SCALE_DOCS, SCALES, TheoryError, parse_key,
+from ..theory import (FLAT_NAMES, SCALE_ALIASES, SCALE_DOCS, SCALES, parse_key,
                       parse_pitch_class, scale_name, scale_pitch_classes)
 
 POLICIES = ("nearest", "up", "down")
@@ -144,30 +144,10 @@ def scale_list() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _root(ctx, param, value):
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        return int(text) if text.isdigit() and int(text) < 12 else parse_pitch_class(text)
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _mode(ctx, param, value):
-    try:
-        return scale_name(value)
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def _key(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_key(value)
-    except TheoryError as e:
-        raise click.BadParameter(str(e)) from None
+def _root(text: str) -> int:
+    """A pitch class by name (D, F#, Bb) or number 0-11."""
+    text = text.strip()
+    return int(text) if text.isdigit() and int(text) < 12 else parse_pitch_class(text)
 
 
 @cli.stage("scale", examples=[
@@ -176,11 +156,12 @@ def _key(ctx, param, value):
     "seed 3 | transpose -s 1 | scale --root F# --mode minor-pentatonic",
     "scale --list",
 ], epilog=SNAP_HELP)
-@click.option("--root", "-r", callback=_root, default="C", show_default=True,
+@click.option("--root", "-r", callback=cli.parsed(_root), default="C", show_default=True,
               help="Root note: C, F#, Bb, ... (or a pitch class 0-11).")
-@click.option("--mode", "-m", callback=_mode, default="major", show_default=True,
+@click.option("--mode", "-m", callback=cli.parsed(scale_name), default="major",
+              show_default=True,
               help="Scale or mode name (see --list; aliases like aeolian, ionian work).")
-@click.option("--key", "key", callback=_key, default=None,
+@click.option("--key", "key", callback=cli.parsed(parse_key), default=None,
               help="Root and mode in one: 'Am', 'D dorian', 'Bb major' (overrides --root/--mode).")
 @click.option("--snap", "policy", type=click.Choice(POLICIES), default="nearest",
               show_default=True, help="Direction for keys outside the scale (see below).")
