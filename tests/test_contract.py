@@ -186,3 +186,12 @@ def test_umbrella_help_lists_stages_and_agent_recipes():
 def test_umbrella_unknown_stage_is_exit_2():
     proc = sh("musicpipe no-such-stage", check=False)
     assert proc.returncode == 2 and b"unknown stage" in proc.stderr
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.sh")))
+def test_example_scripts_run(script, tmp_path):
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    proc = sh(f"examples/{script} {tmp_path}/out", cwd=tmp_path, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr
+    assert list(tmp_path.glob("out*")), "the example wrote nothing"
