@@ -32,8 +32,6 @@ import click
 from .events import MAX_SEED
 from .stream import DataError, Reader, Writer
 
-EXIT_USAGE = 2
-EXIT_DATA = 65
 EXIT_UNAVAILABLE = 69
 EXIT_SOFTWARE = 70
 EXIT_CANTCREAT = 73

@@ -33,10 +33,10 @@ class NotationError(ValueError):
 class Element:
     """One token: keys (empty for a rest), duration in ticks (None: carry over), velocity."""
 
-    __slots__ = ("keys", "dur", "vel", "column")
+    __slots__ = ("keys", "dur", "vel")
 
-    def __init__(self, keys: tuple[int, ...], dur: int | None, vel: int | None, column: int):
-        self.keys, self.dur, self.vel, self.column = keys, dur, vel, column
+    def __init__(self, keys: tuple[int, ...], dur: int | None, vel: int | None):
+        self.keys, self.dur, self.vel = keys, dur, vel
 
 
 BAR = "|"
@@ -104,7 +104,7 @@ def _pitches(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(keys)))
 
 
-def _element(token: str, column: int) -> Element:
+def _element(token: str) -> Element:
     m = _ELEMENT.match(token)
     if not m:
         raise ValueError("expected a pitch (C4, F#3, Bb2, 60), a chord [C4,E4,G4] or a rest R, "
@@ -113,7 +113,7 @@ def _element(token: str, column: int) -> Element:
     if vel is not None and not 1 <= vel <= 127:
         raise ValueError(f"velocity *{vel} is outside 1..127")
     dur = parse_duration(m["dur"]) if m["dur"] is not None else None
-    return Element(_pitches(m["pitch"]), dur, vel, column)
+    return Element(_pitches(m["pitch"]), dur, vel)
 
 
 def parse(text: str) -> list[Element | str]:
@@ -126,14 +126,11 @@ def parse(text: str) -> list[Element | str]:
             out.append(BAR)
             continue
         try:
-            parts = token.split("~")
-            pos = column
             elements = []
-            for part in parts:
+            for part in token.split("~"):
                 if not part:
                     raise ValueError("a tie ~ joins two notes: C4/2~C4/8")
-                elements.append(_element(part, pos))
-                pos += len(part) + 1
+                elements.append(_element(part))
             head = elements[0]
             for tied in elements[1:]:
                 if tied.keys != head.keys:

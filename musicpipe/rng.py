@@ -3,7 +3,7 @@
 Each stage (and each mood layer) gets its own generator, derived from the stream seed and a
 name with BLAKE2b, never Python's salted ``hash()``. Draws go through ``random.Random.random()``
 only: Python guarantees that method's sequence for an integer seed across versions, while
-``randint``/``choice``/``gauss`` may change. Everything else here is built on it, so the same
+``randint``/``choice`` may change. Everything else here is built on it, so the same
 seed gives the same music on every Python >= 3.11 and every machine.
 
     >>> a, b = stage_rng(42, "motif"), stage_rng(42, "motif")
@@ -13,7 +13,6 @@ seed gives the same music on every Python >= 3.11 and every machine.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 from collections.abc import Sequence
@@ -57,8 +56,6 @@ class Rng:
         """An integer in a..b inclusive."""
         return a + min(int(self.random() * (b - a + 1)), b - a)
 
-    def chance(self, p: float) -> bool:
-        return self.random() < p
 
     def choice(self, seq: Sequence[T]) -> T:
         return seq[min(int(self.random() * len(seq)), len(seq) - 1)]
@@ -72,18 +69,6 @@ class Rng:
             if x < 0:
                 return item
         return seq[-1]
-
-    def gauss(self, mu: float = 0.0, sigma: float = 1.0) -> float:
-        """Box-Muller; one draw pair per call keeps the generator stateless beyond Random."""
-        u1 = 1.0 - self.random()  # (0, 1]: log(0) is impossible
-        u2 = self.random()
-        return mu + sigma * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-
-    def shuffle(self, items: list) -> None:
-        """Fisher-Yates in place."""
-        for i in range(len(items) - 1, 0, -1):
-            j = self.randint(0, i)
-            items[i], items[j] = items[j], items[i]
 
 
 def stage_rng(seed: int, *names: str | int) -> Rng:

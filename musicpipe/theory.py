@@ -188,13 +188,6 @@ def parse_chord(text: str) -> tuple[int, tuple[int, ...]]:
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
 
 
-def degree_chord(root: int, mode: str, degree: int, size: int = 3) -> tuple[int, ...]:
-    """Pitch classes of the chord built in thirds on a scale degree (1-based) of a 7-note scale."""
-    pcs = [(root + i) % 12 for i in SCALES[scale_name(mode)]]
-    n = len(pcs)
-    return tuple(pcs[(degree - 1 + 2 * i) % n] for i in range(size))
-
-
 def parse_roman(numeral: str, root: int, mode: str) -> tuple[int, tuple[int, ...]]:
     """A Roman numeral in a key -> (chord root pitch class, intervals).
 
@@ -385,7 +378,3 @@ def parse_drum(text: str | int) -> int:
         if slug in table:
             return table[slug]
     raise TheoryError(f"unknown drum {text!r}; names include: {', '.join(list(DRUM_ALIASES)[:24])} ...")
-
-
-def drum_name(key: int) -> str:
-    return GM_DRUMS.get(key, f"Drum {key}")

@@ -18,9 +18,4 @@ def test_helpers_stay_in_range():
     assert all(0 <= r.randint(0, 3) <= 3 for _ in range(1000))
     assert {r.choice("abc") for _ in range(200)} == set("abc")
     assert all(2 <= r.uniform(2, 3) < 3 for _ in range(100))
-    items = list(range(10))
-    r.shuffle(items)
-    assert sorted(items) == list(range(10))
     assert r.weighted(["x", "y"], [0, 1]) == "y"
-    g = [r.gauss(0, 1) for _ in range(2000)]
-    assert abs(sum(g) / len(g)) < 0.1

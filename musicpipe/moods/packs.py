@@ -200,7 +200,6 @@ class Pack:
 
     def __init__(self, path: str, source: str):
         self.path, self.source = path, source
-        self.info: dict = {}
         self.moods: dict[str, dict] = {}
         self.errors: list[str] = []
 
@@ -226,8 +225,6 @@ def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> 
     info = data.get("pack", {})
     if not isinstance(info, dict) or any(k not in PACK or not isinstance(v, str) for k, v in info.items()):
         pack.fail(f"[pack] holds text fields: {', '.join(PACK)}")
-    else:
-        pack.info = info
     moods = data.get("moods", [])
     if not isinstance(moods, list):
         pack.fail("moods: write each mood as [[moods]]")
