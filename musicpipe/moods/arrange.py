@@ -3,9 +3,9 @@
 Each layer is one part on its own channel with its own instrument, written by a generator
 function (motif, euclid, seq from the stages; chords, bass and arp here) over a chord
 progression. Intensity drops layers (``min_intensity``), thins or fills them (density) and
-scales loudness; the seed picks contours, rhythms, voicings and instruments. The piece is
-cut to exactly the requested number of ticks at a constant tempo, so its length in
-seconds is exact.
+scales loudness; the seed picks contours, rhythms, voicings and instruments. Transforms
+(scale snap, humanize) then run over the notes, and the piece is cut to exactly the
+requested number of ticks at a constant tempo, so its length in seconds is exact.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from ..events import DRUM_CHANNEL, PPQ
 from ..rng import Rng, stage_rng
 from ..stages import euclid, motif, seq
 from ..stages.humanize import humanize
-from ..theory import SCALES, parse_drum, parse_program, parse_progression, scale_name, track_name
-from .packs import KITS, SCALE_WORDS
+from ..stages.scale import snap
+from ..theory import (SCALES, parse_drum, parse_note, parse_program, parse_progression,
+                      scale_name, track_name)
+from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS
 
 DEFAULT_TEMPO = 100
 DEFAULT_INTENSITY = 50
@@ -65,19 +67,22 @@ class Context:
             self.chords.append((start, min(self.length, start + per * self.bar),
                                 tuple((root + iv) % 12 for iv in intervals)))
         self.voicing = harmony.get("voicing", "close")
-        word = harmony.get("scale")
-        if word == "pentatonic":
-            self.scale = "minor pentatonic" if minorish else "major pentatonic"
-        elif word in SCALE_WORDS:
-            self.scale = SCALE_WORDS[word] or word
-        else:
-            self.scale = scale_name(word) if word else self.mode
-        if self.scale not in SCALES:
-            self.scale = scale_name(self.scale)
+        self.scale = self.scale_of(harmony.get("scale"), self.mode)
         dyn = mood.get("dynamics", {})
         self.velocity = dyn.get("velocity_base", 80)
         self.velocity_range = dyn.get("velocity_range", 8)
         self.curve = dyn.get("build_curve", "flat")
+
+    @staticmethod
+    def scale_of(word: str | None, mode: str) -> str:
+        """A scale word from a pack (natural_minor, pentatonic, a scale name) in this mode."""
+        if not word:
+            return mode
+        minorish = mode not in ("major", "lydian", "mixolydian")
+        if word == "pentatonic":
+            word = "minor pentatonic" if minorish else "major pentatonic"
+        word = SCALE_WORDS.get(word) or word
+        return word if word in SCALES else scale_name(word)
 
     def harmony(self) -> list[tuple[int, tuple[int, ...]]]:
         return [(start, pcs) for start, _, pcs in self.chords]
@@ -103,7 +108,7 @@ def _generator(name: str, layer: dict) -> str:
                   "octave": "bass", "drums": "euclid"}
     if pattern in by_pattern:
         return by_pattern[pattern]
-    low = layer.get("register", {}).get("base", 60) < 48 or "bass" in name
+    low = _register(layer, (60, 0))[0] < 48 or "bass" in name
     if pattern == "rhythmic":
         return "bass" if low else "chords"
     if "drum" in name or "perc" in name or layer.get("ch") == DRUM_CHANNEL:
@@ -117,7 +122,8 @@ def _density(ctx: Context, layer: dict) -> float:
 
 def _register(layer: dict, default: tuple[int, int]) -> tuple[int, int]:
     reg = layer.get("register", {})
-    return reg.get("base", default[0]), reg.get("range", default[1])
+    base = reg.get("base", 12 * (layer["octave"] + 1) if "octave" in layer else default[0])
+    return parse_note(base) if isinstance(base, str) else base, reg.get("range", default[1])
 
 
 def _keys_in(pcs, lo: int, hi: int) -> list[int]:
@@ -329,6 +335,29 @@ def plan(mood: dict, intensity: int) -> list[tuple[str, dict, str, int]]:
     return out
 
 
+def transform(ctx: Context, body: list[dict], channels: dict[str, int]) -> list[dict]:
+    """The mood's transforms in order, each on its layers' channels (default: scale on the
+    motif and seq layers, humanize on all). A layer silent at this intensity is skipped."""
+    gens = {name: _generator(name, layer) for name, layer in ctx.mood.get("layers", {}).items()}
+    for i, spec in enumerate(ctx.mood.get("transforms", DEFAULT_TRANSFORMS)):
+        default = [n for n in channels if spec["stage"] == "humanize" or gens[n] in ("motif", "seq")]
+        chans = {channels[n] for n in spec.get("layers", default) if n in channels}
+        if not chans:
+            continue
+        if spec["stage"] == "scale":
+            scale = ctx.scale
+            if "scale" in spec:
+                scale = Context.scale_of(spec["scale"], ctx.mode)
+            body = list(snap(body, ctx.root, scale, snap=spec.get("snap", "nearest"),
+                             channels=chans))
+        else:
+            body = list(humanize(body, ctx.seed, timing=spec.get("timing", 6),
+                                 velocity=spec.get("velocity", ctx.velocity_range),
+                                 length=spec.get("length", 0), swing=spec.get("swing", 0.0),
+                                 channels=chans, salt=f"mood.{i}"))
+    return body
+
+
 def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | None = None,
             intensity: int | None = None, seed: int = 0) -> list[dict]:
     """The whole piece: header, every layer's notes, End at exactly ``seconds``."""
@@ -340,7 +369,9 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}]
     body: list[dict] = []
     named = set()
+    channels: dict[str, int] = {}  # layer name -> channel, for transforms
     for name, layer, gen, ch in plan(mood, intensity):
+        channels[name] = ch
         choices = layer.get("instruments", ["standard"] if ch == DRUM_CHANNEL else ["piano"])
         choices = choices if isinstance(choices, list) else [choices]
         pick = ctx.rng(name, "instrument").choice(choices)
@@ -355,10 +386,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
         body += GENERATE[gen](ctx, name, layer, ch, vel)
     for n in body:  # dynamics: the build curve and intensity
         n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
-    hum = mood.get("humanize", {})
-    body = list(humanize(body, seed, timing=hum.get("timing", 6),
-                         velocity=hum.get("velocity", ctx.velocity_range),
-                         swing=hum.get("swing", 0.0), salt="mood"))
+    body = transform(ctx, body, channels)
     notes = []
     for n in body:
         if n["t"] >= ticks:

@@ -3,8 +3,9 @@
 One schema (``MOOD``, ``LAYER``, ...) drives validation, ``extends`` merging and the format
 reference in docs/moods.md. The format is a superset of midi-cli-rs packs: their fields
 (``base_mood``, ``default_tempo``, ``default_key``, ``default_intensity``, ``[moods.harmony]``,
-``[moods.dynamics]``, ``[moods.layers.NAME]`` with instruments, register, density, pattern)
-are read and used as they are.
+``[moods.dynamics]``, layers with instruments, register, density, pattern) are read and used
+as they are. Layers are written ``[[moods.layers]]`` (with ``name``) or ``[moods.layers.NAME]``;
+both load into one table by name, so ``extends`` can merge them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from ..theory import TheoryError, parse_drum, parse_key, parse_program, scale_name
+from ..theory import TheoryError, parse_drum, parse_key, parse_note, parse_program, scale_name
 
 
 class PackError(ValueError):
@@ -50,6 +51,11 @@ def _drum(v):
     parse_drum(v)
 
 
+def _note(v):
+    if isinstance(v, str):
+        parse_note(v)
+
+
 def _time_sig(v):
     num, _, den = v.partition("/")
     if not (num.isdigit() and den.isdigit() and 1 <= int(num) <= 32 and int(den) in (2, 4, 8, 16)):
@@ -67,85 +73,116 @@ CONTOURS = ("arch", "ascending", "descending", "wave", "random")
 
 VOICE = {
     "note": Field((str, int), "drum by GM name (kick, snare, closed-hat...) or key", check=_drum),
-    "pulses": Field(int, "onsets per cycle", lo=0, hi=64),
-    "steps": Field(int, "steps per cycle", lo=1, hi=64),
-    "rotation": Field(int, "steps to rotate left", lo=-64, hi=64),
-    "step": Field(int, "step length in ticks (120 = a sixteenth)", lo=10, hi=1920),
-    "velocity": Field(int, "velocity 1-127", lo=1, hi=127),
-    "accent": Field(int, "velocity added to the first pulse", lo=0, hi=60),
-    "ghost": Field(float, "chance of a ghost note on an empty step", lo=0, hi=1),
-    "skip": Field(float, "chance a pulse is left out", lo=0, hi=1),
+    "pulses": Field(int, "onsets per cycle (default 4; scaled by density)", lo=0, hi=64),
+    "steps": Field(int, "steps per cycle (default 16)", lo=1, hi=64),
+    "rotation": Field(int, "steps to rotate left (default 0)", lo=-64, hi=64),
+    "step": Field(int, "step length in ticks (default 120, a sixteenth)", lo=10, hi=1920),
+    "velocity": Field(int, "velocity (default: the layer's)", lo=1, hi=127),
+    "accent": Field(int, "velocity added to the first pulse (default 10)", lo=0, hi=60),
+    "ghost": Field(float, "chance of a ghost note on an empty step (default 0)", lo=0, hi=1),
+    "skip": Field(float, "chance a pulse is left out (default 0)", lo=0, hi=1),
     "min_intensity": Field(int, "the voice plays only from this intensity on", lo=0, hi=100),
 }
 REGISTER = {
-    "base": Field(int, "lowest MIDI key", lo=0, hi=127),
-    "range": Field(int, "semitones above base", lo=2, hi=60),
+    "base": Field((int, str), "lowest key, a number or a note name like C3 (default: motif "
+                  "60, chords 52, bass 36, arp 60)", lo=0, hi=127, check=_note),
+    "range": Field(int, "semitones above base (default: motif 14, chords 19, bass 14, arp 24)",
+                   lo=2, hi=60),
 }
 LAYER = {
-    "generator": Field(str, "what plays the layer", choices=GENERATORS),
+    "generator": Field(str, "what plays the layer (default: from pattern, else the name)",
+                       choices=GENERATORS),
     "pattern": Field(str, "how it plays (midi-cli-rs); picks the generator when none is "
-                     "given", choices=PATTERNS),
+                     "given (default: chords sustained, bass root)", choices=PATTERNS),
     "instruments": Field((list, str, int), "GM instrument names or numbers; the seed picks "
-                         "one (drums: a kit: standard, room, power, electronic, 808, jazz, "
-                         "brush, orchestra)", check=_program),
+                         "one; drums: a kit: standard, room, power, electronic, 808, jazz, "
+                         "brush, orchestra (default: piano; drums standard)", check=_program),
     "instrument": Field((list, str, int), "alias of instruments", alias_of="instruments",
                         check=_program),
     "ch": Field(int, "MIDI channel (default: the next free one; drums 9)", lo=0, hi=15),
-    "register": Field(dict, "{ base, range } in MIDI keys"),
-    "density": Field(float, "0-1: how many notes (rests, pulses, comping hits)", lo=0, hi=1),
+    "register": Field(dict, "{ base, range }: where the layer plays"),
+    "octave": Field(int, "register base at C of this octave (4: C4 = 60) when register has "
+                    "no base", lo=-1, hi=9),
+    "density": Field(float, "how many notes: rests, pulses, comping hits (default 0.6)",
+                     lo=0, hi=1),
     "velocity": Field(int, "base velocity (default: dynamics.velocity_base)", lo=1, hi=127),
-    "min_intensity": Field(int, "the layer plays only from this intensity on", lo=0, hi=100),
-    "contour": Field((str, list), "melody shape(s); the seed picks one", choices=CONTOURS),
-    "complexity": Field(int, "melody leaps and rhythm variety", lo=0, hi=100),
+    "min_intensity": Field(int, "the layer plays only from this intensity on (default 0)",
+                           lo=0, hi=100),
+    "contour": Field((str, list), "melody shape(s); the seed picks one (default: all but "
+                     "random)", choices=CONTOURS),
+    "complexity": Field(int, "melody leaps and rhythm variety (default: from density)",
+                        lo=0, hi=100),
     "phrase_length": Field(int, "melody: notes per phrase (default: 2-bar phrases)", lo=1, hi=64),
-    "accent_on": Field(list, "accents: downbeat, phrase_end", choices=("downbeat", "phrase_end")),
-    "swing": Field(float, "off-beat eighths delayed (1 = triplet)", lo=0, hi=1),
-    "notes": Field(str, "seq notation for generator seq (written in C; moved to the key)"),
-    "rate": Field(str, "arp/rhythmic note value: 4, 8, 16, 8t", choices=("4", "8", "16", "8t")),
-    "octaves": Field(int, "arp: octaves spanned", lo=1, hi=4),
-    "voices": Field(list, "euclid: drum voices, each { note, pulses, steps, ... }"),
-    "enabled": Field(bool, "false removes an inherited layer"),
+    "accent_on": Field(list, "accents: downbeat, phrase_end (default none)",
+                       choices=("downbeat", "phrase_end")),
+    "swing": Field(float, "melody: off-beat eighths delayed (1 = triplet; default 0)",
+                   lo=0, hi=1),
+    "notes": Field(str, "seq: notes in seq notation, written in C, moved to the key "
+                   "(default C4/1)"),
+    "rate": Field(str, "arp and rhythmic note value (default 8; arp 16 when dense)",
+                  choices=("4", "8", "16", "8t")),
+    "octaves": Field(int, "arp: octaves spanned (default 2)", lo=1, hi=4),
+    "voices": Field(list, "euclid: drum voices, each { note, pulses, steps, ... } (default: "
+                    "kick, snare from intensity 30, closed hat from 50)"),
+    "enabled": Field(bool, "false removes an inherited layer (default true)"),
 }
 HARMONY = {
-    "progression": Field(str, "Roman numerals in the key (i VI III VII) or chord names"),
+    "progression": Field((str, list), "Roman numerals in the key (\"i VI III VII\") or chord "
+                         "names, as text or a list"),
     "scale": Field(str, "melody scale: a scale name (scale --list), natural_minor, "
                    "pentatonic or blues (default: the key's)", check=_scale),
-    "tension": Field(float, "0-1: sevenths, darker progressions", lo=0, hi=1),
-    "voicing": Field(str, "chord voicing", choices=("close", "spread", "open")),
-    "bars_per_chord": Field(int, "bars each chord lasts", lo=1, hi=8),
+    "tension": Field(float, "sevenths and darker seeded progressions above 0.5 (default 0.3)", lo=0, hi=1),
+    "voicing": Field(str, "chord voicing (default close)", choices=("close", "spread", "open")),
+    "bars_per_chord": Field(int, "bars each chord lasts (default 1)", lo=1, hi=8),
 }
 DYNAMICS = {
-    "velocity_base": Field(int, "base velocity of every layer", lo=1, hi=127),
-    "velocity_range": Field(int, "seeded velocity variation, +-", lo=0, hi=60),
-    "build_curve": Field(str, "loudness over the piece", choices=CURVES),
+    "velocity_base": Field(int, "base velocity of every layer (default 80)", lo=1, hi=127),
+    "velocity_range": Field(int, "seeded velocity variation, +- (default 8)", lo=0, hi=60),
+    "build_curve": Field(str, "loudness over the piece (default flat)", choices=CURVES),
 }
-HUMANIZE = {
-    "timing": Field(int, "seeded timing variation in ticks, +-", lo=0, hi=120),
-    "velocity": Field(int, "seeded velocity variation, +- (default: dynamics.velocity_range)",
+TRANSFORM_STAGES = ("scale", "humanize")
+SCALE_TRANSFORM = {
+    "stage": Field(str, "scale: snap notes into a scale", choices=TRANSFORM_STAGES),
+    "scale": Field(str, "the scale (default: harmony.scale, else the key's)", check=_scale),
+    "snap": Field(str, "which way an outside note moves (default nearest)", choices=("nearest", "up", "down")),
+    "layers": Field(list, "layer names (default: the motif and seq layers; chords, bass and "
+                    "arps keep their chromatic chord tones)"),
+}
+HUMANIZE_TRANSFORM = {
+    "stage": Field(str, "humanize: seeded timing, velocity, length", choices=TRANSFORM_STAGES),
+    "timing": Field(int, "timing variation in ticks, +- (default 6)", lo=0, hi=120),
+    "velocity": Field(int, "velocity variation, +- (default: dynamics.velocity_range)",
                       lo=0, hi=60),
-    "swing": Field(float, "swing of off-beat eighths", lo=0, hi=1),
+    "length": Field(int, "length variation in ticks, +- (default 0)", lo=0, hi=240),
+    "swing": Field(float, "off-beat eighths delayed (1 = triplet; default 0)", lo=0, hi=1),
+    "layers": Field(list, "layer names (default: every layer)"),
 }
+TRANSFORMS = {"scale": SCALE_TRANSFORM, "humanize": HUMANIZE_TRANSFORM}
+DEFAULT_TRANSFORMS = [{"stage": "scale"}, {"stage": "humanize"}]
 MOOD = {
-    "name": Field(str, "the mood's name (letters, digits, -)"),
+    "name": Field(str, "the name you type (case does not matter)"),
     "description": Field(str, "one line"),
     "tags": Field(list, "words to find it by"),
     "extends": Field(str, "inherit every field from this mood, then override"),
     "base_mood": Field(str, "alias of extends (midi-cli-rs)", alias_of="extends"),
-    "tempo": Field((int, float), "BPM", lo=20, hi=400),
+    "tempo": Field((int, float), "BPM (default 100)", lo=20, hi=400),
     "default_tempo": Field((int, float), "alias of tempo (midi-cli-rs)", lo=20, hi=400,
                            alias_of="tempo"),
-    "key": Field(str, "key: C, Am, F#m, Bb ...", check=_key),
-    "default_key": Field(str, "alias of key (midi-cli-rs)", alias_of="key"),
-    "intensity": Field(int, "0-100: density, loudness and how many layers play", lo=0, hi=100),
+    "key": Field(str, "key: C, Am, F#m, Bb ... (default C)", check=_key),
+    "default_key": Field(str, "alias of key (midi-cli-rs)", alias_of="key", check=_key),
+    "intensity": Field(int, "density, loudness and how many layers play (default 50)", lo=0, hi=100),
     "default_intensity": Field(int, "alias of intensity (midi-cli-rs)", lo=0, hi=100,
                                alias_of="intensity"),
-    "time_sig": Field(str, "time signature", check=_time_sig),
-    "harmony": Field(dict, "[moods.harmony] table"),
+    "time_sig": Field(str, "time signature like 3/4 (default 4/4)", check=_time_sig),
+    "harmony": Field((dict, str, list), "a progression (text or a list of chords; default: seeded) or a "
+                     "[moods.harmony] table"),
+    "bars_per_chord": Field(int, "bars each chord lasts (= harmony.bars_per_chord)", lo=1, hi=8),
     "dynamics": Field(dict, "[moods.dynamics] table"),
-    "humanize": Field(dict, "[moods.humanize] table"),
-    "layers": Field(dict, "[moods.layers.NAME] tables"),
+    "layers": Field((list, dict), "[[moods.layers]] tables with a name, or [moods.layers.NAME]"),
+    "transforms": Field(list, "[[moods.transforms]]: run in order over the layers' notes "
+                        "(default: scale, then humanize)"),
 }
-TABLES = {"harmony": HARMONY, "dynamics": DYNAMICS, "humanize": HUMANIZE, "register": REGISTER}
+TABLES = {"harmony": HARMONY, "dynamics": DYNAMICS, "register": REGISTER}
 PACK = {"name": str, "version": str, "author": str, "description": str, "license": str,
         "url": str}
 
@@ -177,22 +214,60 @@ def _check(schema: dict, data: dict, where: str) -> dict:
                 field.check(v)
             except (TheoryError, ValueError, KeyError) as e:
                 raise ValueError(f"{path}: {e}") from None
+        if k == "harmony" and not isinstance(v, dict):
+            v = {"progression": v}
+        if k == "progression" and isinstance(v, list):
+            if not v or not all(isinstance(c, str) for c in v):
+                raise ValueError(f"{path}: a list of chords is text items like \"ii7\"")
+            v = " ".join(v)
         if k in TABLES:
             v = _check(TABLES[k], v, f"{path}.")
-        elif k == "layers":
-            v = {name: _check(LAYER, layer if isinstance(layer, dict) else _not_table(
-                f"{path}.{name}"), f"{path}.{name}.") for name, layer in v.items()}
+        elif k == "layers" and schema is MOOD:
+            v = _layers(v, path)
+        elif k == "transforms":
+            v = [_transform(item, f"{path}[{i}]") for i, item in enumerate(v)]
         elif k == "voices":
             v = [_check(VOICE, voice if isinstance(voice, dict) else _not_table(f"{path}[{i}]"),
                         f"{path}[{i}].") for i, voice in enumerate(v)]
-        elif k == "tags" and not all(isinstance(t, str) for t in v):
-            raise ValueError(f"{path}: tags are text")
+        elif k in ("tags", "layers") and not all(isinstance(t, str) for t in v):
+            raise ValueError(f"{path}: a list of text")
         out[field.alias_of or k] = v
+    if schema is MOOD and "bars_per_chord" in out:
+        out["harmony"] = {**out.get("harmony", {}), "bars_per_chord": out.pop("bars_per_chord")}
     return out
 
 
 def _not_table(path: str):
     raise ValueError(f"{path}: should be a table")
+
+
+def _layers(v: list | dict, path: str) -> dict:
+    """Both layer forms -> {name: layer}, in order."""
+    if isinstance(v, dict):
+        return {name: _check(LAYER, layer if isinstance(layer, dict) else _not_table(
+            f"{path}.{name}"), f"{path}.{name}.") for name, layer in v.items()}
+    out = {}
+    for i, layer in enumerate(v):
+        where = f"{path}[{i}]"
+        if not isinstance(layer, dict):
+            _not_table(where)
+        layer = dict(layer)
+        name = layer.pop("name", None)
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{where}.name: every layer needs a name")
+        if name in out:
+            raise ValueError(f"{where}.name: {name!r} is used by another layer")
+        out[name] = _check(LAYER, layer, f"{where}.")
+    return out
+
+
+def _transform(item, where: str) -> dict:
+    if not isinstance(item, dict):
+        _not_table(where)
+    stage = item.get("stage")
+    if stage not in TRANSFORMS:
+        raise ValueError(f"{where}.stage: {stage!r} is not one of {', '.join(TRANSFORM_STAGES)}")
+    return _check(TRANSFORMS[stage], item, f"{where}.")
 
 
 class Pack:
@@ -223,8 +298,11 @@ def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> 
         pack.fail(f"unknown top-level table(s): {', '.join(sorted(unknown))} (a pack has [pack] "
                   "and [[moods]])")
     info = data.get("pack", {})
-    if not isinstance(info, dict) or any(k not in PACK or not isinstance(v, str) for k, v in info.items()):
-        pack.fail(f"[pack] holds text fields: {', '.join(PACK)}")
+    if not isinstance(info, dict) or any(
+            not (k in PACK and isinstance(v, str) or k == "native" and isinstance(v, dict))
+            for k, v in info.items()):
+        pack.fail(f"[pack] holds text fields: {', '.join(PACK)} (and midi-cli-rs's "
+                  "[pack.native], which is not loaded)")
     moods = data.get("moods", [])
     if not isinstance(moods, list):
         pack.fail("moods: write each mood as [[moods]]")
@@ -260,44 +338,67 @@ def sources(extra: list[str] = ()) -> list[tuple[str, Path]]:
 
 
 class Library:
-    """Every mood from every source, resolved on demand."""
+    """Every mood from every source, resolved on demand. Names match case-insensitively
+    (as in midi-cli-rs); a later definition of a name hides the earlier ones, except from
+    itself: ``extends`` naming its own mood means the one it replaces."""
 
     def __init__(self, extra: list[str] = ()):
         self.packs = [load_pack(path, source) for source, path in sources(extra)]
-        self.moods: dict[str, tuple[dict, Pack]] = {}
+        self.moods: dict[str, list[tuple[dict, Pack]]] = {}  # lower-case name -> definitions
         for pack in self.packs:
             for name, mood in pack.moods.items():
-                self.moods[name] = (mood, pack)
+                self.moods.setdefault(name.lower(), []).append((mood, pack))
 
     def errors(self) -> list[str]:
         return [e for p in self.packs for e in p.errors]
 
     def names(self) -> list[str]:
-        return sorted(n for n, (m, _) in self.moods.items() if "_error" not in m)
+        return sorted(defs[-1][0]["name"] for defs in self.moods.values()
+                      if "_error" not in defs[-1][0])
 
-    def resolve(self, name: str, _seen: tuple[str, ...] = ()) -> dict:
+    def resolve(self, name: str, _below: int | None = None, _seen: tuple = ()) -> dict:
         """The mood with everything it extends merged in. Raises KeyError for an unknown
         name, PackError for a broken mood or chain."""
-        if name not in self.moods:
+        defs = self.moods.get(name.lower(), [])[:_below]
+        if not defs:
             raise KeyError(name)
-        mood, pack = self.moods[name]
+        mood, pack = defs[-1]
+        where = f'{pack.path}: mood "{mood["name"]}"'
         if "_error" in mood:
             raise PackError(mood["_error"])
-        if name in _seen:
-            raise PackError(f'{pack.path}: mood "{name}", extends: a cycle '
-                            f'({" -> ".join(_seen + (name,))})')
+        me = (name.lower(), len(defs))
+        if me in _seen:
+            chain = " -> ".join(n for n, _ in _seen + (me,))
+            raise PackError(f"{where}, extends: a cycle ({chain})")
         base = mood.get("extends")
         if base is None:
-            return {k: v for k, v in mood.items()}
-        if base not in self.moods:
-            raise PackError(f'{pack.path}: mood "{name}", extends: no mood "{base}"')
-        merged = merge(self.resolve(base, _seen + (name,)), mood)
-        merged.pop("extends", None)
+            merged = dict(mood)
+        else:
+            below = len(defs) - 1 if base.lower() == name.lower() else None
+            try:
+                merged = merge(self.resolve(base, below, _seen + (me,)), mood)
+            except KeyError:
+                raise PackError(f'{where}, extends: no mood "{base}"'
+                                + (" before this one" if below is not None else "")) from None
+            merged.pop("extends")
+        if not _seen:
+            _check_resolved(merged, where)
         return merged
 
     def source_of(self, name: str) -> str:
-        mood, pack = self.moods[name]
+        mood, pack = self.moods[name.lower()][-1]
         return f"{pack.source} {pack.path}" if pack.source != "built-in" else "built-in"
+
+
+def _check_resolved(mood: dict, where: str) -> None:
+    """What only the whole mood can show: it has layers; transforms name real layers."""
+    if not mood.get("layers"):
+        raise PackError(f"{where}, layers: none (give layers, or extends / base_mood)")
+    for i, transform in enumerate(mood.get("transforms", [])):
+        for layer in transform.get("layers", []):
+            if layer not in mood["layers"]:
+                raise PackError(f"{where}, transforms[{i}].layers: no layer {layer!r} (layers: "
+                                f"{', '.join(mood['layers'])})")
 
 
 def merge(base: dict, over: dict) -> dict:
@@ -334,19 +435,16 @@ def to_toml(mood: dict) -> str:
         return repr(v)
 
     lines = ["[[moods]]"]
-    tables = []
+    lines += [f"{k} = {value(v)}" for k, v in mood.items() if k not in ("layers", "transforms")
+              and not isinstance(v, dict)]
     for k, v in mood.items():
-        if isinstance(v, dict):
-            tables.append(k)
-        else:
-            lines.append(f"{k} = {value(v)}")
-    for k in tables:
-        if k == "layers":
-            for name, layer in mood[k].items():
-                lines += ["", f"[moods.layers.{name}]"]
-                lines += [f"{f} = {value(x)}" for f, x in layer.items()]
-        else:
-            lines += ["", f"[moods.{k}]"] + [f"{f} = {value(x)}" for f, x in mood[k].items()]
+        if isinstance(v, dict) and k != "layers":
+            lines += ["", f"[moods.{k}]"] + [f"{f} = {value(x)}" for f, x in v.items()]
+    for name, layer in mood.get("layers", {}).items():
+        lines += ["", "[[moods.layers]]", f"name = {value(name)}"]
+        lines += [f"{f} = {value(x)}" for f, x in layer.items()]
+    for transform in mood.get("transforms", []):
+        lines += ["", "[[moods.transforms]]"] + [f"{f} = {value(x)}" for f, x in transform.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -365,10 +463,11 @@ def reference_markdown() -> str:
             rows.append(f"| `{name}` | {kind(f)} | {allowed} | {f.doc} |")
         return rows + [""]
 
-    lines = table("`[[moods]]`", MOOD) + table("`[moods.layers.NAME]`", LAYER)
+    lines = table("`[[moods]]`", MOOD) + table("`[[moods.layers]]` (plus `name`)", LAYER)
     lines += table("`voices` items (euclid layers)", VOICE) + table("`register`", REGISTER)
     lines += table("`[moods.harmony]`", HARMONY) + table("`[moods.dynamics]`", DYNAMICS)
-    lines += table("`[moods.humanize]`", HUMANIZE)
+    lines += table('`[[moods.transforms]]` with `stage = "scale"`', SCALE_TRANSFORM)
+    lines += table('`[[moods.transforms]]` with `stage = "humanize"`', HUMANIZE_TRANSFORM)
     return "\n".join(lines)
 
 

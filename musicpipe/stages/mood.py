@@ -7,8 +7,10 @@ import sys
 import click
 
 from .. import cli
+from ..events import MAX_SEED
 from ..stream import DataError
 from ..theory import parse_key
+from ..umbrella import AGENT_HELP
 
 MOOD_HELP = (
     "Moods come from TOML packs: the built-in ones, then ~/.config/musicpipe/moods/*.toml, "
@@ -17,30 +19,30 @@ MOOD_HELP = (
     "docs/moods.md; `mood --show NAME` prints a mood resolved, ready to copy into a pack. "
     "The piece lasts exactly --duration seconds at a constant --tempo (the stream's End, the "
     ".mid and the .wav all end there; the WAV fades over its last 50 ms and is normalised "
-    "to -1 dBFS). mood does not read stdin: it starts a fresh stream."
+    "to -1 dBFS). mood does not read stdin (it never waits on it): it starts a fresh stream."
 )
 
-AGENT_LINES = """\
-\b
-For AI agents:
-  mood calm --duration 8 --seed 7 --out calm.wav     exact length, same bytes every run
-  mood jazz --duration 5 --key F --seed 1 --out j.mid
-  mood --list --json                                 names, tags, tempo, key, layers
-  mood upbeat --seed 3 | viz | to-midi --out u.mid   the stream, for more stages
-  Same NAME, options and --seed = byte-identical stream, .mid and .wav. Exit codes: 0 ok,
-  2 unknown mood or bad option (close names suggested), 65 a broken mood pack (the message
-  names file, mood and field), 69 FluidSynth or a SoundFont missing, 73 cannot write --out."""
+AGENT_LINES = "\b\n" + AGENT_HELP + """\
+  For moods:
+  mood jazz --duration 5 --key F --seed 1 --out j.mid  any of the 12 keys, major or minor
+  mood upbeat --seed 3 | viz | to-midi --out u.mid     the stream, for more stages
+  mood --list --json     name, description, tags, tempo, key, intensity, layers, source
+  No --seed: a random one, printed on stderr. Exit 2: unknown mood (close names
+  suggested); 65: a broken mood pack (the message names file, mood and field)."""
 
 
 def listing(library, as_json: bool) -> str:
-    from ..theory import key_name
+    """--list: one line per mood (name, tempo, key, description, tags, layers, source), or
+    JSON with the load errors beside the moods."""
+    from ..moods.packs import PackError
     from ..moods.arrange import DEFAULT_INTENSITY, DEFAULT_TEMPO, plan
+    from ..theory import key_name
 
     rows = []
     for name in library.names():
         try:
             mood = library.resolve(name)
-        except Exception as e:  # noqa: BLE001 - a broken chain is listed as an error below
+        except PackError as e:  # a broken extends chain: listed, the others still are
             rows.append({"name": name, "error": str(e)})
             continue
         intensity = mood.get("intensity", DEFAULT_INTENSITY)
@@ -62,7 +64,7 @@ def listing(library, as_json: bool) -> str:
             continue
         layers = ", ".join(layer["name"] for layer in r["layers"])
         lines.append(f"{r['name'].ljust(width)}  {r['tempo']:>5g} BPM  {r['key']:<4} {r['description']}"
-                     f"  [{layers}]" + (f"  ({r['source']})" if r["source"] != "built-in" else ""))
+                     f"  #{' #'.join(r['tags'])}  [{layers}]  ({r['source']})")
     return "\n".join(lines) + "\n"
 
 
@@ -83,7 +85,8 @@ def listing(library, as_json: bool) -> str:
               help="BPM (default: the mood's).")
 @click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
               help="0-100: density, loudness, how many layers play (default: the mood's).")
-@cli.seed_option
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
+              help="Random seed (default: a random one, printed on stderr).")
 @click.option("--out", "-o", metavar="FILE.mid|FILE.wav",
               help="Write a MIDI file or render a WAV instead of the stream.")
 @click.option("--pack", "packs", multiple=True, type=click.Path(dir_okay=False),
@@ -99,7 +102,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     NAME is a mood (`mood --list`): suspense, eerie, upbeat, calm, ambient, jazz, chiptune,
     orchestral, show, synthwave, lofi, heroic, or one from your packs.
     """
-    from ..moods.packs import Library, PackError, to_toml
+    from ..moods.packs import DEFAULT_TRANSFORMS, Library, PackError, to_toml
 
     library = Library(list(packs))
     asked = [e for e in library.errors() if any(e.startswith(p + ":") for p in packs)]
@@ -127,7 +130,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     except PackError as e:
         raise DataError(str(e)) from None
     if show:
-        sys.stdout.write(to_toml(mood))
+        sys.stdout.write(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
         return None
     if out and not out.lower().endswith((".mid", ".midi", ".wav")):
         raise click.BadParameter(f"{out}: write a .mid or a .wav file", param_hint="--out")
