@@ -426,3 +426,16 @@ def test_golden_streams(cmd):
     import hashlib
 
     assert hashlib.sha256(sh(cmd).stdout).hexdigest() == GOLDEN[cmd]
+
+
+def test_the_stream_needs_no_midi_or_audio_library_and_head_closes_it_quietly(tmp_path):
+    from tests.conftest import BIN
+
+    proc = sh(f"{BIN}/python -X importtime {BIN}/mood jazz --duration 2 --seed 1")
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert imported & {"orjson"} and not imported & {"mido", "numpy", "fluidsynth"}
+    proc = sh(f"mood jazz --duration 600 --seed 1 2>{tmp_path}/err | head -1; "
+              f'echo "${{PIPESTATUS[0]}}" > {tmp_path}/rc')
+    assert proc.stdout == b'{"type":"Seed","seed":1}\n'
+    assert (tmp_path / "err").read_text() == "" and (tmp_path / "rc").read_text().strip() == "0"

@@ -22,7 +22,9 @@ MOOD_HELP = (
     "to -1 dBFS). mood does not read stdin (it never waits on it): it starts a fresh stream."
 )
 
-AGENT_LINES = "\b\n" + AGENT_HELP + """\
+# The umbrella's lines, but its `musicpipe mood --list` recipe: mood's own list is below.
+AGENT_LINES = "\b\n" + "".join(line for line in AGENT_HELP.splitlines(keepends=True)
+                                if "mood --list" not in line) + """\
   For moods:
   mood jazz --duration 5 --key F --seed 1 --out j.mid  any of the 12 keys, major or minor
   mood upbeat --seed 3 | viz | to-midi --out u.mid     the stream, for more stages
