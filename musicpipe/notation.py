@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from .events import PPQ
 from .theory import TheoryError, note_name, parse_note
@@ -42,9 +43,10 @@ class Element:
 BAR = "|"
 
 
-def tokens(text: str) -> Iterator[tuple[int, str]]:
-    """(1-based column, token) for each whitespace-separated token; spaces inside [] allowed."""
-    i, n = 0, len(text)
+def tokens(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column, token), both 1-based, for each whitespace-separated token; spaces inside
+    [] allowed."""
+    i, n, line, seen, line_start = 0, len(text), 1, 0, 0
     while i < n:
         if text[i].isspace():
             i += 1
@@ -58,7 +60,10 @@ def tokens(text: str) -> Iterator[tuple[int, str]]:
             depth += text[i] == "["
             depth -= text[i] == "]" and depth > 0
             i += 1
-        yield start + 1, text[start:i]
+        line += text.count("\n", seen, start)  # newlines since the last token (even in a chord)
+        line_start = max(line_start, text.rfind("\n", seen, start) + 1)
+        seen = start
+        yield line, start - line_start + 1, text[start:i]
 
 
 def parse_duration(spec: str) -> int:
@@ -117,10 +122,14 @@ def _element(token: str) -> Element:
 
 
 def parse(text: str) -> list[Element | str]:
-    """Elements and BAR markers; ties (``~``) are merged into one element."""
+    """Elements and BAR markers; ties (``~``) are merged into one element.
+
+    Errors give the token's column, and its line too when the text has several (``--file``).
+    """
     out: list[Element | str] = []
     count = 0
-    for column, token in tokens(text):
+    lines = "\n" in text.rstrip()
+    for line, column, token in tokens(text):
         count += 1
         if token == BAR:
             out.append(BAR)
@@ -140,7 +149,8 @@ def parse(text: str) -> list[Element | str]:
                 head.dur += tied.dur
                 head.vel = head.vel if head.vel is not None else tied.vel
         except ValueError as e:
-            raise NotationError(f"token {count} {token!r} at column {column}: {e}") from None
+            where = f"line {line}, column {column}" if lines else f"column {column}"
+            raise NotationError(f"token {count} {token!r} at {where}: {e}") from None
         out.append(head)
     if not any(isinstance(e, Element) for e in out):
         raise NotationError("no notes or rests: write notes like \"C4/4 E4/8 G4/8\"")
@@ -178,9 +188,25 @@ for _name, _ticks in list(VALUES.items()):
         _NAMES.setdefault(_ticks * 2 // 3, _name + "t")
 
 
+# Sum parts, longest first: plain and dotted values read well in a sum (``2+8``), triplets
+# and a dotted whole do not (1000 ticks is clearer as t1000 than 2+32t).
+_SUM_PARTS = sorted((t for t, name in _NAMES.items() if not name.endswith("t") and name != "1."),
+                    reverse=True)
+
+
+@lru_cache(maxsize=1024)
 def duration_name(ticks: int) -> str:
-    """The shortest spelling of a duration: ``480`` -> ``'4'``, ``100`` -> ``'t100'``."""
-    return _NAMES.get(ticks) or f"t{ticks}"
+    """A readable spelling of a duration: a value (``480`` -> ``'4'``, ``160`` -> ``'8t'``),
+    else a sum of up to four (``1200`` -> ``'2+8'``, ``7680`` -> ``'1+1+1+1'``), else ticks
+    (``100`` -> ``'t100'``)."""
+    if ticks in _NAMES:
+        return _NAMES[ticks]
+    parts, left = [], ticks
+    for value in _SUM_PARTS:
+        while left >= value and len(parts) < 4:
+            parts.append(_NAMES[value])
+            left -= value
+    return "+".join(parts) if left == 0 else f"t{ticks}"
 
 
 def format_notes(notes: Iterable[dict], vel: int = 96) -> str:

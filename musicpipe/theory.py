@@ -30,10 +30,13 @@ def _accidental(acc: str | None) -> int:
 
 
 def parse_pitch_class(text: str) -> int:
-    """'C' -> 0, 'F#' -> 6, 'Bb' -> 10."""
-    m = _PC_RE.match(text.strip())
+    """'C' -> 0, 'F#' -> 6, 'Bb' -> 10; a pitch-class number 0-11 as itself."""
+    text = text.strip()
+    if text.isdigit() and int(text) < 12:
+        return int(text)
+    m = _PC_RE.match(text)
     if not m:
-        raise TheoryError(f"not a note name: {text!r} (expected A-G with optional # or b)")
+        raise TheoryError(f"not a note name: {text!r} (expected A-G with optional # or b, or 0-11)")
     return (PITCH_CLASSES[m.group(1).upper()] + _accidental(m.group(2))) % 12
 
 

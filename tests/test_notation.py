@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicpipe.notation import NotationError, format_notes, parse, parse_duration, to_notes
+from musicpipe.notation import (NotationError, duration_name, format_notes, parse, parse_duration,
+                                to_notes)
 
 
 def keys_and_times(text, **kw):
@@ -63,19 +64,43 @@ def test_errors_point_at_the_token_and_column(text, message):
         parse(text)
 
 
+def test_errors_in_a_file_give_line_and_column():
+    score = "# intro\nC4/4 D4\n  [C4,\n E4]/2 C4/0\n"
+    with pytest.raises(NotationError, match="token 4 'C4/0' at line 4, column 8: duration /0"):
+        parse(score)
+
+
+@pytest.mark.parametrize("ticks, name", [
+    (480, "4"), (720, "4."), (160, "8t"), (2880, "1."), (1200, "2+8"), (2400, "1+4"),
+    (7680, "1+1+1+1"), (100, "t100"), (1000, "t1000"), (9600, "t9600"),
+])
+def test_duration_names_parse_back(ticks, name):
+    assert duration_name(ticks) == name and parse_duration(name) == ticks
+
+
+def test_format_cuts_overlaps_and_writes_velocity_changes():
+    notes = [{"t": 0, "dur": 960, "key": 64, "vel": 70}, {"t": 0, "dur": 480, "key": 60, "vel": 90},
+             {"t": 480, "dur": 1200, "key": 62, "vel": 90}, {"t": 1680, "dur": 100, "key": 62, "vel": 96}]
+    assert format_notes(notes) == "[C4,E4]/4*90 D4/2+8 D4/t100*96"
+
+
 notes_strategy = st.lists(
-    st.tuples(st.integers(0, 8), st.sampled_from([30, 60, 100, 120, 160, 240, 360, 480, 720, 960]),
-              st.integers(0, 127), st.integers(1, 127)), min_size=1, max_size=30)
+    st.tuples(st.integers(0, 8),
+              st.sampled_from([30, 60, 100, 120, 160, 240, 360, 480, 720, 960, 1000, 1200, 7680]),
+              st.sets(st.integers(0, 127), min_size=1, max_size=4), st.integers(1, 127)),
+    min_size=1, max_size=30)
 
 
 @settings(max_examples=200, deadline=None)
 @given(notes_strategy)
 def test_format_then_parse_gives_the_notes_back(steps):
-    """Monophonic notes that never overlap round-trip exactly (times, lengths, keys, velocities)."""
+    """Notes and chords that never overlap the next onset round-trip exactly (times, lengths,
+    keys, velocities)."""
     notes, t = [], 0
-    for gap, dur, key, vel in steps:
+    for gap, dur, keys, vel in steps:
         t += gap * 60
-        notes.append({"type": "Note", "t": t, "dur": dur, "ch": 0, "key": key, "vel": vel})
+        notes += [{"type": "Note", "t": t, "dur": dur, "ch": 0, "key": k, "vel": vel}
+                  for k in sorted(keys)]
         t += dur
     back, _ = to_notes(parse(format_notes(notes)), ch=0)
     assert back == notes

@@ -98,8 +98,7 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
     rng = stage_rng(seed, "motif", *([salt] if salt else []))
     tonic = base % 12 if root is None else root
     pcs = set(scale_pitch_classes(tonic, mode or "major"))
-    degrees = sorted(pcs, key=lambda pc: (pc - tonic) % 12)
-    stable = {degrees[i] for i in (0, 2, 4) if i < len(degrees)}  # root, third, fifth
+    stable = _tonic_chord(tonic, pcs)
     keys = [k for k in range(max(0, base), min(127, base + range_) + 1) if k % 12 in pcs]
     if len(keys) < 3:
         raise ValueError(f"--range {range_} from {base} holds fewer than 3 scale notes")
@@ -118,35 +117,39 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
 
     out: list[dict] = []
     idx = round(_target(contour, 0, anchors) * top)
-    last_interval = 0
+    prev: int | None = None  # the last sounding note (an index into keys)
+    leap = 0  # the interval into it, in semitones, when that was a leap (> 4)
     t = 0
     n = len(durs)
     for i, d in enumerate(durs):
-        p = i / max(1, n - 1)
-        if i:
-            goal = _target(contour, p, anchors) * top
-            if abs(last_interval) > 4:  # resolve a leap by a step the other way
-                move = -1 if last_interval > 0 else 1
-            else:
-                toward = 1 if goal > idx else -1 if goal < idx else rng.choice((-1, 1))
-                size = rng.weighted((0, 1, 2, 3, 4), (0.12, 0.62, 0.2, leap_p, leap_p / 2))
-                move = size * (toward if rng.random() < 0.8 else -toward)
-            new = min(top, max(0, idx + move))
-            if new == idx and move:
-                new = min(top, max(0, idx - move))
-            last_interval = keys[new] - keys[idx]
-            idx = new
-        chord = chord_at(t)
         last = i == n - 1
-        if (t % PPQ == 0 and chord) or last:
-            want = chord or stable
-            if last and chord:
-                want = chord
-            idx = _nearest(keys, idx, want)
-        key = keys[idx]
-        if 0 < i < n - 1 and rng.random() < rest_prob:
+        if 0 < i < n - 1 and not leap and rng.random() < rest_prob:
             t += d
             continue
+        chord = chord_at(t)
+        want = (chord or stable) if last else chord if t % PPQ == 0 else None
+        if prev is None:
+            idx = _nearest(keys, idx, want)
+        elif leap:  # a leap is answered by a step back the other way
+            idx = _step(keys, prev, -1 if leap > 0 else 1, want)
+        else:
+            goal = _target(contour, i / max(1, n - 1), anchors) * top
+            toward = 1 if goal > idx else -1 if goal < idx else rng.choice((-1, 1))
+            if i == n - 2:  # the cadence is approached by step: no leap is left hanging
+                idx = _step(keys, prev, toward, want)
+                if idx == prev:
+                    idx = _step(keys, prev, -toward, want)
+            else:
+                size = rng.weighted((0, 1, 2, 3, 4), (0.12, 0.62, 0.2, leap_p, leap_p / 2))
+                move = size * (toward if rng.random() < 0.8 else -toward)
+                idx = min(top, max(0, idx + move))
+                if idx == prev and move:
+                    idx = min(top, max(0, prev - move))
+                idx = _nearest(keys, idx, want)
+        interval = 0 if prev is None else keys[idx] - keys[prev]
+        leap = interval if abs(interval) > 4 else 0
+        prev = idx
+        key = keys[idx]
         length = d
         if last:  # a cadence: the last note rings to the end of its bar (at least a beat)
             length = d if bars else max(d, PPQ)
@@ -170,13 +173,32 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
     return out
 
 
-def _nearest(keys: list[int], idx: int, pcs: set[int]) -> int:
+def _tonic_chord(tonic: int, pcs: set[int]) -> set[int]:
+    """Root, third and fifth of the scale (the tones a phrase may end on), from its intervals
+    so that pentatonic and blues scales get a real fifth, not their fifth degree."""
+    chord = {tonic}
+    for choices in ((4, 3), (7, 6, 8)):  # third: major, minor; fifth: perfect, dim., aug.
+        chord |= {next(((tonic + i) % 12 for i in choices if (tonic + i) % 12 in pcs), tonic)}
+    return chord
+
+
+def _nearest(keys: list[int], idx: int, pcs: set[int] | None) -> int:
     """The index of the key nearest ``idx`` whose pitch class is in ``pcs`` (idx if none)."""
+    if not pcs:
+        return idx
     for dist in range(len(keys)):
         for j in (idx - dist, idx + dist):
             if 0 <= j < len(keys) and keys[j] % 12 in pcs:
                 return j
     return idx
+
+
+def _step(keys: list[int], prev: int, direction: int, pcs: set[int] | None) -> int:
+    """A step from ``prev`` in ``direction``: one scale degree, or two (a third, never a
+    leap) when only that lands on a tone in ``pcs``; ``prev`` at the edge of the range."""
+    steps = [j for j in (prev + direction, prev + 2 * direction)
+             if 0 <= j < len(keys) and abs(keys[j] - keys[prev]) <= 4]
+    return next((j for j in steps if pcs and keys[j] % 12 in pcs), steps[0] if steps else prev)
 
 
 def _check_dur(value: str) -> str:

@@ -144,19 +144,13 @@ def scale_list() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _root(text: str) -> int:
-    """A pitch class by name (D, F#, Bb) or number 0-11."""
-    text = text.strip()
-    return int(text) if text.isdigit() and int(text) < 12 else parse_pitch_class(text)
-
-
 @cli.stage("scale", examples=[
     "scale --root D --mode dorian < examples/riff.jsonl",
     "scale --key 'Bb blues' --snap up < examples/riff.jsonl",
     "seed 3 | transpose -s 1 | scale --root F# --mode minor-pentatonic",
     "scale --list",
 ], epilog=SNAP_HELP)
-@click.option("--root", "-r", callback=cli.parsed(_root), default="C", show_default=True,
+@click.option("--root", "-r", callback=cli.parsed(parse_pitch_class), default="C", show_default=True,
               help="Root note: C, F#, Bb, ... (or a pitch class 0-11).")
 @click.option("--mode", "-m", callback=cli.parsed(scale_name), default="major",
               show_default=True,
