@@ -1,6 +1,7 @@
 """The shared stage plumbing: stdin/stdout, seeds, errors and exit codes.
 
-A stage module holds its music as plain functions over events, plus one thin command:
+A stage module is one thin command over a library function (musicpipe.generators,
+musicpipe.transforms, ...), which holds the music as plain functions over events:
 
     @cli.stage("transpose", examples=["seed 1 | motif | transpose --semitones -12"])
     @click.option("--semitones", "-s", type=int, default=0)
@@ -14,7 +15,8 @@ and runs the returned events through one writer under one error policy:
 
 - exit 65 for bad data, one line naming the line number and field (``stream.DataError``);
 - exit 2 for bad options or arguments (click's UsageError, printed as one line);
-- exit 69 when an external component is missing (``Unavailable``), with the fix in the text;
+- exit 69 when an external component is missing (``errors.Unavailable``), with the fix;
+- exit 73 when an output file cannot be written (``errors.OutputError``);
 - a closed pipe (``| head``) ends the stage quietly with exit 0;
 - any other exception is a bug: one line, exit 70, the traceback only with --debug.
 """
@@ -29,36 +31,17 @@ from collections.abc import Callable, Iterable, Iterator
 
 import click
 
+from .errors import StageError
 from .events import MAX_SEED
 from .stream import DataError, Reader, Writer
 
-EXIT_UNAVAILABLE = 69
 EXIT_SOFTWARE = 70
-EXIT_CANTCREAT = 73
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 2 bad option or argument, 65 bad input data (the message names the "
     "line and field), 69 a missing external component (FluidSynth, a SoundFont), 70 a bug, "
     "73 an output file that cannot be written."
 )
-
-
-class StageError(Exception):
-    """An error the user can fix; the message is printed as one line."""
-
-    exit_code = 1
-
-
-class Unavailable(StageError):
-    """A missing external component (library, SoundFont); the message says how to install it."""
-
-    exit_code = EXIT_UNAVAILABLE
-
-
-class OutputError(StageError):
-    """An output file that cannot be created or written."""
-
-    exit_code = EXIT_CANTCREAT
 
 
 def use_color(stream=None) -> bool:

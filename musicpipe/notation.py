@@ -243,3 +243,13 @@ def format_notes(notes: Iterable[dict], vel: int = 96) -> str:
         out.append(token)
         now = t + length
     return " ".join(out)
+
+
+def format_channels(events: Iterable[dict], channels: Iterable[int] = ()) -> str:
+    """One line of `seq` notation per channel with notes (only ``channels`` when given)."""
+    by_ch: dict[int, list[dict]] = {}
+    for ev in events:
+        if ev["type"] == "Note":
+            by_ch.setdefault(ev["ch"], []).append(ev)
+    only = set(channels)
+    return "".join(format_notes(by_ch[ch]) + "\n" for ch in sorted(by_ch) if not only or ch in only)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .cli import Unavailable
+from .errors import Unavailable
 from .events import DRUM_CHANNEL, PPQ
 
 RATE = 44100
@@ -76,6 +76,19 @@ def soundfont_candidates(explicit: str | None = None) -> list[tuple[str, Path]]:
     found += [("user data dir", f) for f in _fonts_in(data / "musicpipe" / "soundfonts")]
     found += [("system", Path(p)) for p in _SYSTEM_FONTS]
     return found
+
+
+def soundfont_table(explicit: str | None) -> str:
+    """Where SoundFonts are looked for, found or missing, and the one used (`--list-soundfonts`)."""
+    lines, used = [], None
+    for source, path in soundfont_candidates(explicit):
+        there = path.is_file()
+        mark = " "
+        if there and used is None:
+            used, mark = path, "*"
+        lines.append(f"{mark} {'found  ' if there else 'missing'}  {source:<22} {path}")
+    lines.append(f"using: {used}" if used else "using: none (run bin/setup or pass --soundfont)")
+    return "\n".join(lines) + "\n"
 
 
 def find_soundfont(explicit: str | None = None) -> Path:

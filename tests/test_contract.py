@@ -195,3 +195,20 @@ def test_example_scripts_run(script, tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     assert b"Traceback" not in proc.stderr
     assert list(tmp_path.glob("out*")), "the example wrote nothing"
+
+
+def test_the_library_does_not_import_click():
+    """The music is a library: only the commands (cli, stages, umbrella) know click."""
+    commands = {"musicpipe.cli", "musicpipe.umbrella", "musicpipe.coreutils_seq", "musicpipe.__main__"}
+    modules = sorted(
+        ".".join(("musicpipe",) + p.relative_to(ROOT / "musicpipe").with_suffix("").parts)
+        .removesuffix(".__init__")
+        for p in (ROOT / "musicpipe").rglob("*.py"))
+    library = [m for m in modules if m not in commands and not m.startswith("musicpipe.stages")]
+    assert "musicpipe.generators.motif" in library and "musicpipe.moods.arrange" in library
+    code = ("import importlib, sys\n"
+            f"for m in {library!r}:\n"
+            "    importlib.import_module(m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click'))")
+    proc = sh(f"{BIN}/python -c \"$CODE\"", env={"CODE": code})
+    assert proc.stdout.strip() == b"[]", proc.stdout

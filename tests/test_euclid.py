@@ -5,7 +5,7 @@ import hashlib
 import mido
 import pytest
 
-from musicpipe.stages.euclid import bjorklund, parse_step, part
+from musicpipe.generators.euclid import bjorklund, parse_step, part
 from tests.conftest import events, notes, sh
 
 

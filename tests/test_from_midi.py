@@ -13,8 +13,7 @@ import pretty_midi
 import pytest
 
 from musicpipe.midi import MidiFileError, midi_to_events
-from musicpipe.notation import format_notes
-from musicpipe.stages.from_midi import notation
+from musicpipe.notation import format_channels, format_notes
 from tests.conftest import BIN, ENV, events, jsonl, sh
 
 
@@ -209,8 +208,8 @@ def test_seq_notation_of_notes_chords_and_rests():
         (0, 480, 60), (480, 240, 62), (960, 960, 60), (960, 960, 64), (960, 960, 67),
         (2400, 720, 72), (3120, 80, 71), (3200, 100, 70)]]
     assert format_notes(evs) == "C4/4*80 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
-    assert notation(TYPE0_EVENTS) == "C4/8*100 E4/8*80\nR/4 C2/16*127\n"
-    assert notation(TYPE0_EVENTS, [9]) == "R/4 C2/16*127\n"
+    assert format_channels(TYPE0_EVENTS) == "C4/8*100 E4/8*80\nR/4 C2/16*127\n"
+    assert format_channels(TYPE0_EVENTS, [9]) == "R/4 C2/16*127\n"
 
 
 # ------------------------------------------------------------------ the stage, as a process

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicpipe.stages.humanize import humanize, parse_amount
+from musicpipe.transforms.humanize import humanize, parse_amount
 from musicpipe.stream import parse_lines
 from tests.conftest import ROOT, events, jsonl, notes, sh
 

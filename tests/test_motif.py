@@ -6,7 +6,7 @@ import statistics
 import mido
 import pytest
 
-from musicpipe.stages.motif import part
+from musicpipe.generators.motif import part
 from musicpipe.theory import scale_pitch_classes
 from tests.conftest import events, notes, sh
 

@@ -6,7 +6,7 @@ import statistics
 import mido
 import pytest
 
-from musicpipe.stages.rubato import STYLES, rubato
+from musicpipe.transforms.rubato import STYLES, rubato
 from tests.conftest import events, jsonl, notes, sh
 
 

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicpipe.stages.scale import POLICIES, scale_list, snap, snap_table
+from musicpipe.transforms.scale import POLICIES, scale_list, snap, snap_table
 from musicpipe.theory import FLAT_NAMES, SCALE_ALIASES, SCALES, SHARP_NAMES, scale_pitch_classes
 from tests.conftest import events, jsonl, notes, sh
 

@@ -1,6 +1,6 @@
 import re
 
-from musicpipe.stages.seed import reseed
+from musicpipe.transforms.reseed import reseed
 from tests.conftest import events, jsonl, sh
 
 

@@ -1,6 +1,7 @@
 from click.testing import CliRunner
 
-from musicpipe.stages.transpose import command, transpose
+from musicpipe.stages.transpose import command
+from musicpipe.transforms.transpose import transpose
 from tests.conftest import events, jsonl, notes, sh
 
 

@@ -1,4 +1,5 @@
-from musicpipe.stages.trim import bar_line_at_or_after, bar_tick, trim
+from musicpipe.meter import bar_line_at_or_after, bar_tick
+from musicpipe.transforms.trim import trim
 from musicpipe.stream import parse_lines
 from tests.conftest import ROOT, events, jsonl, notes, sh
 

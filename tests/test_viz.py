@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from musicpipe.stages.viz import Piece, piano_roll, sparkline, svg
+from musicpipe.draw import Piece, piano_roll, sparkline, svg
 from musicpipe.stream import parse_lines
 from tests.conftest import ROOT, jsonl, notes, sh
 

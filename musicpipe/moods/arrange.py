@@ -1,7 +1,7 @@
 """A resolved mood + duration, key, tempo, intensity and seed -> the event stream.
 
 Each layer is one part on its own channel with its own instrument, written by a generator
-function (motif, euclid, seq from the stages; chords, bass and arp here) over a chord
+function (motif, euclid, seq from musicpipe.generators; chords, bass and arp here) over a chord
 progression. Intensity drops layers (``min_intensity``), thins or fills them (density) and
 scales loudness; the seed picks contours, rhythms, voicings and instruments. Transforms
 (scale snap, humanize) then run over the notes, and the piece is cut to exactly the
@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 
 from ..events import DRUM_CHANNEL, PPQ
+from ..generators import euclid, motif, seq
 from ..rng import Rng, stage_rng
-from ..stages import euclid, motif, seq
-from ..stages.humanize import humanize
-from ..stages.scale import snap
 from ..theory import (SCALES, parse_drum, parse_note, parse_program, parse_progression,
                       scale_name, track_name)
+from ..transforms.humanize import humanize
+from ..transforms.scale import snap
 from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS
 
 DEFAULT_TEMPO = 100

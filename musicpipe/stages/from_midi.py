@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 
 import click
 
 from .. import cli
 from ..stream import DataError
-
-def notation(events: Iterable[dict], channels: Iterable[int] = ()) -> str:
-    """One line of `seq` notation per channel with notes (only ``channels`` when given)."""
-    from ..notation import format_notes
-
-    by_ch: dict[int, list[dict]] = {}
-    for ev in events:
-        if ev["type"] == "Note":
-            by_ch.setdefault(ev["ch"], []).append(ev)
-    only = set(channels)
-    return "".join(format_notes(by_ch[ch]) + "\n" for ch in sorted(by_ch) if not only or ch in only)
 
 
 @cli.stage("from-midi", examples=[
@@ -55,7 +43,9 @@ def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, 
     except midi.MidiFileError as e:
         raise DataError(f"{label}: {e}") from None
     if as_notation:
-        io.writer.sink(notation(events, channels).encode())
+        from ..notation import format_channels
+
+        io.writer.sink(format_channels(events, channels).encode())
         return None
     return events
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import cli
+from ..errors import OutputError
 from ..events import MAX_SEED
 from ..stream import DataError
 from ..theory import parse_key
@@ -31,43 +32,6 @@ AGENT_LINES = "\b\n" + "".join(line for line in AGENT_HELP.splitlines(keepends=T
   mood --list --json     name, description, tags, tempo, key, intensity, layers, source
   No --seed: a random one, printed on stderr. Exit 2: unknown mood (close names
   suggested); 65: a broken mood pack (the message names file, mood and field)."""
-
-
-def listing(library, as_json: bool) -> str:
-    """--list: one line per mood (name, tempo, key, description, tags, layers, source), or
-    JSON with the load errors beside the moods."""
-    from ..moods.packs import PackError
-    from ..moods.arrange import DEFAULT_INTENSITY, DEFAULT_TEMPO, plan
-    from ..theory import key_name
-
-    rows = []
-    for name in library.names():
-        try:
-            mood = library.resolve(name)
-        except PackError as e:  # a broken extends chain: listed, the others still are
-            rows.append({"name": name, "error": str(e)})
-            continue
-        intensity = mood.get("intensity", DEFAULT_INTENSITY)
-        rows.append({
-            "name": name, "description": mood.get("description", ""), "tags": mood.get("tags", []),
-            "tempo": mood.get("tempo", DEFAULT_TEMPO), "key": key_name(*parse_key(mood.get("key", "C"))),
-            "intensity": intensity,
-            "layers": [{"name": n, "generator": g, "ch": ch} for n, _, g, ch in plan(mood, 100)],
-            "source": library.source_of(name)})
-    if as_json:
-        import orjson
-
-        return orjson.dumps({"moods": rows, "errors": library.errors()}).decode() + "\n"
-    width = max((len(r["name"]) for r in rows), default=4)
-    lines = []
-    for r in rows:
-        if "error" in r:
-            lines.append(f"{r['name'].ljust(width)}  (broken: {r['error']})")
-            continue
-        layers = ", ".join(layer["name"] for layer in r["layers"])
-        lines.append(f"{r['name'].ljust(width)}  {r['tempo']:>5g} BPM  {r['key']:<4} {r['description']}"
-                     f"  #{' #'.join(r['tags'])}  [{layers}]  ({r['source']})")
-    return "\n".join(lines) + "\n"
 
 
 @cli.stage("mood", epilog=MOOD_HELP + "\n\n" + AGENT_LINES, examples=[
@@ -113,6 +77,8 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     if as_list:
         for error in library.errors():
             io.warn(error)
+        from ..moods.catalog import listing
+
         sys.stdout.write(listing(library, as_json))
         return None
     target = show or name
@@ -155,7 +121,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
 
             write_midi(events, out)
     except OSError as e:
-        raise cli.OutputError(f"cannot write {out}: {e.strerror or e}") from None
+        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     return None
 
 

@@ -1,212 +1,14 @@
-"""motif: a seeded melodic phrase that moves mostly by step, resolves its leaps and cadences."""
+"""motif: a seeded melodic phrase (musicpipe.generators.motif)."""
 
 from __future__ import annotations
 
-import math
-
 import click
 
-from .. import cli, generate
-from ..events import PPQ
-from ..notation import parse_duration
-from ..rng import Rng, stage_rng
-from ..theory import SCALES, parse_note, parse_pitch_class, scale_name, scale_pitch_classes
-
-CONTOURS = ("arch", "ascending", "descending", "wave", "random")
-BAR = PPQ * 4
-
-MOTIF_HELP = (
-    "The phrase walks the scale (--root/--mode, default the major scale on --base) between "
-    "--base and --base + --range semitones. Steps of one or two scale degrees dominate; "
-    "--complexity (0-100) allows more leaps and busier rhythm; a leap of more than 4 "
-    "semitones is followed by a step back the other way. --contour shapes the line: arch "
-    "(up, then down), ascending, descending, wave, random. The last note lands on the "
-    "root, third or fifth (a chord tone of the harmony when given) and is held longer. "
-    "Rhythm: --dur mixed (default: seeded one-beat cells - quarter, two eighths, dotted "
-    "eighth and sixteenth, four sixteenths... - busier with complexity), a fixed value (8), "
-    "or a cycle (4,8,8 or 4.,8). The phrase lasts whole 4/4 bars (--bars N fills exactly N; "
-    "--repeat loops it). --swing S (0-1) delays off-beat eighths by S x 80 ticks."
-)
-
-# One-beat rhythm cells, with the least complexity each needs to be likely.
-_CELLS = (
-    ((480,), 0), ((240, 240), 10), ((960,), 0), ((360, 120), 45), ((120, 120, 240), 60),
-    ((240, 120, 120), 60), ((120, 120, 120, 120), 75), ((160, 160, 160), 70), ((720, 240), 30),
-)
-
-
-def _cell_weights(complexity: int) -> list[float]:
-    c = complexity / 100
-    return [max(0.05, 1.0 - abs(need / 100 - c) * 2) if need else (1.2 - c) for _, need in _CELLS]
-
-
-def rhythm(rng: Rng, count: int | None, length: int | None, dur: str | None,
-           complexity: int) -> list[int]:
-    """Durations for ``count`` notes, or to fill ``length`` ticks exactly."""
-    if dur not in (None, "", "mixed"):
-        cycle = [parse_duration(d.strip()) for d in dur.split(",")]
-        source = (cycle[i % len(cycle)] for i in range(10**9))
-    else:
-        weights = _cell_weights(complexity)
-
-        def cells():
-            while True:
-                yield from rng.weighted([c for c, _ in _CELLS], weights)
-        source = cells()
-    out: list[int] = []
-    total = 0
-    for d in source:
-        if length is not None:
-            if total >= length:
-                break
-            d = min(d, length - total)
-        elif len(out) >= count:
-            break
-        out.append(d)
-        total += d
-    return out
-
-
-def _target(contour: str, p: float, anchors: list[float]) -> float:
-    """Where the line heads at position p (0..1 of the phrase), as 0..1 of the range."""
-    if contour == "ascending":
-        return 0.1 + 0.8 * p
-    if contour == "descending":
-        return 0.9 - 0.8 * p
-    if contour == "arch":
-        return 0.15 + 0.75 * math.sin(math.pi * p)
-    if contour == "wave":
-        return 0.5 + 0.35 * math.sin(3 * math.pi * p)
-    x = p * (len(anchors) - 1)
-    i = min(int(x), len(anchors) - 2)
-    return anchors[i] + (anchors[i + 1] - anchors[i]) * (x - i)
-
-
-def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complexity: int = 50,
-         contour: str = "arch", dur: str | None = None, rest_prob: float = 0.1,
-         chord_prob: float = 0.0, swing: float = 0.0, root: int | None = None,
-         mode: str | None = None, ch: int = 0, vel: int = 96,
-         harmony: list[tuple[int, tuple[int, ...]]] | None = None, bars: int | None = None,
-         salt: str = "") -> list[dict]:
-    """A phrase from tick 0: ``notes`` notes (or exactly ``bars`` bars), then an End.
-
-    ``harmony`` is [(start tick, pitch classes)] sorted by start: notes on beats prefer the
-    chord in force, and the phrase ends on one of its tones.
-    """
-    if contour not in CONTOURS:
-        raise ValueError(f"contour must be one of {', '.join(CONTOURS)}")
-    rng = stage_rng(seed, "motif", *([salt] if salt else []))
-    tonic = base % 12 if root is None else root
-    pcs = set(scale_pitch_classes(tonic, mode or "major"))
-    stable = _tonic_chord(tonic, pcs)
-    keys = [k for k in range(max(0, base), min(127, base + range_) + 1) if k % 12 in pcs]
-    if len(keys) < 3:
-        raise ValueError(f"--range {range_} from {base} holds fewer than 3 scale notes")
-    top = len(keys) - 1
-    durs = rhythm(rng, notes, bars * BAR if bars else None, dur, complexity)
-    anchors = [rng.random() for _ in range(4)]
-    leap_p = 0.05 + 0.3 * complexity / 100
-
-    def chord_at(t: int) -> set[int] | None:
-        now = None
-        for start, chord in harmony or ():
-            if start > t:
-                break
-            now = chord
-        return set(now) if now else None
-
-    out: list[dict] = []
-    idx = round(_target(contour, 0, anchors) * top)
-    prev: int | None = None  # the last sounding note (an index into keys)
-    leap = 0  # the interval into it, in semitones, when that was a leap (> 4)
-    t = 0
-    n = len(durs)
-    for i, d in enumerate(durs):
-        last = i == n - 1
-        if 0 < i < n - 1 and not leap and rng.random() < rest_prob:
-            t += d
-            continue
-        chord = chord_at(t)
-        want = (chord or stable) if last else chord if t % PPQ == 0 else None
-        if prev is None:
-            idx = _nearest(keys, idx, want)
-        elif leap:  # a leap is answered by a step back the other way
-            idx = _step(keys, prev, -1 if leap > 0 else 1, want)
-        else:
-            goal = _target(contour, i / max(1, n - 1), anchors) * top
-            toward = 1 if goal > idx else -1 if goal < idx else rng.choice((-1, 1))
-            if i == n - 2:  # the cadence is approached by step: no leap is left hanging
-                idx = _step(keys, prev, toward, want)
-                if idx == prev:
-                    idx = _step(keys, prev, -toward, want)
-            else:
-                size = rng.weighted((0, 1, 2, 3, 4), (0.12, 0.62, 0.2, leap_p, leap_p / 2))
-                move = size * (toward if rng.random() < 0.8 else -toward)
-                idx = min(top, max(0, idx + move))
-                if idx == prev and move:
-                    idx = min(top, max(0, prev - move))
-                idx = _nearest(keys, idx, want)
-        interval = 0 if prev is None else keys[idx] - keys[prev]
-        leap = interval if abs(interval) > 4 else 0
-        prev = idx
-        key = keys[idx]
-        length = d
-        if last:  # a cadence: the last note rings to the end of its bar (at least a beat)
-            length = d if bars else max(d, PPQ)
-            end = t + length
-            length += -end % BAR
-        accent = 8 if t % BAR == 0 else 3 if t % PPQ == 0 else -4
-        v = max(1, min(127, vel + accent + rng.randint(-4, 4)))
-        start = t
-        if swing and t % PPQ == PPQ // 2:
-            delay = round(swing * PPQ / 6)
-            start, length = t + delay, max(1, length - delay)
-        out.append({"type": "Note", "t": start, "dur": length, "ch": ch, "key": key, "vel": v})
-        if chord_prob and not last and rng.random() < chord_prob:
-            for below in (2, 4):
-                if idx - below >= 0:
-                    out.append({"type": "Note", "t": start, "dur": length, "ch": ch,
-                                "key": keys[idx - below], "vel": max(1, v - 12)})
-        t += length if last else d
-    end = max([t] + [e["t"] + e["dur"] for e in out])
-    out.append({"type": "End", "t": end + (-end % BAR)})
-    return out
-
-
-def _tonic_chord(tonic: int, pcs: set[int]) -> set[int]:
-    """Root, third and fifth of the scale (the tones a phrase may end on), from its intervals
-    so that pentatonic and blues scales get a real fifth, not their fifth degree."""
-    chord = {tonic}
-    for choices in ((4, 3), (7, 6, 8)):  # third: major, minor; fifth: perfect, dim., aug.
-        chord |= {next(((tonic + i) % 12 for i in choices if (tonic + i) % 12 in pcs), tonic)}
-    return chord
-
-
-def _nearest(keys: list[int], idx: int, pcs: set[int] | None) -> int:
-    """The index of the key nearest ``idx`` whose pitch class is in ``pcs`` (idx if none)."""
-    if not pcs:
-        return idx
-    for dist in range(len(keys)):
-        for j in (idx - dist, idx + dist):
-            if 0 <= j < len(keys) and keys[j] % 12 in pcs:
-                return j
-    return idx
-
-
-def _step(keys: list[int], prev: int, direction: int, pcs: set[int] | None) -> int:
-    """A step from ``prev`` in ``direction``: one scale degree, or two (a third, never a
-    leap) when only that lands on a tone in ``pcs``; ``prev`` at the edge of the range."""
-    steps = [j for j in (prev + direction, prev + 2 * direction)
-             if 0 <= j < len(keys) and abs(keys[j] - keys[prev]) <= 4]
-    return next((j for j in steps if pcs and keys[j] % 12 in pcs), steps[0] if steps else prev)
-
-
-def _check_dur(value: str) -> str:
-    """A --dur spec, checked: mixed, or note values separated by commas."""
-    if value != "mixed":
-        for d in value.split(","):
-            parse_duration(d.strip())
-    return value
+from .. import cli
+from ..generators import place
+from ..generators.motif import CONTOURS, MOTIF_HELP, check_rhythm, part
+from ..theory import SCALES, parse_note, parse_pitch_class, scale_name
+from . import generator
 
 
 @cli.stage("motif", epilog=MOTIF_HELP, examples=[
@@ -227,7 +29,7 @@ def _check_dur(value: str) -> str:
 @click.option("--complexity", type=click.IntRange(0, 100), default=50, show_default=True,
               help="More leaps and busier rhythm as it grows.")
 @click.option("--contour", type=click.Choice(CONTOURS), default="arch", show_default=True)
-@click.option("--dur", callback=cli.parsed(_check_dur), default="mixed", show_default=True,
+@click.option("--dur", callback=cli.parsed(check_rhythm), default="mixed", show_default=True,
               metavar="SPEC",
               help="Rhythm: mixed, a note value (8, 4., 16t) or a cycle (4,8,8).")
 @click.option("--rest-prob", type=click.FloatRange(0, 1), default=0.1, show_default=True,
@@ -240,7 +42,7 @@ def _check_dur(value: str) -> str:
               help="Scale root (C, F#, Bb); default the pitch class of --base.")
 @click.option("--mode", callback=cli.parsed(scale_name), default=None, metavar="SCALE",
               help=f"Scale or mode ({len(SCALES)} names, `scale --list`); default major.")
-@generate.options(ch=0, vel=90)
+@generator.options(ch=0, vel=90)
 def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur, rest_prob,
             chord_prob, swing, root, mode, ch, patch, vel, bpm, repeat, at, name, seed):
     """A seeded melodic phrase: stepwise, shaped by a contour, in a scale, ending on a cadence.
@@ -257,10 +59,10 @@ def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur
         phrase = part(used_seed, notes=notes, bars=bars, base=base, range_=range_,
                       complexity=complexity, contour=contour, dur=dur, rest_prob=rest_prob,
                       chord_prob=chord_prob, swing=swing, root=root, mode=mode, ch=ch, vel=vel)
-        return generate.place(phrase, start=generate.at_tick(at, sigs), repeat=repeat, ch=ch,
+        return place.place(phrase, start=place.at_tick(at, sigs), repeat=repeat, ch=ch,
                               program=patch, bpm=bpm, name=name)
 
-    return generate.run(io, seed, make)
+    return generator.run(io, seed, make)
 
 
 main = command

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import click
 
 from .. import cli
 from ..events import MAX_SEED
-
-
-def reseed(events: Iterable[dict], seed: int) -> Iterator[dict]:
-    """The Seed first, then the events with any earlier Seed lines dropped."""
-    yield {"type": "Seed", "seed": seed}
-    for ev in events:
-        if ev.get("type") != "Seed":
-            yield ev
+from ..transforms.reseed import reseed
 
 
 @cli.stage("seed", examples=[

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import cli
+from ..errors import OutputError
 from ..stream import DataError, Reader
 
 
@@ -94,7 +95,7 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     try:
         atomic_write(out, data)
     except OSError as e:
-        raise cli.OutputError(f"cannot write {out}: {e.strerror or e}") from None
+        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     return None
 
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import cli
+from ..errors import OutputError, StageError
 
 TO_WAV_HELP = (
     "Output: 16-bit stereo PCM, 44.1 kHz unless --rate. Length: the piece (its End, else "
@@ -34,20 +35,6 @@ def _progress(stream):
         stream.flush()
 
     return show
-
-
-def soundfont_table(explicit: str | None) -> str:
-    from ..render import soundfont_candidates
-
-    lines, used = [], None
-    for source, path in soundfont_candidates(explicit):
-        there = path.is_file()
-        mark = " "
-        if there and used is None:
-            used, mark = path, "*"
-        lines.append(f"{mark} {'found  ' if there else 'missing'}  {source:<22} {path}")
-    lines.append(f"using: {used}" if used else "using: none (run bin/setup or pass --soundfont)")
-    return "\n".join(lines) + "\n"
 
 
 @cli.stage("to-wav", stream_out=False, epilog=TO_WAV_HELP, examples=[
@@ -81,7 +68,7 @@ def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_
     from .. import render
 
     if list_soundfonts:
-        sys.stdout.write(soundfont_table(soundfont))
+        sys.stdout.write(render.soundfont_table(soundfont))
         render.find_soundfont(soundfont)  # exit 69 when none is there
         return None
     if not out:
@@ -95,7 +82,7 @@ def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_
         try:
             events = midi_to_events(midi_path, warn=io.warn)
         except MidiFileError as e:
-            raise cli.StageError(f"{midi_path}: {e}") from None
+            raise StageError(f"{midi_path}: {e}") from None
     else:
         events = list(io.events())
     if mid_path:
@@ -119,7 +106,7 @@ def _write(action, path: str) -> None:
     try:
         action()
     except OSError as e:
-        raise cli.OutputError(f"cannot write {path}: {e.strerror or e}") from None
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 main = command

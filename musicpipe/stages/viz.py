@@ -2,8 +2,7 @@
 
 The input bytes go to stdout exactly as they came, a chunk at a time, but only once the
 lines in them have been validated: on bad data, stdout holds the complete lines before the
-bad one and the stage exits 65 with the Reader's message. For the drawing viz keeps a
-compact copy of the notes (five integers each), not the stream.
+bad one and the stage exits 65 with the Reader's message. The drawing is musicpipe.draw.
 """
 
 from __future__ import annotations
@@ -11,234 +10,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-from array import array
-from collections.abc import Callable, Iterable, Iterator
-from html import escape
+from collections.abc import Callable
 
 import click
 
 from .. import cli
-from ..events import DRUM_CHANNEL, PPQ
+from ..draw import Piece, piano_roll, sparkline, svg
+from ..errors import OutputError
+from ..events import PPQ
 from ..stream import DataError, Reader
-from ..theory import note_name, track_name
-from .trim import bar_lines
-
-SYMBOLS = "0123456789ABCDEF"
-"""One character per channel in the piano roll: the channel number in hex."""
-
-# SVG colours per channel (colour-blind-friendly first, then distinct extras).
-COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb",
-           "#ee7733", "#0077bb", "#222222", "#009988", "#cc3311", "#33bbee", "#ee3377",
-           "#997700", "#6699cc")
-ANSI = (34, 31, 32, 33, 36, 35, 37, 91, 94, 90, 96, 92, 93, 95, 97, 39)
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-class Piece:
-    """What viz draws: notes as flat (t, dur, ch, key, vel) integers, plus the time grid."""
-
-    def __init__(self) -> None:
-        self.notes = array("q")
-        self.sigs: list[tuple[int, int, int]] = []
-        self.tempos: list[tuple[int, float]] = []
-        self.names: dict[int, str] = {}
-        self.programs: dict[int, int] = {}
-        self.end = 0
-
-    def add(self, events: Iterable[dict]) -> None:
-        extend = self.notes.extend
-        end = self.end
-        for ev in events:
-            typ = ev["type"]
-            if typ == "Note":
-                t, dur = ev["t"], ev["dur"]
-                extend((t, dur, ev["ch"], ev["key"], ev["vel"]))
-                if t + dur > end:
-                    end = t + dur
-            elif typ == "TimeSig":
-                self.sigs.append((ev["t"], ev["num"], ev["den"]))
-            elif typ == "Tempo":
-                self.tempos.append((ev["t"], ev["bpm"]))
-            elif typ == "End":
-                end = max(end, ev["t"])
-            elif typ == "ProgramChange":
-                self.programs.setdefault(ev["ch"], ev["program"])
-            elif typ == "Marker" and ev.get("ch") is not None:
-                self.names.setdefault(ev["ch"], ev["text"])
-        self.end = end
-
-    def note_tuples(self) -> list[tuple[int, int, int, int, int]]:
-        """Every note as (t, dur, ch, key, vel), in time order (the roll and SVG need it)."""
-        return sorted(self.unsorted())
-
-    def unsorted(self) -> Iterator[tuple[int, int, int, int, int]]:
-        """Every note, in arrival order, without building a list (the sparkline's need)."""
-        n = self.notes
-        return zip(n[0::5], n[1::5], n[2::5], n[3::5], n[4::5])
-
-    def channels(self) -> list[int]:
-        return sorted(set(self.notes[2::5]))
-
-    def seconds(self, tick: int) -> float:
-        """Seconds from 0 to ``tick`` under the tempo map (120 BPM before the first Tempo)."""
-        total, at, bpm = 0.0, 0, 120.0
-        for t, value in sorted(self.tempos):
-            if t >= tick:
-                break
-            total += (t - at) / PPQ * 60 / bpm
-            at, bpm = t, value
-        return total + (tick - at) / PPQ * 60 / bpm
-
-    def bars(self) -> list[tuple[int, int, int]]:
-        """(start, beats, beat length) of every bar that starts before the end."""
-        out = []
-        for bar in bar_lines(sorted(self.sigs)):
-            if bar[0] >= max(self.end, 1):
-                return out
-            out.append(bar)
-        return out
-
-    def label(self, ch: int) -> str:
-        """'ch 1 Bass': the track's Marker name, else its instrument's (as to-midi names it)."""
-        name = self.names.get(ch)
-        if not name and (ch in self.programs or ch == DRUM_CHANNEL):
-            name = track_name(self.programs.get(ch), ch)
-        return f"ch {ch}" + (f" {name}" if name else "")
-
-
-def summary(piece: Piece) -> str:
-    if not piece.notes:
-        return "viz: no notes"
-    keys = piece.notes[3::5]
-    secs = piece.seconds(piece.end)
-    bars = len(piece.bars())
-    return (f"viz: {len(piece.notes) // 5} notes, channels {', '.join(map(str, piece.channels()))}, "
-            f"{note_name(min(keys))}..{note_name(max(keys))}, {piece.end} ticks "
-            f"({bars} bar{'s' if bars != 1 else ''}, {int(secs // 60)}:{secs % 60:04.1f})")
-
-
-def _paint(text: str, ch: int, color: bool) -> str:
-    return f"\033[{ANSI[ch]}m{text}\033[0m" if color else text
-
-
-def sparkline(piece: Piece, width: int = 64, color: bool = False) -> str:
-    """One line per channel over time: the highest key sounding in each column (drums: how
-    many hits), scaled to the channel's own range; blank where the channel is silent."""
-    lines = [summary(piece)]
-    if not piece.notes:
-        return lines[0] + "\n"
-    span = max(piece.end, 1)
-    cols = max(1, min(width, span))
-    tops = {ch: [-1] * cols for ch in piece.channels()}
-    for t, dur, ch, key, _ in piece.unsorted():
-        top = tops[ch]
-        first = t * cols // span
-        last = first if ch == DRUM_CHANNEL else max(first, (t + dur - 1) * cols // span)
-        for i in range(first, min(last, cols - 1) + 1):
-            top[i] = top[i] + 1 if ch == DRUM_CHANNEL else max(top[i], key)
-    for ch, top in tops.items():
-        used = [v for v in top if v >= 0]
-        lo, hi = (0, max(used)) if ch == DRUM_CHANNEL else (min(used), max(used))
-        spark = "".join(" " if v < 0 else SPARKS[(v - lo) * 7 // (hi - lo) if hi > lo else 3]
-                        for v in top)
-        lines.append(f"{piece.label(ch)[:14]:<14} {_paint(spark, ch, color)}")
-    return "\n".join(lines) + "\n"
-
-
-def piano_roll(piece: Piece, step: int = PPQ // 4, width: int = 80, color: bool = False) -> str:
-    """A text piano roll in time order: one row per key (name on the left, C4 = 60), one
-    column per ``step`` ticks; a note is its channel's symbol at the onset, then '=' while
-    it sounds; '*' where channels meet; ':' marks beats and '|' bars. Long pieces wrap into
-    blocks of ``width`` characters."""
-    notes = piece.note_tuples()
-    if not notes:
-        return summary(piece) + "\n"
-    cols = -(-max(piece.end, 1) // step)
-    keys = [n[3] for n in notes]
-    lo, hi = min(keys), max(keys)
-    grid = [[" "] * cols for _ in range(hi - lo + 1)]
-    owner = [[-1] * cols for _ in range(hi - lo + 1)]
-    numbers = [" "] * (cols + 8)
-    for n, (start, beats, beat) in enumerate(piece.bars(), 1):
-        numbers[start // step:start // step + len(str(n))] = str(n)
-        for b in range(beats):
-            c = (start + b * beat) // step
-            if c < cols:
-                for row in grid:
-                    row[c] = "|" if b == 0 else ":"
-    for t, dur, ch, key, _ in notes:
-        row, own = grid[hi - key], owner[hi - key]
-        first = t // step
-        for c in range(first, min(cols, max(first + 1, -(-(t + dur) // step)))):
-            if own[c] not in (-1, ch):
-                row[c], own[c] = "*", 16
-            elif own[c] == -1:
-                row[c], own[c] = (SYMBOLS[ch] if c == first else "="), ch
-    label_w = 5
-    per_block = max(8, width - label_w - 1)
-    out = [summary(piece), "channels: " + ", ".join(
-        _paint(SYMBOLS[ch], ch, color) + f" = {piece.label(ch)}" for ch in piece.channels())]
-    for b0 in range(0, cols, per_block):
-        b1 = min(cols, b0 + per_block)
-        out.append(f"{'bar':>{label_w}} " + "".join(numbers[b0:b1]).rstrip())
-        for i, row in enumerate(grid):
-            cells = []
-            for c in range(b0, b1):
-                own = owner[i][c]
-                cells.append(_paint(row[c], own, color) if 0 <= own < 16 else row[c])
-            out.append(f"{note_name(hi - i):>{label_w}}" + " " + "".join(cells))
-    return "\n".join(out) + "\n"
-
-
-def svg(piece: Piece) -> str:
-    """A piano-roll picture: bars (numbered) and beats, one colour per channel, note names on
-    the left axis, a legend of channels; every note is a ``<rect class="note">`` with a
-    tooltip."""
-    notes = piece.note_tuples()
-    keys = [n[3] for n in notes] or [60]
-    lo, hi = min(keys) - 1, max(keys) + 1
-    end = max(piece.end, 1)
-    px = min(0.1, 20000 / end)  # 48 px per beat, narrower for long pieces
-    row, left, top = 10, 44, 22
-    width = left + end * px + 10
-    roll_h = (hi - lo + 1) * row
-    chans = piece.channels()
-    height = top + roll_h + 16 + 16 * max(1, len(chans))
-    y_of = lambda key: top + (hi - key) * row  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
-           f'viewBox="0 0 {width:.1f} {height}" font-family="sans-serif" font-size="8">',
-           "<title>musicpipe viz</title>",
-           f'<rect class="background" x="0" y="0" width="{width:.1f}" height="{height}" fill="white"/>']
-    for key in range(lo, hi + 1):
-        name = note_name(key)
-        if "#" in name:
-            out.append(f'<rect class="black-key" x="{left}" y="{y_of(key)}" width="{end * px:.1f}" '
-                       f'height="{row}" fill="#f0f0f0"/>')
-        weight = ' font-weight="bold"' if name[0] == "C" and "#" not in name else ""
-        out.append(f'<text class="key" x="{left - 4}" y="{y_of(key) + row - 2}" '
-                   f'text-anchor="end"{weight}>{name}</text>')
-    for n, (start, beats, beat) in enumerate(piece.bars(), 1):
-        for b in range(beats):
-            x = left + (start + b * beat) * px
-            cls, colour = ("bar", "#888") if b == 0 else ("beat", "#ddd")
-            out.append(f'<line class="{cls}" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" '
-                       f'y2="{top + roll_h}" stroke="{colour}" stroke-width="1"/>')
-        out.append(f'<text class="bar-number" x="{left + start * px + 2:.1f}" y="{top - 6}">{n}</text>')
-    for t, dur, ch, key, vel in notes:
-        tip = f"{note_name(key)} ch {ch} t {t} dur {dur} vel {vel}"
-        out.append(f'<rect class="note" data-ch="{ch}" x="{left + t * px:.1f}" y="{y_of(key) + 1}" '
-                   f'width="{max(dur * px, 1):.1f}" height="{row - 2}" fill="{COLOURS[ch]}" '
-                   f'fill-opacity="{0.45 + 0.55 * vel / 127:.2f}" stroke="{COLOURS[ch]}">'
-                   f"<title>{tip}</title></rect>")
-    y = top + roll_h + 16
-    for ch in chans:
-        count = piece.notes[2::5].count(ch)
-        out.append(f'<rect class="legend" data-ch="{ch}" x="{left}" y="{y - 8}" width="10" '
-                   f'height="8" fill="{COLOURS[ch]}"/>')
-        out.append(f'<text x="{left + 14}" y="{y}">{escape(piece.label(ch))} ({count} notes)</text>')
-        y += 16
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
 
 
 class _Tee:
@@ -341,7 +121,7 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
         try:
             atomic_write(svg_path, svg(piece).encode())
         except OSError as e:
-            raise cli.OutputError(f"cannot write {svg_path}: {e.strerror or e}") from None
+            raise OutputError(f"cannot write {svg_path}: {e.strerror or e}") from None
         io.warn(f"wrote {svg_path}")
     return None
 

@@ -1,0 +1,81 @@
+"""Placing a generator's part: where it starts (``--at``), how often it repeats, its header.
+
+A generator is a pure function ``part(...) -> list[dict]`` that writes its notes from tick 0;
+``place`` puts the part where it belongs, repeats it and adds the header a DAW needs (Tempo
+when asked for, ProgramChange, a Marker naming the track).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..events import PPQ
+from ..meter import bar_tick
+
+_AT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|beats?|bars?|t|ticks?)?\s*$", re.I)
+
+AT_HELP = ("Start time: beats (`8`, `8b`), bars (`2bars`, in the stream's time signature, "
+           "4/4 by default) or ticks (`960t`).")
+
+
+def parse_at(text: str | int | float) -> tuple[float, str]:
+    """``'8'`` -> (8, 'beats'); ``'2bars'`` -> (2, 'bars'); ``'960t'`` -> (960, 'ticks')."""
+    m = _AT.match(str(text))
+    if not m:
+        raise ValueError(f"{text!r} is not a start time: use beats (8), bars (2bars) or ticks (960t)")
+    unit = (m.group(2) or "b").lower()
+    kind = "bars" if unit.startswith("bar") else "ticks" if unit.startswith("t") else "beats"
+    return float(m.group(1)), kind
+
+
+def at_tick(at: tuple[float, str] | None, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
+    """The tick of a parsed ``--at``; bars follow ``sigs`` ((t, num, den) TimeSigs)."""
+    if at is None:
+        return 0
+    amount, kind = at
+    if kind == "ticks":
+        return round(amount)
+    if kind == "beats":
+        return round(amount * PPQ)
+    whole = int(amount)
+    start = bar_tick(whole, sigs)
+    if amount != whole:
+        start += round((bar_tick(whole + 1, sigs) - start) * (amount - whole))
+    return start
+
+
+def span(events: Iterable[dict]) -> int:
+    """The length of a part: its End, else the latest end of anything in it."""
+    end = 0
+    for ev in events:
+        if ev["type"] == "End":
+            return ev["t"]
+        end = max(end, ev.get("t", 0) + ev.get("dur", 0))
+    return end
+
+
+def place(part: list[dict], *, start: int = 0, repeat: int = 1, length: int | None = None,
+          ch: int | None = None, program: int | None = None, bpm: float | None = None,
+          name: str | None = None) -> list[dict]:
+    """A part placed at ``start``, played ``repeat`` times (each ``length`` ticks long,
+    default the part's span), behind its header: Tempo (only when ``bpm`` is given),
+    a Marker naming the track and the ProgramChange (for ``ch``). End lines in ``part``
+    only set its length; the result has none, so layered parts never cut each other short.
+    """
+    length = span(part) if length is None else length
+    body = [ev for ev in part if ev["type"] != "End"]
+    out: list[dict] = []
+    if bpm is not None:
+        out.append({"type": "Tempo", "t": start, "bpm": bpm})
+    if name and ch is not None:
+        out.append({"type": "Marker", "t": start, "ch": ch, "text": name})
+    if program is not None and ch is not None:
+        out.append({"type": "ProgramChange", "t": start, "ch": ch, "program": program})
+    for n in range(repeat):
+        shift = start + n * length
+        for ev in body:
+            ev = ev.copy()
+            ev["t"] += shift
+            out.append(ev)
+    return out

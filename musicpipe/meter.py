@@ -1,0 +1,56 @@
+"""Bars and beats under time signatures: where bar lines fall, from (t, num, den) TimeSigs.
+
+A TimeSig takes effect at the bar line at or after its tick; before the first, 4/4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .events import PPQ
+
+DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
+
+
+def parse_time_sig(text: str) -> tuple[int, int]:
+    """``'3/4'`` -> (3, 4); numerator 1-255, denominator a power of 2 up to 64."""
+    try:
+        num, den = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time signature like 3/4") from None
+    if not 1 <= num <= 255 or den not in DENOMINATORS:
+        raise ValueError(f"{text}: numerator 1-255, denominator a power of 2 up to 64")
+    return num, den
+
+
+def bar_length(num: int, den: int) -> int:
+    return num * PPQ * 4 // den
+
+
+def bar_lines(sigs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
+    """Every bar from 0 on, endlessly, as (start tick, beats, beat length in ticks).
+
+    ``sigs`` are (t, num, den) sorted by t; before the first, 4/4.
+    """
+    pos, num, den, i = 0, 4, 4, 0
+    while True:
+        while i < len(sigs) and sigs[i][0] <= pos:
+            _, num, den = sigs[i]
+            i += 1
+        yield pos, num, PPQ * 4 // den
+        pos += bar_length(num, den)
+
+
+def bar_tick(bars: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
+    """The tick where bar ``bars + 1`` starts, i.e. the end of N bars."""
+    for n, (pos, _, _) in enumerate(bar_lines(sorted(sigs))):
+        if n == bars:
+            return pos
+    raise AssertionError("unreachable")
+
+
+def bar_line_at_or_after(t: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
+    for pos, _, _ in bar_lines(sorted(sigs)):
+        if pos >= t:
+            return pos
+    raise AssertionError("unreachable")

@@ -1,0 +1,77 @@
+"""What every generator stage (motif, seq, euclid) shares: its options and the passthrough.
+
+The command passes the piped stream through first (``cli.StageIO.generator_input``), then
+appends its part, so layered parts are concatenated: ``{ seed 1 | motif; euclid --seed 1; }
+| to-midi``. Placing the part is ``musicpipe.generators.place``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import click
+
+from .. import cli
+from ..events import DRUM_CHANNEL
+from ..generators.place import AT_HELP, parse_at
+from ..theory import parse_program
+
+
+def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
+    """The common generator options: --ch --patch --vel --bpm --repeat --at --name --seed.
+
+    ``ch`` and ``vel`` are this generator's defaults (euclid: channel 9); ``patch=False``
+    leaves --patch out.
+    """
+    def decorate(fn: Callable) -> Callable:
+        opts = [
+            click.option("--ch", type=click.IntRange(0, 15), default=ch, show_default=True,
+                         help=f"MIDI channel, 0-based ({DRUM_CHANNEL} = GM drums)."),
+            click.option("--vel", type=click.IntRange(1, 127), default=vel, show_default=True,
+                         help="Velocity (loudness) 1-127."),
+            click.option("--bpm", type=click.FloatRange(4, 1000), default=None,
+                         help="Also write a Tempo event (none unless given)."),
+            click.option("--repeat", type=click.IntRange(1, 100_000), default=1,
+                         show_default=True, help="Play the part this many times."),
+            click.option("--at", callback=cli.parsed(parse_at), default=None, metavar="TIME",
+                         help=AT_HELP),
+            click.option("--name", default=None,
+                         help="Track name (a Marker on the channel; DAWs show it)."),
+            cli.seed_option,
+        ]
+        if patch:
+            opts.insert(1, click.option(
+                "--patch", callback=cli.parsed(parse_program), default=None, metavar="PROGRAM",
+                help="GM instrument: a number 0-127 or a name (piano, strings, bass, "
+                     "flute...)."))
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return decorate
+
+
+def run(io: cli.StageIO, seed: int | None,
+        make: Callable[[int | None, list[tuple[int, int, int]]], Iterable[dict]], *,
+        random: bool = True) -> Iterator[dict]:
+    """Pass the piped stream through, then append ``make(seed, sigs)``'s events.
+
+    ``make`` receives the seed in force and the TimeSigs seen in the input ((t, num, den)),
+    for --at in bars. A part that draws no random numbers says ``random=False``: then no
+    seed is invented (and announced) for it.
+    """
+    sigs: list[tuple[int, int, int]] = []
+    used = yield from _returning(io.generator_input(seed, random=random), sigs)
+    yield from make(used, sigs)
+
+
+def _returning(events: Iterator[dict], sigs: list) -> Iterator[dict]:
+    """Pass ``events`` through, noting TimeSigs; returns what the generator returned."""
+    while True:
+        try:
+            ev = next(events)
+        except StopIteration as stop:
+            return stop.value
+        if ev["type"] == "TimeSig":
+            sigs.append((ev["t"], ev["num"], ev["den"]))
+        yield ev

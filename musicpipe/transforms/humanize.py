@@ -1,0 +1,145 @@
+"""Humanize: seeded timing, velocity and length variation, with optional swing.
+
+A note never starts before 0, never ends before it starts, and never overlaps its own next
+repetition on the same channel and key. That last rule needs to see the next note on the key,
+so each note is held back until that note arrives or until the input's time has moved past
+the held note's end plus the largest timing shift: no later note can reach back over it then.
+At most one note per channel and key (2048) is held, so memory stays bounded and output
+keeps flowing while input arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from heapq import heappop, heappush
+
+from ..events import PPQ
+from ..rng import stage_rng
+
+SWING_TICKS = PPQ // 6
+"""Full swing (1.0) moves an off-beat eighth to the last triplet of the beat: 80 ticks later."""
+
+AMOUNT_HELP = (
+    "Amounts are ticks (480 per quarter note) or a percentage: --timing 5% is 5% of a "
+    "quarter note (24 ticks), --velocity 10% and --length 10% are of each note's own velocity "
+    "and length. Each note moves by a uniform random amount in -N..+N. --swing S (0..1) "
+    "delays notes that start on an off-beat eighth by S x 80 ticks (1 = triplet swing); one "
+    "that ended by the next beat keeps its end. A note is held back until the next note on its "
+    "key arrives or the input has moved past it (bounded: one note per channel and key), and "
+    "is shortened if its next repetition would start before it ends. That guarantee is exact "
+    "when each channel's notes arrive in time order, as every generator writes them."
+)
+
+
+def parse_amount(value: int | float | str, what: str) -> tuple[float, bool]:
+    """``10`` -> (10, False) ticks or units; ``"5%"`` -> (0.05, True) a fraction."""
+    text = str(value).strip()
+    pct = text.endswith("%")
+    try:
+        amount = float(text[:-1]) / 100 if pct else int(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number or a percentage like 5%, got {value!r}") from None
+    if amount < 0 or (pct and amount > 1):
+        raise ValueError(f"{what} must be 0..100% or a whole number >= 0, got {value!r}")
+    return amount, pct
+
+
+def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
+             velocity: int | str = 8, length: int | str = 0, swing: float = 0.0,
+             channels: Iterable[int] | None = None, salt: str = "") -> Iterator[dict]:
+    """Vary each Note's start, velocity and length by seeded random amounts (see AMOUNT_HELP).
+
+    Every note draws three numbers (timing, velocity, length) from
+    ``stage_rng(seed, "humanize", salt)`` in input order, so the same seed and input give the same output, and changing one amount leaves
+    the others' draws alone. ``channels`` limits the change to those channels. Other events
+    pass at once; notes come out when released (see the module docstring), in order of
+    their release time (end + largest timing shift), ties by channel and key.
+    """
+    if not 0 <= swing <= 1:
+        raise ValueError(f"swing must be 0..1, got {swing}")
+    t_amt, t_pct = parse_amount(timing, "timing")
+    v_amt, v_pct = parse_amount(velocity, "velocity")
+    l_amt, l_pct = parse_amount(length, "length")
+    if t_pct:
+        t_amt = round(t_amt * PPQ)
+    t_amt = int(t_amt)
+    t_span = 2 * t_amt + 1
+    v_span = 2 * v_amt + 1
+    l_span = 2 * l_amt + 1
+    delay = round(swing * SWING_TICKS)
+    beat, half = PPQ, PPQ // 2
+    only = frozenset(channels) if channels else None
+    rnd = stage_rng(seed, "humanize", *([salt] if salt else [])).random
+
+    # Held notes by channel*128+key: (release time, note out, input t). A heap entry whose
+    # key has since been released, or held again with another release time, is skipped.
+    held: dict[int, tuple[int, dict, int]] = {}
+    heap: list[tuple[int, int]] = []
+    now = 0
+    for ev in events:
+        if ev["type"] != "Note" or only is not None and ev["ch"] not in only:
+            yield ev
+            continue
+        t0 = ev["t"]
+        if t0 > now:
+            now = t0
+            while heap and heap[0][0] <= now:
+                r, k = heappop(heap)
+                h = held.get(k)
+                if h is not None and h[0] == r:
+                    del held[k]
+                    yield h[1]
+        dur = ev["dur"]
+        t = t0 + int(rnd() * t_span) - t_amt
+        if delay and t0 % beat == half:
+            t += delay
+            if t0 % beat + dur <= beat and dur > delay:
+                dur -= delay
+        if t < 0:
+            t = 0
+        vel = ev["vel"]
+        if v_pct:
+            a = int(vel * v_amt + 0.5)
+            vel += int(rnd() * (2 * a + 1)) - a
+        else:
+            vel += int(rnd() * v_span) - v_amt
+        if vel < 1:
+            vel = 1
+        elif vel > 127:
+            vel = 127
+        if l_pct:
+            a = int(dur * l_amt + 0.5)
+            dur += int(rnd() * (2 * a + 1)) - a
+        else:
+            dur += int(rnd() * l_span) - l_amt
+        if dur < 1:
+            dur = 1
+        n = ev.copy()
+        n["t"] = t
+        n["dur"] = dur
+        n["vel"] = vel
+        k = (ev["ch"] << 7) | ev["key"]
+        h = held.get(k)
+        if h is not None:
+            prev = h[1]
+            pt = prev["t"]
+            if t0 >= h[2]:  # the held note's next repetition: start after it, cut it short
+                if t <= pt:
+                    t = n["t"] = pt + 1
+                if pt + prev["dur"] > t:
+                    prev["dur"] = t - pt
+                yield prev
+            else:  # an earlier note arriving late: keep it clear of the held one if it can
+                if t < pt < t + dur:
+                    n["dur"] = pt - t
+                yield n
+                continue
+        release = t + n["dur"] + t_amt
+        held[k] = (release, n, t0)
+        heappush(heap, (release, k))
+    for _, note, _ in sorted(held.values(), key=_release_order):
+        yield note
+
+
+def _release_order(h: tuple[int, dict, int]) -> tuple[int, int, int]:
+    return h[0], h[1]["ch"], h[1]["key"]
