@@ -19,6 +19,12 @@ and runs the returned events through one writer under one error policy:
 - exit 73 when an output file cannot be written (``errors.OutputError``);
 - a closed pipe (``| head``) ends the stage quietly with exit 0;
 - any other exception is a bug: one line, exit 70, the traceback only with --debug.
+
+Failure travels down the pipe: a stream stage that fails (any of the above but a closed
+pipe or Ctrl-C) ends its stdout with one ``Abort`` line, ``{"type":"Abort","stage":...,
+"message":...}``, unless stdout is a terminal. A stage whose input holds an Abort passes it
+on as its own last line and exits 65 (``stream.Aborted``); sinks refuse to write a file from
+such a stream (``refuse_file``), so a failed pipe never replaces a good .mid or .wav.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import click
 
 from .errors import StageError
 from .events import MAX_SEED
-from .stream import DataError, Reader, Writer
+from .stream import Aborted, DataError, Reader, Writer, encode
 
 EXIT_SOFTWARE = 70
 
@@ -80,9 +86,11 @@ def _stdout_sink() -> Callable[[bytes], object]:
 class StageIO:
     """What a running stage sees: its input events, its writer, warnings, the seed."""
 
-    def __init__(self, name: str, *, debug: bool = False, pairs: bool | None = None):
+    def __init__(self, name: str, *, debug: bool = False, pairs: bool | None = None,
+                 stream_out: bool = True):
         self.name = name
         self.debug = debug
+        self.stream_out = stream_out  # a failure ends stdout with an Abort line
         self.writer = Writer(_stdout_sink(), pairs=pairs)
         self.reader: Reader | None = None
 
@@ -104,6 +112,14 @@ class StageIO:
                       f"e.g. `seed 1 | motif | {self.name}`")
         self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
         return iter(self.reader)
+
+    def reader_for_sink(self) -> Reader | Iterable:
+        """The input for a sink that checks ``.abort`` itself (see ``refuse_file``)."""
+        self.events()
+        if self.reader is None:
+            return _NoInput()
+        self.reader.abort_raises = False
+        return self.reader
 
     def generator_input(self, seed: int | None, *, random: bool = True) -> Iterator[dict]:
         """Pass piped input through, then make sure the output holds a Seed; returns the seed.
@@ -151,6 +167,12 @@ class StageIO:
         return seed
 
 
+class _NoInput(tuple):
+    """No stdin: no events, no Abort."""
+
+    abort = None
+
+
 def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:
     yield from head
     yield from rest
@@ -172,17 +194,76 @@ def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
         return 130
     except click.UsageError:
         raise
+    except Aborted as e:  # an upstream stage failed: pass its Abort on
+        if io.debug:
+            _print_traceback()
+        io.warn(e.note or f"passed on the Abort from {e.event['stage']}")
+        if not e.passed:
+            _abort(io, e.event)
+        return e.exit_code
     except (DataError, StageError) as e:
         if io.debug:
             _print_traceback()
         io.warn(str(e))
+        _abort(io, abort_event(io.name, str(e)))
         return getattr(e, "exit_code", 1)
+    except RecursionError as e:  # deeply nested input (JSON, TOML) found a limit we missed
+        io.warn(f"input nested too deeply ({e})")
+        _abort(io, abort_event(io.name, "input nested too deeply"))
+        return DataError.exit_code
+    except MemoryError:
+        io.warn("out of memory: the input or the options ask for too much")
+        _abort(io, abort_event(io.name, "out of memory"))
+        return DataError.exit_code
     except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
         if io.debug:
             _print_traceback()
-        io.warn(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
+        message = f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)"
+        io.warn(message)
+        _abort(io, abort_event(io.name, message))
         return EXIT_SOFTWARE
     return 0
+
+
+def abort_event(stage: str, message: str) -> dict:
+    """The Abort line a failed stage writes last."""
+    return {"type": "Abort", "stage": stage, "message": message}
+
+
+def _abort(io: StageIO, event: dict) -> None:
+    if io.stream_out:
+        write_abort(event)
+
+
+def write_abort(event: dict) -> None:
+    """End stdout with ``event`` (an Abort line), unless stdout is a terminal or is gone."""
+    try:
+        if sys.stdout is None or sys.stdout.isatty():
+            return
+        _stdout_sink()(encode([event]))
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def refuse_file(path: str | None, *, abort: dict | None, notes: int, events: int,
+                force: bool) -> None:
+    """A sink's check before it writes ``path`` (None: stdout): raise DataError (65) when
+    the stream ended in an Abort, is empty or holds no notes, unless ``force``."""
+    if force:
+        return
+    if abort is not None:
+        why = f"the stream ended in an Abort from {abort['stage']}"
+    elif not events:
+        why = "the stream is empty"
+    elif not notes:
+        why = "the stream holds no notes"
+    else:
+        return
+    if path is None or path == "-":
+        kept = "wrote nothing"
+    else:
+        kept = f"kept {path}" if os.path.lexists(path) else f"wrote no {path}"
+    raise DataError(f"{kept}: {why}; --force writes it anyway")
 
 
 def _print_traceback() -> None:
@@ -204,13 +285,17 @@ class StageCommand(click.Command):
     """A click command whose errors are one line and whose exit codes follow cli's policy."""
 
     examples: list[str] = []
+    stream_out = True  # a usage error ends stdout with an Abort line too
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         prog = prog_name or self.name
         try:
             code = super().main(args, prog_name=prog, standalone_mode=False, **extra)
         except click.UsageError as e:
-            click.echo(f"{prog}: {e.format_message()} (see `{prog} --help`)", err=True)
+            message = f"{e.format_message()} (see `{prog} --help`)"
+            click.echo(f"{prog}: {message}", err=True)
+            if self.stream_out:
+                write_abort(abort_event(self.name, message))
             code = e.exit_code
         except click.exceptions.Exit as e:
             code = e.exit_code
@@ -218,6 +303,8 @@ class StageCommand(click.Command):
             code = 130
         except click.ClickException as e:
             click.echo(f"{prog}: {e.format_message()}", err=True)
+            if self.stream_out:
+                write_abort(abort_event(self.name, e.format_message()))
             code = e.exit_code
         except (BrokenPipeError, ConnectionResetError):  # --help into `| head`
             _silence_stdout()
@@ -228,14 +315,19 @@ class StageCommand(click.Command):
 
 
 def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
-          epilog: str = "") -> Callable[[Callable], StageCommand]:
-    """Turn ``fn(io, **options) -> events`` into a stage command (see the module docstring)."""
+          abort_out: bool | None = None, epilog: str = "") -> Callable[[Callable], StageCommand]:
+    """Turn ``fn(io, **options) -> events`` into a stage command (see the module docstring).
+
+    ``stream_out``: stdout is a stream written by the stage's writer (--pairs applies);
+    ``abort_out`` (default: the same): a failure ends stdout with an Abort line.
+    """
+    abort_out = stream_out if abort_out is None else abort_out
     examples = list(examples)
 
     def decorate(fn: Callable) -> StageCommand:
         @functools.wraps(fn)
         def callback(debug: bool, pairs: bool | None = None, **options):
-            io = StageIO(name, debug=debug, pairs=pairs or None)
+            io = StageIO(name, debug=debug, pairs=pairs or None, stream_out=abort_out)
             code = run_stage(io, lambda: fn(io, **options))
             if code:
                 sys.exit(code)
@@ -254,6 +346,7 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
         )
         cmd.examples = examples
+        cmd.stream_out = abort_out
         return cmd
 
     return decorate

@@ -20,6 +20,8 @@ DRUM_CHANNEL = 9
 
 MAX_TICK = 2**31 - 1
 MAX_SEED = 2**64 - 1
+MAX_LINE_MIB = 1
+"""The longest stream line, in MiB (stream.MAX_LINE): longer is a data error, not a hang."""
 
 
 class EventError(ValueError):
@@ -134,6 +136,16 @@ EVENTS: dict[str, EventType] = {
             "A named point: a section name, or with `ch` the name of a channel's track.",
         ),
         EventType(
+            "Abort",
+            (
+                Field("stage", "str", doc="the stage that failed (or first passed it on)"),
+                Field("message", "str", doc="its one-line error, as printed on stderr"),
+            ),
+            "The last line of a stage that failed. Every stage passes it on and exits 65 after "
+            "it; no sink (to-midi, to-wav, viz --svg) writes a file from a stream that holds "
+            "one (`--force` writes anyway). See \"Failures in a pipe\" below.",
+        ),
+        EventType(
             "End",
             (_t("length of the piece in ticks"),),
             "The length of the piece: a DAW loop ends exactly here. The latest End wins.",
@@ -196,8 +208,8 @@ def _batch_checker_source(special: frozenset[str]) -> str:
     return "\n".join(lines)
 
 
-# The stream's special types: the Reader pairs NoteOn/NoteOff and keeps one Seed.
-READER_SPECIAL = frozenset(("Seed", "NoteOn", "NoteOff"))
+# The stream's special types: the Reader pairs NoteOn/NoteOff, keeps one Seed, holds back Abort.
+READER_SPECIAL = frozenset(("Seed", "NoteOn", "NoteOff", "Abort"))
 
 
 def _compile_all() -> dict:
@@ -310,6 +322,34 @@ def reference_markdown() -> str:
         "A line that is not JSON, not an object, lacks a field or has one out of range stops",
         "the stage with one line on stderr naming the line number and the field, for example",
         "`transpose: line 3: Note field \"key\" is 200, allowed 0..127`, and exit code 65.",
+        "",
+        "## Failures in a pipe",
+        "",
+        "A shell pipe reports only its last stage's exit code, so a failure travels down the",
+        "stream itself. A stage that fails (bad input 65, a bad option 2, a missing component",
+        "69, an unwritable file 73, a bug 70) prints its one line on stderr and, when its stdout",
+        "is a stream (not a terminal), writes one Abort line as its last line:",
+        "",
+        "```",
+        '{"type":"Abort","stage":"seq","message":"Invalid value for NOTATION: token 2 ..."}',
+        "```",
+        "",
+        "Every stage that reads an Abort passes the events before it on, then the Abort as its",
+        "own last line, says `passed on the Abort from seq` on stderr and exits 65. The sinks",
+        "(`to-midi`, `to-wav`, `viz --svg`, `mood --out`) write no file from a stream that ended",
+        "in an Abort, is empty or holds no notes: they exit 65 with one line such as",
+        "`to-midi: kept keep.mid: the stream ended in an Abort from seq; --force writes it",
+        "anyway`, and an existing file stays byte for byte as it was. `--force` writes anyway",
+        "(an empty piece on purpose, or what arrived before the failure).",
+        "",
+        "A stage that is killed (SIGKILL, power loss) writes no Abort; `set -o pipefail` still",
+        "reports it. A closed pipe (`| head`) and Ctrl-C are not failures: no Abort.",
+        "",
+        "## Limits",
+        "",
+        f"A line longer than {MAX_LINE_MIB} MiB is a data error naming its line number, so a",
+        "stream that is not JSON Lines (`< /dev/zero`, a binary file) ends with exit 65 instead",
+        "of filling memory.",
         "",
         "## The NoteOn/NoteOff pair form",
         "",

@@ -16,13 +16,15 @@ from itertools import chain, islice
 
 import orjson
 
-from .events import EventError, check, check_batch
+from .events import MAX_LINE_MIB, EventError, check, check_batch
 
 _loads = orjson.loads
 _dumps = orjson.dumps
 _NL = orjson.OPT_APPEND_NEWLINE
 
 CHUNK = 1 << 16
+MAX_LINE = MAX_LINE_MIB << 20
+"""The longest line a stream may hold: a longer one is a data error, not a hang."""
 NOTE_FORM_ENV = "MUSICPIPE_NOTE_FORM"
 
 
@@ -32,6 +34,18 @@ class DataError(Exception):
     exit_code = 65
 
 
+class Aborted(DataError):
+    """The input held an Abort: an upstream stage failed. ``event`` is that Abort line; a
+    stage passes it on (cli.run_stage) and exits 65, a sink writes no file."""
+
+    passed = False  # the stage already wrote the Abort out (viz passes bytes through)
+    note = ""       # the stage's own line for stderr, if it has more to say
+
+    def __init__(self, event: dict):
+        self.event = event
+        super().__init__(f"the stream ended in an Abort from {event['stage']}: {event['message']}")
+
+
 _PAIR_KEYS = frozenset(("type", "t", "ch", "key", "vel"))
 
 
@@ -39,16 +53,22 @@ class Reader:
     """Validated events from a binary stream.
 
     NoteOn/NoteOff pairs become one Note when the NoteOff arrives; Seed lines after the first
-    are dropped (layered streams each start with one). ``warn`` receives one-line warnings.
+    are dropped (layered streams each start with one). An Abort is held back: the other
+    events pass, then the end of the input raises ``Aborted`` (a sink that decides for
+    itself passes ``abort_raises=False`` and reads ``.abort``). ``warn`` receives one-line
+    warnings.
     """
 
     def __init__(self, fp, *, warn: Callable[[str], None] | None = None,
-                 before_wait: Callable[[], None] | None = None, dedupe_seeds: bool = True):
+                 before_wait: Callable[[], None] | None = None, dedupe_seeds: bool = True,
+                 abort_raises: bool = True):
         self.fp = fp
+        self.abort_raises = abort_raises
         self.warn = warn or (lambda msg: None)
         self.before_wait = before_wait
         self.dedupe_seeds = dedupe_seeds
         self.seed: int | None = None
+        self.abort: dict | None = None
         self.lineno = 0
         self._open: dict[tuple[int, int], list[dict]] = {}
         self._pair_t = 0
@@ -69,23 +89,38 @@ class Reader:
             raise p.error from None
 
     def _batches(self) -> Iterator[list[dict]]:
+        # The partial line waits as a list of pieces, joined once its newline comes: a long
+        # line costs linear time, and one past MAX_LINE stops the stage (/dev/zero ends).
         read = getattr(self.fp, "read1", None) or self.fp.read
-        rest = b""
+        pieces: list[bytes] = []
+        waiting = 0
         while True:
             if self.before_wait is not None:
                 self.before_wait()
             data = read(CHUNK)
             if not data:
                 break
-            lines = (rest + data).split(b"\n")
-            rest = lines.pop()
-            if lines:
-                yield self._events(lines)
+            cut = data.rfind(b"\n")
+            first_end = data.find(b"\n") if cut >= 0 else len(data)
+            if waiting + first_end > MAX_LINE:
+                raise DataError(f"line {self.lineno + 1}: longer than {MAX_LINE_MIB} MiB "
+                                "(not a stream of events?)")
+            if cut < 0:
+                pieces.append(data)
+                waiting += len(data)
+                continue
+            lines = b"".join([*pieces, data[:cut]]).split(b"\n")
+            pieces = [data[cut + 1:]]
+            waiting = len(pieces[0])
+            yield self._events(lines)
+        rest = b"".join(pieces)
         if rest.strip():
             yield self._events([rest])
         tail = self._close_open_notes()
         if tail:
             yield tail
+        if self.abort is not None and self.abort_raises:
+            raise Aborted(self.abort)
 
     def _events(self, lines: list[bytes]) -> list[dict]:
         first = self.lineno + 1
@@ -140,6 +175,9 @@ class Reader:
                 append(ev)
             elif ev["seed"] != self.seed:
                 self.warn(f"Seed {ev['seed']} ignored: the stream's seed is {self.seed}")
+        elif typ == "Abort":
+            if self.abort is None:  # the first is the cause; later ones were passed on with it
+                self.abort = ev
         elif typ == "NoteOn" and ev["vel"] > 0:
             self._pair_t = max(self._pair_t, ev["t"])
             self._open.setdefault((ev["ch"], ev["key"]), []).append(ev)
@@ -178,6 +216,21 @@ class _Partial(Exception):
     def __init__(self, good: list[dict], error: DataError):
         self.good = good
         self.error = error
+
+
+class Tally:
+    """Counts the events and Notes flowing through it: ``tally(events)`` for a sink's check."""
+
+    def __init__(self):
+        self.events = 0
+        self.notes = 0
+
+    def __call__(self, events) -> Iterator[dict]:
+        for ev in events:
+            self.events += 1
+            if ev["type"] == "Note":
+                self.notes += 1
+            yield ev
 
 
 def read_events(fp, **kw) -> Iterator[dict]:

@@ -61,8 +61,9 @@ AGENT_LINES = "\b\n" + "".join(line for line in AGENT_HELP.splitlines(keepends=T
 @click.option("--list", "as_list", is_flag=True, help="List the moods and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: JSON for programs.")
 @click.option("--show", "show", metavar="NAME", help="Print a mood resolved, as TOML.")
+@click.option("--force", is_flag=True, help="With --out: write even a piece without notes.")
 def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, packs, soundfont,
-            as_list, as_json, show):
+            as_list, as_json, show, force):
     """A whole arrangement in one command: every layer on its own channel and instrument.
 
     NAME is a mood (`mood --list`): suspense, eerie, upbeat, calm, ambient, jazz, chiptune,
@@ -70,6 +71,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     """
     from ..moods.packs import DEFAULT_TRANSFORMS, Library, PackError, to_toml
 
+    io.stream_out = not (out or as_list or show)  # only a stream ends in an Abort line
     library = Library(list(packs))
     asked = [e for e in library.errors() if any(e.startswith(p + ":") for p in packs)]
     if asked:
@@ -110,6 +112,9 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
                      tempo=tempo, intensity=intensity, seed=seed)
     if not out:
         return events
+    events = list(events)
+    cli.refuse_file(out, abort=None, events=len(events), force=force,
+                    notes=sum(1 for e in events if e["type"] == "Note"))
     try:
         if out.lower().endswith(".wav"):
             from ..render import write_wav

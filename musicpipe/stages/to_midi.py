@@ -8,7 +8,7 @@ import click
 
 from .. import cli
 from ..errors import OutputError
-from ..stream import DataError, Reader
+from ..stream import DataError, Reader, Tally
 
 
 class _Tape:
@@ -50,6 +50,7 @@ def _is_terminal(stream) -> bool:
     "transpose -s 2 < examples/riff.jsonl | to-midi --out riff.mid",
     "to-midi --type 0 --ppq 96 < examples/riff.jsonl > riff-type0.mid",
     "to-midi --title Riff --out - < examples/riff.jsonl | from-midi - | head -3",
+    "seed 1 | to-midi --force --out empty.mid     # a file with no notes, on purpose",
 ])
 @click.option("--out", "-o", metavar="FILE",
               help="The .mid file to write (atomically); `-` for stdout. Default: stdout "
@@ -62,7 +63,10 @@ def _is_terminal(stream) -> bool:
                    "(to the nearest tick, a note keeps at least one).")
 @click.option("--title", metavar="TEXT",
               help="Song title: the name of the conductor track (default: none).")
-def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None):
+@click.option("--force", is_flag=True,
+              help="Write even a stream that ended in an Abort, is empty or holds no notes.")
+def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None,
+            force: bool):
     """Write the stream as a Standard MIDI File that imports into a DAW as named tracks.
 
     Type 1 (the default): track 1 is the conductor (tempo map, time signatures, markers),
@@ -70,7 +74,9 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     instrument (Strings, Bass, Drums ...), with its program at the start. All tracks end on
     the stream's End, else on the bar line after the last note, so DAW loops line up.
     Overlapping notes on one key end where the next starts. Reads the whole stream before
-    writing (the tracks need all of it). See docs/midi.md.
+    writing (the tracks need all of it). A stream that ended in an Abort (a stage before
+    failed), is empty or holds no notes writes nothing and exits 65, the old file kept
+    (--force writes it). See docs/midi.md.
     """
     if out is None and _is_terminal(sys.stdout):
         raise click.UsageError("stdout is a terminal: give --out FILE (or --out - to force)")
@@ -81,12 +87,16 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
         io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                 "e.g. `seed 1 | motif | to-midi --out tune.mid`")
     tape = _Tape(fp) if fp is not None else None
-    events = Reader(tape, warn=io.warn) if tape is not None else ()
+    reader = Reader(tape, warn=io.warn, abort_raises=False) if tape is not None else None
+    tally = Tally()
     try:
-        data = midi.midi_bytes(events, type=int(smf_type), ppq=ppq, title=title, warn=io.warn)
+        data = midi.midi_bytes(tally(reader or ()), type=int(smf_type), ppq=ppq, title=title,
+                               warn=io.warn)
     except midi.MidiError as e:
         line = tape.line_of(e.event) if tape is not None and e.event is not None else None
         raise DataError(f"line {line}: {e}" if line else str(e)) from None
+    cli.refuse_file(out, abort=reader and reader.abort, notes=tally.notes, events=tally.events,
+                    force=force)
     if out is None or out == "-":
         io.writer.sink(data)
         return None

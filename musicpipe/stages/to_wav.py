@@ -7,7 +7,8 @@ import sys
 import click
 
 from .. import cli
-from ..errors import OutputError, StageError
+from ..errors import OutputError
+from ..stream import DataError
 
 TO_WAV_HELP = (
     "Output: 16-bit stereo PCM, 44.1 kHz unless --rate. Length: the piece (its End, else "
@@ -62,9 +63,15 @@ def _progress(stream):
 @click.option("--soundfont", metavar="FILE", help="The SoundFont (.sf2/.sf3) to use.")
 @click.option("--list-soundfonts", is_flag=True,
               help="Show where SoundFonts are looked for and which one is used.")
+@click.option("--force", is_flag=True,
+              help="Render even a stream that ended in an Abort, is empty or holds no notes.")
 def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_cap, normalize,
-            peak, soundfont, list_soundfonts):
-    """Render the stream on stdin (or --midi FILE) to a WAV file with FluidSynth."""
+            peak, soundfont, list_soundfonts, force):
+    """Render the stream on stdin (or --midi FILE) to a WAV file with FluidSynth.
+
+    A stream that ended in an Abort (a stage before failed), is empty or holds no notes
+    writes nothing and exits 65, the old file kept (--force renders it).
+    """
     from .. import render
 
     if list_soundfonts:
@@ -82,9 +89,14 @@ def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_
         try:
             events = midi_to_events(midi_path, warn=io.warn)
         except MidiFileError as e:
-            raise StageError(f"{midi_path}: {e}") from None
+            raise DataError(f"{midi_path}: {e}") from None
+        abort = None
     else:
-        events = list(io.events())
+        reader = io.reader_for_sink()
+        events = list(reader)
+        abort = reader.abort
+    cli.refuse_file(out, abort=abort, events=len(events), force=force,
+                    notes=sum(1 for e in events if e["type"] == "Note"))
     if mid_path:
         from ..midi import write_midi
 

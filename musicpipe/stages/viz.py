@@ -18,7 +18,7 @@ from .. import cli
 from ..draw import Piece, piano_roll, sparkline, svg
 from ..errors import OutputError
 from ..events import PPQ
-from ..stream import DataError, Reader
+from ..stream import Aborted, DataError, Reader
 
 
 class _Tee:
@@ -33,6 +33,7 @@ class _Tee:
         self.sink = sink
         self.pending = bytearray()
         self.lines_out = 0
+        self.last_line = b""
 
     def read1(self, n: int = -1) -> bytes:
         cut = self.pending.rfind(b"\n") + 1
@@ -46,7 +47,19 @@ class _Tee:
         data = bytes(self.pending[:cut])
         del self.pending[:cut]
         self.lines_out += data.count(b"\n")
+        if data.strip():
+            self.last_line = data.rstrip().rsplit(b"\n", 1)[-1]
         self.sink(data)
+
+    def ended_with_abort(self) -> bool:
+        """True when the last line passed through is an Abort (then none is added)."""
+        import orjson
+
+        try:
+            ev = orjson.loads(self.last_line)
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(ev, dict) and ev.get("type") == "Abort"
 
     def finish(self) -> None:
         if self.pending:
@@ -73,10 +86,11 @@ def _terminal_width() -> int:
         return int(os.environ.get("COLUMNS", "0") or 0) or 80
 
 
-@cli.stage("viz", stream_out=False, examples=[
+@cli.stage("viz", stream_out=False, abort_out=True, examples=[
     "viz < examples/riff.jsonl > /dev/null",
     "viz --roll < examples/riff.jsonl | transpose -s 12 > /dev/null",
     "viz --svg riff.svg < examples/riff.jsonl > /dev/null",
+    "seed 1 | viz --svg empty.svg --force > /dev/null    # an empty picture, on purpose",
 ], epilog=(
     "stdout is the input, byte for byte (checked, so bad input still exits 65 after the "
     "good lines before it). The drawing goes to stderr after the input ends; viz keeps a "
@@ -90,10 +104,20 @@ def _terminal_width() -> int:
               help="Drawing width in characters (default: the terminal's, else 80).")
 @click.option("--svg", "svg_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a piano-roll SVG picture to this file (atomically).")
-def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path: str | None):
+@click.option("--force", is_flag=True,
+              help="Write the --svg picture even of a stream that ended in an Abort or holds "
+                   "no notes.")
+def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path: str | None,
+            force: bool):
     """Pass the stream through unchanged and draw it on stderr: a sparkline per channel
-    (default) or a piano roll (--roll); --svg writes a picture to open in a browser."""
+    (default) or a piano roll (--roll); --svg writes a picture to open in a browser.
+
+    An Abort in the stream (a stage before failed) passes through; viz then exits 65 and
+    writes no --svg picture, nor one of a stream without notes (--force writes it).
+    """
     piece = Piece()
+    count = 0
+    aborted = None
     fp = getattr(sys.stdin, "buffer", None)
     if fp is not None:
         if fp.isatty():
@@ -103,11 +127,17 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
         reader = Reader(tee, warn=io.warn, dedupe_seeds=False)
         try:
             for batch in reader.batches():
+                count += len(batch)
                 piece.add(batch)
+        except Aborted as e:
+            tee.finish()
+            e.passed = tee.ended_with_abort()
+            aborted = e
         except DataError as e:
             tee.fail(e)
             raise
-        tee.finish()
+        else:
+            tee.finish()
     color = cli.use_color()
     width = width or _terminal_width()
     if roll:
@@ -116,6 +146,14 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
         drawing = sparkline(piece, max(8, width - 15), color)
     sys.stderr.write(drawing)
     if svg_path:
+        try:
+            cli.refuse_file(svg_path, abort=aborted and aborted.event,
+                            notes=len(piece.notes) // 5, events=count, force=force)
+        except DataError as e:
+            if aborted is None:
+                raise
+            aborted.note = str(e)
+            raise aborted from None
         from ..atomic import atomic_write
 
         try:
@@ -123,6 +161,8 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
         except OSError as e:
             raise OutputError(f"cannot write {svg_path}: {e.strerror or e}") from None
         io.warn(f"wrote {svg_path}")
+    if aborted is not None:
+        raise aborted
     return None
 
 
