@@ -332,11 +332,25 @@ def midi_to_events(source, *, warn: Callable[[str], None] | None = None) -> list
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
-            data = f.read()
+            data = _read_bounded(f)
     else:
-        data = source.read()
+        data = _read_bounded(source)
+    if len(data) > MAX_FILE:
+        raise MidiFileError(f"larger than {MAX_FILE >> 20} MiB: not a MIDI file this reads")
     midi = _load(data, warn)
     return _file_events(midi, warn)
+
+
+MAX_FILE = 64 << 20
+"""The largest MIDI file read (64 MiB; real ones are far smaller): /dev/zero is no hang."""
+
+
+def _read_bounded(f) -> bytes:
+    """At most MAX_FILE + 1 bytes, and only 4 when they cannot start a MIDI file."""
+    head = f.read(4)
+    if head not in (b"MThd", b"RIFF"):
+        return head
+    return head + f.read(MAX_FILE - 3)
 
 
 def _load(data: bytes, warn):

@@ -10,7 +10,9 @@ both load into one table by name, so ``extends`` can merge them.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import tomllib
 from pathlib import Path
 
@@ -202,6 +204,8 @@ def _check(schema: dict, data: dict, where: str) -> dict:
             names = " or ".join({str: "text", int: "a whole number", float: "a number",
                                  list: "a list", dict: "a table", bool: "true/false"}[t] for t in kinds)
             raise ValueError(f"{path}: {v!r} should be {names}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"{path}: {v} is not a finite number")
         if isinstance(v, (int, float)) and not isinstance(v, bool) and (
                 (field.lo is not None and v < field.lo) or (field.hi is not None and v > field.hi)):
             raise ValueError(f"{path}: {v} is out of range {field.lo}..{field.hi}")
@@ -277,21 +281,59 @@ class Pack:
         self.path, self.source = path, source
         self.moods: dict[str, dict] = {}
         self.errors: list[str] = []
+        self.skipped = False  # not read at all (a FIFO, too large, unreadable)
 
     def fail(self, msg: str) -> None:
         self.errors.append(f"{self.path}: {msg}")
+
+
+MAX_PACK = 1 << 20
+"""The largest pack file read (1 MiB): packs are small text files, never a stream."""
+MAX_EXTENDS = 32
+"""The longest ``extends`` chain."""
+
+
+class _Skipped(OSError):
+    """A pack path that is no regular file, or too large: skipped with a warning."""
+
+
+def _read_pack(path: str | os.PathLike) -> str:
+    """The text of a pack file. Opened without blocking (a FIFO named *.toml must not hang
+    every mood command) and checked to be a regular file under MAX_PACK bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skipped("not a regular file (a FIFO, device or socket)")
+        if st.st_size > MAX_PACK:
+            raise _Skipped(f"larger than {MAX_PACK >> 20} MiB")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_PACK + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PACK:
+        raise _Skipped(f"larger than {MAX_PACK >> 20} MiB")
+    return data.decode("utf-8")
 
 
 def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> Pack:
     """Read one pack; a broken mood is recorded in ``errors`` and the others still load."""
     pack = Pack(str(path), source)
     try:
-        data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(text if text is not None else _read_pack(path))
+    except _Skipped as e:
+        pack.fail(f"skipped: {e}")
+        pack.skipped = True
+        return pack
     except (OSError, UnicodeDecodeError) as e:
         pack.fail(f"cannot read: {getattr(e, 'strerror', None) or e}")
+        pack.skipped = True
         return pack
     except tomllib.TOMLDecodeError as e:
         pack.fail(f"not valid TOML: {e}")
+        return pack
+    except RecursionError:
+        pack.fail("not valid TOML: nested too deeply")
         return pack
     unknown = set(data) - {"pack", "moods"}
     if unknown:
@@ -324,14 +366,30 @@ def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> 
 BUILTIN_DIR = Path(__file__).resolve().parent
 
 
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:  # unreadable parent, a symlink loop: no folder of packs
+        return False
+
+
+def _tomls(folder: Path) -> list[Path]:
+    """The *.toml files of a folder; none when it is missing or unreadable (a service user
+    whose HOME cannot be read still gets the built-in moods)."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix == ".toml")
+    except OSError:
+        return []
+
+
 def sources(extra: list[str] = ()) -> list[tuple[str, Path]]:
     """Pack files in load order (later ones override moods of the same name)."""
-    out = [("built-in", p) for p in sorted(BUILTIN_DIR.glob("*.toml"))]
+    out = [("built-in", p) for p in _tomls(BUILTIN_DIR)]
     config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    out += [("user", p) for p in sorted((config / "musicpipe" / "moods").glob("*.toml"))]
+    out += [("user", p) for p in _tomls(config / "musicpipe" / "moods")]
     for entry in filter(None, os.environ.get("MUSICPIPE_MOODS", "").split(os.pathsep)):
         p = Path(entry)
-        out += [("$MUSICPIPE_MOODS", f) for f in sorted(p.glob("*.toml"))] if p.is_dir() else [
+        out += [("$MUSICPIPE_MOODS", f) for f in _tomls(p)] if _is_dir(p) else [
             ("$MUSICPIPE_MOODS", p)]
     out += [("--pack", Path(p)) for p in extra]
     return out
@@ -352,6 +410,10 @@ class Library:
     def errors(self) -> list[str]:
         return [e for p in self.packs for e in p.errors]
 
+    def skipped(self) -> list[str]:
+        """The errors of pack files not read at all: every mood command warns of them."""
+        return [e for p in self.packs if p.skipped for e in p.errors]
+
     def names(self) -> list[str]:
         return sorted(defs[-1][0]["name"] for defs in self.moods.values()
                       if "_error" not in defs[-1][0])
@@ -367,6 +429,8 @@ class Library:
         if "_error" in mood:
             raise PackError(mood["_error"])
         me = (name.lower(), len(defs))
+        if len(_seen) >= MAX_EXTENDS:
+            raise PackError(f"{where}, extends: a chain longer than {MAX_EXTENDS} moods")
         if me in _seen:
             chain = " -> ".join(n for n, _ in _seen + (me,))
             raise PackError(f"{where}, extends: a cycle ({chain})")

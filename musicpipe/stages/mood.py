@@ -76,6 +76,9 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     asked = [e for e in library.errors() if any(e.startswith(p + ":") for p in packs)]
     if asked:
         raise DataError(asked[0])
+    if not as_list:
+        for error in library.skipped():  # a FIFO or a huge file among the packs: say so
+            io.warn(error)
     if as_list:
         for error in library.errors():
             io.warn(error)
