@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import functools
 import io as _io
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
 import click
 
-from .errors import StageError
+from .errors import OutputError, StageError
 from .events import MAX_SEED
 from .stream import Aborted, DataError, Reader, Writer, encode
 
@@ -67,12 +68,21 @@ def _stdin_binary():
 
 
 def _stdout_sink() -> Callable[[bytes], object]:
-    """Write straight to fd 1 when stdout is a real file; else to sys.stdout (in-process tests)."""
+    """Write straight to fd 1 when stdout is a real file; else to sys.stdout (in-process tests).
+
+    A write that fails for any reason but a closed pipe (a full disk, stdout closed with
+    ``>&-``) raises OutputError: exit 73 with one line, not a traceback.
+    """
     out = sys.stdout
+    if out is None:
+        def closed(data: bytes) -> None:
+            raise OutputError("cannot write to stdout: it is closed")
+
+        return closed
     try:
         fd = out.fileno()
     except (AttributeError, ValueError, _io.UnsupportedOperation):
-        return out.buffer.write
+        return _failing_as_output(out.buffer.write)
     out.flush()
 
     def write(data: bytes) -> None:
@@ -80,7 +90,24 @@ def _stdout_sink() -> Callable[[bytes], object]:
         while view:
             view = view[os.write(fd, view):]
 
-    return write
+    return _failing_as_output(write)
+
+
+def _failing_as_output(write: Callable[[bytes], object]) -> Callable[[bytes], object]:
+    def checked(data: bytes) -> None:
+        try:
+            write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except OSError as e:
+            raise OutputError(f"cannot write to stdout: {e.strerror or e}") from None
+
+    return checked
+
+
+def write_stdout(text: str) -> None:
+    """Text (a listing, --show) to stdout under the same failure policy as the stream."""
+    _stdout_sink()(text.encode())
 
 
 class StageIO:
@@ -241,7 +268,7 @@ def write_abort(event: dict) -> None:
         if sys.stdout is None or sys.stdout.isatty():
             return
         _stdout_sink()(encode([event]))
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, StageError):  # stdout is gone or full
         pass
 
 
@@ -309,6 +336,10 @@ class StageCommand(click.Command):
         except (BrokenPipeError, ConnectionResetError):  # --help into `| head`
             _silence_stdout()
             code = 0
+        except OSError as e:  # --help > /dev/full
+            _silence_stdout()
+            click.echo(f"{prog}: cannot write to stdout: {e.strerror or e}", err=True)
+            code = OutputError.exit_code
         if not standalone_mode:
             return code
         sys.exit(code or 0)
@@ -365,6 +396,17 @@ def parsed(parse: Callable[[str], object]) -> Callable:
             raise click.BadParameter(str(e)) from None
 
     return callback
+
+
+class FloatRange(click.FloatRange):
+    """click's FloatRange that also refuses nan (every comparison with nan is false, so
+    click lets it through) and inf: every float option of every stage uses it."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
 
 
 def seed_option(fn: Callable) -> Callable:

@@ -154,6 +154,10 @@ EVENTS: dict[str, EventType] = {
 }
 
 
+TIMED = frozenset(name for name, et in EVENTS.items() if any(f.name == "t" for f in et.fields))
+"""The types whose ``t`` is a checked time (a ``t`` on a Seed or an unknown type is just data)."""
+
+
 def _test_source(et: EventType) -> tuple[list[str], str]:
     """Source lines loading an event's fields, and one expression true when any is bad."""
     loads, tests = [], []
@@ -270,7 +274,7 @@ def check(ev: dict) -> None:
     Unknown fields pass too: a stage must hand on what it does not understand.
     """
     typ = ev.get("type")
-    checker = CHECKERS.get(typ)
+    checker = CHECKERS.get(typ) if typ.__class__ is str else None
     if checker is not None:
         try:
             checker(ev)
@@ -349,7 +353,27 @@ def reference_markdown() -> str:
         "",
         f"A line longer than {MAX_LINE_MIB} MiB is a data error naming its line number, so a",
         "stream that is not JSON Lines (`< /dev/zero`, a binary file) ends with exit 65 instead",
-        "of filling memory.",
+        "of filling memory. A number must fit in 64 bits (a wider one, which would come back",
+        "as a float, is a data error).",
+        "",
+        "## Ranges",
+        "",
+        "Every value a stage writes is inside the table above; option values are finite",
+        "numbers in their documented range (`nan`, `inf` are usage errors, exit 2). Where a",
+        "stage would step outside, it does one of three things, always the same for that stage:",
+        "",
+        "| stage | would write | does |",
+        "|---|---|---|",
+        "| `seq`, `motif`, `euclid` | a note past tick 2147483647 (`--at`, `--repeat`, a long "
+        "duration), or more than 2,000,000 notes | refuses up front: exit 2, one line |",
+        "| `humanize` | a start before 0 or past 2147483647, a length past it | clamps |",
+        "| `trim` | an End past 2147483647 (`--pad`, a far bar line) | clamps the End |",
+        "| `rubato` | more than 100,000 Tempo lines (a far End, a tiny `--interval`) | exit 65 |",
+        "| `from-midi` | events past tick 2147483647 (huge delta times) | drops them, counted "
+        "on stderr; lengths clamped |",
+        "| `transpose` | a key outside 0..127 | `--out-of-range octave/clamp/drop`, counted |",
+        "| `viz` | a roll wider than 20,000 columns, more than 2,000 bar lines | a wider "
+        "step, no bar lines |",
         "",
         "## The NoteOn/NoteOff pair form",
         "",

@@ -19,7 +19,7 @@ import io
 import os
 from collections.abc import Callable, Iterable
 
-from .events import DRUM_CHANNEL, PPQ, EventError, check
+from .events import DRUM_CHANNEL, MAX_TICK, PPQ, EventError, check
 
 MAX_DELTA = 0x0FFFFFFF
 """The largest gap between two events of a track: MIDI's 4-byte variable-length number."""
@@ -370,7 +370,9 @@ def _load(data: bytes, warn):
             if not clip and "data byte" in str(e):
                 continue
             raise MidiFileError(f"corrupt MIDI file: {e}") from None
-        except (ValueError, IndexError, KeyError, TypeError) as e:
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as e:  # mido's own errors (KeySignatureError ...) on hostile bytes
             raise MidiFileError(f"corrupt MIDI file: bad event ({type(e).__name__}: {e})") from None
         if clip:
             warn("data bytes above 127 clipped to 127 (the file breaks the MIDI standard)")
@@ -411,8 +413,11 @@ def _file_events(midi, warn) -> list[dict]:
     if division < 0:  # SMPTE: frames per second and ticks per frame, no tempo
         fps, per_frame = -(division >> 8), division & 0xFF
         fps = 29.97 if fps == 29 else fps
-        warn("SMPTE time division: times converted at a fixed 120 bpm")
         ticks_per_second = fps * per_frame
+        if ticks_per_second <= 0:
+            raise MidiFileError(f"corrupt MIDI file: SMPTE time division of {fps} frames a "
+                                f"second, {per_frame} ticks a frame")
+        warn("SMPTE time division: times converted at a fixed 120 bpm")
 
         def scale(t: int) -> int:
             return int(t * 2 * PPQ / ticks_per_second + 0.5)
@@ -432,8 +437,13 @@ def _file_events(midi, warn) -> list[dict]:
         end = max(end, _track_events(track, scale, midi.type != 0, out,
                                      dropped, stats, smpte=division < 0))
     out.sort(key=lambda item: (item[0], item[1]))
-    events = [ev for _, _, ev in out]
-    events.append({"type": "End", "t": end})
+    events = [ev for t, _, ev in out if t <= MAX_TICK]
+    if len(events) < len(out):
+        stats["late"] = len(out) - len(events)
+    for ev in events:
+        if ev.get("dur", 0) > MAX_TICK:
+            ev["dur"] = MAX_TICK
+    events.append({"type": "End", "t": min(end, MAX_TICK)})
     _warn_stats(warn, dropped, stats)
     return events
 
@@ -518,6 +528,8 @@ def _warn_stats(warn, dropped: dict, stats: dict) -> None:
         warn(f"{stats['tempo']} tempos outside 4..1000 bpm clipped (or 0, dropped)")
     if stats["sig"]:
         warn(f"{stats['sig']} time signatures outside 1..64 beats of 1..64 dropped")
+    if stats.get("late"):
+        warn(f"{stats['late']} events past tick {MAX_TICK} (the stream's limit) dropped")
     if dropped:
         kinds = ", ".join(f"{n} {typ.replace('_', ' ')}" for typ, n in sorted(dropped.items()))
         warn(f"dropped {kinds} (no stream form)")

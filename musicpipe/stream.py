@@ -11,6 +11,7 @@ leaves finished events stuck in a buffer.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from itertools import chain, islice
 
@@ -124,9 +125,18 @@ class Reader:
 
     def _events(self, lines: list[bytes]) -> list[dict]:
         first = self.lineno + 1
+        blob = b"[" + b",".join(lines) + b"]"
+        if _LONG_DIGITS.search(blob):  # rare: a number that may not fit 64 bits
+            wide = _first_wide_int(lines)
+            if wide is not None:
+                k, shown = wide
+                good = self._events(lines[:k])
+                self.lineno = first + k
+                raise _Partial(good, DataError(
+                    f"line {first + k}: the number {shown} does not fit in 64 bits"))
         self.lineno += len(lines)
         try:
-            evs = _loads(b"[" + b",".join(lines) + b"]")
+            evs = _loads(blob)
         except orjson.JSONDecodeError:
             evs = None
         if evs is not None and len(evs) == len(lines):
@@ -199,6 +209,35 @@ class Reader:
         if still:
             self.warn(f"{len(still)} NoteOn without a NoteOff closed at tick {self._pair_t}")
         return [_note(on, self._pair_t) for on in still]
+
+
+_LONG_DIGITS = re.compile(rb"\d{19}")
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _first_wide_int(lines: list[bytes]) -> tuple[int, str] | None:
+    """(index, number) of the first line holding an integer outside 64 bits, which orjson
+    would turn into a float: refused, since it could not come back out as it went in."""
+    import json
+
+    for k, line in enumerate(lines):
+        if not _LONG_DIGITS.search(line):
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return None  # not JSON: the usual path names this line
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if v.__class__ is int and not _INT_RANGE[0] <= v <= _INT_RANGE[1]:
+                s = str(v)
+                return k, s if len(s) <= 24 else s[:21] + "..."
+            if isinstance(v, dict):
+                stack += v.values()
+            elif isinstance(v, list):
+                stack += v
+    return None
 
 
 def _note(on: dict, off_t: int) -> dict:

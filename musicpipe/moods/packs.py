@@ -16,7 +16,8 @@ import stat
 import tomllib
 from pathlib import Path
 
-from ..theory import TheoryError, parse_drum, parse_key, parse_note, parse_program, scale_name
+from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program,
+                      parse_progression, scale_name)
 
 
 class PackError(ValueError):
@@ -42,11 +43,29 @@ def _scale(v):
         scale_name(v)
 
 
+def _nonempty(v):
+    if isinstance(v, list) and not v:
+        raise ValueError("an empty list: give at least one")
+
+
 def _program(v):
+    _nonempty(v)
     for item in v if isinstance(v, list) else [v]:
         if isinstance(item, str) and item in KITS:
             continue
         parse_program(item)
+
+
+def _progression(v):
+    if isinstance(v, list) and not all(isinstance(c, str) for c in v):
+        raise ValueError("a list of chords is text items like \"ii7\"")
+    parse_progression(" ".join(v) if isinstance(v, list) else v, 0, "major")
+
+
+def _seq_notes(v):
+    from ..generators.seq import part
+
+    part(v)
 
 
 def _drum(v):
@@ -111,7 +130,7 @@ LAYER = {
     "min_intensity": Field(int, "the layer plays only from this intensity on (default 0)",
                            lo=0, hi=100),
     "contour": Field((str, list), "melody shape(s); the seed picks one (default: all but "
-                     "random)", choices=CONTOURS),
+                     "random)", choices=CONTOURS, check=_nonempty),
     "complexity": Field(int, "melody leaps and rhythm variety (default: from density)",
                         lo=0, hi=100),
     "phrase_length": Field(int, "melody: notes per phrase (default: 2-bar phrases)", lo=1, hi=64),
@@ -120,7 +139,7 @@ LAYER = {
     "swing": Field(float, "melody: off-beat eighths delayed (1 = triplet; default 0)",
                    lo=0, hi=1),
     "notes": Field(str, "seq: notes in seq notation, written in C, moved to the key "
-                   "(default C4/1)"),
+                   "(default C4/1)", check=_seq_notes),
     "rate": Field(str, "arp and rhythmic note value (default 8; arp 16 when dense)",
                   choices=("4", "8", "16", "8t")),
     "octaves": Field(int, "arp: octaves spanned (default 2)", lo=1, hi=4),
@@ -130,7 +149,7 @@ LAYER = {
 }
 HARMONY = {
     "progression": Field((str, list), "Roman numerals in the key (\"i VI III VII\") or chord "
-                         "names, as text or a list"),
+                         "names, as text or a list", check=_progression),
     "scale": Field(str, "melody scale: a scale name (scale --list), natural_minor, "
                    "pentatonic or blues (default: the key's)", check=_scale),
     "tension": Field(float, "sevenths and darker seeded progressions above 0.5 (default 0.3)", lo=0, hi=1),

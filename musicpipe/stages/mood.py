@@ -43,11 +43,11 @@ AGENT_LINES = "\b\n" + "".join(line for line in AGENT_HELP.splitlines(keepends=T
     "mood --show lofi",
 ])
 @click.argument("name", required=False)
-@click.option("--duration", "-d", type=click.FloatRange(0.5, 3600), default=8.0,
+@click.option("--duration", "-d", type=cli.FloatRange(0.5, 3600), default=8.0,
               show_default=True, help="Length in seconds, exact.")
 @click.option("--key", "-k", callback=cli.parsed(parse_key), default=None, metavar="KEY",
               help="Key: C, Am, F#m, Bb, Ebm ... (default: the mood's).")
-@click.option("--tempo", "-t", type=click.FloatRange(20, 400), default=None,
+@click.option("--tempo", "-t", type=cli.FloatRange(20, 400), default=None,
               help="BPM (default: the mood's).")
 @click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
               help="0-100: density, loudness, how many layers play (default: the mood's).")
@@ -84,7 +84,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
             io.warn(error)
         from ..moods.catalog import listing
 
-        sys.stdout.write(listing(library, as_json))
+        cli.write_stdout(listing(library, as_json))
         return None
     target = show or name
     if not target:
@@ -103,7 +103,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     except PackError as e:
         raise DataError(str(e)) from None
     if show:
-        sys.stdout.write(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
+        cli.write_stdout(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
         return None
     if out and not out.lower().endswith((".mid", ".midi", ".wav")):
         raise click.BadParameter(f"{out}: write a .mid or a .wav file", param_hint="--out")
@@ -111,8 +111,11 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
         seed = io.random_seed()
     from ..moods.arrange import arrange
 
-    events = arrange(mood, seconds=duration, key=key or parse_key(mood.get("key", "C")),
-                     tempo=tempo, intensity=intensity, seed=seed)
+    try:
+        events = arrange(mood, seconds=duration, key=key or parse_key(mood.get("key", "C")),
+                         tempo=tempo, intensity=intensity, seed=seed)
+    except ValueError as e:  # a pack value only the whole arrangement shows (a register too high)
+        raise DataError(f"{library.source_of(target)}: mood {mood['name']!r}: {e}") from None
     if not out:
         return events
     events = list(events)

@@ -9,6 +9,9 @@ from ..generators import place
 from ..generators.seq import SEQ_HELP, part
 from ..meter import parse_time_sig
 from ..notation import NotationError
+from ..stream import DataError
+
+MAX_SCORE = 1 << 20  # characters of --file: a score, not a stream
 from . import generator
 
 
@@ -35,7 +38,12 @@ def command(io: cli.StageIO, notation, path, check_bars, time_sig, ch, patch, ve
     """
     if path is not None and notation:
         raise click.UsageError("give the notation as arguments or --file, not both")
-    text = path.read() if path is not None else " ".join(notation)
+    try:
+        text = path.read(MAX_SCORE + 1) if path is not None else " ".join(notation)
+    except UnicodeDecodeError as e:
+        raise DataError(f"--file {path.name}: not UTF-8 text (byte {e.start})") from None
+    if len(text) > MAX_SCORE:
+        raise DataError(f"--file {path.name}: longer than {MAX_SCORE >> 20} MiB")
     try:
         notes = part(text, ch=ch, vel=vel, check_bars=check_bars, time_sig=time_sig)
     except NotationError as e:

@@ -51,14 +51,14 @@ def _progress(stream):
               help="Also write the rendered stream as a MIDI file.")
 @click.option("--rate", type=click.IntRange(8000, 192000), default=44100, show_default=True,
               help="Sample rate in Hz.")
-@click.option("--gain", type=click.FloatRange(0.0, 10.0), default=1.0, show_default=True,
+@click.option("--gain", type=cli.FloatRange(0.0, 10.0), default=1.0, show_default=True,
               help="FluidSynth master gain (clipping is reported; see --normalize).")
-@click.option("--length", type=click.FloatRange(0.01, 86400), default=None,
+@click.option("--length", type=cli.FloatRange(0.01, 86400), default=None,
               help="Exactly this many seconds (cut or padded, 50 ms fade).")
-@click.option("--tail-cap", type=click.FloatRange(0, 60), default=5.0, show_default=True,
+@click.option("--tail-cap", type=cli.FloatRange(0, 60), default=5.0, show_default=True,
               help="Longest release tail after the piece, in seconds.")
 @click.option("--normalize", is_flag=True, help="Scale the loudest sample to --peak; never clips.")
-@click.option("--peak", type=click.FloatRange(-60, 0), default=-1.0, show_default=True,
+@click.option("--peak", type=cli.FloatRange(-60, 0), default=-1.0, show_default=True,
               metavar="DBFS", help="The peak level --normalize scales to.")
 @click.option("--soundfont", metavar="FILE", help="The SoundFont (.sf2/.sf3) to use.")
 @click.option("--list-soundfonts", is_flag=True,
@@ -75,7 +75,7 @@ def command(io: cli.StageIO, out, midi_path, mid_path, rate, gain, length, tail_
     from .. import render
 
     if list_soundfonts:
-        sys.stdout.write(render.soundfont_table(soundfont))
+        cli.write_stdout(render.soundfont_table(soundfont))
         render.find_soundfont(soundfont)  # exit 69 when none is there
         return None
     if not out:

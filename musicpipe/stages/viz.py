@@ -96,7 +96,9 @@ def _terminal_width() -> int:
     "good lines before it). The drawing goes to stderr after the input ends; viz keeps a "
     "compact copy of every note for it (about 40 bytes a note). Roll symbols: the channel "
     "number in hex at a note's onset, '=' while it sounds, '*' where channels meet, '|' "
-    "bars, ':' beats; note names use C4 = 60. Colour only on a terminal without NO_COLOR."))
+    "bars, ':' beats; note names use C4 = 60. Colour only on a terminal without NO_COLOR. "
+    "Bounded for any piece: more than 2,000 bars are drawn without bar and beat lines, and a "
+    "roll that would be wider than 20,000 columns gets a wider --step (said on stderr)."))
 @click.option("--roll", is_flag=True, help="Draw a piano roll instead of the sparkline.")
 @click.option("--step", type=click.IntRange(1, 2**31 - 1), default=PPQ // 4, show_default=True,
               help="Ticks per piano-roll column (120 = a sixteenth).")
