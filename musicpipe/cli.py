@@ -17,7 +17,8 @@ and runs the returned events through one writer under one error policy:
 - exit 2 for bad options or arguments (click's UsageError, printed as one line);
 - exit 69 when an external component is missing (``errors.Unavailable``), with the fix;
 - exit 73 when an output file cannot be written (``errors.OutputError``);
-- a closed pipe (``| head``) ends the stage quietly with exit 0;
+- a closed pipe (``| head``) ends the stage quietly with exit 0; Ctrl-C exits 130, SIGTERM
+  143, both after removing any temporary file;
 - any other exception is a bug: one line, exit 70, the traceback only with --debug.
 
 Failure travels down the pipe: a stream stage that fails (any of the above but a closed
@@ -33,6 +34,7 @@ import functools
 import io as _io
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
@@ -205,8 +207,20 @@ def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:
     yield from rest
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the stage is, so temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated
+
+
 def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
     """Run a stage body under the error policy; returns the exit code."""
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): keep its handler
+        pass
     try:
         try:
             result = produce()
@@ -219,6 +233,9 @@ def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except _Terminated:  # atomic writes have removed their temporary files by now
+        _abort(io, abort_event(io.name, "terminated (SIGTERM)"))
+        return 128 + signal.SIGTERM
     except click.UsageError:
         raise
     except Aborted as e:  # an upstream stage failed: pass its Abort on

@@ -49,8 +49,8 @@ def _progress(stream):
               help="Render this MIDI file instead of the stream on stdin.")
 @click.option("--mid", "mid_path", metavar="FILE.mid",
               help="Also write the rendered stream as a MIDI file.")
-@click.option("--rate", type=click.IntRange(8000, 192000), default=44100, show_default=True,
-              help="Sample rate in Hz.")
+@click.option("--rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
+              help="Sample rate in Hz (what FluidSynth renders: 8000..96000).")
 @click.option("--gain", type=cli.FloatRange(0.0, 10.0), default=1.0, show_default=True,
               help="FluidSynth master gain (clipping is reported; see --normalize).")
 @click.option("--length", type=cli.FloatRange(0.01, 86400), default=None,
