@@ -17,7 +17,7 @@ from itertools import chain, islice
 
 import orjson
 
-from .events import MAX_LINE_MIB, EventError, check, check_batch
+from .events import MAX_LINE_MIB, MAX_TICK, EventError, check, check_batch
 
 _loads = orjson.loads
 _dumps = orjson.dumps
@@ -355,4 +355,6 @@ def _pair_on(ev: dict) -> dict:
 
 
 def _pair_off(ev: dict) -> dict:
-    return {"type": "NoteOff", "t": ev["t"] + ev["dur"], "ch": ev["ch"], "key": ev["key"], "vel": 0}
+    """The Note's end; one that would fall past the stream's last tick ends on it."""
+    return {"type": "NoteOff", "t": min(ev["t"] + ev["dur"], MAX_TICK), "ch": ev["ch"],
+            "key": ev["key"], "vel": 0}

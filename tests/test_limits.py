@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 
 import pytest
 
 from musicpipe.stream import MAX_LINE, DataError, Reader
-from tests.conftest import events, sh
+from tests.conftest import BIN, events, sh
 from tests.test_abort import needs_font
 from tests.test_contract import STREAM_STAGES
 
@@ -135,3 +136,18 @@ def test_an_unreadable_config_folder_still_gives_the_built_in_moods(tmp_path):
     proc = sh("mood calm --seed 1 --duration 1",
               env={"XDG_CONFIG_HOME": str(tmp_path / "loop"), "MUSICPIPE_MOODS": str(tmp_path / "loop")})
     assert events(proc.stdout)[-1]["type"] == "End"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root and setpriv to act as a service user")
+def test_a_service_user_whose_home_cannot_be_read(tmp_path):
+    """HOME belongs to root (mode 700): packs and fonts under it are simply not there."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    nobody = f"setpriv --reuid=65534 --regid=65534 --clear-groups env HOME={home}"
+    if sh(f"cd / && {nobody} {BIN}/python -c pass", check=False).returncode:
+        pytest.skip("the venv's Python cannot be run by another user here")
+    proc = sh(f"cd / && {nobody} {BIN}/mood calm --seed 1 --duration 1")
+    assert events(proc.stdout)[-1]["type"] == "End" and proc.stderr == b""
+    proc = sh(f"cd / && {nobody} {BIN}/to-wav --list-soundfonts")
+    assert b"using: " in proc.stdout and proc.stderr == b""

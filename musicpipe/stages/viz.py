@@ -34,6 +34,7 @@ class _Tee:
         self.pending = bytearray()
         self.lines_out = 0
         self.last_line = b""
+        self.last_byte = b""
 
     def read1(self, n: int = -1) -> bytes:
         cut = self.pending.rfind(b"\n") + 1
@@ -49,6 +50,8 @@ class _Tee:
         self.lines_out += data.count(b"\n")
         if data.strip():
             self.last_line = data.rstrip().rsplit(b"\n", 1)[-1]
+        if data:
+            self.last_byte = data[-1:]
         self.sink(data)
 
     def ended_with_abort(self) -> bool:
@@ -64,6 +67,14 @@ class _Tee:
     def finish(self) -> None:
         if self.pending:
             self._write(len(self.pending))
+
+    def end_line(self) -> None:
+        """Before an Abort line: end a last line that came without its newline."""
+        if self.last_byte not in (b"", b"\n"):
+            try:
+                self.sink(b"\n")
+            except OSError:
+                pass
 
     def fail(self, error: DataError) -> None:
         """Write the complete lines before the bad one the error names."""
@@ -93,7 +104,7 @@ def _terminal_width() -> int:
     "seed 1 | viz --svg empty.svg --force > /dev/null    # an empty picture, on purpose",
 ], epilog=(
     "stdout is the input, byte for byte (checked, so bad input still exits 65 after the "
-    "good lines before it). The drawing goes to stderr after the input ends; viz keeps a "
+    "good lines before it, then an Abort line). The drawing goes to stderr after the input ends; viz keeps a "
     "compact copy of every note for it (about 40 bytes a note). Roll symbols: the channel "
     "number in hex at a note's onset, '=' while it sounds, '*' where channels meet, '|' "
     "bars, ':' beats; note names use C4 = 60. Colour only on a terminal without NO_COLOR. "
@@ -117,6 +128,17 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
     An Abort in the stream (a stage before failed) passes through; viz then exits 65 and
     writes no --svg picture, nor one of a stream without notes (--force writes it).
     """
+    tee: list[_Tee] = []
+    try:
+        _pass_and_draw(io, roll, step, width, svg_path, force, tee)
+    except BaseException:
+        if tee:
+            tee[0].end_line()  # the Abort line that follows starts a line of its own
+        raise
+    return None
+
+
+def _pass_and_draw(io, roll, step, width, svg_path, force, tee_out: list) -> None:
     piece = Piece()
     count = 0
     aborted = None
@@ -126,6 +148,7 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
             io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                     "e.g. `seed 1 | motif | viz`")
         tee = _Tee(fp, io.writer.sink)
+        tee_out.append(tee)
         reader = Reader(tee, warn=io.warn, dedupe_seeds=False)
         try:
             for batch in reader.batches():
@@ -165,7 +188,6 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
         io.warn(f"wrote {svg_path}")
     if aborted is not None:
         raise aborted
-    return None
 
 
 main = command
