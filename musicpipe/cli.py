@@ -218,9 +218,17 @@ def _on_sigterm(signum, frame) -> None:
 def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
     """Run a stage body under the error policy; returns the exit code."""
     try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (an embedding program): keep its handler
-        pass
+        previous = None
+    try:
+        return _run(io, produce)
+    finally:
+        if previous is not None:  # in-process callers get their own handler back
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
     try:
         try:
             result = produce()
