@@ -34,13 +34,14 @@ import functools
 import io as _io
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
 import click
 
-from .errors import OutputError, StageError
+from .errors import BadOption, OutputError, StageError
 from .events import MAX_SEED
 from .stream import Aborted, DataError, Reader, Writer, encode
 
@@ -122,6 +123,7 @@ class StageIO:
         self.stream_out = stream_out  # a failure ends stdout with an Abort line
         self.writer = Writer(_stdout_sink(), pairs=pairs)
         self.reader: Reader | None = None
+        self._tee: _Tee | None = None  # observe()'s byte-for-byte pass-through
 
     def warn(self, msg: str) -> None:
         """A one-line note on stderr, prefixed with the stage name."""
@@ -150,24 +152,46 @@ class StageIO:
         self.reader.abort_raises = False
         return self.reader
 
-    def generator_input(self, seed: int | None, *, random: bool = True) -> Iterator[dict]:
-        """Pass piped input through, then make sure the output holds a Seed; returns the seed.
-
-        Use as ``seed = yield from io.generator_input(seed)``. A terminal on stdin means no
-        input: a generator starts a fresh stream instead of waiting. A generator that draws
-        no random numbers (``random=False``) invents no seed: it returns None when neither
-        the stream nor --seed gives one.
-        """
-        stream_seed = None
-        if not self.stdin_is_terminal():
+    def file_events(self, path: str) -> Iterator[dict]:
+        """A stream file's events (``-``: stdin), validated; errors name the file."""
+        if path == "-":
             yield from self.events()
-            stream_seed = self.reader.seed
+            return
+        try:
+            fp = open(path, "rb")  # noqa: SIM115 - closed below, after the last event
+        except OSError as e:
+            raise BadOption(f"cannot read {path}: {e.strerror or e}") from None
+        with fp:
+            try:
+                yield from Reader(fp, warn=self.warn)
+            except Aborted:
+                raise  # passed on as it came
+            except DataError as e:
+                raise DataError(f"{path}: {e}") from None
+
+    def generator_input(self, seed: int | None, *, random: bool = True) -> Iterator[dict]:
+        """Pass piped input through, making sure the output starts with a Seed; returns the
+        seed.
+
+        Use as ``seed = yield from io.generator_input(seed)``. A stream's Seed is its first
+        line, so the first event is peeked: without a Seed there, the seed in force (--seed,
+        else a random one, announced) goes first and the input follows. A terminal on stdin
+        means no input: a generator starts a fresh stream instead of waiting. A generator
+        that draws no random numbers (``random=False``) invents no seed: it returns None when
+        neither the stream nor --seed gives one.
+        """
+        events = iter(()) if self.stdin_is_terminal() else self.events()
+        first = next(events, None)
+        stream_seed = first["seed"] if first is not None and first["type"] == "Seed" else None
         if seed is None:
             seed = stream_seed
         if seed is None and random:
             seed = self.random_seed()
         if stream_seed is None and seed is not None:
             yield {"type": "Seed", "seed": seed}
+        if first is not None:
+            yield first
+        yield from events
         return seed
 
     def seeded_events(self, seed: int | None) -> tuple[Iterator[dict], int]:
@@ -188,6 +212,35 @@ class StageIO:
             head.insert(0, {"type": "Seed", "seed": seed})
         return _chain(head, events), seed
 
+    def observe(self, consume: Callable[[list[dict]], object]) -> Aborted | None:
+        """Pass stdin to stdout byte for byte, handing each validated batch to ``consume``.
+
+        For stages that watch a stream (viz, analyze): a byte is written only once its line
+        was checked, so on bad data stdout holds the good lines before it and the DataError
+        propagates (exit 65). An upstream Abort passes through with the rest; it is returned
+        (None without one), for the stage to finish its drawing and then raise it.
+        """
+        fp = _stdin_binary()
+        if fp is None:
+            return None
+        if fp.isatty():
+            self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
+                      f"e.g. `seed 1 | motif | {self.name}`")
+        tee = self._tee = _Tee(fp, self.writer.sink)
+        reader = Reader(tee, warn=self.warn, dedupe_seeds=False)
+        try:
+            for batch in reader.batches():
+                consume(batch)
+        except Aborted as e:
+            tee.finish()
+            e.passed = tee.ended_with_abort()  # then no second Abort line is written
+            return e
+        except DataError as e:
+            tee.fail(e)
+            raise
+        tee.finish()
+        return None
+
     def random_seed(self) -> int:
         from .rng import random_seed
 
@@ -200,6 +253,75 @@ class _NoInput(tuple):
     """No stdin: no events, no Abort."""
 
     abort = None
+
+
+class _Tee:
+    """The Reader's input: hands over stdin's bytes and writes them to ``sink`` once checked.
+
+    The Reader only reads again after its last batch was validated and drawn, so at each
+    read every complete line so far is good and goes out; the partial line waits.
+    """
+
+    def __init__(self, fp, sink: Callable[[bytes], object]):
+        self._read = getattr(fp, "read1", None) or fp.read
+        self.sink = sink
+        self.pending = bytearray()
+        self.lines_out = 0
+        self.last_line = b""
+        self.last_byte = b""
+
+    def read1(self, n: int = -1) -> bytes:
+        cut = self.pending.rfind(b"\n") + 1
+        if cut:
+            self._write(cut)
+        data = self._read(n)
+        self.pending += data
+        return data
+
+    def _write(self, cut: int) -> None:
+        data = bytes(self.pending[:cut])
+        del self.pending[:cut]
+        self.lines_out += data.count(b"\n")
+        if data.strip():
+            self.last_line = data.rstrip().rsplit(b"\n", 1)[-1]
+        if data:
+            self.last_byte = data[-1:]
+        self.sink(data)
+
+    def finish(self) -> None:
+        if self.pending:
+            self._write(len(self.pending))
+
+    def ended_with_abort(self) -> bool:
+        """True when the last line passed through is an Abort (then none is added)."""
+        import orjson
+
+        try:
+            ev = orjson.loads(self.last_line)
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(ev, dict) and ev.get("type") == "Abort"
+
+    def end_line(self) -> None:
+        """Before an Abort line: end a last line that came without its newline."""
+        if self.last_byte not in (b"", b"\n"):
+            try:
+                self.sink(b"\n")
+            except (OSError, StageError):
+                pass
+
+    def fail(self, error: DataError) -> None:
+        """Write the complete lines before the bad one the error names."""
+        m = re.match(r"line (\d+):", str(error))
+        if not m:
+            return
+        cut = 0
+        for _ in range(int(m.group(1)) - 1 - self.lines_out):
+            cut = self.pending.find(b"\n", cut) + 1
+            if not cut:
+                return
+        if cut:
+            self._write(cut)
 
 
 def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:
@@ -284,6 +406,8 @@ def abort_event(stage: str, message: str) -> dict:
 
 def _abort(io: StageIO, event: dict) -> None:
     if io.stream_out:
+        if io._tee is not None:
+            io._tee.end_line()  # the Abort starts a line of its own
         write_abort(event)
 
 

@@ -34,17 +34,18 @@ class Field:
     A plain class, not a dataclass: importing dataclasses costs every stage ~10 ms at start.
     """
 
-    __slots__ = ("name", "kind", "lo", "hi", "required", "doc", "pow2")
+    __slots__ = ("name", "kind", "lo", "hi", "required", "doc", "pow2", "valid")
 
     def __init__(self, name: str, kind: str, lo=None, hi=None, required: bool = True,
-                 doc: str = "", pow2: bool = False):
+                 doc: str = "", pow2: bool = False, valid: str | None = None):
         self.name, self.kind, self.lo, self.hi = name, kind, lo, hi
         self.required, self.doc, self.pow2 = required, doc, pow2
+        self.valid = valid  # a text field's vocabulary: a key of VOCABULARIES
 
     def allowed(self) -> str:
         """The allowed values as a user reads them in an error or the reference."""
         if self.kind == "str":
-            return "text"
+            return VOCABULARIES[self.valid][1] if self.valid else "text"
         if self.pow2:
             return "a power of 2, 1..64"
         hi = "" if self.hi is None else f"{self.hi:g}" if self.kind == "number" else str(self.hi)
@@ -68,6 +69,28 @@ def _ch(doc: str = "MIDI channel, 0-based; 9 is General MIDI drums") -> Field:
 
 def _7bit(name: str, doc: str, lo: int = 0) -> Field:
     return Field(name, "int", lo, 127, doc=doc)
+
+
+def _parses(parse_name: str, template: str = "{}"):
+    """A test: True when theory's ``parse_name`` accepts the text put in ``template``
+    (theory is imported on first use: only a KeySig needs it)."""
+    def ok(value: str) -> bool:
+        from . import theory
+
+        try:
+            getattr(theory, parse_name)(template.format(value))
+        except ValueError:
+            return False
+        return True
+
+    return ok
+
+
+VOCABULARIES = {
+    "note": (_parses("parse_key", "{} major"), "a note name: C, F#, Bb"),
+    "scale": (_parses("scale_name"), "a scale or mode name (scale --list)"),
+}
+"""Text fields with a vocabulary: (test, what the reference and errors say)."""
 
 
 EVENTS: dict[str, EventType] = {
@@ -136,6 +159,30 @@ EVENTS: dict[str, EventType] = {
             "A named point: a section name, or with `ch` the name of a channel's track.",
         ),
         EventType(
+            "KeySig",
+            (
+                _t(),
+                Field("key", "str", doc="the tonic: C, F#, Bb ...", valid="note"),
+                Field("mode", "str", doc="major, minor, or a mode or scale name (dorian ...)",
+                      valid="scale"),
+            ),
+            "The key from `t` on: written as the MIDI key-signature meta event (the sharps "
+            "or flats of the mode's notes), so notation programs show the key.",
+        ),
+        EventType(
+            "Chord",
+            (
+                _t(),
+                Field("dur", "int", 1, MAX_TICK, doc="how long the chord holds, in ticks"),
+                Field("root", "str", doc="the root: C, F#, Bb ..."),
+                Field("quality", "str", doc="the chord's quality as a lead sheet writes it: "
+                      "\"\" (major), m, 7, maj7, m7, dim, sus4 ..."),
+                Field("name", "str", doc="the chord symbol: Ebmaj7, F#m, G7"),
+            ),
+            "The harmony in force: written by mood (one per chord of the progression) so "
+            "that later stages and readers know the changes. It makes no sound.",
+        ),
+        EventType(
             "Abort",
             (
                 Field("stage", "str", doc="the stage that failed (or first passed it on)"),
@@ -166,6 +213,8 @@ def _test_source(et: EventType) -> tuple[list[str], str]:
         loads.append(f'{v} = ev["{f.name}"]' if f.required else f'{v} = ev.get("{f.name}")')
         if f.kind == "str":
             test = f"{v}.__class__ is not str"
+            if f.valid:
+                test += f" or not _valid_{f.valid}({v})"
         else:
             cls = f"{v}.__class__ is not int" if f.kind == "int" else f"{v}.__class__ not in _NUM"
             test = f"{cls} or not {f.lo!r} <= {v} <= {f.hi!r}"
@@ -220,6 +269,7 @@ def _compile_all() -> dict:
     """Compile every generated function in one exec: one compile() call keeps start-up short."""
     src = "".join(_checker_source(et) for et in EVENTS.values()) + _batch_checker_source(READER_SPECIAL)
     namespace = {"_bad": _bad, "_NUM": (int, float), "EventError": EventError}
+    namespace.update({f"_valid_{name}": test for name, (test, _) in VOCABULARIES.items()})
     exec(src, namespace)  # noqa: S102 - source built from the EVENTS table
     return namespace
 
@@ -237,6 +287,8 @@ def _check_field(typ: str, field: Field, value) -> None:
     name = field.name
     if field.kind == "str":
         ok = value.__class__ is str
+        if ok and field.valid and not VOCABULARIES[field.valid][0](value):
+            raise EventError(f'{typ} field "{name}" is {_short(value)}, allowed {field.allowed()}')
     elif field.kind == "int":
         ok = value.__class__ is int and field.lo <= value <= field.hi and not (
             field.pow2 and value & (value - 1))

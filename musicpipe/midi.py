@@ -33,7 +33,7 @@ MAX_TEMPO_US = 0xFFFFFF
 _OFF, _META, _PROGRAM, _CC, _ON = range(5)
 
 # Order of events on the same tick in a stream read from a file: conductor events first.
-_READ_RANK = {"Tempo": 0, "TimeSig": 1, "Marker": 2, "ProgramChange": 3, "ControlChange": 4,
+_READ_RANK = {"Tempo": 0, "TimeSig": 1, "KeySig": 1, "Marker": 2, "ProgramChange": 3, "ControlChange": 4,
               "Note": 5}
 
 
@@ -67,6 +67,7 @@ class _Song:
         self.notes: list[dict] = []
         self.end: dict | None = None
         self.last = 0                            # the latest tick any event reaches
+        self.last_start = 0                      # the latest tick any event starts at
         self.last_event: dict | None = None      # the event that reaches it
         for ev in events:
             typ = ev.get("type")
@@ -77,6 +78,7 @@ class _Song:
             except EventError as e:
                 raise MidiError(str(e), ev) from None
             t = ev["t"]
+            self.last_start = max(self.last_start, t)
             if typ == "Note":
                 self.notes.append(ev)
                 self.channel_events.setdefault(ev["ch"], [])
@@ -106,17 +108,26 @@ class _Song:
         self.sigs.sort(key=_t)
 
     def end_tick(self) -> int:
-        """The stream's End, else the first bar line at or after the last event."""
+        """The stream's End, else the first bar line at or after the last event; but a tail
+        of less than a sixteenth past a bar line (a humanized last note) adds no bar: when
+        everything starts before that bar line, the piece ends on it."""
         if self.end is not None:
             return self.end["t"]
+        line = bar_ceiling(self.last - OVERHANG, self.sigs)
+        if line < self.last and self.last_start < line:
+            return line
         return bar_ceiling(self.last, self.sigs)
 
 
-_KINDS = frozenset(("Tempo", "TimeSig", "ProgramChange", "ControlChange", "Note", "Marker", "End"))
+_KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "ProgramChange", "ControlChange", "Note", "Marker",
+                    "End"))
 
 
 def _t(ev: dict) -> int:
     return ev["t"]
+
+
+OVERHANG = PPQ // 4 - 1  # ticks past a bar line that do not make another bar
 
 
 def bar_ceiling(tick: int, sigs: list[dict]) -> int:
@@ -227,6 +238,8 @@ def events_to_midi(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ,
         elif ev["type"] == "TimeSig":
             conductor.append((t, _META, "time_signature",
                               {"numerator": ev["num"], "denominator": ev["den"]}, ev))
+        elif ev["type"] == "KeySig":
+            conductor.append((t, _META, "key_signature", {"key": _mido_key(ev)}, ev))
         else:
             conductor.append((t, _META, "marker", {"text": ev["text"]}, ev))
 
@@ -243,6 +256,22 @@ def events_to_midi(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ,
         items.sort(key=_order)
         midi.tracks.append(_encode(items, end, mido))
     return midi
+
+
+# mido spells key signatures by name: the major or minor key with that many sharps (+) or flats.
+_MAJOR_BY_SHARPS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split()))
+_MINOR_BY_SHARPS = dict(zip(range(-7, 8), "Ab Eb Bb F C G D A E B F# C# G# D# A#".split()))
+
+
+def _mido_key(ev: dict) -> str:
+    """A KeySig's signature as mido names it ('Bb', 'F#m')."""
+    from .theory import TheoryError, key_signature, parse_key
+
+    try:
+        sharps, minor = key_signature(*parse_key(f"{ev['key']} {ev['mode']}"))
+    except TheoryError as e:
+        raise MidiError(f"KeySig: {e}", ev) from None
+    return _MINOR_BY_SHARPS[sharps] + "m" if minor else _MAJOR_BY_SHARPS[sharps]
 
 
 def _order(item: tuple) -> tuple[int, int]:
@@ -494,6 +523,11 @@ def _track_events(track, scale, names: bool, out: list, dropped: dict, stats: di
                                              "num": msg.numerator, "den": msg.denominator}))
             else:
                 stats["sig"] += 1
+        elif typ == "key_signature":
+            minor = msg.key.endswith("m")
+            out.append((scale(tick), 1, {"type": "KeySig", "t": scale(tick),
+                                         "key": msg.key.removesuffix("m"),
+                                         "mode": "minor" if minor else "major"}))
         elif typ == "marker":
             out.append((scale(tick), 2, {"type": "Marker", "t": scale(tick), "text": _text(msg.text)}))
         elif typ == "track_name":

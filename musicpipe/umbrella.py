@@ -15,16 +15,23 @@ STAGES = {
     "motif": "seeded melodic phrase generator",
     "seq": "explicit notes from text notation (C4/4 E4/8 [C4,E4,G4]/2)",
     "euclid": "Euclidean (Bjorklund) rhythms, GM drums by name",
+    "chords": "a chord progression: Chord events and voiced chords (I vi IV V, Am7 D7)",
+    "bass": "a bass line over the stream's chords (root, walking, octave, pedal...)",
     "scale": "snap notes to a scale or mode",
     "transpose": "shift notes by semitones",
     "humanize": "seeded timing, velocity and length variation",
     "rubato": "tempo variation over time",
     "trim": "cut trailing silence or to N bars",
+    "concat": "play stream files one after another (intro, verse, chorus)",
+    "merge": "play stream files together, one End at the longest",
+    "loop": "repeat the stream N times or to fill N bars",
+    "section": "name a section: a Marker DAWs and MuseScore show",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
     "from-midi": "read a MIDI file into a stream (or seq notation)",
     "to-wav": "render with FluidSynth to a WAV file",
     "mood": "a whole arrangement from a mood preset (TOML packs)",
+    "analyze": "report what a listener hears (key, melody, repetition, ending); passes the stream",
 }
 
 AGENT_HELP = """\

@@ -26,13 +26,22 @@ FAILING = {
     "euclid": ("euclid --pulses 9 --steps 8 < /dev/null", 2),
     "from-midi": ("from-midi examples/riff.jsonl", 65),
     "mood": ("mood no-such-mood --seed 1", 2),
+    "chords": ("chords 'I XIV' < /dev/null", 2),
+    "bass": (BAD + "bass", 65),
+    "loop": (BAD + "loop --times 2", 65),
+    "section": (BAD + "section verse", 65),
+    "concat": ("concat no-such.jsonl < /dev/null", 2),
+    "merge": (BAD + "merge - examples/riff.jsonl", 65),
+    "analyze": (BAD + "analyze", 65),
 }
 # Stages that pass an upstream Abort on (generators pass their input through first).
 MIDDLE = {
     "seed": "seed 2", "transpose": "transpose -s 1", "scale": "scale --root D",
     "humanize": "humanize --seed 1", "rubato": "rubato --seed 1", "trim": "trim",
     "viz": "viz", "motif": "motif --seed 1", "seq": 'seq "C4 E4"',
-    "euclid": "euclid --pulses 3 --steps 8",
+    "euclid": "euclid --pulses 3 --steps 8", "chords": "chords 'I V'", "bass": "bass",
+    "loop": "loop --times 2", "section": "section verse", "concat": "concat -",
+    "merge": "merge - examples/riff.jsonl", "analyze": "analyze",
 }
 SINKS = {
     "to-midi": ("keep.mid", "to-midi --out keep.mid", 'seq "C4 E4 G4" | to-midi --out keep.mid'),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 
+import orjson
 import pytest
 
 from musicpipe.events import MAX_TICK
@@ -143,8 +144,6 @@ def test_seq_file_that_is_not_utf8(tmp_path):
     ('[[moods.layers]]\nname = "l"\ngenerator = "seq"\nnotes = "C4 Xq"', "layers[0].notes"),
     ('[[moods.layers]]\nname = "l"\ninstruments = []', "layers[0].instruments: an empty list"),
     ('[[moods.layers]]\nname = "l"\ngenerator = "motif"\ncontour = []', "contour: an empty list"),
-    ('[[moods.layers]]\nname = "l"\ngenerator = "motif"\nregister = { base = 127, range = 60 }',
-     "holds fewer than 3 scale notes"),
 ])
 def test_broken_mood_packs_are_data_errors(tmp_path, body, needle):
     pack = tmp_path / "p.toml"
@@ -171,3 +170,32 @@ def test_viz_far_apart_is_drawn_within_bounds(tmp_path):
     assert (tmp_path / "far.svg").stat().st_size < 20_000  # no bar lines: 71 million bars
     proc = sh("trim", input=stream, timeout=60)
     assert events(proc.stdout)[-1] == {"type": "End", "t": 2147483610}  # a 1/64 bar line
+    report = orjson.loads(sh("analyze --json -", input=stream, timeout=60).stdout)
+    assert report["bars"] == 71582789 and report["repetition"]["lag"] is None
+
+
+@pytest.mark.parametrize("script, needle", [
+    ("loop --times 3", "past the stream's limit"),
+    ("seq '" + "C4/32 " * 32 + "' < /dev/null | loop --bars 100000", "would write more than 2,000,000 events"),
+    ("section verse --at 99999999999t", "past the stream's limit"),
+])
+def test_assembly_stays_inside_the_limits(script, needle):
+    proc = sh(script, input=FAR + "\n", check=False, timeout=60)
+    _one_line(proc, 2 if "section" in script else 65, needle)
+
+
+def test_merge_and_concat_ends_stay_inside_the_table(tmp_path):
+    (tmp_path / "far.jsonl").write_text(FAR.replace("2147483000", "0").replace('"dur":600',
+                                                                               '"dur":2147483521') + "\n")
+    out = parse_lines(sh(f"merge {tmp_path}/far.jsonl {tmp_path}/far.jsonl").stdout)
+    assert out[-1] == {"type": "End", "t": MAX_TICK}
+    _one_line(sh(f"concat {tmp_path}/far.jsonl {tmp_path}/far.jsonl", check=False), 65,
+              "past the stream's limit")
+
+
+def test_a_register_at_the_top_plays_inside_0_to_127(tmp_path):
+    pack = tmp_path / "p.toml"
+    pack.write_text('[[moods]]\nname = "x"\nextends = "calm"\n[[moods.layers]]\nname = "l"\n'
+                    'generator = "motif"\nregister = { base = 127, range = 60 }\n')
+    out = parse_lines(sh(f"mood x --pack {pack} --seed 1 --duration 4").stdout)  # validates
+    assert max(e["key"] for e in out if e["type"] == "Note") <= 127

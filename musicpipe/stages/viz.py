@@ -8,9 +8,7 @@ bad one and the stage exits 65 with the Reader's message. The drawing is musicpi
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable
 
 import click
 
@@ -18,76 +16,7 @@ from .. import cli
 from ..draw import Piece, piano_roll, sparkline, svg
 from ..errors import OutputError
 from ..events import PPQ
-from ..stream import Aborted, DataError, Reader
-
-
-class _Tee:
-    """The Reader's input: hands over stdin's bytes and writes them to ``sink`` once checked.
-
-    The Reader only reads again after its last batch was validated and drawn, so at each
-    read every complete line so far is good and goes out; the partial line waits.
-    """
-
-    def __init__(self, fp, sink: Callable[[bytes], object]):
-        self._read = getattr(fp, "read1", None) or fp.read
-        self.sink = sink
-        self.pending = bytearray()
-        self.lines_out = 0
-        self.last_line = b""
-        self.last_byte = b""
-
-    def read1(self, n: int = -1) -> bytes:
-        cut = self.pending.rfind(b"\n") + 1
-        if cut:
-            self._write(cut)
-        data = self._read(n)
-        self.pending += data
-        return data
-
-    def _write(self, cut: int) -> None:
-        data = bytes(self.pending[:cut])
-        del self.pending[:cut]
-        self.lines_out += data.count(b"\n")
-        if data.strip():
-            self.last_line = data.rstrip().rsplit(b"\n", 1)[-1]
-        if data:
-            self.last_byte = data[-1:]
-        self.sink(data)
-
-    def ended_with_abort(self) -> bool:
-        """True when the last line passed through is an Abort (then none is added)."""
-        import orjson
-
-        try:
-            ev = orjson.loads(self.last_line)
-        except orjson.JSONDecodeError:
-            return False
-        return isinstance(ev, dict) and ev.get("type") == "Abort"
-
-    def finish(self) -> None:
-        if self.pending:
-            self._write(len(self.pending))
-
-    def end_line(self) -> None:
-        """Before an Abort line: end a last line that came without its newline."""
-        if self.last_byte not in (b"", b"\n"):
-            try:
-                self.sink(b"\n")
-            except OSError:
-                pass
-
-    def fail(self, error: DataError) -> None:
-        """Write the complete lines before the bad one the error names."""
-        m = re.match(r"line (\d+):", str(error))
-        if not m:
-            return
-        cut = 0
-        for _ in range(int(m.group(1)) - 1 - self.lines_out):
-            cut = self.pending.find(b"\n", cut) + 1
-            if not cut:
-                return
-        if cut:
-            self._write(cut)
+from ..stream import DataError
 
 
 def _terminal_width() -> int:
@@ -128,41 +57,14 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
     An Abort in the stream (a stage before failed) passes through; viz then exits 65 and
     writes no --svg picture, nor one of a stream without notes (--force writes it).
     """
-    tee: list[_Tee] = []
-    try:
-        _pass_and_draw(io, roll, step, width, svg_path, force, tee)
-    except BaseException:
-        if tee:
-            tee[0].end_line()  # the Abort line that follows starts a line of its own
-        raise
-    return None
-
-
-def _pass_and_draw(io, roll, step, width, svg_path, force, tee_out: list) -> None:
     piece = Piece()
-    count = 0
-    aborted = None
-    fp = getattr(sys.stdin, "buffer", None)
-    if fp is not None:
-        if fp.isatty():
-            io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
-                    "e.g. `seed 1 | motif | viz`")
-        tee = _Tee(fp, io.writer.sink)
-        tee_out.append(tee)
-        reader = Reader(tee, warn=io.warn, dedupe_seeds=False)
-        try:
-            for batch in reader.batches():
-                count += len(batch)
-                piece.add(batch)
-        except Aborted as e:
-            tee.finish()
-            e.passed = tee.ended_with_abort()
-            aborted = e
-        except DataError as e:
-            tee.fail(e)
-            raise
-        else:
-            tee.finish()
+    count = [0]
+
+    def add(batch: list[dict]) -> None:
+        count[0] += len(batch)
+        piece.add(batch)
+
+    aborted = io.observe(add)
     color = cli.use_color()
     width = width or _terminal_width()
     if roll:
@@ -173,11 +75,11 @@ def _pass_and_draw(io, roll, step, width, svg_path, force, tee_out: list) -> Non
     if svg_path:
         try:
             cli.refuse_file(svg_path, abort=aborted and aborted.event,
-                            notes=len(piece.notes) // 5, events=count, force=force)
+                            notes=len(piece.notes) // 5, events=count[0], force=force)
         except DataError as e:
             if aborted is None:
                 raise
-            aborted.note = str(e)
+            aborted.note = str(e)  # one line: what was kept, and why
             raise aborted from None
         from ..atomic import atomic_write
 
@@ -188,6 +90,7 @@ def _pass_and_draw(io, roll, step, width, svg_path, force, tee_out: list) -> Non
         io.warn(f"wrote {svg_path}")
     if aborted is not None:
         raise aborted
+    return None
 
 
 main = command
