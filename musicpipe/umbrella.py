@@ -41,7 +41,9 @@ For AI agents and scripts:
   musicpipe mood --list --json                          machine-readable list of moods
   Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
   69 missing FluidSynth or SoundFont (message says how to install), 70 a bug,
-  73 an output file that cannot be written.
+  73 an output file that cannot be written. A failed stage ends its stream with an
+  {"type":"Abort",...} line: later stages pass it on and exit 65, and to-midi, to-wav,
+  viz --svg, mood --out keep the old file (--force writes anyway).
   Same seed + same arguments = byte-identical stream, .mid and .wav. No prompts, no tracebacks
   (--debug shows them); stdout carries only the stream or file bytes, diagnostics go to stderr.
 """
