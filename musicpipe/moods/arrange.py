@@ -14,6 +14,7 @@ import math
 
 from ..events import DRUM_CHANNEL, PPQ
 from ..generators import euclid, motif, seq
+from ..mix import mood_controllers
 from ..rng import Rng, stage_rng
 from ..theory import (SCALES, parse_drum, parse_note, parse_program, parse_progression,
                       scale_name, track_name)
@@ -370,6 +371,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     body: list[dict] = []
     named = set()
     channels: dict[str, int] = {}  # layer name -> channel, for transforms
+    mixed = []  # (layer, generator, channel, program): the mix hook below
     for name, layer, gen, ch in plan(mood, intensity):
         channels[name] = ch
         choices = layer.get("instruments", ["standard"] if ch == DRUM_CHANNEL else ["piano"])
@@ -382,8 +384,11 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             head.append({"type": "Marker", "t": 0, "ch": ch,
                          "text": f"{label} ({'Drums' if ch == DRUM_CHANNEL else track_name(program, ch)})"})
             head.append({"type": "ProgramChange", "t": 0, "ch": ch, "program": program})
+            mixed.append((layer, gen, ch, program))
         vel = layer.get("velocity", ctx.velocity)
         body += GENERATE[gen](ctx, name, layer, ch, vel)
+    # the mix (issue 11): each layer's level, pan, sends, expression, sustain at the head
+    head += mood_controllers(mixed, changes=[start for start, _, _ in ctx.chords], end=ticks)
     for n in body:  # dynamics: the build curve and intensity
         n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
     body = transform(ctx, body, channels)
