@@ -146,10 +146,10 @@ def stems_folder(path: str, force: bool) -> Path:
     """The stems folder, created; OutputError when it holds files and ``force`` is off."""
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
-        raise OutputError(f"--stems {path}: not a folder")
+        raise OutputError(f"{path}: not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise OutputError(f"--stems {path}: the folder holds files; pass --force to overwrite "
-                          "them, or name an empty or new folder")
+        raise OutputError(f"{path}: the folder holds files; pass --force to overwrite them, "
+                          "or name an empty or new folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:

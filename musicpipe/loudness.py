@@ -13,7 +13,7 @@ import math
 
 OVERSAMPLE = 4           # true peak: 4x oversampling (BS.1770-4 Annex 2)
 LOOKAHEAD = 0.005        # seconds the limiter starts before a peak (and its smoothing)
-RELEASE = 40.0           # dB per second the limiter lets go at
+RELEASE = 80.0           # dB per second the limiter lets go at
 TOLERANCE = 0.05         # LU: close enough to the target
 MIN_SECONDS = 0.4        # one BS.1770 gating block: shorter audio has no integrated loudness
 
@@ -101,6 +101,9 @@ def normalize(buf, rate: int, *, loudness: float | None, ceiling: float):
         if abs(got - loudness) <= TOLERANCE:
             break
         gain_db += loudness - got
+    else:
+        note = (f"{got:.1f} LUFS, not {loudness:g}: the peaks need more limiting than "
+                f"{ceiling:g} dBTP allows in a few rounds (lower the target)")
     if limit is not None:
         reduction = -20 * math.log10(float(limit.min()))
         if loudness is None:

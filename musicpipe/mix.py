@@ -12,6 +12,8 @@ full volume (0 dB = CC 7 127; the GM default 100 is -4.2 dB).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from .events import DRUM_CHANNEL, PPQ
 from .levels import trim
 
@@ -186,4 +188,41 @@ def mood_controllers(layers: list[tuple[dict, str, int, int]], *, changes: list[
         side += ROLES[role]["pan"] == "side" and "pan" not in layer
         out += controllers(ch, mix, end=end, changes=changes)
     return out
+
+
+def remix(events: Iterable[dict], channels: Iterable[int], mix: dict, *,
+          pedal_every: int | None = None) -> Iterator[dict]:
+    """The stream with ``mix`` set on ``channels`` (the mix stage): the controllers it names
+    replace any of the same number already on those channels, and are written after the
+    Seed (at t=0; a curve or pedalling over time). It streams, except that an expression
+    curve or pedalling every ``pedal_every`` ticks needs the piece's end, so then the stream
+    is read first (its End, else its last note's end)."""
+    channels = sorted(set(channels))
+    ccs = {FIELDS[k] for k in mix}
+    needs_end = "expression" in mix and len(parse_curve(mix["expression"])) > 1 or bool(
+        mix.get("sustain"))
+    events = iter(events) if not needs_end else list(events)
+    end, changes = 0, []
+    if needs_end:
+        ends = [e["t"] for e in events if e.get("type") == "End"]
+        end = max(ends) if ends else max((e["t"] + e.get("dur", 0) for e in events
+                                          if e.get("type") == "Note"), default=0)
+        changes = list(range(0, max(end, 1), pedal_every or max(end, 1)))
+    head = next(events, None) if not needs_end else (events.pop(0) if events else None)
+    if head is not None and head.get("type") == "Seed":
+        yield head
+        head = None
+    for ch in channels:
+        yield from controllers(ch, mix, end=end, changes=changes)
+    if head is not None:
+        events = [head, *events] if needs_end else _chain(head, events)
+    for ev in events:
+        if ev.get("type") == "ControlChange" and ev["ch"] in channels and ev["cc"] in ccs:
+            continue
+        yield ev
+
+
+def _chain(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
+    yield first
+    yield from rest
 

@@ -19,6 +19,7 @@ STAGES = {
     "humanize": "seeded timing, velocity and length variation",
     "rubato": "tempo variation over time",
     "trim": "cut trailing silence or to N bars",
+    "mix": "level, pan, reverb/chorus sends, expression, sustain per channel (CCs)",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
     "from-midi": "read a MIDI file into a stream (or seq notation)",

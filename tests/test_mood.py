@@ -10,7 +10,7 @@ import pytest
 
 from musicpipe.moods.arrange import arrange
 from musicpipe.moods.packs import Library, PackError, load_pack, merge
-from musicpipe.render import write_wav
+from musicpipe.export import export
 from musicpipe.midi import write_midi
 from musicpipe.theory import parse_key
 from tests.conftest import ROOT, events, notes, sh
@@ -38,7 +38,7 @@ def test_each_mood_renders_exact_length_mid_and_wav_at_three_seeds(name, tmp_pat
         evs = piece(name, seconds=2.5, seed=seed)
         for n in range(2):
             write_midi(evs, tmp_path / f"{seed}-{n}.mid")
-            write_wav(evs, tmp_path / f"{seed}-{n}.wav", length=2.5, normalize=-1.0)
+            export(evs, str(tmp_path / f"{seed}-{n}.wav"), length=2.5, peak=-1.0)
         assert (tmp_path / f"{seed}-0.wav").read_bytes() == (tmp_path / f"{seed}-1.wav").read_bytes()
         assert (tmp_path / f"{seed}-0.mid").read_bytes() == (tmp_path / f"{seed}-1.mid").read_bytes()
         with wave.open(str(tmp_path / f"{seed}-0.wav")) as w:
@@ -119,8 +119,8 @@ def test_out_files_from_the_command_line(tmp_path):
     assert (tmp_path / "c.wav").read_bytes() == (tmp_path / "d.wav").read_bytes()
     with wave.open(str(tmp_path / "c.wav")) as w:
         assert w.getnframes() == 3 * 44100
-    proc = sh("mood calm --out x.mp3 --seed 1", check=False)
-    assert proc.returncode == 2 and b".mid or a .wav" in proc.stderr
+    proc = sh("mood calm --out x.aiff --seed 1", check=False)
+    assert proc.returncode == 2 and b"supported: .wav, .flac, .ogg, .mp3 (or .mid)" in proc.stderr
 
 
 def test_example_pack_defines_a_new_mood_with_its_own_layers(tmp_path):
