@@ -30,9 +30,10 @@ STREAM_STAGES = {
     "rubato": "rubato --seed 1",
     "trim": "trim --bars 2",
     "viz": "viz",
+    "mix": "mix --ch 0 --level -6 --pan L20",
 }
 # Transforms whose first output must appear before their input ends.
-STREAMING = ["transpose", "scale", "humanize", "viz", "seed"]
+STREAMING = ["transpose", "scale", "humanize", "viz", "seed", "mix"]
 
 PRESENT = set(available())
 

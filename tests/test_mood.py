@@ -415,9 +415,9 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 # here. (These leave out the motif layers, whose own goldens are in test_motif.py.)
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "fdeb9cba42b00248eaf7afd39e7efb9fdf9e7949eec6cfbcc357979d658f6fcb",
+        "86aafad3bf4a777b11b068368a1d4772f330175a2efff64c63aa1a3d01dd0def",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "ab5cece8b3365e44f4bd0028876e66253da907336e94cbfe7dbf1abddbc01ab9",
+        "29746218b13fd09b528d76759fecc91bda8556a8d3e3e7ebb260f3a25daa1539",
 }
 
 

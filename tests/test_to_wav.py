@@ -98,7 +98,7 @@ def test_golden_render(tmp_path):
     assert hashlib.sha256((tmp_path / "g.wav").read_bytes()).hexdigest() == GOLDEN
 
 
-GOLDEN = "ca1d2f2d4d1a49c6b248356da5a60c1affac1e7aa2b898dd7ce3edd0d7676d12"
+GOLDEN = "e7ed385552e1b4dc00dcb2bc3a76b0aeaa0a09ea99e19ed59939b40fb1fbc085"
 
 
 def test_midi_input_and_a_mid_beside(tmp_path):
