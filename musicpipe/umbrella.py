@@ -33,7 +33,7 @@ For AI agents and scripts:
   seed 7 | motif --notes 16 | to-midi --out m.mid      a stage pipeline
   musicpipe mood --list --json                          machine-readable list of moods
   Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
-  69 missing FluidSynth or SoundFont (message says how to install), 70 a bug,
+  69 missing FluidSynth, SoundFont or codec (message says how to install), 70 a bug,
   73 an output file that cannot be written.
   Same seed + same arguments = byte-identical stream, .mid and .wav. No prompts, no tracebacks
   (--debug shows them); stdout carries only the stream or file bytes, diagnostics go to stderr.
