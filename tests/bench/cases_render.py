@@ -8,7 +8,7 @@ MOOD = "synthwave"
 
 
 def run(bench):
-    return timing(bench) + loudness_table()
+    return timing(bench) + loudness_table(bench)
 
 
 def timing(bench):
@@ -52,7 +52,7 @@ def timing(bench):
     return rows
 
 
-def loudness_table(seconds=20, seeds=(1, 2, 3)):
+def loudness_table(bench, seconds=20, seeds=(1, 2, 3)):
     """Per mood over three seeds: integrated loudness when the sample peak is set to -1 dBFS
     (what mood did before) and at --loudness -16 (what it does now), true peak, mono loss."""
     import math
@@ -64,7 +64,6 @@ def loudness_table(seconds=20, seeds=(1, 2, 3)):
     from musicpipe.moods.packs import Library
     from musicpipe.theory import parse_key
 
-    from .run import Row
 
     library, rows = Library([]), []
     for name in library.names():
@@ -80,7 +79,7 @@ def loudness_table(seconds=20, seeds=(1, 2, 3)):
             lufs.append(loudness.integrated(out, render.RATE))
             tps.append(loudness.true_peak(out))
             mono.append(loudness.mono_loss(out, render.RATE))
-        rows.append(Row(f"{name}: LUFS at -1 dBFS peak -> at -16 LUFS (max TP, max mono loss)",
+        rows.append(bench.Row(f"{name}: LUFS at -1 dBFS peak -> at -16 LUFS (max TP, max mono loss)",
                         f"{min(peak_lufs):.1f}..{max(peak_lufs):.1f} -> {min(lufs):.2f}.."
                         f"{max(lufs):.2f} ({max(tps):.2f} dBTP, {max(mono):.1f} LU)",
                         "-16 +-0.5, <= -1 dBTP, <= 3 LU"))
