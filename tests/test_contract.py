@@ -30,10 +30,11 @@ STREAM_STAGES = {
     "rubato": "rubato --seed 1",
     "trim": "trim --bars 2",
     "viz": "viz",
+    "analyze": "analyze",
     "mix": "mix --ch 0 --level -6 --pan L20",
 }
 # Transforms whose first output must appear before their input ends.
-STREAMING = ["transpose", "scale", "humanize", "viz", "seed", "mix"]
+STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix"]
 
 PRESENT = set(available())
 
