@@ -165,7 +165,6 @@ def _argv(name: str, args: tuple, options: dict) -> list[str]:
     if any(w.startswith("-") for w in words):
         argv.append("--")  # a negative number or `-` stays an argument
     return argv + words
-    return argv
 
 
 def _word(value) -> str:
