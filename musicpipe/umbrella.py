@@ -62,8 +62,6 @@ def available() -> list[str]:
 
 
 def usage() -> str:
-    from importlib.util import find_spec
-
     from . import __version__
 
     width = max(map(len, STAGES))
@@ -71,8 +69,7 @@ def usage() -> str:
              "Usage: musicpipe STAGE [OPTIONS] ...   (each stage is also its own command)",
              "       musicpipe STAGE --help", "", "Stages:"]
     lines += [f"  {s.ljust(width)}  {STAGES[s]}" for s in available()]
-    lines += ["", "Commands:"] + [f"  {c.ljust(width)}  {text}" for c, text in COMMANDS.items()
-                                  if find_spec(f"musicpipe.stages.{c}") is not None]
+    lines += ["", "Commands:"] + [f"  {c.ljust(width)}  {text}" for c, text in COMMANDS.items()]
     lines += ["", "Example:", "  seed 42 | motif --notes 16 --bpm 110 | scale --root D --mode dorian"
               " | humanize | to-midi --out tune.mid", "", AGENT_HELP]
     return "\n".join(lines)
