@@ -26,7 +26,7 @@ from .pipeline import Result as _Result
 from .umbrella import STAGES
 
 __all__ = ["Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
-           "to_wav", "mood", "moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
+           "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
            "humanize", "rubato", "trim", "viz", "from_midi"]
 
 
@@ -284,7 +284,7 @@ def mood(name: str, seconds: float = 8.0, *, key: str | None = None, tempo: floa
     return Mood(piece.data, piece.warnings, argv)
 
 
-def moods(packs: Iterable[str] = ()) -> list[dict]:
+def list_moods(packs: Iterable[str] = ()) -> list[dict]:
     """The moods as `mood --list --json` gives them: name, description, tags, tempo, key,
     intensity, layers, source."""
     from .moods.catalog import entries

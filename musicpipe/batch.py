@@ -432,7 +432,7 @@ def _on_dask(jobs: list[dict], address: str):
     except ImportError:
         raise Unavailable("--cluster needs Dask distributed: pip install 'musicpipe[cluster]'") from None
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout="5s")
     except (OSError, TimeoutError, ValueError) as e:
         raise Unavailable(f"--cluster {address}: no Dask scheduler there ({e})") from None
     with client:
