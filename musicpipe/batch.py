@@ -378,9 +378,11 @@ def run_batch(jobs: list[dict], out: str, *, workers: int = 1, cluster: str | No
             if progress:
                 progress(skipped + counts["rendered"] + counts["failed"], len(jobs),
                          counts["failed"], skipped)
-    # the whole manifest again in job order: the same jobs give the same manifest
-    atomic_write(manifest, b"".join(orjson.dumps(entries[j["name"]]) + b"\n"
-                                    for j in jobs if j["name"] in entries))
+    # the whole manifest again in job order (the same jobs give the same manifest), then
+    # the entries of earlier batches into this folder with other jobs
+    ours = [entries[j["name"]] for j in jobs if j["name"] in entries]
+    others = [e for name, e in before.items() if name not in entries]
+    atomic_write(manifest, b"".join(orjson.dumps(e) + b"\n" for e in ours + others))
     return counts
 
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from musicpipe.batch import JobError, load
-from tests.conftest import BIN, ENV, sh
+from tests.conftest import BIN, ENV, ROOT, sh
 
 JOBS = (b'{"mood": ["calm", "jazz"], "seconds": 1.5, "seed": "1..2", "key": ["C", "Am"], '
         b'"formats": ["wav", "mid"]}\n'
@@ -140,3 +140,16 @@ def test_no_scheduler_is_exit_69(tmp_path):
               "--cluster tcp://127.0.0.1:9", check=False, timeout=120)
     assert proc.returncode == 69, proc.stderr
     assert proc.stderr.decode().startswith("batch: --cluster tcp://127.0.0.1:9")
+
+
+def test_help_examples_run(tmp_path):
+    import shutil
+
+    from musicpipe.stages.batch import command
+
+    assert b"Examples:" in sh("musicpipe batch --help").stdout
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for example in command.examples:
+        if "--cluster" not in example:  # needs a scheduler: test_dask_cluster_... covers it
+            sh(example, cwd=tmp_path)
+    assert len(manifest(tmp_path / "library")) == 14 + 6

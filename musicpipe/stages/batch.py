@@ -13,7 +13,8 @@ from ..batch import BATCH_HELP, load, progress_bar, run_batch
 
 @cli.stage("batch", stream_out=False, epilog=BATCH_HELP, examples=[
     "musicpipe batch examples/jobs.toml --out library --jobs 2",
-    "musicpipe batch examples/jobs.jsonl --out library      # again: finished jobs are skipped",
+    "musicpipe batch examples/jobs.toml --out library      # again: finished jobs are skipped",
+    "musicpipe batch examples/jobs.jsonl --out library",
     "musicpipe batch examples/jobs.toml --out library --cluster tcp://scheduler:8786",
 ])
 @click.argument("jobs_file", metavar="JOBS")
