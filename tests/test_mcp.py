@@ -158,3 +158,34 @@ def test_run_pipeline_runs_stages_only(tmp_path):
     for result in results:
         assert result.is_error and "pipeline: " in text(result), text(result)
     assert list(tmp_path.iterdir()) == []
+
+
+# Text options that name no file. A new text option must be added here or be seen as a file
+# (click.Path/File, or FILE in its metavar): otherwise the server would not confine it.
+NOT_FILES = {"motif": {"base", "dur", "root", "mode", "patch", "at", "name"},
+             "seq": {"notation", "time_sig", "patch", "at", "name"},
+             "euclid": {"note", "step", "patch", "at", "name"}, "scale": {"root", "mode", "key"},
+             "humanize": {"timing", "velocity", "length"}, "to-midi": {"title"},
+             "mood": {"name", "key", "show"}}
+
+
+def test_every_file_option_is_known_to_the_confinement():
+    import click
+
+    from musicpipe.pipeline import file_params
+    from musicpipe.umbrella import STAGES, _module
+
+    for stage in STAGES:
+        command = _module(stage).command
+        files = file_params(command)
+        text = {p.name for p in command.params
+                if isinstance(p.type, click.types.StringParamType) and p.name not in files}
+        assert text == NOT_FILES.get(stage, set()), stage
+    assert set(file_params(_module("to-wav").command)) == {"out", "midi_path", "mid_path",
+                                                           "soundfont"}
+
+
+def test_the_umbrella_lists_the_commands():
+    out = sh("musicpipe --help").stdout.decode()
+    assert "  mcp " in out and "  batch " in out
+    assert b"--root DIR" in sh("musicpipe mcp --help").stdout
