@@ -169,7 +169,7 @@ def check(job: dict, where: str) -> None:
     """Every field as the stages would take it, so a bad job stops the batch before it starts."""
     import click
 
-    from .pipeline import _commands, file_arguments, parse
+    from .pipeline import commands, file_arguments, parse
     from .umbrella import _module
 
     name = job["name"]
@@ -180,14 +180,14 @@ def check(job: dict, where: str) -> None:
         raise JobError(f"{where}: formats {formats!r}: a list of {', '.join(FORMATS)}")
     try:
         if "mood" in job:
-            commands = [("mood", mood_args(job))]
+            runs = [("mood", mood_args(job))]
         else:
             pipe = parse(str(job["pipeline"]))
-            commands = [(c.name, c.args) for c in _commands(pipe)]
-            for stage, args in commands:
+            runs = [(c.name, c.args) for c in commands(pipe)]
+            for stage, args in runs:
                 for option, value in file_arguments(stage, args):
                     _no_files(stage, option, value)
-        for stage, args in commands:
+        for stage, args in runs:
             command = _module(stage).command
             try:
                 command.make_context(stage, list(args)).close()

@@ -21,7 +21,7 @@ import tempfile
 from typing import Annotated, Any, Literal
 
 from .events import MAX_SEED
-from .pipeline import PipelineError, file_arguments, run_stage
+from .pipeline import PipelineError, commands, file_arguments, parse, run_stage
 from .pipeline import run as run_text
 
 INSTRUCTIONS = """\
@@ -191,7 +191,9 @@ def build(root: str):
             result = delivered(full, format, inline)
         finally:
             if tmp:
-                _remove_tree(tmp)
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
         return {**result, "mood": mood, "seconds": seconds, **info}
 
     @server.tool(structured_output=True)
@@ -218,10 +220,8 @@ def build(root: str):
             out.update(stream=text, **(summary(result.stdout) if text.strip() else {}))
         except (UnicodeDecodeError, ValueError):
             out["base64"] = base64.b64encode(result.stdout).decode()
-        from .pipeline import parse
-
         out["files"] = sorted({folder.relative(folder.inside(v))
-                               for cmd in _commands(parse(pipeline))
+                               for cmd in commands(parse(pipeline))
                                for _, v in file_arguments(cmd.name, cmd.args)
                                if os.path.isfile(folder.inside(v))})
         return out
@@ -280,18 +280,6 @@ def build(root: str):
                  "about": SCALE_DOCS.get(name, "")} for name, steps in SCALES.items()]
 
     return server
-
-
-def _commands(pipeline):
-    from .pipeline import _commands as walk
-
-    return walk(pipeline)
-
-
-def _remove_tree(path: str) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def serve(root: str) -> None:

@@ -169,17 +169,17 @@ def run(text: str, *, input: bytes | None = None,
     return result
 
 
-def _commands(pipe: Pipeline):
+def commands(pipe: Pipeline):
     for el in pipe.elements:
         if isinstance(el, Command):
             yield el
         else:
             for part in el.parts:
-                yield from _commands(part)
+                yield from commands(part)
 
 
 def _check_files(pipe: Pipeline, check_file) -> None:
-    for cmd in _commands(pipe):
+    for cmd in commands(pipe):
         for option, value in file_arguments(cmd.name, cmd.args):
             check_file(cmd.name, option, value)
 
