@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import io as _io
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
@@ -143,12 +144,80 @@ class StageIO:
             head.insert(0, {"type": "Seed", "seed": seed})
         return _chain(head, events), seed
 
+    def observe(self, consume: Callable[[list[dict]], object]) -> None:
+        """Pass stdin to stdout byte for byte, handing each validated batch to ``consume``.
+
+        For stages that watch a stream (viz, analyze): a byte is written only once its line
+        was checked, so on bad data stdout holds the good lines before it and the DataError
+        propagates (exit 65).
+        """
+        fp = _stdin_binary()
+        if fp is None:
+            return
+        if fp.isatty():
+            self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
+                      f"e.g. `seed 1 | motif | {self.name}`")
+        tee = _Tee(fp, self.writer.sink)
+        reader = Reader(tee, warn=self.warn, dedupe_seeds=False)
+        try:
+            for batch in reader.batches():
+                consume(batch)
+        except DataError as e:
+            tee.fail(e)
+            raise
+        tee.finish()
+
     def random_seed(self) -> int:
         from .rng import random_seed
 
         seed = random_seed()
         self.warn(f"no Seed in the stream; using seed {seed} (repeat with --seed {seed})")
         return seed
+
+
+class _Tee:
+    """The Reader's input: hands over stdin's bytes and writes them to ``sink`` once checked.
+
+    The Reader only reads again after its last batch was validated and drawn, so at each
+    read every complete line so far is good and goes out; the partial line waits.
+    """
+
+    def __init__(self, fp, sink: Callable[[bytes], object]):
+        self._read = getattr(fp, "read1", None) or fp.read
+        self.sink = sink
+        self.pending = bytearray()
+        self.lines_out = 0
+
+    def read1(self, n: int = -1) -> bytes:
+        cut = self.pending.rfind(b"\n") + 1
+        if cut:
+            self._write(cut)
+        data = self._read(n)
+        self.pending += data
+        return data
+
+    def _write(self, cut: int) -> None:
+        data = bytes(self.pending[:cut])
+        del self.pending[:cut]
+        self.lines_out += data.count(b"\n")
+        self.sink(data)
+
+    def finish(self) -> None:
+        if self.pending:
+            self._write(len(self.pending))
+
+    def fail(self, error: DataError) -> None:
+        """Write the complete lines before the bad one the error names."""
+        m = re.match(r"line (\d+):", str(error))
+        if not m:
+            return
+        cut = 0
+        for _ in range(int(m.group(1)) - 1 - self.lines_out):
+            cut = self.pending.find(b"\n", cut) + 1
+            if not cut:
+                return
+        if cut:
+            self._write(cut)
 
 
 def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:

@@ -134,6 +134,29 @@ EVENTS: dict[str, EventType] = {
             "A named point: a section name, or with `ch` the name of a channel's track.",
         ),
         EventType(
+            "KeySig",
+            (
+                _t(),
+                Field("key", "str", doc="the tonic: C, F#, Bb ..."),
+                Field("mode", "str", doc="major, minor, or a mode or scale name (dorian ...)"),
+            ),
+            "The key from `t` on: written as the MIDI key-signature meta event (the sharps "
+            "or flats of the mode's notes), so notation programs show the key.",
+        ),
+        EventType(
+            "Chord",
+            (
+                _t(),
+                Field("dur", "int", 1, MAX_TICK, doc="how long the chord holds, in ticks"),
+                Field("root", "str", doc="the root: C, F#, Bb ..."),
+                Field("quality", "str", doc="the chord's quality as a lead sheet writes it: "
+                      "\"\" (major), m, 7, maj7, m7, dim, sus4 ..."),
+                Field("name", "str", doc="the chord symbol: Ebmaj7, F#m, G7"),
+            ),
+            "The harmony in force: written by mood (one per chord of the progression) so "
+            "that later stages and readers know the changes. It makes no sound.",
+        ),
+        EventType(
             "End",
             (_t("length of the piece in ticks"),),
             "The length of the piece: a DAW loop ends exactly here. The latest End wins.",

@@ -33,7 +33,7 @@ MAX_TEMPO_US = 0xFFFFFF
 _OFF, _META, _PROGRAM, _CC, _ON = range(5)
 
 # Order of events on the same tick in a stream read from a file: conductor events first.
-_READ_RANK = {"Tempo": 0, "TimeSig": 1, "Marker": 2, "ProgramChange": 3, "ControlChange": 4,
+_READ_RANK = {"Tempo": 0, "TimeSig": 1, "KeySig": 1, "Marker": 2, "ProgramChange": 3, "ControlChange": 4,
               "Note": 5}
 
 
@@ -112,7 +112,8 @@ class _Song:
         return bar_ceiling(self.last, self.sigs)
 
 
-_KINDS = frozenset(("Tempo", "TimeSig", "ProgramChange", "ControlChange", "Note", "Marker", "End"))
+_KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "ProgramChange", "ControlChange", "Note", "Marker",
+                    "End"))
 
 
 def _t(ev: dict) -> int:
@@ -227,6 +228,8 @@ def events_to_midi(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ,
         elif ev["type"] == "TimeSig":
             conductor.append((t, _META, "time_signature",
                               {"numerator": ev["num"], "denominator": ev["den"]}, ev))
+        elif ev["type"] == "KeySig":
+            conductor.append((t, _META, "key_signature", {"key": _mido_key(ev)}, ev))
         else:
             conductor.append((t, _META, "marker", {"text": ev["text"]}, ev))
 
@@ -243,6 +246,22 @@ def events_to_midi(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ,
         items.sort(key=_order)
         midi.tracks.append(_encode(items, end, mido))
     return midi
+
+
+# mido spells key signatures by name: the major or minor key with that many sharps (+) or flats.
+_MAJOR_BY_SHARPS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split()))
+_MINOR_BY_SHARPS = dict(zip(range(-7, 8), "Ab Eb Bb F C G D A E B F# C# G# D# A#".split()))
+
+
+def _mido_key(ev: dict) -> str:
+    """A KeySig's signature as mido names it ('Bb', 'F#m')."""
+    from .theory import TheoryError, key_signature, parse_key
+
+    try:
+        sharps, minor = key_signature(*parse_key(f"{ev['key']} {ev['mode']}"))
+    except TheoryError as e:
+        raise MidiError(f"KeySig: {e}", ev) from None
+    return _MINOR_BY_SHARPS[sharps] + "m" if minor else _MAJOR_BY_SHARPS[sharps]
 
 
 def _order(item: tuple) -> tuple[int, int]:
@@ -470,6 +489,11 @@ def _track_events(track, scale, names: bool, out: list, dropped: dict, stats: di
                                              "num": msg.numerator, "den": msg.denominator}))
             else:
                 stats["sig"] += 1
+        elif typ == "key_signature":
+            minor = msg.key.endswith("m")
+            out.append((scale(tick), 1, {"type": "KeySig", "t": scale(tick),
+                                         "key": msg.key.removesuffix("m"),
+                                         "mode": "minor" if minor else "major"}))
         elif typ == "marker":
             out.append((scale(tick), 2, {"type": "Marker", "t": scale(tick), "text": _text(msg.text)}))
         elif typ == "track_name":

@@ -134,11 +134,20 @@ def scale_pitch_classes(root: int, mode: str) -> tuple[int, ...]:
     return tuple(sorted((root + i) % 12 for i in SCALES[scale_name(mode)]))
 
 
-def parse_key(text: str) -> tuple[int, str]:
+def tonic_triad(tonic: int, mode: str) -> tuple[int, int, int]:
+    """Root, third and fifth of the scale's tonic chord, from its intervals, so that
+    pentatonic and blues scales get a real fifth, not their fifth degree."""
+    pcs = set(scale_pitch_classes(tonic, mode))
+    third, fifth = ((next(((tonic + i) % 12 for i in choices if (tonic + i) % 12 in pcs), tonic))
+                    for choices in ((4, 3), (7, 6, 8)))  # major, minor; perfect, dim., aug.
+    return tonic, third, fifth
+
+
+def parse_key(text: str, default: str | None = "major") -> tuple[int, str | None]:
     """A key as users write it -> (root pitch class, scale name).
 
-    'Am' / 'A minor' / 'a' -> (9, 'minor'); 'C' / 'C major' -> (0, 'major');
-    'F#m', 'Bbmaj', 'D dorian' work too.
+    'Am' / 'A minor' -> (9, 'minor'); 'C major' / 'Cmaj' -> (0, 'major'); 'F#m', 'D dorian'
+    work too. A bare root ('C', 'a') takes the ``default`` mode (None: the caller decides).
     """
     s = text.strip().replace("_", " ")
     m = re.match(r"^([A-Ga-g])(#|b|♯|♭)?\s*(.*)$", s)
@@ -147,12 +156,34 @@ def parse_key(text: str) -> tuple[int, str]:
     root = (PITCH_CLASSES[m.group(1).upper()] + _accidental(m.group(2))) % 12
     rest = m.group(3).strip()
     if rest == "":
-        mode = "major"
+        mode = default
     elif rest in ("m", "-", "min"):
         mode = "minor"
     else:
         mode = scale_name(rest)
     return root, mode
+
+
+def key_signature(root: int, mode: str) -> tuple[int, bool]:
+    """The key signature a score shows: (sharps, or flats as a negative number; minor).
+
+    A diatonic mode takes its relative major's (D dorian: none); other scales take their
+    root's major or minor by their third (A harmonic minor: A minor's none).
+    """
+    pcs = set(scale_pitch_classes(root, mode))
+    if len(pcs) == 7:
+        for major in range(12):
+            if set(scale_pitch_classes(major, "major")) == pcs:
+                minor = mode == "minor"
+                return _sharps(major, flat=key_name(root, mode)[1:2] == "b" or major in (1, 3, 5, 8, 10)), minor
+    minor = (root + 3) % 12 in pcs and (root + 4) % 12 not in pcs
+    major = (root + 3) % 12 if minor else root
+    return _sharps(major, flat=major in (1, 3, 5, 8, 10)), minor
+
+
+def _sharps(major_root: int, flat: bool) -> int:
+    sf = major_root * 7 % 12
+    return sf - 12 if sf > 6 or (sf == 6 and flat) else sf
 
 
 def key_name(root: int, mode: str) -> str:

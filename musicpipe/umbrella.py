@@ -25,6 +25,7 @@ STAGES = {
     "from-midi": "read a MIDI file into a stream (or seq notation)",
     "to-wav": "render with FluidSynth to a WAV file",
     "mood": "a whole arrangement from a mood preset (TOML packs)",
+    "analyze": "report what a listener hears (key, melody, repetition, ending); passes the stream",
 }
 
 COMMANDS = {

@@ -30,9 +30,10 @@ STREAM_STAGES = {
     "rubato": "rubato --seed 1",
     "trim": "trim --bars 2",
     "viz": "viz",
+    "analyze": "analyze",
 }
 # Transforms whose first output must appear before their input ends.
-STREAMING = ["transpose", "scale", "humanize", "viz", "seed"]
+STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed"]
 
 PRESENT = set(available())
 

@@ -264,7 +264,9 @@ instrument = 73
     assert mood["harmony"] == {"progression": "I IV V I", "bars_per_chord": 2}
     evs = arrange(mood, seconds=16 * 60 / 90, key=(7, "major"), seed=1)  # 4 bars
     low = [n for n in notes(evs) if n["ch"] == 0]
-    assert [n["key"] for n in low] == [31, 36]  # G1 held two bars (I), then C2 (IV)
+    # G1 held two bars (I), the cadence's D2 (V, where IV stood), G1 to the end
+    assert [(n["t"], n["key"]) for n in low] == [(0, 31), (3840, 38), (5760, 31)]
+    assert low[0]["dur"] > 3800 and low[-1]["t"] + low[-1]["dur"] == 7680
     tune = [n["key"] for n in notes(evs) if n["ch"] == 1]
     assert tune and min(tune) >= 72 - 2  # from C5 (humanize never moves keys; snap at most 2)
     assert {e["program"] for e in evs if e["type"] == "ProgramChange"} == {58, 73}
@@ -285,18 +287,19 @@ generator = "seq"
 notes = "C#3/1"
 '''
     lib, _ = pack_library(tmp_path, body + '[[moods.transforms]]\nstage = "humanize"\ntiming = 0\nvelocity = 0\n')
-    raw = arrange(lib.resolve("chromatic"), seconds=2, key=(0, "major"), seed=1)
+    raw = arrange(lib.resolve("chromatic"), seconds=6, key=(0, "major"), seed=1)
     assert {n["key"] for n in notes(raw)} == {61, 63, 66, 68, 49}  # no snap asked for
     lib, _ = pack_library(tmp_path, body)  # default: scale (motif and seq layers), humanize
-    snapped = arrange(lib.resolve("chromatic"), seconds=2, key=(0, "major"), seed=1)
+    snapped = arrange(lib.resolve("chromatic"), seconds=6, key=(0, "major"), seed=1)
     assert {n["key"] for n in notes(snapped)} == {60, 62, 65, 67, 48}
-    assert [n["t"] for n in notes(snapped)] != [n["t"] for n in notes(raw)]  # humanized
+    # humanized: the body (the final chord stays on its bar line)
+    assert [n["t"] for n in notes(snapped)] != [n["t"] for n in notes(raw)]
     lib, _ = pack_library(tmp_path, body + '[[moods.transforms]]\nstage = "scale"\nscale = "blues"\n'
                           'snap = "up"\nlayers = ["line"]\n')
-    blues = arrange(lib.resolve("chromatic"), seconds=2, key=(0, "major"), seed=1)
+    blues = arrange(lib.resolve("chromatic"), seconds=6, key=(0, "major"), seed=1)
     assert {n["key"] for n in notes(blues) if n["ch"] == 0} == {63, 66, 70}  # C blues, upwards
     assert {n["key"] for n in notes(blues) if n["ch"] == 1} == {49}  # not listed: untouched
-    assert blues[-1] == {"type": "End", "t": 2 * 100 * 8}
+    assert blues[-1] == {"type": "End", "t": 6 * 100 * 8}
 
 
 @pytest.mark.parametrize("body, message", [
@@ -412,12 +415,13 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 
 
 # Pinned outputs: a change to the engine, a transform, euclid or a built-in mood shows up
-# here. (These leave out the motif layers, whose own goldens are in test_motif.py.)
+# here, the melody included.
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "fdeb9cba42b00248eaf7afd39e7efb9fdf9e7949eec6cfbcc357979d658f6fcb",
+        "1beca82b45edf21ffa410d62621781ea47c2e75b1445b1be3ef5c55b321497ab",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "ab5cece8b3365e44f4bd0028876e66253da907336e94cbfe7dbf1abddbc01ab9",
+        "cef523fa8021a5c5d77e22420c7ba2fdbc871d1680938a269254b8d950881e51",
+    "mood calm --duration 20 --seed 7": "113d98a52a27e01dad9bccb75fcc95108c684978b086e69028003a5a03117f56",
 }
 
 

@@ -78,3 +78,11 @@ def test_pipeline_streams_pairs_and_options():
     proc = sh("trim --bars 1 --ticks 5", check=False)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
     assert b"held in memory" in sh("trim --help").stdout.replace(b"\n  ", b" ")
+
+
+def test_a_cut_leaves_no_blips():
+    """A note of the next bar pulled a few ticks early (humanized) is dropped, not kept as
+    a 3-tick blip; a long note crossing the cut keeps its head."""
+    src = [note(0, 1900), note(1915, 480), note(1800, 480), note(1880, 60)]
+    out = notes(list(trim(src, bars=1)))
+    assert out == [note(0, 1900), note(1800, 120), note(1880, 40)]

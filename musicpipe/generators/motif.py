@@ -7,7 +7,7 @@ import math
 from ..events import PPQ
 from ..notation import parse_duration
 from ..rng import Rng, stage_rng
-from ..theory import scale_pitch_classes
+from ..theory import scale_pitch_classes, tonic_triad
 
 CONTOURS = ("arch", "ascending", "descending", "wave", "random")
 BAR = PPQ * 4
@@ -18,7 +18,8 @@ MOTIF_HELP = (
     "--complexity (0-100) allows more leaps and busier rhythm; a leap of more than 4 "
     "semitones is followed by a step back the other way. --contour shapes the line: arch "
     "(up, then down), ascending, descending, wave, random. The last note lands on the "
-    "root, third or fifth (a chord tone of the harmony when given) and is held longer. "
+    "root, third or fifth (a chord tone of the harmony when given) and is held longer; "
+    "--cadence lands it on the root itself, approached by step, so the phrase closes. "
     "Rhythm: --dur mixed (default: seeded one-beat cells - quarter, two eighths, dotted "
     "eighth and sixteenth, four sixteenths... - busier with complexity), a fixed value (8), "
     "or a cycle (4,8,8 or 4.,8). The phrase lasts whole 4/4 bars (--bars N fills exactly N; "
@@ -26,15 +27,15 @@ MOTIF_HELP = (
 )
 
 # One-beat rhythm cells, with the least complexity each needs to be likely.
-_CELLS = (
+CELLS = (
     ((480,), 0), ((240, 240), 10), ((960,), 0), ((360, 120), 45), ((120, 120, 240), 60),
     ((240, 120, 120), 60), ((120, 120, 120, 120), 75), ((160, 160, 160), 70), ((720, 240), 30),
 )
 
 
-def _cell_weights(complexity: int) -> list[float]:
+def cell_weights(complexity: int) -> list[float]:
     c = complexity / 100
-    return [max(0.05, 1.0 - abs(need / 100 - c) * 2) if need else (1.2 - c) for _, need in _CELLS]
+    return [max(0.05, 1.0 - abs(need / 100 - c) * 2) if need else (1.2 - c) for _, need in CELLS]
 
 
 def rhythm(rng: Rng, count: int | None, length: int | None, dur: str | None,
@@ -44,11 +45,11 @@ def rhythm(rng: Rng, count: int | None, length: int | None, dur: str | None,
         cycle = [parse_duration(d.strip()) for d in dur.split(",")]
         source = (cycle[i % len(cycle)] for i in range(10**9))
     else:
-        weights = _cell_weights(complexity)
+        weights = cell_weights(complexity)
 
         def cells():
             while True:
-                yield from rng.weighted([c for c, _ in _CELLS], weights)
+                yield from rng.weighted([c for c, _ in CELLS], weights)
         source = cells()
     out: list[int] = []
     total = 0
@@ -84,23 +85,26 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
          chord_prob: float = 0.0, swing: float = 0.0, root: int | None = None,
          mode: str | None = None, ch: int = 0, vel: int = 96,
          harmony: list[tuple[int, tuple[int, ...]]] | None = None, bars: int | None = None,
-         salt: str = "") -> list[dict]:
+         cadence: bool = False, salt: str = "") -> list[dict]:
     """A phrase from tick 0: ``notes`` notes (or exactly ``bars`` bars), then an End.
 
     ``harmony`` is [(start tick, pitch classes)] sorted by start: notes on beats prefer the
-    chord in force, and the phrase ends on one of its tones.
+    chord in force, and the phrase ends on one of its tones. ``cadence`` ends it on the
+    tonic itself (the root of the scale), approached by step: a phrase that closes.
     """
     if contour not in CONTOURS:
         raise ValueError(f"contour must be one of {', '.join(CONTOURS)}")
     rng = stage_rng(seed, "motif", *([salt] if salt else []))
     tonic = base % 12 if root is None else root
     pcs = set(scale_pitch_classes(tonic, mode or "major"))
-    stable = _tonic_chord(tonic, pcs)
+    stable = set(tonic_triad(tonic, mode or "major"))
     keys = [k for k in range(max(0, base), min(127, base + range_) + 1) if k % 12 in pcs]
     if len(keys) < 3:
         raise ValueError(f"--range {range_} from {base} holds fewer than 3 scale notes")
     top = len(keys) - 1
     durs = rhythm(rng, notes, bars * BAR if bars else None, dur, complexity)
+    while cadence and bars and len(durs) > 2 and durs[-1] < PPQ:  # the close lasts a beat
+        durs[-2:] = [durs[-2] + durs[-1]]
     anchors = [rng.random() for _ in range(4)]
     leap_p = 0.05 + 0.3 * complexity / 100
 
@@ -124,7 +128,7 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
             t += d
             continue
         chord = chord_at(t)
-        want = (chord or stable) if last else chord if t % PPQ == 0 else None
+        want = ({tonic} if cadence else chord or stable) if last else chord if t % PPQ == 0 else None
         if prev is None:
             idx = _nearest(keys, idx, want)
         elif leap:  # a leap is answered by a step back the other way
@@ -168,15 +172,6 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
     end = max([t] + [e["t"] + e["dur"] for e in out])
     out.append({"type": "End", "t": end + (-end % BAR)})
     return out
-
-
-def _tonic_chord(tonic: int, pcs: set[int]) -> set[int]:
-    """Root, third and fifth of the scale (the tones a phrase may end on), from its intervals
-    so that pentatonic and blues scales get a real fifth, not their fifth degree."""
-    chord = {tonic}
-    for choices in ((4, 3), (7, 6, 8)):  # third: major, minor; fifth: perfect, dim., aug.
-        chord |= {next(((tonic + i) % 12 for i in choices if (tonic + i) % 12 in pcs), tonic)}
-    return chord
 
 
 def _nearest(keys: list[int], idx: int, pcs: set[int] | None) -> int:

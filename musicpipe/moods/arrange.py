@@ -1,11 +1,15 @@
 """A resolved mood + duration, key, tempo, intensity and seed -> the event stream.
 
-Each layer is one part on its own channel with its own instrument, written by a generator
-function (motif, euclid, seq from musicpipe.generators; chords, bass and arp here) over a chord
-progression. Intensity drops layers (``min_intensity``), thins or fills them (density) and
-scales loudness; the seed picks contours, rhythms, voicings and instruments. Transforms
-(scale snap, humanize) then run over the notes, and the piece is cut to exactly the
-requested number of ticks at a constant tempo, so its length in seconds is exact.
+The piece is planned first (``form``): sections of whole phrases, a cadence, and a final
+tonic chord on the last downbeat that rings to the exact end. Each layer then plays its
+part on its own channel: the melody (motif layers) is written phrase by phrase from an
+idea and comes back when its section does; chords, arpeggios and pads are voiced below the
+melody so they never bury or double it; the bass holds roots with passing notes where the
+style allows; drums play their style's pattern with fills at phrase ends, a crash where a
+section starts and one final hit. Intensity drops layers (``min_intensity``), thins them
+and scales loudness. Transforms (scale snap, humanize) run over the body; the ending is
+added after, so it starts exactly on the bar line. The tempo is constant, so the piece is
+exactly ``seconds`` long.
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from __future__ import annotations
 import math
 
 from ..events import DRUM_CHANNEL, PPQ
-from ..generators import euclid, motif, seq
+from ..generators import euclid, seq
+from ..generators.phrase import Writer
+from ..harmony import Chord, diatonic, family, voicing
 from ..rng import Rng, stage_rng
-from ..theory import (SCALES, parse_drum, parse_note, parse_program, parse_progression,
-                      scale_name, track_name)
+from ..theory import (FLAT_NAMES, SCALES, SHARP_NAMES, key_signature, parse_drum, parse_key,
+                      parse_note, parse_program, scale_name, track_name)
 from ..transforms.humanize import humanize
 from ..transforms.scale import snap
-from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS
+from . import drums, form
+from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS, SECTION_KINDS
 
 DEFAULT_TEMPO = 100
 DEFAULT_INTENSITY = 50
@@ -34,10 +41,27 @@ DEFAULT_VOICES = [{"note": "kick", "pulses": 4, "steps": 16},
                   {"note": "snare", "pulses": 2, "steps": 16, "rotation": 4, "min_intensity": 30},
                   {"note": "closed-hat", "pulses": 8, "steps": 16, "velocity": 70,
                    "min_intensity": 50}]
+SECTION_LOUDNESS = {"intro": 0.85, "A": 1.0, "B": 1.06, "C": 1.03, "outro": 0.9}
+FINAL_LOUDNESS = 0.8
+BLIP = 40  # ticks: a body note cut shorter than this by the ending is dropped
+
+
+class Span:
+    """A stretch where one chord holds: ticks ``start``..``end``, the ``section`` (None for
+    the final chord), and whether it starts a new bar of a phrase."""
+
+    __slots__ = ("start", "end", "chord", "section")
+
+    def __init__(self, start: int, end: int, chord: Chord, section):
+        self.start, self.end, self.chord, self.section = start, end, chord, section
+
+    @property
+    def pcs(self) -> tuple[int, ...]:
+        return self.chord.pcs
 
 
 class Context:
-    """What every layer generator needs to know about the piece."""
+    """What every layer needs to know about the piece: key, meter, form, dynamics."""
 
     def __init__(self, mood: dict, *, key: tuple[int, str], tempo: float, intensity: int,
                  seed: int, ticks: int):
@@ -46,57 +70,96 @@ class Context:
         self.tempo = tempo
         num, den = (int(x) for x in mood.get("time_sig", "4/4").split("/"))
         self.time_sig = (num, den)
-        self.bar = num * PPQ * 4 // den
+        self.beat = PPQ * 4 // den
+        self.bar = num * self.beat
         self.ticks = ticks
-        self.bars = max(1, math.ceil(ticks / self.bar))
-        self.length = self.bars * self.bar
+        # The final chord starts on the last bar line at least a beat before the end.
+        self.body_bars = max(0, (ticks - self.beat) // self.bar)
+        self.final_start = self.body_bars * self.bar
         harmony = mood.get("harmony", {})
-        rng = stage_rng(seed, "mood", "harmony")
-        minorish = self.mode not in ("major", "lydian", "mixolydian")
         self.tension = harmony.get("tension", 0.3)
-        text = harmony.get("progression") or rng.choice(
-            PROGRESSIONS[("minor" if minorish else "major", self.tension > 0.5)])
-        chords = parse_progression(text, self.root, self.mode)
-        per = harmony.get("bars_per_chord", 1)
-        self.chords: list[tuple[int, int, tuple[int, ...]]] = []  # (start, end, pcs)
-        for i in range(math.ceil(self.bars / per)):
-            root, intervals = chords[i % len(chords)]
-            if self.tension > 0.5 and len(intervals) == 3:
-                intervals = intervals + ((10,) if intervals[1] == 3 else (11 if i % len(chords) == 0 else 10,))
-            start = i * per * self.bar
-            self.chords.append((start, min(self.length, start + per * self.bar),
-                                tuple((root + iv) % 12 for iv in intervals)))
+        written = parse_key(mood.get("key", "C"))[1]
+        if harmony.get("progression"):
+            chords, written_in = harmony["progression"], written
+        else:
+            chords, written_in = stage_rng(seed, "mood", "harmony").choice(
+                PROGRESSIONS[(family(self.mode), self.tension > 0.5)]), None
+        self.form = form.plan(mood, bars=self.body_bars, root=self.root, mode=self.mode,
+                              chords=chords, written=written_in, rng=self.rng("form"))
         self.voicing = harmony.get("voicing", "close")
-        self.scale = self.scale_of(harmony.get("scale"), self.mode)
+        self.moved = family(written) != family(self.mode)  # played in the other mode family
+        self.scale = self.scale_of(harmony.get("scale"))
+        self.scale_pcs = {(self.root + i) % 12 for i in SCALES[self.scale]}
+        self.spans = self._spans()
         dyn = mood.get("dynamics", {})
         self.velocity = dyn.get("velocity_base", 80)
         self.velocity_range = dyn.get("velocity_range", 8)
         self.curve = dyn.get("build_curve", "flat")
+        self.melody: list[tuple[int, int, int]] = []  # (t, dur, key) of the melody layers
 
-    @staticmethod
-    def scale_of(word: str | None, mode: str) -> str:
-        """A scale word from a pack (natural_minor, pentatonic, a scale name) in this mode."""
+    def scale_of(self, word: str | None) -> str:
+        """A pack's scale word (natural_minor, pentatonic, a scale name) in this key. A
+        mood played in the other mode family than it is written in (upbeat in Am) keeps
+        only ``pentatonic`` (of the new family): its other scales belong to the old key."""
         if not word:
-            return mode
-        minorish = mode not in ("major", "lydian", "mixolydian")
+            return self.mode
         if word == "pentatonic":
-            word = "minor pentatonic" if minorish else "major pentatonic"
+            word = "minor pentatonic" if family(self.mode) == "minor" else "major pentatonic"
+        elif self.moved:
+            return self.mode
         word = SCALE_WORDS.get(word) or word
         return word if word in SCALES else scale_name(word)
 
-    def harmony(self) -> list[tuple[int, tuple[int, ...]]]:
-        return [(start, pcs) for start, _, pcs in self.chords]
+    def _spans(self) -> list[Span]:
+        out: list[Span] = []
+        for s in self.form.sections:
+            for i, chord in enumerate(s.chords):
+                chord = self._colour(chord)
+                start = (s.start + i) * self.bar
+                if out and out[-1].section is s and out[-1].chord == chord:
+                    out[-1].end = start + self.bar
+                else:
+                    out.append(Span(start, start + self.bar, chord, s))
+        out.append(Span(self.final_start, self.ticks, self.form.final, None))
+        return out
+
+    def _colour(self, chord: Chord) -> Chord:
+        """Above tension 0.5 a triad gets its seventh from the scale (the key's own colour)."""
+        if self.tension <= 0.5 or len(chord.intervals) != 3:
+            return chord
+        pcs = {(self.root + i) % 12 for i in SCALES[family(self.mode)]}
+        seventh = 11 if (chord.root + 11) % 12 in pcs and chord.intervals[1] == 4 else 10
+        return Chord(chord.root, chord.intervals + (seventh,))
+
+    def body_spans(self) -> list[Span]:
+        return self.spans[:-1]
+
+    @property
+    def final(self) -> Span:
+        return self.spans[-1]
 
     def rng(self, *names) -> Rng:
         return stage_rng(self.seed, "mood", *names)
 
     def loudness(self, t: int) -> float:
-        """The build curve times the intensity, at tick t."""
-        p = t / max(1, self.ticks)
-        shape = {"flat": 1.0, "crescendo": 0.75 + 0.35 * p, "decrescendo": 1.1 - 0.35 * p,
-                 "arch": 0.8 + 0.3 * math.sin(math.pi * p),
-                 "wave": 0.95 + 0.12 * math.sin(2 * math.pi * p * 2)}[self.curve]
-        return shape * (0.65 + 0.5 * self.intensity / 100)
+        """The build curve times the intensity and the section's weight, at tick t; the
+        final chord is softer than the piece."""
+        p = t / max(1, self.final_start)
+        shape = {"flat": 1.0, "crescendo": 0.8 + 0.3 * p, "decrescendo": 1.1 - 0.3 * p,
+                 "arch": 0.85 + 0.25 * math.sin(math.pi * p),
+                 "wave": 0.95 + 0.1 * math.sin(2 * math.pi * p * 2)}[self.curve]
+        if t >= self.final_start:
+            section = FINAL_LOUDNESS
+        else:
+            s = self.form.section_at_bar(t // self.bar)
+            section = SECTION_LOUDNESS.get(s.kind, 1.0) if s else 1.0
+        return min(shape, 1.05) * section * (0.65 + 0.5 * self.intensity / 100)
+
+    def ceiling(self, start: int, end: int, default: int) -> int:
+        """The highest key accompaniment may use from ``start`` to ``end``: under the lowest
+        melody note sounding then (the melody stays on top, never doubled)."""
+        under = [k for t, d, k in self.melody if t < end and t + d > start]
+        return min(under) - 1 if under else default
 
 
 def _generator(name: str, layer: dict) -> str:
@@ -135,189 +198,319 @@ def _note(t, dur, ch, key, vel) -> dict:
             "vel": max(1, min(127, round(vel)))}
 
 
+DEFAULT_SECTIONS = {"motif": ("A", "B", "C", "outro"), "euclid": ("A", "B", "C", "outro"),
+                    "arp": ("A", "B", "C", "outro")}
+
+
+def plays(layer: dict, gen: str, section: form.Section | None) -> bool:
+    """Whether the layer plays in a section (None, the final chord: every layer does)."""
+    if section is None:
+        return True
+    return section.kind in layer.get("sections", DEFAULT_SECTIONS.get(gen, SECTION_KINDS))
+
+
 def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """The melody: phrases from an idea per section kind; a returning section repeats its
+    phrase (re-closing its last bar when the cadence differs); the final note is the tonic."""
     rng = ctx.rng(name, "motif")
-    contour = layer.get("contour", ["arch", "wave", "ascending", "descending"])
-    contours = contour if isinstance(contour, list) else [contour]
+    contours = layer.get("contour", ["arch", "wave", "ascending", "descending"])
+    contours = contours if isinstance(contours, list) else [contours]
     base, span = _register(layer, (60, 14))
     density = _density(ctx, layer)
     sparse = layer.get("pattern") == "sparse"
-    rest = 0.05 + (0.55 if sparse else 0.35) * (1 - density)
     complexity = layer.get("complexity", 30 + round(40 * density) - (25 if sparse else 0))
-    out: list[dict] = []
-    phrase_bars = 2 if ctx.bar * 2 <= ctx.length else 1
-    seeds = [rng.randint(0, 2**31), rng.randint(0, 2**31)]
-    form = (0, 0, 1, 0)  # A A B A: a melody repeats before it varies
-    t = 0
-    i = 0
-    while t < ctx.length:
-        harmony = [(max(0, s - t), pcs) for s, e, pcs in ctx.chords if e > t]
-        kw = dict(base=base, range_=span, complexity=max(0, min(100, complexity)),
-                  contour=contours[(seeds[form[i % 4]] + i // 4) % len(contours)],
-                  dur="2,4" if sparse and density < 0.3 else None, rest_prob=rest,
-                  swing=layer.get("swing", 0.0), root=ctx.root, mode=ctx.scale, ch=ch, vel=vel,
-                  harmony=harmony)
-        if "phrase_length" in layer:
-            phrase = motif.part(seeds[form[i % 4]], notes=layer["phrase_length"], **kw)
-        else:
-            phrase = motif.part(seeds[form[i % 4]], bars=phrase_bars, **kw)
-        end = phrase[-1]["t"]
-        accents = layer.get("accent_on", [])
-        notes = [e for e in phrase if e["type"] == "Note"]
-        for n in notes:
-            n = dict(n, t=n["t"] + t)
-            if "downbeat" in accents and n["t"] % ctx.bar == 0:
-                n["vel"] = min(127, n["vel"] + 12)
-            out.append(n)
-        if "phrase_end" in accents and notes:
-            out[-1]["vel"] = min(127, out[-1]["vel"] + 12)
-        t += max(end, ctx.bar)
-        i += 1
-    return out
-
-
-def _voicing(ctx: Context, rng: Rng, pcs: tuple[int, ...], base: int, span: int) -> list[int]:
-    """Chord keys in the register: close (stacked from the lowest root), spread (root low,
-    the rest an octave up) or open (alternate tones raised an octave); seeded inversions."""
-    root_keys = _keys_in({pcs[0]}, base, base + 11)
-    low = root_keys[0] if root_keys else base
-    keys = []
-    for pc in pcs:
-        k = low + (pc - low) % 12
-        keys.append(k)
-    if ctx.voicing == "spread":
-        keys = [keys[0]] + [k + 12 for k in keys[1:]]
-    elif ctx.voicing == "open":
-        keys = [k + 12 if i % 2 else k for i, k in enumerate(keys)]
-    inversion = rng.randint(0, min(2, len(keys) - 1))
-    keys = sorted(keys)
-    for _ in range(inversion):
-        keys = keys[1:] + [keys[0] + 12]
-    while max(keys) > base + span + 12 and min(keys) - 12 >= 0:
-        keys = [k - 12 for k in keys]
-    return sorted(set(k for k in keys if 0 <= k <= 127))
+    if "phrase_length" in layer:  # notes per (4-bar) phrase, as midi-cli-rs packs give it
+        complexity = max(0, min(100, round((layer["phrase_length"] / 4 - 2) * 25)))
+    keys = _keys_in({(ctx.root + i) % 12 for i in SCALES[ctx.scale]}, base, base + span)
+    if len(keys) < 3:
+        keys = _keys_in(ctx.scale_pcs, base, base + 12)
+    dominant = set(diatonic(5, ctx.root, ctx.mode).pcs)
+    writer = Writer(rng, keys, tonic=ctx.root, dominant=dominant, bar=ctx.bar, beat=ctx.beat,
+                    complexity=max(0, min(100, complexity)), sparse=sparse and density < 0.6,
+                    rest=0.04 + 0.12 * (1 - density), chromatic=layer.get("chromatic", 0.0),
+                    contour=rng.choice(contours))
+    swing = layer.get("swing", 0.0)
+    written: dict[str, list[tuple[list[int], list[int]]]] = {}  # kind -> bars (rhythm, indices)
+    ideas: dict[str, object] = {}
+    out: list[tuple[int, int, int]] = []
+    prev_idx: int | None = None
+    prev_key: int | None = None
+    sections = ctx.form.sections
+    for n, section in enumerate(sections):
+        if not plays(layer, "motif", section):
+            prev_idx = prev_key = None
+            continue
+        following = sections[n + 1] if n + 1 < len(sections) else None
+        goal = ("lead" if section.last else "half" if section.kind == "B" or (
+            following is not None and following.kind == section.kind) else "tonic")
+        kind = "A" if section.kind == "outro" else section.kind
+        if kind not in ideas:
+            ideas[kind] = writer.idea()
+        idea = ideas[kind]
+        memory = written.setdefault(kind, [])
+        for i in range(section.bars):
+            chord = set(ctx._colour(section.chords[i]).pcs)
+            start = (section.start + i) * ctx.bar
+            closing = i == section.bars - 1
+            half = section.bars >= 6 and i == section.bars // 2 - 1
+            if not closing and not half and i < len(memory) and prev_idx is not None and i > 0:
+                rhythm, idx = memory[i]  # a returning section: the same bar again
+            elif closing or half:
+                rhythm = writer.close_rhythm()
+                idx = writer.close(rhythm, prev_idx if prev_idx is not None else writer.start(chord, None),
+                                   "half" if half else goal, chord)
+            else:
+                role = i % 4 if section.bars >= 6 else i
+                if role == 0 or prev_idx is None:
+                    first = writer.start(chord, prev_idx)
+                    rhythm, moves = idea.rhythm, idea.moves
+                elif role == 1:  # a sequence: the idea again from the next chord's tone
+                    first = writer.nearest(memory[i - 1][1][0] + writer.rise, chord, reach=1) \
+                        if i - 1 < len(memory) else writer.start(chord, prev_idx)
+                    rhythm, moves = idea.rhythm, idea.moves
+                else:  # development: inverted moves, varied rhythm
+                    first = writer.start(chord, prev_idx)
+                    rhythm, moves = idea.varied, [-m for m in idea.moves]
+                idx = writer.bar_notes(rhythm, moves, first, chord)
+            if i >= len(memory):
+                memory.append((rhythm, idx))
+            notes = writer.notes(start, rhythm, idx, prev_key)
+            if notes:
+                prev_key = notes[-1][2]
+            prev_idx = idx[-1]
+            out += notes
+    final = ctx.final
+    home = [k for k in keys if k % 12 == ctx.root] or [base + (ctx.root - base) % 12]
+    last = min(home, key=lambda k: abs(k - prev_key)) if prev_key is not None else home[0]
+    out.append((final.start, final.end - final.start, last))
+    ctx.melody += out
+    accents = layer.get("accent_on", [])
+    notes = []
+    for t, d, k in out:
+        v = vel + (8 if t % ctx.bar == 0 else 3 if t % ctx.beat == 0 else -4)
+        if "downbeat" in accents and t % ctx.bar == 0:
+            v += 12
+        if swing and t % ctx.beat == ctx.beat // 2:
+            delay = round(swing * PPQ / 6)
+            t, d = t + delay, max(1, d - delay)
+        notes.append(_note(t, d, ch, k, v + rng.randint(-3, 3)))
+    return notes
 
 
 def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """Chords voiced below the melody: held (sustained), comped (jazz) or repeated (rhythmic)."""
     rng = ctx.rng(name, "chords")
     base, span = _register(layer, (52, 19))
     density = _density(ctx, layer)
     pattern = layer.get("pattern", "sustained")
+    voices = 3  # a seventh chord drops its fifth: the melody and bass make the rest
     out = []
-    for start, end, pcs in ctx.chords:
-        keys = _voicing(ctx, rng, pcs, base, span)
-        if pattern == "sustained":
-            out += [_note(start, end - start - 10, ch, k, vel) for k in keys]
+    top = None
+    for sp in ctx.spans:
+        if not plays(layer, "chords", sp.section):
+            continue
+        ceiling = ctx.ceiling(sp.start, sp.end, base + span)
+        keys = voicing(sp.chord, floor=base - 7, ceiling=min(ceiling, base + span),
+                       voices=voices, style=ctx.voicing, near=top)
+        if not keys:
+            continue
+        top = max(keys)
+        if sp.section is None or pattern == "sustained":
+            out += [_note(sp.start, sp.end - sp.start - (0 if sp.section is None else 10), ch, k, vel)
+                    for k in keys]
         elif pattern == "comping":  # jazz: short chords on and off the beat, seeded
-            for beat in range(start, end, PPQ):
-                for off in (0, PPQ * 2 // 3):
+            for beat in range(sp.start, sp.end, ctx.beat):
+                for off in (0, ctx.beat * 2 // 3):
                     if rng.random() < density * (0.55 if off else 0.35):
-                        out += [_note(beat + off, PPQ // 3, ch, k, vel * rng.uniform(0.8, 1.0))
+                        out += [_note(beat + off, ctx.beat // 3, ch, k, vel * rng.uniform(0.8, 1.0))
                                 for k in keys]
         else:  # rhythmic: repeated chords on the rate's grid, density leaves some out
             step = STEPS[layer.get("rate", "8")]
-            for t in range(start, end, step):
-                if t == start or rng.random() < density:
-                    accent = 1.0 if t % PPQ == 0 else 0.85
+            for t in range(sp.start, sp.end, step):
+                if t == sp.start or rng.random() < density:
+                    accent = 1.0 if t % ctx.beat == 0 else 0.85
                     out += [_note(t, step - 20, ch, k, vel * accent) for k in keys]
     return out
 
 
 def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """Roots on the downbeats; walking, rhythmic, octave or pedal patterns; passing notes
+    into the next root and, on held chords, the third or fifth in the second bar."""
     rng = ctx.rng(name, "bass")
     base, span = _register(layer, (36, 14))
     pattern = layer.get("pattern", "root")
     density = _density(ctx, layer)
-    scale_pcs = {(ctx.root + i) % 12 for i in SCALES[ctx.scale]}
     out = []
 
     def lowest(pc):
         keys = _keys_in({pc}, base, base + span)
         return keys[0] if keys else base + (pc - base) % 12
 
-    for i, (start, end, pcs) in enumerate(ctx.chords):
-        root = lowest(pcs[0])
-        if pattern == "pedal":
+    spans = [sp for sp in ctx.spans if plays(layer, "bass", sp.section)]
+    for i, sp in enumerate(spans):
+        root = lowest(sp.chord.root)
+        nxt = lowest(spans[i + 1].chord.root) if i + 1 < len(spans) else root
+        if sp.section is None:
+            out.append(_note(sp.start, sp.end - sp.start, ch, lowest(ctx.root), vel))
+        elif pattern == "pedal":
             tonic = lowest(ctx.root)
-            out += [_note(t, min(ctx.bar, end - t) - 10, ch, tonic, vel) for t in range(start, end, ctx.bar)]
+            out += [_note(t, min(ctx.bar, sp.end - t) - 10, ch, tonic, vel)
+                    for t in range(sp.start, sp.end, ctx.bar)]
         elif pattern == "walking":  # quarter notes: root, chord or scale tones, an approach
-            nxt = lowest(ctx.chords[(i + 1) % len(ctx.chords)][2][0])
-            beats = list(range(start, end, PPQ))
+            beats = list(range(sp.start, sp.end, ctx.beat))
             key = root
             for j, t in enumerate(beats):
                 if j == 0:
                     key = root
+                elif t % ctx.bar == 0:  # a later bar of a long chord: the nearest chord tone
+                    key = min(_keys_in(set(sp.pcs), key - 6, key + 6) or [root], key=lambda k: abs(k - key))
                 elif j == len(beats) - 1:
                     key = nxt + rng.choice((-1, 1))  # chromatic approach to the next root
                 else:
-                    pool = _keys_in(set(pcs) | scale_pcs, key - 4, key + 4)
+                    pool = _keys_in(set(sp.pcs) | ctx.scale_pcs, key - 4, key + 4)
                     pool = [k for k in pool if k != key] or [key]
                     key = rng.choice(pool)
                 key = max(base - 5, min(base + span + 5, key))
-                out.append(_note(t, PPQ - 30, ch, key, vel * (1.0 if j % 2 == 0 else 0.88)))
+                out.append(_note(t, ctx.beat - 30, ch, key, vel * (1.0 if j % 2 == 0 else 0.88)))
         elif pattern in ("rhythmic", "octave"):
             step = STEPS[layer.get("rate", "8")]
-            for j, t in enumerate(range(start, end, step)):
-                if t != start and rng.random() > density:
+            for j, t in enumerate(range(sp.start, sp.end, step)):
+                if t != sp.start and rng.random() > density:
                     continue
                 key = root + 12 if pattern == "octave" and j % 2 else root
-                out.append(_note(t, step - 20, ch, key, vel * (1.0 if t % PPQ == 0 else 0.85)))
-        else:  # root: the chord's root, held
-            out.append(_note(start, end - start - 20, ch, root, vel))
+                out.append(_note(t, step - 20, ch, key, vel * (1.0 if t % ctx.beat == 0 else 0.85)))
+        else:  # root: held, the second bar of a long chord on its third or fifth
+            held = None
+            for j, t in enumerate(range(sp.start, sp.end, ctx.bar)):
+                end = min(t + ctx.bar, sp.end)
+                key = root
+                if j % 2 == 1 and rng.random() < 0.5:
+                    key = lowest(sp.chord.pcs[rng.choice((1, 2))])
+                between = _keys_in(ctx.scale_pcs, min(key, nxt) + 1, max(key, nxt) - 1)
+                if end == sp.end and abs(nxt - key) in (3, 4) and between and rng.random() < density:
+                    # a passing note: the scale step between this note and the next root
+                    out.append(_note(t, end - t - ctx.beat - 10, ch, key, vel))
+                    out.append(_note(end - ctx.beat, ctx.beat - 20, ch, between[0], vel * 0.85))
+                    held = None
+                elif held is not None and held["key"] == key:
+                    held["dur"] = end - held["t"] - 20  # the same root again: keep holding it
+                else:
+                    held = _note(t, end - t - 20, ch, key, vel)
+                    out.append(held)
     return out
 
 
 def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """Chord tones broken up and down on the rate's grid, below the melody; the final chord
+    is one held tone."""
     rng = ctx.rng(name, "arp")
     base, span = _register(layer, (60, 24))
     step = STEPS[layer.get("rate", "16" if _density(ctx, layer) > 0.5 else "8")]
     octaves = layer.get("octaves", 2)
     shape = rng.choice(("up", "down", "updown"))
     out = []
-    for start, end, pcs in ctx.chords:
-        keys = _keys_in(set(pcs), base, min(base + span, base + 12 * octaves))
+    for sp in ctx.spans:
+        if not plays(layer, "arp", sp.section):
+            continue
+        top = min(base + span, base + 12 * octaves, ctx.ceiling(sp.start, sp.end, 127))
+        keys = _keys_in(set(sp.pcs), base, top)
+        if len(keys) < 2:
+            keys = _keys_in(set(sp.pcs), base - 12, max(top, base))[-3:]
+        if not keys:
+            continue
+        if sp.section is None:
+            out.append(_note(sp.start, sp.end - sp.start, ch, keys[0], vel * 0.9))
+            continue
         if shape == "down":
             keys = keys[::-1]
         elif shape == "updown":
             keys = keys + keys[-2:0:-1]
-        for j, t in enumerate(range(start, end, step)):
-            out.append(_note(t, step - 10, ch, keys[j % len(keys)], vel * (1.0 if t % PPQ == 0 else 0.8)))
+        for j, t in enumerate(range(sp.start, sp.end, step)):
+            out.append(_note(t, step - 10, ch, keys[j % len(keys)], vel * (1.0 if t % ctx.beat == 0 else 0.8)))
     return out
 
 
-def layer_euclid(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """A style's pattern (``style``) or euclid voices bar by bar through the sections; a
+    fill ends every ``fills`` bars and each section, a crash opens each section after the
+    first, and the final chord gets one hit. The outro plays at half density."""
+    rng = ctx.rng(name, "drums")
     density = _density(ctx, layer)
+    every = layer.get("fills", 4)
+    style = layer.get("style")
+    out: list[tuple[int, int, float]] = []
+    played_before = False
+    for section in ctx.form.sections:
+        if not plays(layer, "euclid", section):
+            continue
+        dens = density * (0.5 if section.kind == "outro" else 1.0)
+        for i in range(section.bars):
+            start = (section.start + i) * ctx.bar
+            if style:
+                hits = drums.bar_hits(style, ctx.bar, density=dens, rng=rng, intensity=ctx.intensity)
+            else:
+                hits = _euclid_bar(ctx, name, layer, dens, section.start + i)
+            last = i == section.bars - 1
+            if every and section.kind != "outro" and (last or (i + 1) % every == 0):
+                beats = 2 if last and ctx.intensity > 60 else 1
+                cut = ctx.bar - beats * ctx.beat
+                hits = [h for h in hits if h[0] < cut] + drums.fill(ctx.bar, beats, ctx.beat, rng=rng)
+            if i == 0 and played_before:
+                hits = [h for h in hits if h[0] > 0] + drums.crash_and_kick()
+            out += [(start + off, key, f) for off, key, f in hits]
+        played_before = True
+    final = ctx.final
+    out += [(final.start, key, f * 0.7) for _, key, f in drums.crash_and_kick()]
+    seen, notes = set(), []
+    for t, key, f in sorted(out):
+        if (t, key) not in seen:
+            seen.add((t, key))
+            dur = ctx.final.end - t if t == final.start else PPQ // 4
+            notes.append(_note(t, dur, ch, key, vel * f))
+    return notes
+
+
+def _euclid_bar(ctx: Context, name: str, layer: dict, density: float, bar_no: int
+                ) -> list[tuple[int, int, float]]:
+    """One bar of a layer's euclid voices (pack drums without a style). Density thins a
+    voice's pulses but never adds any: a four-on-the-floor stays four."""
     out = []
     for i, voice in enumerate(layer.get("voices", DEFAULT_VOICES)):
         if voice.get("min_intensity", 0) > ctx.intensity:
             continue
         steps = voice.get("steps", 16)
-        pulses = max(1 if voice.get("pulses", 4) else 0,
-                     min(steps, round(voice.get("pulses", 4) * (0.6 + 0.8 * density))))
+        written = voice.get("pulses", 4)
+        pulses = max(1 if written else 0, min(written, round(written * (0.5 + density))))
         step = voice.get("step", PPQ // 4)
-        cycles = math.ceil(ctx.length / (steps * step))
+        base = voice.get("velocity")
         part = euclid.part(pulses=pulses, steps=steps, rotation=voice.get("rotation", 0),
-                           note=parse_drum(voice["note"]), step=step, vel=voice.get("velocity", vel),
+                           note=parse_drum(voice["note"]), step=step, vel=base or 100,
                            accent=voice.get("accent", 10), ghost=voice.get("ghost", 0.0) * density,
                            vel_var=ctx.velocity_range // 2, skip=voice.get("skip", 0.0),
-                           seed=ctx.seed, ch=ch, cycles=cycles, salt=f"{name}.{i}")
-        out += [e for e in part if e["type"] == "Note"]
+                           seed=ctx.seed, ch=DRUM_CHANNEL, cycles=math.ceil(ctx.bar / (steps * step)),
+                           salt=f"{name}.{i}.{bar_no}")
+        factor = (base / 100 if base else 1.0) / 100
+        out += [(e["t"], e["key"], e["vel"] * factor) for e in part
+                if e["type"] == "Note" and e["t"] < ctx.bar]
     return out
 
 
 def layer_seq(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """Written notes (in C, moved to the key) repeated through the body (through the whole
+    piece when it is only the final chord)."""
     part = seq.part(layer.get("notes", "C4/1"), ch=ch, vel=vel)
-    span = part[-1]["t"]
-    shift = 0 if ch == DRUM_CHANNEL else (ctx.root + 6) % 12 - 6  # written in C: to the key
+    span = max(1, part[-1]["t"])
+    shift = 0 if ch == DRUM_CHANNEL else (ctx.root + 6) % 12 - 6
+    limit = ctx.final_start or ctx.ticks
     out = []
-    for t in range(0, ctx.length, max(1, span)):
+    for t in range(0, limit, span):
         out += [dict(e, t=e["t"] + t, key=min(127, max(0, e["key"] + shift)))
-                for e in part if e["type"] == "Note"]
+                for e in part if e["type"] == "Note" and e["t"] + t < limit]
     return out
 
 
 GENERATE = {"motif": layer_motif, "chords": layer_chords, "bass": layer_bass,
-            "arp": layer_arp, "euclid": layer_euclid, "seq": layer_seq}
+            "arp": layer_arp, "euclid": layer_drums, "seq": layer_seq}
 
 
 def plan(mood: dict, intensity: int) -> list[tuple[str, dict, str, int]]:
@@ -335,19 +528,22 @@ def plan(mood: dict, intensity: int) -> list[tuple[str, dict, str, int]]:
     return out
 
 
-def transform(ctx: Context, body: list[dict], channels: dict[str, int]) -> list[dict]:
+def transform(ctx: Context, body: list[dict], channels: dict[str, int], *,
+              final: bool = False) -> list[dict]:
     """The mood's transforms in order, each on its layers' channels (default: scale on the
-    motif and seq layers, humanize on all). A layer silent at this intensity is skipped."""
+    seq layers, which are written in C; humanize on all). Motif layers are written in the
+    scale already, with deliberate chromatic passing tones. A silent layer is skipped. The
+    ``final`` chord is snapped but not humanized: it stays on its bar line."""
     gens = {name: _generator(name, layer) for name, layer in ctx.mood.get("layers", {}).items()}
     for i, spec in enumerate(ctx.mood.get("transforms", DEFAULT_TRANSFORMS)):
-        default = [n for n in channels if spec["stage"] == "humanize" or gens[n] in ("motif", "seq")]
+        default = [n for n in channels if spec["stage"] == "humanize" or gens[n] == "seq"]
         chans = {channels[n] for n in spec.get("layers", default) if n in channels}
-        if not chans:
+        if not chans or (final and spec["stage"] != "scale"):
             continue
         if spec["stage"] == "scale":
             scale = ctx.scale
             if "scale" in spec:
-                scale = Context.scale_of(spec["scale"], ctx.mode)
+                scale = ctx.scale_of(spec["scale"])
             body = list(snap(body, ctx.root, scale, snap=spec.get("snap", "nearest"),
                              channels=chans))
         else:
@@ -358,6 +554,13 @@ def transform(ctx: Context, body: list[dict], channels: dict[str, int]) -> list[
     return body
 
 
+def key_event(root: int, mode: str) -> dict:
+    """The KeySig of the piece, its tonic spelled as its signature spells it."""
+    sharps, _ = key_signature(root, mode)
+    return {"type": "KeySig", "t": 0, "key": (FLAT_NAMES if sharps < 0 else SHARP_NAMES)[root],
+            "mode": mode}
+
+
 def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | None = None,
             intensity: int | None = None, seed: int = 0) -> list[dict]:
     """The whole piece: header, every layer's notes, End at exactly ``seconds``."""
@@ -365,12 +568,13 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     intensity = mood.get("intensity", DEFAULT_INTENSITY) if intensity is None else intensity
     ticks = max(1, round(seconds * tempo / 60 * PPQ))
     ctx = Context(mood, key=key, tempo=tempo, intensity=intensity, seed=seed, ticks=ticks)
+    keysig = key_event(ctx.root, ctx.mode)
     head = [{"type": "Seed", "seed": seed}, {"type": "Tempo", "t": 0, "bpm": tempo},
-            {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}]
-    body: list[dict] = []
+            {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}, keysig]
+    layers = plan(mood, intensity)
     named = set()
     channels: dict[str, int] = {}  # layer name -> channel, for transforms
-    for name, layer, gen, ch in plan(mood, intensity):
+    for name, layer, gen, ch in layers:
         channels[name] = ch
         choices = layer.get("instruments", ["standard"] if ch == DRUM_CHANNEL else ["piano"])
         choices = choices if isinstance(choices, list) else [choices]
@@ -382,17 +586,23 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             head.append({"type": "Marker", "t": 0, "ch": ch,
                          "text": f"{label} ({'Drums' if ch == DRUM_CHANNEL else track_name(program, ch)})"})
             head.append({"type": "ProgramChange", "t": 0, "ch": ch, "program": program})
-        vel = layer.get("velocity", ctx.velocity)
-        body += GENERATE[gen](ctx, name, layer, ch, vel)
-    for n in body:  # dynamics: the build curve and intensity
-        n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
+    body: list[dict] = []
+    ending: list[dict] = []
+    # Melodies first: the accompaniment is voiced under them.
+    for name, layer, gen, ch in sorted(layers, key=lambda item: item[2] != "motif"):
+        notes = GENERATE[gen](ctx, name, layer, ch, layer.get("velocity", ctx.velocity))
+        for n in notes:  # dynamics: the build curve, intensity and section
+            n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
+            (ending if n["t"] >= ctx.final_start else body).append(n)
     body = transform(ctx, body, channels)
-    notes = []
+    notes = [n if n["t"] + n["dur"] <= ticks else dict(n, dur=ticks - n["t"])
+             for n in transform(ctx, ending, channels, final=True)]
     for n in body:
-        if n["t"] >= ticks:
+        end = min(n["t"] + n["dur"], ctx.final_start)
+        if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
             continue
-        if n["t"] + n["dur"] > ticks:
-            n = dict(n, dur=ticks - n["t"])
-        notes.append(n)
-    notes.sort(key=lambda n: (n["t"], n["ch"], n["key"]))
-    return head + notes + [{"type": "End", "t": ticks}]
+        notes.append(dict(n, dur=end - n["t"]) if end - n["t"] != n["dur"] else n)
+    flats = key_signature(ctx.root, ctx.mode)[0] <= 0  # chord names spelled as the key is
+    chords = [sp.chord.event(sp.start, sp.end - sp.start, flats) for sp in ctx.spans]
+    body = sorted(chords + notes, key=lambda e: (e["t"], e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))
+    return head + body + [{"type": "End", "t": ticks}]

@@ -14,7 +14,8 @@ import os
 import tomllib
 from pathlib import Path
 
-from ..theory import TheoryError, parse_drum, parse_key, parse_note, parse_program, scale_name
+from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program, parse_roman,
+                      scale_name)
 
 
 class PackError(ValueError):
@@ -47,6 +48,12 @@ def _program(v):
         parse_program(item)
 
 
+def _cadence(v):
+    if v not in CADENCE_NAMES:
+        for numeral in v.split():
+            parse_roman(numeral, 0, "major")
+
+
 def _drum(v):
     parse_drum(v)
 
@@ -70,6 +77,10 @@ PATTERNS = ("melodic", "sparse", "sustained", "rhythmic", "comping", "arpeggiate
             "pedal", "octave", "root", "drums")
 CURVES = ("flat", "crescendo", "decrescendo", "arch", "wave")
 CONTOURS = ("arch", "ascending", "descending", "wave", "random")
+SECTION_KINDS = ("intro", "A", "B", "C", "outro")
+DRUM_STYLES = ("four-on-the-floor", "backbeat", "synthwave", "chiptune", "jazz", "lofi",
+               "cinematic", "heartbeat", "march", "show")
+CADENCE_NAMES = ("authentic", "plagal", "dark", "jazz", "epic", "soft")
 
 VOICE = {
     "note": Field((str, int), "drum by GM name (kick, snare, closed-hat...) or key", check=_drum),
@@ -124,6 +135,15 @@ LAYER = {
     "octaves": Field(int, "arp: octaves spanned (default 2)", lo=1, hi=4),
     "voices": Field(list, "euclid: drum voices, each { note, pulses, steps, ... } (default: "
                     "kick, snare from intensity 30, closed hat from 50)"),
+    "style": Field(str, "drums: a style's bar pattern instead of euclid voices; density thins "
+                   "only hats and ghost notes", choices=DRUM_STYLES),
+    "fills": Field(int, "drums: a fill in the last bar of every N bars of a section, and at "
+                   "its end (default 4; 0: none)", lo=0, hi=32),
+    "sections": Field(list, "where the layer plays: intro, A, B, C, outro (default: melodies "
+                      "from A on, drums from A to the outro, the rest everywhere)",
+                      choices=SECTION_KINDS),
+    "chromatic": Field(float, "melody: chance of a chromatic passing tone between notes a "
+                       "whole step apart (default 0)", lo=0, hi=1),
     "enabled": Field(bool, "false removes an inherited layer (default true)"),
 }
 HARMONY = {
@@ -134,6 +154,8 @@ HARMONY = {
     "tension": Field(float, "sevenths and darker seeded progressions above 0.5 (default 0.3)", lo=0, hi=1),
     "voicing": Field(str, "chord voicing (default close)", choices=("close", "spread", "open")),
     "bars_per_chord": Field(int, "bars each chord lasts (default 1)", lo=1, hi=8),
+    "progression_b": Field((str, list), "the B section's progression (default: a contrasting "
+                           "one the seed picks)"),
 }
 DYNAMICS = {
     "velocity_base": Field(int, "base velocity of every layer (default 80)", lo=1, hi=127),
@@ -145,8 +167,9 @@ SCALE_TRANSFORM = {
     "stage": Field(str, "scale: snap notes into a scale", choices=TRANSFORM_STAGES),
     "scale": Field(str, "the scale (default: harmony.scale, else the key's)", check=_scale),
     "snap": Field(str, "which way an outside note moves (default nearest)", choices=("nearest", "up", "down")),
-    "layers": Field(list, "layer names (default: the motif and seq layers; chords, bass and "
-                    "arps keep their chromatic chord tones)"),
+    "layers": Field(list, "layer names (default: the seq layers; motifs are written in the "
+                    "scale with deliberate passing tones, chords, bass and arps keep their "
+                    "chromatic chord tones)"),
 }
 HUMANIZE_TRANSFORM = {
     "stage": Field(str, "humanize: seeded timing, velocity, length", choices=TRANSFORM_STAGES),
@@ -177,6 +200,11 @@ MOOD = {
     "harmony": Field((dict, str, list), "a progression (text or a list of chords; default: seeded) or a "
                      "[moods.harmony] table"),
     "bars_per_chord": Field(int, "bars each chord lasts (= harmony.bars_per_chord)", lo=1, hi=8),
+    "form": Field(list, "sections in order, each a phrase of the progression (default intro, "
+                  "A, A, B, A, outro; long pieces repeat the middle)", choices=SECTION_KINDS),
+    "cadence": Field(str, "how the piece closes into the final tonic chord (default "
+                     "authentic, V-I): plagal IV-I, dark bII-i, jazz ii-V-I, epic bVI-bVII-I, "
+                     "soft IV-V-I, or Roman numerals", check=_cadence),
     "dynamics": Field(dict, "[moods.dynamics] table"),
     "layers": Field((list, dict), "[[moods.layers]] tables with a name, or [moods.layers.NAME]"),
     "transforms": Field(list, "[[moods.transforms]]: run in order over the layers' notes "
@@ -216,7 +244,7 @@ def _check(schema: dict, data: dict, where: str) -> dict:
                 raise ValueError(f"{path}: {e}") from None
         if k == "harmony" and not isinstance(v, dict):
             v = {"progression": v}
-        if k == "progression" and isinstance(v, list):
+        if k in ("progression", "progression_b") and isinstance(v, list):
             if not v or not all(isinstance(c, str) for c in v):
                 raise ValueError(f"{path}: a list of chords is text items like \"ii7\"")
             v = " ".join(v)

@@ -10,7 +10,7 @@ from .. import cli
 from ..errors import OutputError
 from ..events import MAX_SEED
 from ..stream import DataError
-from ..theory import parse_key
+from ..theory import key_name, parse_key
 from ..umbrella import AGENT_HELP
 
 MOOD_HELP = (
@@ -34,6 +34,10 @@ AGENT_LINES = "\b\n" + "".join(line for line in AGENT_HELP.splitlines(keepends=T
   suggested); 65: a broken mood pack (the message names file, mood and field)."""
 
 
+def _key(text: str) -> tuple[int, str | None]:
+    return parse_key(text, default=None)
+
+
 @cli.stage("mood", epilog=MOOD_HELP + "\n\n" + AGENT_LINES, examples=[
     "mood calm --duration 8 --seed 7 --out calm.wav",
     "mood jazz --duration 6 --seed 2 | viz | to-midi --out jazz.mid",
@@ -45,8 +49,9 @@ AGENT_LINES = "\b\n" + "".join(line for line in AGENT_HELP.splitlines(keepends=T
 @click.argument("name", required=False)
 @click.option("--duration", "-d", type=click.FloatRange(0.5, 3600), default=8.0,
               show_default=True, help="Length in seconds, exact.")
-@click.option("--key", "-k", callback=cli.parsed(parse_key), default=None, metavar="KEY",
-              help="Key: C, Am, F#m, Bb, Ebm ... (default: the mood's).")
+@click.option("--key", "-k", callback=cli.parsed(_key), default=None, metavar="KEY",
+              help="Key: Am, F#m, Cmaj, D dorian ...; a bare root (C) keeps the mood's mode "
+                   "(default: the mood's key).")
 @click.option("--tempo", "-t", type=click.FloatRange(20, 400), default=None,
               help="BPM (default: the mood's).")
 @click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
@@ -106,7 +111,13 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
         seed = io.random_seed()
     from ..moods.arrange import arrange
 
-    events = arrange(mood, seconds=duration, key=key or parse_key(mood.get("key", "C")),
+    own = parse_key(mood.get("key", "C"))
+    if key is not None and key[1] is None:  # a root alone: the mood keeps its mode
+        key = (key[0], own[1])
+        if own[1] != "major":
+            io.warn(f"--key {key_name(key[0], 'major')}: {target} is a {own[1]} mood, so this is "
+                    f"{key_name(*key)} (write --key {key_name(key[0], 'major')}maj for major)")
+    events = arrange(mood, seconds=duration, key=key or own,
                      tempo=tempo, intensity=intensity, seed=seed)
     if not out:
         return events

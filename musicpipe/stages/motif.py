@@ -15,6 +15,7 @@ from . import generator
     "seed 12345 | motif --notes 16 --bpm 120 | viz --roll",
     "seed 7 | motif --root D --mode dorian --contour wave --complexity 70 --patch flute | to-midi --out flute.mid",
     "seed 3 | motif --bars 2 --dur 8 --swing 0.6 --rest-prob 0.2 --repeat 4 --patch vibraphone",
+    "seed 4 | motif --bars 4 --root A --mode minor --cadence | analyze --key Am > /dev/null",
     "seed 5 | motif --base C3 --range 19 --contour descending --chord-prob 0.4 --patch piano | scale --root C --mode minor",
 ])
 @click.option("--notes", type=click.IntRange(1, 1_000_000), default=8, show_default=True,
@@ -40,11 +41,13 @@ from . import generator
               help="Delay off-beat eighths (1 = triplet feel).")
 @click.option("--root", callback=cli.parsed(parse_pitch_class), default=None, metavar="NOTE",
               help="Scale root (C, F#, Bb); default the pitch class of --base.")
+@click.option("--cadence", is_flag=True,
+              help="End on the scale's root, approached by step: a closing phrase.")
 @click.option("--mode", callback=cli.parsed(scale_name), default=None, metavar="SCALE",
               help=f"Scale or mode ({len(SCALES)} names, `scale --list`); default major.")
 @generator.options(ch=0, vel=90)
 def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur, rest_prob,
-            chord_prob, swing, root, mode, ch, patch, vel, bpm, repeat, at, name, seed):
+            chord_prob, swing, root, cadence, mode, ch, patch, vel, bpm, repeat, at, name, seed):
     """A seeded melodic phrase: stepwise, shaped by a contour, in a scale, ending on a cadence.
 
     The same seed gives the same phrase, byte for byte; the seed comes from the stream's Seed
@@ -58,7 +61,8 @@ def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur
     def make(used_seed, sigs):
         phrase = part(used_seed, notes=notes, bars=bars, base=base, range_=range_,
                       complexity=complexity, contour=contour, dur=dur, rest_prob=rest_prob,
-                      chord_prob=chord_prob, swing=swing, root=root, mode=mode, ch=ch, vel=vel)
+                      chord_prob=chord_prob, swing=swing, root=root, mode=mode, ch=ch, vel=vel,
+                      cadence=cadence)
         return place.place(phrase, start=place.at_tick(at, sigs), repeat=repeat, ch=ch,
                               program=patch, bpm=bpm, name=name)
 

@@ -8,9 +8,7 @@ bad one and the stage exits 65 with the Reader's message. The drawing is musicpi
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable
 
 import click
 
@@ -18,52 +16,6 @@ from .. import cli
 from ..draw import Piece, piano_roll, sparkline, svg
 from ..errors import OutputError
 from ..events import PPQ
-from ..stream import DataError, Reader
-
-
-class _Tee:
-    """The Reader's input: hands over stdin's bytes and writes them to ``sink`` once checked.
-
-    The Reader only reads again after its last batch was validated and drawn, so at each
-    read every complete line so far is good and goes out; the partial line waits.
-    """
-
-    def __init__(self, fp, sink: Callable[[bytes], object]):
-        self._read = getattr(fp, "read1", None) or fp.read
-        self.sink = sink
-        self.pending = bytearray()
-        self.lines_out = 0
-
-    def read1(self, n: int = -1) -> bytes:
-        cut = self.pending.rfind(b"\n") + 1
-        if cut:
-            self._write(cut)
-        data = self._read(n)
-        self.pending += data
-        return data
-
-    def _write(self, cut: int) -> None:
-        data = bytes(self.pending[:cut])
-        del self.pending[:cut]
-        self.lines_out += data.count(b"\n")
-        self.sink(data)
-
-    def finish(self) -> None:
-        if self.pending:
-            self._write(len(self.pending))
-
-    def fail(self, error: DataError) -> None:
-        """Write the complete lines before the bad one the error names."""
-        m = re.match(r"line (\d+):", str(error))
-        if not m:
-            return
-        cut = 0
-        for _ in range(int(m.group(1)) - 1 - self.lines_out):
-            cut = self.pending.find(b"\n", cut) + 1
-            if not cut:
-                return
-        if cut:
-            self._write(cut)
 
 
 def _terminal_width() -> int:
@@ -94,20 +46,7 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
     """Pass the stream through unchanged and draw it on stderr: a sparkline per channel
     (default) or a piano roll (--roll); --svg writes a picture to open in a browser."""
     piece = Piece()
-    fp = getattr(sys.stdin, "buffer", None)
-    if fp is not None:
-        if fp.isatty():
-            io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
-                    "e.g. `seed 1 | motif | viz`")
-        tee = _Tee(fp, io.writer.sink)
-        reader = Reader(tee, warn=io.warn, dedupe_seeds=False)
-        try:
-            for batch in reader.batches():
-                piece.add(batch)
-        except DataError as e:
-            tee.fail(e)
-            raise
-        tee.finish()
+    io.observe(piece.add)
     color = cli.use_color()
     width = width or _terminal_width()
     if roll:

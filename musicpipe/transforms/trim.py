@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from heapq import heappop, heappush
 
-from ..events import EVENTS
+from ..events import EVENTS, PPQ
 from ..meter import bar_line_at_or_after, bar_tick
 
 TRIM_HELP = (
@@ -14,11 +14,16 @@ TRIM_HELP = (
     "holds back other events that lie beyond every note so far (they are dropped if no note "
     "reaches them), so a stream whose automation comes before its notes is held in memory. "
     "--bars N and --ticks T stream: events from the cut on are dropped, notes crossing it "
-    "are shortened to end on it, and the End is placed on it (also when the music is "
+    "are shortened to end on it (one that would keep less than an eighth of a beat and "
+    "less than half its length, a note of the next bar pulled early, is dropped: no blips "
+    "at the end), and the End is placed on it (also when the music is "
     "shorter: the piece is then padded to N bars). Bars follow the TimeSig events (default "
     "4/4); a TimeSig takes effect at the bar line at or after its tick. Unknown event types "
     "pass unchanged; earlier End lines are replaced."
 )
+
+
+BLIP_ZONE = PPQ // 8  # a note crossing a cut that keeps less (and under half of it) is a blip
 
 
 def trim(events: Iterable[dict], *, bars: int | None = None, ticks: int | None = None,
@@ -47,7 +52,7 @@ def _cut(events, bars, ticks, warn) -> Iterator[dict]:
         typ = ev["type"]
         if typ == "Note":
             t = ev["t"]
-            if t >= cut:
+            if t >= cut or (t + ev["dur"] > cut and 2 * (cut - t) < min(2 * BLIP_ZONE, ev["dur"])):
                 changed = True
                 continue
             if t + ev["dur"] > cut:

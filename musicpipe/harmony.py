@@ -1,0 +1,157 @@
+"""Harmony: chords in a key, progressions, cadences and voicings.
+
+One vocabulary for everything that plays chords: a ``Chord`` is a root pitch class and its
+intervals; progressions are Roman numerals in a key (or chord names); a cadence is the
+chords that lead into the final tonic; a voicing puts a chord's tones on keys, below a
+ceiling (the melody) and above a floor, moving as little as it can from the last one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .theory import (CHORDS, FLAT_NAMES, SCALES, SHARP_NAMES, TheoryError, parse_chord,
+                     parse_roman, scale_name)
+
+_NUMERAL = re.compile(r"^(b|#)?([ivIV]+)(°|dim|\+|aug)?(maj7|7)?$")
+_DEGREES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
+MAJORISH = ("major", "lydian", "mixolydian", "major-pentatonic", "major-blues", "bebop-major",
+            "bebop-dominant", "lydian-dominant", "harmonic-major")
+
+# The chords that lead into the final tonic, by cadence name (Roman numerals in the key).
+CADENCES = {
+    "authentic": {"major": "V", "minor": "V"},
+    "plagal": {"major": "IV", "minor": "iv"},
+    "dark": {"major": "bII", "minor": "bII"},  # the Phrygian/Neapolitan close of thrillers
+    "jazz": {"major": "ii7 V7", "minor": "ii° V7"},
+    "epic": {"major": "bVI bVII", "minor": "VI VII"},
+    "soft": {"major": "IV V", "minor": "iv V"},
+}
+
+# Contrasting (B section) progressions by mode family; the seed picks one.
+B_PROGRESSIONS = {
+    "major": ("IV V iii vi", "vi IV ii V", "IV I ii V", "vi iii IV V"),
+    "minor": ("iv VII III VI", "VI VII iv V", "iv i VI V", "VI iv VII V"),
+}
+
+
+class Chord:
+    """A chord: root pitch class and intervals above it (semitones)."""
+
+    __slots__ = ("root", "intervals")
+
+    def __init__(self, root: int, intervals: tuple[int, ...]):
+        self.root, self.intervals = root % 12, tuple(intervals)
+
+    @property
+    def pcs(self) -> tuple[int, ...]:
+        return tuple((self.root + i) % 12 for i in self.intervals)
+
+    @property
+    def quality(self) -> str:
+        """'m7', 'maj7', '' (major): the symbol's quality, from the chord table."""
+        return next((q for q, iv in CHORDS.items() if iv == self.intervals), "?")
+
+    def name(self, flats: bool = True) -> str:
+        """'Am7', 'Bb', 'F#dim': the root and the chord quality as a lead sheet writes it."""
+        return (FLAT_NAMES if flats else SHARP_NAMES)[self.root] + self.quality
+
+    def event(self, t: int, dur: int, flats: bool = True) -> dict:
+        """The stream's Chord event for this chord from ``t``, lasting ``dur`` ticks."""
+        return {"type": "Chord", "t": t, "dur": dur,
+                "root": (FLAT_NAMES if flats else SHARP_NAMES)[self.root],
+                "quality": self.quality, "name": self.name(flats)}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Chord) and (self.root, self.intervals) == (other.root, other.intervals)
+
+    def __hash__(self) -> int:
+        return hash((self.root, self.intervals))
+
+    def __repr__(self) -> str:
+        return f"Chord({self.name()})"
+
+
+def family(mode: str) -> str:
+    """'major' or 'minor': which way a mode's third goes (dorian, phrygian... are minor)."""
+    return "major" if scale_name(mode) in MAJORISH else "minor"
+
+
+def diatonic(degree: int, root: int, mode: str, seventh: bool = False) -> Chord:
+    """The chord built in thirds on a scale degree (1-7) of a seven-note mode."""
+    steps = SCALES[scale_name(mode)]
+    if len(steps) != 7:
+        steps = SCALES[family(mode)]
+    tones = [steps[(degree - 1 + k) % 7] + 12 * ((degree - 1 + k) // 7) for k in (0, 2, 4, 6)]
+    base = tones[0]
+    return Chord(root + base, tuple(t - base for t in tones[: 4 if seventh else 3]))
+
+
+def numeral(text: str, root: int, mode: str, *, respell: bool = False) -> Chord:
+    """A Roman numeral in a key. Written case gives the quality (V major, ii minor), unless
+    ``respell``: then the chord on that degree of ``mode`` (a progression moved to another
+    mode keeps its degrees), but a major V stays major in minor (the leading tone's pull)
+    and accidentals (bII, bVII) keep what is written."""
+    m = _NUMERAL.match(text.strip())
+    if not m or m.group(2).lower() not in _DEGREES:
+        raise TheoryError(f"not a Roman numeral chord: {text!r} (examples: I, vi, IV, V7, ii7, bVII)")
+    degree = _DEGREES[m.group(2).lower()]
+    if respell and not m.group(1) and not m.group(3) and not (degree == 5 and m.group(2).isupper()):
+        chord = diatonic(degree, root, mode, seventh=bool(m.group(4)))
+        if m.group(4) == "maj7" and len(chord.intervals) == 4:
+            chord = Chord(chord.root, chord.intervals[:3] + (chord.intervals[1] + 8,))
+        return chord
+    return Chord(*parse_roman(text, root, mode))
+
+
+def progression(text: str | list, root: int, mode: str, *, written: str | None = None) -> list[Chord]:
+    """'I V vi IV', 'Am F C G' or a list of either -> chords. Numerals written for a mood in
+    ``written`` mode and played in a ``mode`` of the other family are re-spelled (see
+    ``numeral``), so every layer agrees on the key."""
+    tokens = text if isinstance(text, list) else re.split(r"[\s,\-|]+", text.strip())
+    respell = written is not None and family(written) != family(mode)
+    out = [Chord(*parse_chord(tok)) if tok[0] in "ABCDEFG" else numeral(tok, root, mode, respell=respell)
+           for tok in tokens if tok]
+    if not out:
+        raise TheoryError(f"empty chord progression: {text!r}")
+    return out
+
+
+def cadence(kind: str, root: int, mode: str) -> list[Chord]:
+    """The chords before the final tonic for a cadence name (see CADENCES) or numerals."""
+    text = CADENCES[kind][family(mode)] if kind in CADENCES else kind
+    return progression(text, root, mode)
+
+
+def tonic(root: int, mode: str) -> Chord:
+    return diatonic(1, root, mode)
+
+
+def voicing(chord: Chord, *, floor: int, ceiling: int, voices: int = 3, style: str = "close",
+            near: int | None = None) -> list[int]:
+    """Keys for ``chord`` between ``floor`` and ``ceiling`` (inclusive), built down from the
+    top so that nothing sounds above the ceiling (the melody's lowest note): ``voices``
+    tones (a seventh chord drops its fifth first), the top one nearest ``near`` (the last
+    top: small moves) among the chord tones in the top octave. ``spread`` puts the root
+    alone at the bottom; ``open`` drops the second voice from the top an octave."""
+    pcs = list(chord.pcs)
+    if voices < len(pcs) and len(pcs) >= 4:
+        pcs.remove(chord.pcs[2])  # the fifth adds least
+    pcs = pcs[:max(1, voices)]
+    tops = [k for k in range(max(floor, ceiling - 11), ceiling + 1) if k % 12 in pcs]
+    if not tops:
+        return []
+    top = min(tops, key=lambda k: (abs(k - near), -k)) if near is not None else tops[-1]
+    keys = [top]
+    k = top - 1
+    while len(keys) < len(pcs) and k >= floor:
+        if k % 12 in pcs and k % 12 not in {x % 12 for x in keys}:
+            keys.append(k)
+        k -= 1
+    if style == "spread":
+        low = next((k for k in range(floor, floor + 12) if k % 12 == chord.root), None)
+        if low is not None and low < min(keys) - 2:
+            keys = [x for x in keys if x % 12 != chord.root or x == top] + [low]
+    elif style == "open" and len(keys) >= 3 and keys[1] - 12 >= floor:
+        keys[1] -= 12
+    return sorted(set(keys))

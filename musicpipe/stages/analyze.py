@@ -1,0 +1,76 @@
+"""analyze: pass the stream through and report what a listener hears (musicpipe.analyze)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import cli
+from ..errors import OutputError, StageError
+from ..theory import parse_key
+
+ANALYZE_HELP = (
+    "Measures, per track and for the piece: notes, range, pitch classes, pitch-class entropy "
+    "(bits), scale consistency (the largest share of notes in one major or minor scale), "
+    "polyphony (mean notes sounding), notes per second; the key (--key, else the stream's "
+    "KeySig, else a Krumhansl-Kessler estimate); the melody (--melody CH, else a track named "
+    "melody/lead, else the highest single-line track): steps (1-2 semitones), leaps over 7 "
+    "semitones, repeats, notes with an accompaniment note at or above them (buried) or at the "
+    "unison; repetition: how alike each bar is to the bar 1, 2, 4 or 8 bars earlier (cosine "
+    "of sixteenth-note rolls; 1.0 is a loop); the ending: the final sound on a bar line, the "
+    "tonic chord under it, the last melody note and how long it is held, drum hits in the "
+    "final bar, blips (notes under 10 ticks) in the last beat, the final bar's velocity "
+    "against the piece's. --wav adds loudness (ITU-R BS.1770-4). stdout is the input, byte "
+    "for byte, unless --json - puts the report there instead."
+)
+
+
+@cli.stage("analyze", stream_out=False, epilog=ANALYZE_HELP, examples=[
+    "mood calm --duration 20 --seed 7 | analyze > /dev/null",
+    "mood jazz --seed 2 | analyze --json - | head -20",
+    "seed 3 | motif --bars 4 | analyze --key C --json report.json | to-midi --out m.mid",
+    "mood lofi --seed 1 --out lofi.wav && mood lofi --seed 1 | analyze --wav lofi.wav > /dev/null",
+])
+@click.option("--json", "json_out", metavar="FILE|-",
+              help="Write the report as JSON to FILE (atomically), or to stdout with -.")
+@click.option("--key", "key", callback=cli.parsed(parse_key), default=None, metavar="KEY",
+              help="Judge the ending in this key (C, Am, D dorian); default the KeySig or estimate.")
+@click.option("--melody", type=click.IntRange(0, 15), default=None, metavar="CH",
+              help="The melody's channel (default: found by track name or register).")
+@click.option("--wav", "wav", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Also measure this WAV file's loudness (the stream rendered).")
+def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav: str | None):
+    """Pass the stream through and report on stderr what a listener hears: key, melody,
+    repetition, the ending, per-track measures (--json for programs)."""
+    from ..analyze import Piece, analyze, loudness, report_text
+
+    piece = Piece()
+    if json_out == "-":
+        piece.add(io.events())
+    else:
+        io.observe(piece.add)
+    report = analyze(piece, key=key, melody=melody)
+    if wav:
+        try:
+            report["loudness"] = loudness(wav)
+        except (ValueError, OSError, EOFError) as e:
+            raise StageError(f"--wav {wav}: {e}") from None
+    sys.stderr.write(report_text(report))
+    if json_out:
+        import orjson
+
+        data = orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n"
+        if json_out == "-":
+            io.writer.sink(data)
+        else:
+            from ..atomic import atomic_write
+
+            try:
+                atomic_write(json_out, data)
+            except OSError as e:
+                raise OutputError(f"cannot write {json_out}: {e.strerror or e}") from None
+    return None
+
+
+main = command
