@@ -44,8 +44,8 @@ BATCH_HELP = (
     "[\"jsonl\"] for pipelines); name: the files' stem (default from the fields). A list "
     "expands into one job per value; seed may be \"1..200\". Output: DIR/NAME.FORMAT, "
     "written atomically, and DIR/manifest.jsonl: one line per job in job order (job, spec, "
-    "files, duration in seconds, LUFS and peak of the WAV, seed, notes, warnings, or "
-    "error). A rerun skips jobs whose files all exist. docs/batch.md."
+    "files, duration in seconds, LUFS and peak of the WAV, seed, notes, the analyze report, "
+    "warnings, or error). A rerun skips jobs whose files all exist. docs/batch.md."
 )
 
 
@@ -254,18 +254,22 @@ def _mood_file(args: list[str], fmt: str, result) -> bytes:
 
 
 def describe(stream: bytes, files: dict[str, bytes]) -> dict:
-    """The manifest's facts about a job: files, duration, loudness, seed, notes."""
+    """The manifest's facts about a job: files, duration, loudness, seed, notes, and the
+    analyze report (without its per-track table)."""
+    from .analyze import analyze
     from .stream import parse_lines
 
     events = parse_lines(stream)
     out: dict = {"files": sorted(files)}
-    seed = next((e["seed"] for e in events if e["type"] == "Seed"), None)
-    out["seed"] = seed
+    out["seed"] = next((e["seed"] for e in events if e["type"] == "Seed"), None)
     out["notes"] = sum(1 for e in events if e["type"] == "Note")
     out["duration"] = round(_seconds(events), 3)
     wav = next((data for name, data in sorted(files.items()) if name.endswith(".wav")), None)
     if wav is not None:
         out.update(loudness(wav))
+    report = analyze(events)
+    del report["tracks"]
+    out["analyze"] = report
     return out
 
 
@@ -280,27 +284,29 @@ def _seconds(events: list[dict]) -> float:
 
 
 def loudness(wav: bytes) -> dict:
-    """Integrated loudness (ITU-R BS.1770, LUFS, via pyloudnorm), sample peak (dBFS) and
-    length of a 16-bit WAV; LUFS is None for silence or a clip under 0.4 s."""
+    """Length, sample peak (dBFS) and loudness (ITU-R BS.1770 via ``analyze.loudness``:
+    integrated, last and loudest second, LUFS) of a 16-bit WAV; a clip under 0.4 s or
+    silence has no loudness (None)."""
     import io
     import math
     import wave
 
     import numpy as np
 
+    from .analyze import loudness as measure
+
     with wave.open(io.BytesIO(wav)) as w:
         rate, channels = w.getframerate(), w.getnchannels()
         frames = w.readframes(w.getnframes())
-    data = np.frombuffer(frames, dtype="<i2").reshape(-1, channels).astype(np.float64) / 32768
-    peak = float(np.abs(data).max()) if len(data) else 0.0
-    lufs = None
+    data = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)
+    peak = int(np.abs(data.astype(np.int32)).max()) / 32768 if len(data) else 0.0
+    out = {"wav_seconds": round(len(data) / rate, 3),
+           "peak_dbfs": round(20 * math.log10(peak), 2) if peak > 0 else None, "lufs": None}
     if len(data) >= 0.4 * rate and peak > 0:
-        import pyloudnorm
-
-        value = pyloudnorm.Meter(rate).integrated_loudness(data)
-        lufs = round(float(value), 2) if math.isfinite(value) else None
-    return {"wav_seconds": round(len(data) / rate, 3), "lufs": lufs,
-            "peak_dbfs": round(20 * math.log10(peak), 2) if peak > 0 else None}
+        levels = measure(io.BytesIO(wav))
+        out["lufs"] = levels.pop("integrated_lufs")
+        out.update(levels)
+    return out
 
 
 # --- the batch --------------------------------------------------------------------------------

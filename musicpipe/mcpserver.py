@@ -29,7 +29,8 @@ musicpipe composes MIDI and audio deterministically: the same arguments and seed
 same bytes. compose_mood makes a whole arrangement from a preset (list_moods) as .wav, .mid
 or a JSONL event stream; run_pipeline runs a musicpipe stage pipeline such as
 `seed 42 | motif --notes 16 | scale --root D --mode dorian | to-midi --out tune.mid`;
-render turns a stream or a .mid into a .wav. Files are read and written inside the server's
+render turns a stream or a .mid into a .wav; analyze reports key, melody, repetition,
+ending and loudness. Files are read and written inside the server's
 folder only; paths are relative to it."""
 
 MIME = {"wav": "audio/wav", "mid": "audio/midi", "jsonl": "application/jsonl"}
@@ -251,6 +252,37 @@ def build(root: str):
             args.append("--normalize")
         stage("to-wav", args, stream.encode() if stream else None)
         return delivered(args[1], "wav", False)
+
+    @server.tool(structured_output=True)
+    def analyze(
+        stream: Annotated[str, Field(description="JSONL events to analyze")] = "",
+        midi: Annotated[str | None, Field(description="Or a .mid file in the server's folder")] = None,
+        wav: Annotated[str | None, Field(
+            description="A .wav in the server's folder (the piece rendered): adds loudness")] = None,
+        key: Annotated[str | None, Field(
+            description="Judge the ending in this key (C, Am, D dorian); none: the stream's "
+                        "KeySig or the estimate")] = None,
+        melody: Annotated[int | None, Field(ge=0, le=15,
+                                            description="The melody's channel; none: found")] = None,
+    ) -> dict[str, Any]:
+        """What a listener hears, in numbers (`analyze --json -`): key, melody steps and
+        leaps, buried melody, repetition, how it ends, per-track measures, loudness."""
+        if bool(stream) == (midi is not None):
+            raise ToolError("mcp: give either stream or midi")
+        args = ["--json", "-"]
+        try:
+            if wav is not None:
+                args += ["--wav", folder.inside(wav, "wav")]
+            data = stream.encode() if stream else stage("from-midi", [folder.inside(midi, "midi")])
+        except PipelineError as e:
+            raise ToolError(str(e)) from None
+        if key is not None:
+            args += ["--key", key]
+        if melody is not None:
+            args += ["--melody", str(melody)]
+        import orjson
+
+        return orjson.loads(stage("analyze", args, data))
 
     @server.tool(structured_output=True)
     def list_instruments() -> list[dict[str, Any]]:

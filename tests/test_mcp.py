@@ -42,7 +42,7 @@ def text(result) -> str:
 def test_tools_and_their_schemas_come_from_the_clis_tables(tmp_path):
     [tools] = session(tmp_path, ["list"])
     by_name = {t.name: t for t in tools}
-    assert set(by_name) == {"list_moods", "compose_mood", "run_pipeline", "render",
+    assert set(by_name) == {"list_moods", "compose_mood", "run_pipeline", "render", "analyze",
                             "list_instruments", "list_drums", "list_scales"}
     props = by_name["compose_mood"].input_schema["properties"]
     assert props["mood"]["enum"] == Library().names()
@@ -124,6 +124,7 @@ def test_paths_outside_the_root_are_refused(tmp_path):
         ("run_pipeline", {"pipeline": f"from-midi {outside}/e.mid"}),
         ("render", {"stream": '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}\n',
                     "out": "link/f.wav"}),
+        ("analyze", {"midi": "../g.mid"}),
         ("compose_mood", {"mood": "calm", "seconds": 1, "seed": 1, "format": "mid",
                           "out": "inside.mid"}),
     ])
@@ -136,12 +137,19 @@ def test_paths_outside_the_root_are_refused(tmp_path):
     assert sorted(p.name for p in root.iterdir()) == ["inside.mid", "link"]
 
 
-def test_render_and_the_lists(tmp_path):
+def test_render_analyze_and_the_lists(tmp_path):
     stream = sh("seed 3 | motif --notes 8 --bpm 120").stdout.decode()
-    rendered, instruments, drums, scales = session(tmp_path, [
+    rendered, report, instruments, drums, scales = session(tmp_path, [
         ("render", {"stream": stream, "out": "m.wav", "length": 2}),
+        ("analyze", {"stream": stream, "wav": "m.wav", "key": "C"}),
         ("list_instruments", {}), ("list_drums", {}), ("list_scales", {}),
     ])
+    assert not report.is_error, text(report)
+    shell = sh(f"analyze --json - --wav {tmp_path}/m.wav --key C", input=stream).stdout
+    import orjson
+
+    assert report.structured_content == orjson.loads(shell)
+    assert report.structured_content["loudness"]["integrated_lufs"] < 0
     assert not rendered.is_error, text(rendered)
     sh(f"to-wav --out {tmp_path}/shell.wav --length 2", input=stream)
     assert (tmp_path / "m.wav").read_bytes() == (tmp_path / "shell.wav").read_bytes()
@@ -166,7 +174,7 @@ NOT_FILES = {"motif": {"base", "dur", "root", "mode", "patch", "at", "name"},
              "seq": {"notation", "time_sig", "patch", "at", "name"},
              "euclid": {"note", "step", "patch", "at", "name"}, "scale": {"root", "mode", "key"},
              "humanize": {"timing", "velocity", "length"}, "to-midi": {"title"},
-             "mood": {"name", "key", "show"}}
+             "mood": {"name", "key", "show"}, "analyze": {"key"}}
 
 
 def test_every_file_option_is_known_to_the_confinement():

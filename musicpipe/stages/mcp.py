@@ -15,7 +15,7 @@ from .. import cli
                                   "missing); nothing outside it is touched.")
 def command(io: cli.StageIO, root: str):
     """A Model Context Protocol server on stdin/stdout for AI agents: tools list_moods,
-    compose_mood, run_pipeline, render, list_instruments, list_drums, list_scales.
+    compose_mood, run_pipeline, render, analyze, list_instruments, list_drums, list_scales.
 
     Every tool runs the stages in-process and fails with their one-line messages. Client
     configuration: see the README ("MCP server").
