@@ -3,7 +3,7 @@
 Per track and for the whole piece: notes, range, pitch classes, pitch-class entropy, scale
 consistency, polyphony, notes per second; a key estimate (Krumhansl-Kessler profiles); the
 melody's steps and leaps and whether the accompaniment buries it; repetition (how alike
-bars are to the bars one loop earlier); and how the piece ends (on a bar line, on the tonic
+each bar's harmony is to the bar one loop earlier); and how the piece ends (on a bar line, on the tonic
 chord, a held tonic-chord melody note, drums ending on one hit, no blips at the cut).
 Symbolic measures follow MusPy's definitions where it has one (pitch-class entropy, scale
 consistency, polyphony).
@@ -20,7 +20,7 @@ from .events import DRUM_CHANNEL, PPQ
 from .meter import bar_lines
 from .theory import SCALES, key_name, note_name, parse_key, tonic_triad, track_name
 
-STEP = PPQ // 4  # the grid for polyphony and repetition: a sixteenth note
+STEP = PPQ // 4  # the grid for polyphony: a sixteenth note
 LAGS = (1, 2, 4, 8)  # bars: how far back a repeat is looked for
 MELODY_WORDS = ("melody", "lead", "tune", "hook", "solo", "vocal")
 
@@ -229,26 +229,23 @@ def melody_measures(piece: Piece, ch: int) -> dict:
 
 def loop_similarity(piece: Piece) -> dict:
     """How alike each bar is to the bar ``lag`` bars earlier, averaged, for lags of 1, 2, 4
-    and 8 bars: the cosine of their sixteenth-note rolls (a pitched note counts at every
-    step it sounds, a drum hit at its onset). ``similarity`` is the largest: 1.0 is a loop."""
+    and 8 bars: the cosine of the two bars' chroma (how long each pitch class sounds in the
+    bar, over the pitched notes). ``similarity`` is the largest; a chord loop under the whole
+    piece measures near 1.0 whatever the melody does, music with sections well below."""
     bars = piece.bars()
-    rolls: list[set] = [set() for _ in bars]
     starts = [b[0] for b in bars]
-    for t, dur, ch, key, _ in piece.notes:
+    chroma = [[0.0] * 12 for _ in bars]
+    for t, dur, _, key, _ in piece.pitched:
         i = bisect_right(starts, t) - 1
-        if i < 0:
-            continue
-        if ch == DRUM_CHANNEL:
-            rolls[i].add(((t - starts[i]) // STEP, 128 + key))
-            continue
-        for step_t in range(t - t % STEP, t + dur, STEP):
-            j = bisect_right(starts, step_t) - 1
-            if j < len(bars) and step_t < bars[j][1]:
-                rolls[j].add(((max(step_t, t) - starts[j]) // STEP, key))
+        end = t + dur
+        while 0 <= i < len(bars) and bars[i][0] < end:
+            chroma[i][key % 12] += min(end, bars[i][1]) - max(t, bars[i][0])
+            i += 1
+    norms = [math.sqrt(sum(x * x for x in c)) for c in chroma]
     by_lag = {}
     for lag in LAGS:
-        sims = [len(a & b) / math.sqrt(len(a) * len(b))
-                for a, b in zip(rolls, rolls[lag:]) if a and b]
+        sims = [sum(x * y for x, y in zip(chroma[i], chroma[i + lag])) / (norms[i] * norms[i + lag])
+                for i in range(len(bars) - lag) if norms[i] and norms[i + lag]]
         if len(sims) >= 2:
             by_lag[str(lag)] = round(sum(sims) / len(sims), 3)
     best = max(by_lag, key=by_lag.get, default=None)

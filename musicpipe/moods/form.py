@@ -104,9 +104,13 @@ def _layout(form: list[str], bars: int, phrase: int) -> list[tuple[str, int]]:
     intro = 0 if "intro" not in form or bars < 6 else (2 if bars < 24 else 4)
     outro = 0 if "outro" not in form or bars < 10 else 2
     body = bars - intro - outro
+    again = middle[2:] if len(middle) > 2 and middle[0] == middle[1] else middle
+    if body < phrase * len(middle) and len(middle) > 2 and middle[0] == middle[1]:
+        middle = middle[1:]  # no room for the whole form: A B A rather than A A and no B
+    while phrase > 4 and body < phrase * len(middle):
+        phrase //= 2  # long phrases halve until the form's contrast fits
     out: list[tuple[str, int]] = [("intro", intro)] if intro else []
     order = list(middle)
-    again = middle[2:] if len(middle) > 2 and middle[0] == middle[1] else middle
     i = 0
     while body > 0:
         if i >= len(order):
