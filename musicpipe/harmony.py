@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .theory import (CHORDS, FLAT_NAMES, SCALES, SHARP_NAMES, TheoryError, parse_chord,
-                     parse_roman, scale_name)
+from .theory import (CHORDS, FLAT_NAMES, SCALES, SHARP_NAMES, TheoryError, key_signature,
+                     parse_chord, parse_roman, scale_name)
 
 _NUMERAL = re.compile(r"^(b|#)?([ivIV]+)(°|dim|\+|aug)?(maj7|7)?$")
 _DEGREES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
@@ -99,9 +99,43 @@ def numeral(text: str, root: int, mode: str, *, respell: bool = False) -> Chord:
     if respell and not m.group(1) and not m.group(3) and not (degree == 5 and m.group(2).isupper()):
         chord = diatonic(degree, root, mode, seventh=bool(m.group(4)))
         if m.group(4) == "maj7" and len(chord.intervals) == 4:
-            chord = Chord(chord.root, chord.intervals[:3] + (chord.intervals[1] + 8,))
+            chord = Chord(chord.root, chord.intervals[:3] + (11,))
         return chord
     return Chord(*parse_roman(text, root, mode))
+
+
+class Change:
+    """A chord from tick ``start`` to ``end``: one step of a progression in time."""
+
+    __slots__ = ("start", "end", "chord")
+
+    def __init__(self, start: int, end: int, chord: Chord):
+        self.start, self.end, self.chord = start, end, chord
+
+    @property
+    def pcs(self) -> tuple[int, ...]:
+        return self.chord.pcs
+
+    def __repr__(self) -> str:
+        return f"Change({self.chord.name()} {self.start}..{self.end})"
+
+
+def changes(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 1920, start: int = 0
+            ) -> list[Change]:
+    """The progression laid out in time: each chord ``bars_per_chord`` bars long."""
+    span = bars_per_chord * bar
+    return [Change(start + i * span, start + (i + 1) * span, c) for i, c in enumerate(chords)]
+
+
+def from_events(events: list[dict]) -> list[Change]:
+    """The stream's Chord events as changes, in time order (an unknown symbol is skipped)."""
+    out = []
+    for ev in sorted(events, key=lambda e: e["t"]):
+        try:
+            out.append(Change(ev["t"], ev["t"] + ev["dur"], Chord(*parse_chord(ev["name"]))))
+        except TheoryError:
+            continue
+    return out
 
 
 def progression(text: str | list, root: int, mode: str, *, written: str | None = None) -> list[Chord]:
@@ -121,6 +155,18 @@ def cadence(kind: str, root: int, mode: str) -> list[Chord]:
     """The chords before the final tonic for a cadence name (see CADENCES) or numerals."""
     text = CADENCES[kind][family(mode)] if kind in CADENCES else kind
     return progression(text, root, mode)
+
+
+def spells_flats(root: int, mode: str) -> bool:
+    """Whether the key's notes are spelled with flats (its signature has flats, or none)."""
+    return key_signature(root, mode)[0] <= 0
+
+
+def key_event(root: int, mode: str, t: int = 0) -> dict:
+    """The KeySig of a key, its tonic spelled as its signature spells it (F#m, Eb)."""
+    sharps, _ = key_signature(root, mode)
+    return {"type": "KeySig", "t": t, "key": (FLAT_NAMES if sharps < 0 else SHARP_NAMES)[root],
+            "mode": mode}
 
 
 def tonic(root: int, mode: str) -> Chord:

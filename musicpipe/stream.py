@@ -200,8 +200,8 @@ class Writer:
     list, split into lines at its ``},{`` separators when their count proves none of them is
     inside a value, else one ``dumps`` per event.
 
-    ``pairs=True`` writes each Note as a NoteOn/NoteOff pair (for music-pipe-rs stages);
-    by default the ``MUSICPIPE_NOTE_FORM`` environment variable decides (``pairs`` or ``note``).
+    ``pairs=True`` writes each Note as a NoteOn/NoteOff pair (for music-pipe-rs stages) and
+    leaves out the Chord events they cannot read; by default the ``MUSICPIPE_NOTE_FORM`` environment variable decides (``pairs`` or ``note``).
     """
 
     def __init__(self, sink: Callable[[bytes], object], *, pairs: bool | None = None,
@@ -214,8 +214,9 @@ class Writer:
         self.pairs = pairs
 
     def write(self, ev: dict) -> None:
-        if self.pairs and ev.get("type") == "Note":
-            self.pending += (_pair_on(ev), _pair_off(ev))
+        if self.pairs and ev.get("type") in _PAIR_FORM:
+            if ev["type"] == "Note":
+                self.pending += (_pair_on(ev), _pair_off(ev))
         else:
             self.pending.append(ev)
         if len(self.pending) >= self.limit:
@@ -248,6 +249,7 @@ class Writer:
 
 
 _DONE = (object(),)
+_PAIR_FORM = frozenset(("Note", "Chord"))  # what the pair form rewrites: Notes split, Chords left out
 
 
 def encode(events: list[dict]) -> bytes:

@@ -15,6 +15,8 @@ STAGES = {
     "motif": "seeded melodic phrase generator",
     "seq": "explicit notes from text notation (C4/4 E4/8 [C4,E4,G4]/2)",
     "euclid": "Euclidean (Bjorklund) rhythms, GM drums by name",
+    "chords": "a chord progression: Chord events and voiced chords (I vi IV V, Am7 D7)",
+    "bass": "a bass line over the stream's chords (root, walking, octave, pedal...)",
     "scale": "snap notes to a scale or mode",
     "transpose": "shift notes by semitones",
     "humanize": "seeded timing, velocity and length variation",

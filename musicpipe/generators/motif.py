@@ -22,8 +22,11 @@ MOTIF_HELP = (
     "--cadence lands it on the root itself, approached by step, so the phrase closes. "
     "Rhythm: --dur mixed (default: seeded one-beat cells - quarter, two eighths, dotted "
     "eighth and sixteenth, four sixteenths... - busier with complexity), a fixed value (8), "
-    "or a cycle (4,8,8 or 4.,8). The phrase lasts whole 4/4 bars (--bars N fills exactly N; "
-    "--repeat loops it). --swing S (0-1) delays off-beat eighths by S x 80 ticks."
+    "or a cycle (4,8,8 or 4.,8). The phrase lasts whole bars (4/4, or --time-sig; --bars N "
+    "fills exactly N; --repeat loops it). --swing S (0-1) delays off-beat eighths by S x 80 "
+    "ticks. Chords: when the stream holds Chord events (`chords ... | motif`), notes on "
+    "beats take the tones of the chord in force and the phrase ends on one "
+    "(--ignore-chords: not)."
 )
 
 # One-beat rhythm cells, with the least complexity each needs to be likely.
@@ -85,12 +88,13 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
          chord_prob: float = 0.0, swing: float = 0.0, root: int | None = None,
          mode: str | None = None, ch: int = 0, vel: int = 96,
          harmony: list[tuple[int, tuple[int, ...]]] | None = None, bars: int | None = None,
-         cadence: bool = False, salt: str = "") -> list[dict]:
+         cadence: bool = False, bar: int = BAR, salt: str = "") -> list[dict]:
     """A phrase from tick 0: ``notes`` notes (or exactly ``bars`` bars), then an End.
 
     ``harmony`` is [(start tick, pitch classes)] sorted by start: notes on beats prefer the
     chord in force, and the phrase ends on one of its tones. ``cadence`` ends it on the
     tonic itself (the root of the scale), approached by step: a phrase that closes.
+    ``bar`` is the bar length in ticks (a 3/4 bar is 1440).
     """
     if contour not in CONTOURS:
         raise ValueError(f"contour must be one of {', '.join(CONTOURS)}")
@@ -102,7 +106,7 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
     if len(keys) < 3:
         raise ValueError(f"--range {range_} from {base} holds fewer than 3 scale notes")
     top = len(keys) - 1
-    durs = rhythm(rng, notes, bars * BAR if bars else None, dur, complexity)
+    durs = rhythm(rng, notes, bars * bar if bars else None, dur, complexity)
     while cadence and bars and len(durs) > 2 and durs[-1] < PPQ:  # the close lasts a beat
         durs[-2:] = [durs[-2] + durs[-1]]
     anchors = [rng.random() for _ in range(4)]
@@ -155,8 +159,8 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
         if last:  # a cadence: the last note rings to the end of its bar (at least a beat)
             length = d if bars else max(d, PPQ)
             end = t + length
-            length += -end % BAR
-        accent = 8 if t % BAR == 0 else 3 if t % PPQ == 0 else -4
+            length += -end % bar
+        accent = 8 if t % bar == 0 else 3 if t % PPQ == 0 else -4
         v = max(1, min(127, vel + accent + rng.randint(-4, 4)))
         start = t
         if swing and t % PPQ == PPQ // 2:
@@ -170,7 +174,7 @@ def part(seed: int, *, notes: int = 8, base: int = 60, range_: int = 12, complex
                                 "key": keys[idx - below], "vel": max(1, v - 12)})
         t += length if last else d
     end = max([t] + [e["t"] + e["dur"] for e in out])
-    out.append({"type": "End", "t": end + (-end % BAR)})
+    out.append({"type": "End", "t": end + (-end % bar)})
     return out
 
 

@@ -57,17 +57,20 @@ def span(events: Iterable[dict]) -> int:
 
 def place(part: list[dict], *, start: int = 0, repeat: int = 1, length: int | None = None,
           ch: int | None = None, program: int | None = None, bpm: float | None = None,
-          name: str | None = None) -> list[dict]:
+          name: str | None = None, time_sig: tuple[int, int] | None = None) -> list[dict]:
     """A part placed at ``start``, played ``repeat`` times (each ``length`` ticks long,
-    default the part's span), behind its header: Tempo (only when ``bpm`` is given),
-    a Marker naming the track and the ProgramChange (for ``ch``). End lines in ``part``
-    only set its length; the result has none, so layered parts never cut each other short.
+    default the part's span), behind its header: Tempo and TimeSig (only when ``bpm`` and
+    ``time_sig`` are given), a Marker naming the track and the ProgramChange (for ``ch``).
+    End lines in ``part`` only set its length; the result has none, so layered parts never
+    cut each other short.
     """
     length = span(part) if length is None else length
     body = [ev for ev in part if ev["type"] != "End"]
     out: list[dict] = []
     if bpm is not None:
         out.append({"type": "Tempo", "t": start, "bpm": bpm})
+    if time_sig is not None:
+        out.append({"type": "TimeSig", "t": start, "num": time_sig[0], "den": time_sig[1]})
     if name and ch is not None:
         out.append({"type": "Marker", "t": start, "ch": ch, "text": name})
     if program is not None and ch is not None:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 
 from ..events import DRUM_CHANNEL, PPQ
-from ..generators import euclid, seq
+from ..generators import accompany, bass, euclid, seq
+from ..generators.accompany import RATES, note
+from ..generators.bass import keys_in
 from ..generators.phrase import Writer
-from ..harmony import Chord, diatonic, family, voicing
+from ..harmony import Chord, diatonic, family, key_event, spells_flats, voicing
 from ..rng import Rng, stage_rng
-from ..theory import (FLAT_NAMES, SCALES, SHARP_NAMES, key_signature, parse_drum, parse_key,
+from ..theory import (SCALES, parse_drum, parse_key,
                       parse_note, parse_program, scale_name, track_name)
 from ..transforms.humanize import humanize
 from ..transforms.scale import snap
@@ -36,7 +38,6 @@ PROGRESSIONS = {  # (mode family, tension high?) -> templates the seed picks fro
     ("minor", False): ("i VI III VII", "i iv i v", "i VI iv v", "i VII VI VII"),
     ("minor", True): ("i iv VII III", "i bII i V", "i iv V i", "i VI ii° V"),
 }
-STEPS = {"4": PPQ, "8": PPQ // 2, "16": PPQ // 4, "8t": PPQ // 3}
 DEFAULT_VOICES = [{"note": "kick", "pulses": 4, "steps": 16},
                   {"note": "snare", "pulses": 2, "steps": 16, "rotation": 4, "min_intensity": 30},
                   {"note": "closed-hat", "pulses": 8, "steps": 16, "velocity": 70,
@@ -189,15 +190,6 @@ def _register(layer: dict, default: tuple[int, int]) -> tuple[int, int]:
     return parse_note(base) if isinstance(base, str) else base, reg.get("range", default[1])
 
 
-def _keys_in(pcs, lo: int, hi: int) -> list[int]:
-    return [k for k in range(max(0, lo), min(127, hi) + 1) if k % 12 in pcs]
-
-
-def _note(t, dur, ch, key, vel) -> dict:
-    return {"type": "Note", "t": t, "dur": max(1, dur), "ch": ch, "key": key,
-            "vel": max(1, min(127, round(vel)))}
-
-
 DEFAULT_SECTIONS = {"motif": ("A", "B", "C", "outro"), "euclid": ("A", "B", "C", "outro"),
                     "arp": ("A", "B", "C", "outro")}
 
@@ -221,9 +213,9 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
     complexity = layer.get("complexity", 30 + round(40 * density) - (25 if sparse else 0))
     if "phrase_length" in layer:  # notes per (4-bar) phrase, as midi-cli-rs packs give it
         complexity = max(0, min(100, round((layer["phrase_length"] / 4 - 2) * 25)))
-    keys = _keys_in({(ctx.root + i) % 12 for i in SCALES[ctx.scale]}, base, base + span)
+    keys = keys_in({(ctx.root + i) % 12 for i in SCALES[ctx.scale]}, base, base + span)
     if len(keys) < 3:
-        keys = _keys_in(ctx.scale_pcs, base, base + 12)
+        keys = keys_in(ctx.scale_pcs, base, base + 12)
     dominant = set(diatonic(5, ctx.root, ctx.mode).pcs)
     writer = Writer(rng, keys, tonic=ctx.root, dominant=dominant, bar=ctx.bar, beat=ctx.beat,
                     complexity=max(0, min(100, complexity)), sparse=sparse and density < 0.6,
@@ -293,17 +285,16 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
         if swing and t % ctx.beat == ctx.beat // 2:
             delay = round(swing * PPQ / 6)
             t, d = t + delay, max(1, d - delay)
-        notes.append(_note(t, d, ch, k, v + rng.randint(-3, 3)))
+        notes.append(note(t, d, ch, k, v + rng.randint(-3, 3)))
     return notes
 
 
 def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """Chords voiced below the melody: held (sustained), comped (jazz) or repeated (rhythmic)."""
+    """Chords voiced below the melody: held (sustained), comped (jazz) or repeated (rhythmic);
+    the final chord held to the end."""
     rng = ctx.rng(name, "chords")
     base, span = _register(layer, (52, 19))
-    density = _density(ctx, layer)
-    pattern = layer.get("pattern", "sustained")
-    voices = 3  # a seventh chord drops its fifth: the melody and bass make the rest
+    style = {"comping": "comp", "rhythmic": "rhythmic"}.get(layer.get("pattern"), "pad")
     out = []
     top = None
     for sp in ctx.spans:
@@ -311,93 +302,30 @@ def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> lis
             continue
         ceiling = ctx.ceiling(sp.start, sp.end, base + span)
         keys = voicing(sp.chord, floor=base - 7, ceiling=min(ceiling, base + span),
-                       voices=voices, style=ctx.voicing, near=top)
+                       voices=3, style=ctx.voicing, near=top)  # a seventh drops its fifth
         if not keys:
             continue
         top = max(keys)
-        if sp.section is None or pattern == "sustained":
-            out += [_note(sp.start, sp.end - sp.start - (0 if sp.section is None else 10), ch, k, vel)
-                    for k in keys]
-        elif pattern == "comping":  # jazz: short chords on and off the beat, seeded
-            for beat in range(sp.start, sp.end, ctx.beat):
-                for off in (0, ctx.beat * 2 // 3):
-                    if rng.random() < density * (0.55 if off else 0.35):
-                        out += [_note(beat + off, ctx.beat // 3, ch, k, vel * rng.uniform(0.8, 1.0))
-                                for k in keys]
-        else:  # rhythmic: repeated chords on the rate's grid, density leaves some out
-            step = STEPS[layer.get("rate", "8")]
-            for t in range(sp.start, sp.end, step):
-                if t == sp.start or rng.random() < density:
-                    accent = 1.0 if t % ctx.beat == 0 else 0.85
-                    out += [_note(t, step - 20, ch, k, vel * accent) for k in keys]
+        out += accompany.hits("pad" if sp.section is None else style, sp.start, sp.end, keys,
+                              ch=ch, vel=vel, rng=rng, bar=ctx.bar, beat=ctx.beat,
+                              density=_density(ctx, layer), step=RATES[layer.get("rate", "8")],
+                              gap=0 if sp.section is None else 10)
     return out
 
 
 def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """Roots on the downbeats; walking, rhythmic, octave or pedal patterns; passing notes
-    into the next root and, on held chords, the third or fifth in the second bar."""
-    rng = ctx.rng(name, "bass")
+    """The bass line (musicpipe.generators.bass) through the body; the root of the final
+    chord held to the end."""
     base, span = _register(layer, (36, 14))
-    pattern = layer.get("pattern", "root")
-    density = _density(ctx, layer)
-    out = []
-
-    def lowest(pc):
-        keys = _keys_in({pc}, base, base + span)
-        return keys[0] if keys else base + (pc - base) % 12
-
-    spans = [sp for sp in ctx.spans if plays(layer, "bass", sp.section)]
-    for i, sp in enumerate(spans):
-        root = lowest(sp.chord.root)
-        nxt = lowest(spans[i + 1].chord.root) if i + 1 < len(spans) else root
-        if sp.section is None:
-            out.append(_note(sp.start, sp.end - sp.start, ch, lowest(ctx.root), vel))
-        elif pattern == "pedal":
-            tonic = lowest(ctx.root)
-            out += [_note(t, min(ctx.bar, sp.end - t) - 10, ch, tonic, vel)
-                    for t in range(sp.start, sp.end, ctx.bar)]
-        elif pattern == "walking":  # quarter notes: root, chord or scale tones, an approach
-            beats = list(range(sp.start, sp.end, ctx.beat))
-            key = root
-            for j, t in enumerate(beats):
-                if j == 0:
-                    key = root
-                elif t % ctx.bar == 0:  # a later bar of a long chord: the nearest chord tone
-                    key = min(_keys_in(set(sp.pcs), key - 6, key + 6) or [root], key=lambda k: abs(k - key))
-                elif j == len(beats) - 1:
-                    key = nxt + rng.choice((-1, 1))  # chromatic approach to the next root
-                else:
-                    pool = _keys_in(set(sp.pcs) | ctx.scale_pcs, key - 4, key + 4)
-                    pool = [k for k in pool if k != key] or [key]
-                    key = rng.choice(pool)
-                key = max(base - 5, min(base + span + 5, key))
-                out.append(_note(t, ctx.beat - 30, ch, key, vel * (1.0 if j % 2 == 0 else 0.88)))
-        elif pattern in ("rhythmic", "octave"):
-            step = STEPS[layer.get("rate", "8")]
-            for j, t in enumerate(range(sp.start, sp.end, step)):
-                if t != sp.start and rng.random() > density:
-                    continue
-                key = root + 12 if pattern == "octave" and j % 2 else root
-                out.append(_note(t, step - 20, ch, key, vel * (1.0 if t % ctx.beat == 0 else 0.85)))
-        else:  # root: held, the second bar of a long chord on its third or fifth
-            held = None
-            for j, t in enumerate(range(sp.start, sp.end, ctx.bar)):
-                end = min(t + ctx.bar, sp.end)
-                key = root
-                if j % 2 == 1 and rng.random() < 0.5:
-                    key = lowest(sp.chord.pcs[rng.choice((1, 2))])
-                between = _keys_in(ctx.scale_pcs, min(key, nxt) + 1, max(key, nxt) - 1)
-                if end == sp.end and abs(nxt - key) in (3, 4) and between and rng.random() < density:
-                    # a passing note: the scale step between this note and the next root
-                    out.append(_note(t, end - t - ctx.beat - 10, ch, key, vel))
-                    out.append(_note(end - ctx.beat, ctx.beat - 20, ch, between[0], vel * 0.85))
-                    held = None
-                elif held is not None and held["key"] == key:
-                    held["dur"] = end - held["t"] - 20  # the same root again: keep holding it
-                else:
-                    held = _note(t, end - t - 20, ch, key, vel)
-                    out.append(held)
-    return out
+    style = layer.get("pattern", "root")
+    body = [sp for sp in ctx.body_spans() if plays(layer, "bass", sp.section)]
+    out = bass.line(body, style=style if style in bass.STYLES else "root", base=base, span=span,
+                    tonic=ctx.root, scale=ctx.scale_pcs, rng=ctx.rng(name, "bass"), bar=ctx.bar,
+                    beat=ctx.beat, step=RATES[layer.get("rate", "8")],
+                    density=_density(ctx, layer), ch=ch, vel=vel, after=ctx.final.chord)
+    home = keys_in({ctx.root}, base, base + span) or [base + (ctx.root - base) % 12]
+    final = ctx.final
+    return out + [note(final.start, final.end - final.start, ch, home[0], vel)]
 
 
 def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
@@ -405,28 +333,24 @@ def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[d
     is one held tone."""
     rng = ctx.rng(name, "arp")
     base, span = _register(layer, (60, 24))
-    step = STEPS[layer.get("rate", "16" if _density(ctx, layer) > 0.5 else "8")]
+    step = RATES[layer.get("rate", "16" if _density(ctx, layer) > 0.5 else "8")]
     octaves = layer.get("octaves", 2)
-    shape = rng.choice(("up", "down", "updown"))
+    shape = rng.choice(accompany.ARP_SHAPES)
     out = []
     for sp in ctx.spans:
         if not plays(layer, "arp", sp.section):
             continue
         top = min(base + span, base + 12 * octaves, ctx.ceiling(sp.start, sp.end, 127))
-        keys = _keys_in(set(sp.pcs), base, top)
+        keys = keys_in(set(sp.pcs), base, top)
         if len(keys) < 2:
-            keys = _keys_in(set(sp.pcs), base - 12, max(top, base))[-3:]
+            keys = keys_in(set(sp.pcs), base - 12, max(top, base))[-3:]
         if not keys:
             continue
         if sp.section is None:
-            out.append(_note(sp.start, sp.end - sp.start, ch, keys[0], vel * 0.9))
-            continue
-        if shape == "down":
-            keys = keys[::-1]
-        elif shape == "updown":
-            keys = keys + keys[-2:0:-1]
-        for j, t in enumerate(range(sp.start, sp.end, step)):
-            out.append(_note(t, step - 10, ch, keys[j % len(keys)], vel * (1.0 if t % ctx.beat == 0 else 0.8)))
+            out.append(note(sp.start, sp.end - sp.start, ch, keys[0], vel * 0.9))
+        else:
+            out += accompany.hits("arp", sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
+                                  beat=ctx.beat, step=step, shape=shape)
     return out
 
 
@@ -466,7 +390,7 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
         if (t, key) not in seen:
             seen.add((t, key))
             dur = ctx.final.end - t if t == final.start else PPQ // 4
-            notes.append(_note(t, dur, ch, key, vel * f))
+            notes.append(note(t, dur, ch, key, vel * f))
     return notes
 
 
@@ -554,13 +478,6 @@ def transform(ctx: Context, body: list[dict], channels: dict[str, int], *,
     return body
 
 
-def key_event(root: int, mode: str) -> dict:
-    """The KeySig of the piece, its tonic spelled as its signature spells it."""
-    sharps, _ = key_signature(root, mode)
-    return {"type": "KeySig", "t": 0, "key": (FLAT_NAMES if sharps < 0 else SHARP_NAMES)[root],
-            "mode": mode}
-
-
 def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | None = None,
             intensity: int | None = None, seed: int = 0) -> list[dict]:
     """The whole piece: header, every layer's notes, End at exactly ``seconds``."""
@@ -602,7 +519,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
         if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
             continue
         notes.append(dict(n, dur=end - n["t"]) if end - n["t"] != n["dur"] else n)
-    flats = key_signature(ctx.root, ctx.mode)[0] <= 0  # chord names spelled as the key is
+    flats = spells_flats(ctx.root, ctx.mode)  # chord names spelled as the key is
     chords = [sp.chord.event(sp.start, sp.end - sp.start, flats) for sp in ctx.spans]
     body = sorted(chords + notes, key=lambda e: (e["t"], e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))
     return head + body + [{"type": "End", "t": ticks}]

@@ -40,7 +40,7 @@ from . import generator
               help="Chance that a pulse is left out.")
 @generator.options(ch=9, vel=100)
 def command(io: cli.StageIO, pulses, steps, rotation, note, step, accent, ghost, vel_var, skip,
-            ch, patch, vel, bpm, repeat, at, name, seed):
+            ch, patch, vel, bpm, repeat, at, name, time_sig, seed):
     """Euclidean rhythms: PULSES onsets spread evenly over STEPS steps.
 
     Channel 9 (General MIDI drums) by default; --patch on channel 9 picks a GM drum kit
@@ -54,7 +54,7 @@ def command(io: cli.StageIO, pulses, steps, rotation, note, step, accent, ghost,
                      accent=accent, ghost=ghost, vel_var=vel_var, skip=skip, seed=used_seed,
                      ch=ch, cycles=repeat)
         return place.place(notes, start=place.at_tick(at, sigs), ch=ch, program=patch,
-                              bpm=bpm, name=name)
+                           bpm=bpm, name=name, time_sig=time_sig)
 
     return generator.run(io, seed, make, random=bool(ghost or vel_var or skip))
 

@@ -14,11 +14,13 @@ import click
 from .. import cli
 from ..events import DRUM_CHANNEL
 from ..generators.place import AT_HELP, parse_at
+from ..meter import parse_time_sig
 from ..theory import parse_program
 
 
 def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
-    """The common generator options: --ch --patch --vel --bpm --repeat --at --name --seed.
+    """The common generator options: --ch --patch --vel --bpm --repeat --at --name
+    --time-sig --seed.
 
     ``ch`` and ``vel`` are this generator's defaults (euclid: channel 9); ``patch=False``
     leaves --patch out.
@@ -37,6 +39,9 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
                          help=AT_HELP),
             click.option("--name", default=None,
                          help="Track name (a Marker on the channel; DAWs show it)."),
+            click.option("--time-sig", callback=cli.parsed(parse_time_sig), default=None,
+                         metavar="N/D",
+                         help="Also write a TimeSig (3/4, 6/8); bars then follow it."),
             cli.seed_option,
         ]
         if patch:
@@ -53,20 +58,22 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
 
 def run(io: cli.StageIO, seed: int | None,
         make: Callable[[int | None, list[tuple[int, int, int]]], Iterable[dict]], *,
-        random: bool = True) -> Iterator[dict]:
+        random: bool = True, listen: Callable[[dict], object] | None = None) -> Iterator[dict]:
     """Pass the piped stream through, then append ``make(seed, sigs)``'s events.
 
     ``make`` receives the seed in force and the TimeSigs seen in the input ((t, num, den)),
     for --at in bars. A part that draws no random numbers says ``random=False``: then no
-    seed is invented (and announced) for it.
+    seed is invented (and announced) for it. ``listen`` sees every event passed through
+    (the chords a bass line or a melody follows).
     """
     sigs: list[tuple[int, int, int]] = []
-    used = yield from _returning(io.generator_input(seed, random=random), sigs)
+    used = yield from _returning(io.generator_input(seed, random=random), sigs, listen)
     yield from make(used, sigs)
 
 
-def _returning(events: Iterator[dict], sigs: list) -> Iterator[dict]:
-    """Pass ``events`` through, noting TimeSigs; returns what the generator returned."""
+def _returning(events: Iterator[dict], sigs: list, listen=None) -> Iterator[dict]:
+    """Pass ``events`` through, noting TimeSigs (and showing each to ``listen``); returns
+    what the generator returned."""
     while True:
         try:
             ev = next(events)
@@ -74,4 +81,6 @@ def _returning(events: Iterator[dict], sigs: list) -> Iterator[dict]:
             return stop.value
         if ev["type"] == "TimeSig":
             sigs.append((ev["t"], ev["num"], ev["den"]))
+        if listen is not None:
+            listen(ev)
         yield ev

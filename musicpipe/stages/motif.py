@@ -6,7 +6,9 @@ import click
 
 from .. import cli
 from ..generators import place
-from ..generators.motif import CONTOURS, MOTIF_HELP, check_rhythm, part
+from ..generators.motif import BAR, CONTOURS, MOTIF_HELP, check_rhythm, part
+from ..harmony import from_events
+from ..meter import bar_length
 from ..theory import SCALES, parse_note, parse_pitch_class, scale_name
 from . import generator
 
@@ -21,7 +23,7 @@ from . import generator
 @click.option("--notes", type=click.IntRange(1, 1_000_000), default=8, show_default=True,
               help="How many notes (rests included).")
 @click.option("--bars", type=click.IntRange(1, 100_000), default=None,
-              help="Fill exactly this many 4/4 bars instead of counting notes.")
+              help="Fill exactly this many bars (4/4, or --time-sig) instead of counting notes.")
 @click.option("--base", callback=cli.parsed(parse_note), default="C4", show_default=True,
               metavar="NOTE",
               help="Lowest note of the range (C4 = 60, or a number).")
@@ -43,11 +45,15 @@ from . import generator
               help="Scale root (C, F#, Bb); default the pitch class of --base.")
 @click.option("--cadence", is_flag=True,
               help="End on the scale's root, approached by step: a closing phrase.")
+@click.option("--follow-chords/--ignore-chords", default=None,
+              help="Put notes on beats on the tones of the stream's Chord events (the "
+                   "default when there are any, e.g. after `chords`).")
 @click.option("--mode", callback=cli.parsed(scale_name), default=None, metavar="SCALE",
               help=f"Scale or mode ({len(SCALES)} names, `scale --list`); default major.")
 @generator.options(ch=0, vel=90)
 def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur, rest_prob,
-            chord_prob, swing, root, cadence, mode, ch, patch, vel, bpm, repeat, at, name, seed):
+            chord_prob, swing, root, cadence, follow_chords, mode, ch, patch, vel, bpm, repeat, at,
+            name, time_sig, seed):
     """A seeded melodic phrase: stepwise, shaped by a contour, in a scale, ending on a cadence.
 
     The same seed gives the same phrase, byte for byte; the seed comes from the stream's Seed
@@ -58,15 +64,27 @@ def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--range") from None
 
+    heard: list[dict] = []
+
     def make(used_seed, sigs):
+        start = place.at_tick(at, sigs)
+        harmony = None
+        if heard and follow_chords is not False:
+            harmony = [(max(0, c.start - start), c.pcs) for c in from_events(heard)
+                       if c.end > start] or None
         phrase = part(used_seed, notes=notes, bars=bars, base=base, range_=range_,
                       complexity=complexity, contour=contour, dur=dur, rest_prob=rest_prob,
                       chord_prob=chord_prob, swing=swing, root=root, mode=mode, ch=ch, vel=vel,
-                      cadence=cadence)
-        return place.place(phrase, start=place.at_tick(at, sigs), repeat=repeat, ch=ch,
-                              program=patch, bpm=bpm, name=name)
+                      cadence=cadence, harmony=harmony,
+                      bar=bar_length(*time_sig) if time_sig else BAR)
+        return place.place(phrase, start=start, repeat=repeat, ch=ch, program=patch, bpm=bpm,
+                           name=name, time_sig=time_sig)
 
-    return generator.run(io, seed, make)
+    def listen(ev):
+        if ev["type"] == "Chord":
+            heard.append(ev)
+
+    return generator.run(io, seed, make, listen=listen)
 
 
 main = command

@@ -7,7 +7,6 @@ import click
 from .. import cli
 from ..generators import place
 from ..generators.seq import SEQ_HELP, part
-from ..meter import parse_time_sig
 from ..notation import NotationError
 from . import generator
 
@@ -22,12 +21,11 @@ from . import generator
 @click.argument("notation", nargs=-1)
 @click.option("--file", "path", type=click.File("r", encoding="utf-8"), default=None,
               help="Read the notation from a file (# comments allowed) instead of arguments.")
-@click.option("--check-bars", is_flag=True, help="Every bar between | must fill --time-sig.")
-@click.option("--time-sig", callback=cli.parsed(parse_time_sig), default="4/4", show_default=True,
-              help="The bar length --check-bars checks against.")
+@click.option("--check-bars", is_flag=True,
+              help="Every bar between | must fill --time-sig (default 4/4).")
 @generator.options(ch=0, vel=96)
-def command(io: cli.StageIO, notation, path, check_bars, time_sig, ch, patch, vel, bpm, repeat,
-            at, name, seed):
+def command(io: cli.StageIO, notation, path, check_bars, ch, patch, vel, bpm, repeat, at, name,
+            time_sig, seed):
     """Explicit notes, chords and rests from text: seq "C4/4 E4/8 G4/8 [C4,E4,G4]/2".
 
     Several arguments are joined with spaces. Piped input passes through first; the notes
@@ -37,13 +35,13 @@ def command(io: cli.StageIO, notation, path, check_bars, time_sig, ch, patch, ve
         raise click.UsageError("give the notation as arguments or --file, not both")
     text = path.read() if path is not None else " ".join(notation)
     try:
-        notes = part(text, ch=ch, vel=vel, check_bars=check_bars, time_sig=time_sig)
+        notes = part(text, ch=ch, vel=vel, check_bars=check_bars, time_sig=time_sig or (4, 4))
     except NotationError as e:
         raise click.BadParameter(str(e), param_hint="NOTATION") from None
 
     return generator.run(io, seed, lambda used_seed, sigs: place.place(
         notes, start=place.at_tick(at, sigs), repeat=repeat, ch=ch, program=patch, bpm=bpm,
-        name=name), random=False)
+        name=name, time_sig=time_sig), random=False)
 
 
 main = command
