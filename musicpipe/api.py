@@ -27,7 +27,7 @@ from .umbrella import STAGES
 
 __all__ = ["Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
            "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
-           "humanize", "rubato", "trim", "viz", "from_midi"]
+           "humanize", "rubato", "trim", "viz", "from_midi", "chords", "bass"]
 
 
 class Piece:
@@ -199,6 +199,8 @@ rubato = _step_maker("rubato")
 trim = _step_maker("trim")
 viz = _step_maker("viz")
 from_midi = _step_maker("from-midi")
+chords = _step_maker("chords")
+bass = _step_maker("bass")
 
 
 def layer(*parts: Step) -> Step:

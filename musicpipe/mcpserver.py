@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from .events import MAX_SEED
 from .pipeline import PipelineError, commands, file_arguments, parse, run_stage
+from .umbrella import STAGES
 from .pipeline import run as run_text
 
 INSTRUCTIONS = """\
@@ -202,8 +203,7 @@ def build(root: str):
         pipeline: Annotated[str, Field(description=(
             "Stages joined by |, e.g. `seed 42 | motif --notes 16 | scale --root D "
             "--mode dorian | to-midi --out tune.mid`; { a; b; } layers parts. Stages: "
-            "seed motif seq euclid scale transpose humanize rubato trim viz to-midi "
-            "from-midi to-wav mood; `STAGE --help` text is what the CLI prints."))],
+            f"{' '.join(STAGES)}; their options are the CLI's (`STAGE --help`)."))],
         input: Annotated[str, Field(  # plain str: the SDK would parse a JSON line into a dict
             description="JSONL events for the first stage's stdin (empty: none)")] = "",
     ) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Each stage is the very click command its console script runs, handed in-memory s
 stdout and stderr, so the bytes are the shell's: Seed handling, validation between stages,
 warnings and error lines included. The grammar is the part of sh a pipeline needs: stages
 joined by ``|`` and ``{ a; b; }`` groups that concatenate parts (``;`` or newlines between),
-quoted as in sh. Nothing else runs: no redirections, variables, globs, other commands or
+quoted as in sh, a backslash at the end of a line continuing it. Nothing else runs: no redirections, variables, globs, other commands or
 subprocesses; a stage name must be one of ``umbrella.STAGES`` (``musicpipe STAGE`` works too).
 
 The stages run one after another, each on the previous one's whole output; the first
@@ -57,8 +57,9 @@ class Group:
 
 
 def _tokens(text: str) -> list[str | tuple[str]]:
-    """Words (str) and operators (1-tuples) of a pipeline text."""
-    lex = shlex.shlex(text, posix=True, punctuation_chars=_OPERATORS)
+    """Words (str) and operators (1-tuples) of a pipeline text; a backslash before a newline
+    continues the line, as in sh."""
+    lex = shlex.shlex(text.replace("\\\n", " "), posix=True, punctuation_chars=_OPERATORS)
     lex.whitespace = " \t\r"
     lex.whitespace_split = True
     lex.commenters = ""

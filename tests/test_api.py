@@ -24,7 +24,7 @@ def tour() -> list[str]:
     for line in block.splitlines():
         line = re.sub(r"\s+# .*$", "", line.strip()).removesuffix(" > /dev/null")
         current = f"{current}\n{line}" if current else line
-        if current.count("{") == current.count("}"):
+        if current.count("{") == current.count("}") and not current.endswith("\\"):
             commands.append(current)
             current = ""
     return commands
@@ -52,7 +52,7 @@ def test_the_readme_tour_gives_the_shells_bytes(command, tmp_path, monkeypatch):
     assert piece.warnings == proc.stderr.decode().splitlines()
     made = {p.name: p.read_bytes() for p in sorted(shell.iterdir())}
     assert made == {p.name: p.read_bytes() for p in sorted(python.iterdir())}
-    assert len(made) > 1 or proc.stdout
+    assert made != {"song.mid": song} or proc.stdout or proc.stderr  # the command did something
 
 
 def test_steps_equal_the_pipeline_text(tmp_path):

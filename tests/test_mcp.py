@@ -170,11 +170,13 @@ def test_run_pipeline_runs_stages_only(tmp_path):
 
 # Text options that name no file. A new text option must be added here or be seen as a file
 # (click.Path/File, or FILE in its metavar): otherwise the server would not confine it.
-NOT_FILES = {"motif": {"base", "dur", "root", "mode", "patch", "at", "name"},
+NOT_FILES = {"motif": {"base", "dur", "root", "mode", "patch", "at", "name", "time_sig"},
              "seq": {"notation", "time_sig", "patch", "at", "name"},
-             "euclid": {"note", "step", "patch", "at", "name"}, "scale": {"root", "mode", "key"},
-             "humanize": {"timing", "velocity", "length"}, "to-midi": {"title"},
-             "mood": {"name", "key", "show"}, "analyze": {"key"}}
+             "euclid": {"note", "step", "patch", "at", "name", "time_sig"},
+             "chords": {"at", "base", "chords_text", "key", "name", "patch", "time_sig"},
+             "bass": {"at", "base", "chords_text", "key", "name", "patch", "time_sig"},
+             "scale": {"root", "mode", "key"}, "humanize": {"timing", "velocity", "length"},
+             "to-midi": {"title"}, "mood": {"name", "key", "show"}, "analyze": {"key"}}
 
 
 def test_every_file_option_is_known_to_the_confinement():
