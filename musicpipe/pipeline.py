@@ -4,8 +4,8 @@ Each stage is the very click command its console script runs, handed in-memory s
 stdout and stderr, so the bytes are the shell's: Seed handling, validation between stages,
 warnings and error lines included. The grammar is the part of sh a pipeline needs: stages
 joined by ``|`` and ``{ a; b; }`` groups that concatenate parts (``;`` or newlines between),
-quoted as in sh, a backslash at the end of a line continuing it. Nothing else runs: no redirections, variables, globs, other commands or
-subprocesses; a stage name must be one of ``umbrella.STAGES`` (``musicpipe STAGE`` works too).
+quoted as in sh, a backslash at the end of a line continuing it. Nothing else runs: no
+redirections, variables, globs, other commands or subprocesses; a stage name must be one of ``umbrella.STAGES`` (``musicpipe STAGE`` works too).
 
 The stages run one after another, each on the previous one's whole output; the first
 stage sees no stdin (like a terminal) unless input is given. The first stage that fails
