@@ -106,24 +106,44 @@ class StageIO:
         self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
         return iter(self.reader)
 
-    def generator_input(self, seed: int | None, *, random: bool = True) -> Iterator[dict]:
-        """Pass piped input through, then make sure the output holds a Seed; returns the seed.
-
-        Use as ``seed = yield from io.generator_input(seed)``. A terminal on stdin means no
-        input: a generator starts a fresh stream instead of waiting. A generator that draws
-        no random numbers (``random=False``) invents no seed: it returns None when neither
-        the stream nor --seed gives one.
-        """
-        stream_seed = None
-        if not self.stdin_is_terminal():
+    def file_events(self, path: str) -> Iterator[dict]:
+        """A stream file's events (``-``: stdin), validated; errors name the file."""
+        if path == "-":
             yield from self.events()
-            stream_seed = self.reader.seed
+            return
+        try:
+            fp = open(path, "rb")  # noqa: SIM115 - closed below, after the last event
+        except OSError as e:
+            raise StageError(f"cannot read {path}: {e.strerror or e}") from None
+        with fp:
+            try:
+                yield from Reader(fp, warn=self.warn)
+            except DataError as e:
+                raise DataError(f"{path}: {e}") from None
+
+    def generator_input(self, seed: int | None, *, random: bool = True) -> Iterator[dict]:
+        """Pass piped input through, making sure the output starts with a Seed; returns the
+        seed.
+
+        Use as ``seed = yield from io.generator_input(seed)``. A stream's Seed is its first
+        line, so the first event is peeked: without a Seed there, the seed in force (--seed,
+        else a random one, announced) goes first and the input follows. A terminal on stdin
+        means no input: a generator starts a fresh stream instead of waiting. A generator
+        that draws no random numbers (``random=False``) invents no seed: it returns None when
+        neither the stream nor --seed gives one.
+        """
+        events = iter(()) if self.stdin_is_terminal() else self.events()
+        first = next(events, None)
+        stream_seed = first["seed"] if first is not None and first["type"] == "Seed" else None
         if seed is None:
             seed = stream_seed
         if seed is None and random:
             seed = self.random_seed()
         if stream_seed is None and seed is not None:
             yield {"type": "Seed", "seed": seed}
+        if first is not None:
+            yield first
+        yield from events
         return seed
 
     def seeded_events(self, seed: int | None) -> tuple[Iterator[dict], int]:

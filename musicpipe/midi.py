@@ -67,6 +67,7 @@ class _Song:
         self.notes: list[dict] = []
         self.end: dict | None = None
         self.last = 0                            # the latest tick any event reaches
+        self.last_start = 0                      # the latest tick any event starts at
         self.last_event: dict | None = None      # the event that reaches it
         for ev in events:
             typ = ev.get("type")
@@ -77,6 +78,7 @@ class _Song:
             except EventError as e:
                 raise MidiError(str(e), ev) from None
             t = ev["t"]
+            self.last_start = max(self.last_start, t)
             if typ == "Note":
                 self.notes.append(ev)
                 self.channel_events.setdefault(ev["ch"], [])
@@ -106,9 +108,14 @@ class _Song:
         self.sigs.sort(key=_t)
 
     def end_tick(self) -> int:
-        """The stream's End, else the first bar line at or after the last event."""
+        """The stream's End, else the first bar line at or after the last event; but a tail
+        of less than a sixteenth past a bar line (a humanized last note) adds no bar: when
+        everything starts before that bar line, the piece ends on it."""
         if self.end is not None:
             return self.end["t"]
+        line = bar_ceiling(self.last - OVERHANG, self.sigs)
+        if line < self.last and self.last_start < line:
+            return line
         return bar_ceiling(self.last, self.sigs)
 
 
@@ -118,6 +125,9 @@ _KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "ProgramChange", "ControlChang
 
 def _t(ev: dict) -> int:
     return ev["t"]
+
+
+OVERHANG = PPQ // 4 - 1  # ticks past a bar line that do not make another bar
 
 
 def bar_ceiling(tick: int, sigs: list[dict]) -> int:

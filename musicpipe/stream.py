@@ -122,6 +122,9 @@ class Reader:
                 kinds = {list: "an array", str: "text", int: "a number", float: "a number",
                          bool: "a boolean", type(None): "null"}
                 error = f"expected a JSON object, got {kinds.get(type(ev), type(ev).__name__)}"
+                if isinstance(ev, int) and not isinstance(ev, bool):  # `seq 60 64 67` counting
+                    error += ' (coreutils seq output? notes are one quoted argument: seq "60 64 67")'
+
             else:
                 try:
                     check(ev)

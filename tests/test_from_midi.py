@@ -13,7 +13,7 @@ import pretty_midi
 import pytest
 
 from musicpipe.midi import MidiFileError, midi_to_events
-from musicpipe.notation import format_channels, format_notes
+from musicpipe.notation import format_notes, format_parts
 from tests.conftest import BIN, ENV, events, jsonl, sh
 
 
@@ -208,8 +208,9 @@ def test_seq_notation_of_notes_chords_and_rests():
         (0, 480, 60), (480, 240, 62), (960, 960, 60), (960, 960, 64), (960, 960, 67),
         (2400, 720, 72), (3120, 80, 71), (3200, 100, 70)]]
     assert format_notes(evs) == "C4/4*80 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
-    assert format_channels(TYPE0_EVENTS) == "C4/8*100 E4/8*80\nR/4 C2/16*127\n"
-    assert format_channels(TYPE0_EVENTS, [9]) == "R/4 C2/16*127\n"
+    assert format_parts(TYPE0_EVENTS) == ('@part ch=0 program=5 name="Electric Piano 2"\nC4/8*100 E4/8*80\n'
+                                          '@part ch=9 name="Drums"\nR/4 C2/16*127\n')
+    assert format_parts(TYPE0_EVENTS, [9]) == '@part ch=9 name="Drums"\nR/4 C2/16*127\n'
 
 
 # ------------------------------------------------------------------ the stage, as a process
@@ -257,8 +258,40 @@ def test_stage_without_file_on_a_terminal_is_a_usage_error():
 
 
 def test_stage_notation(files):
-    assert sh(f"from-midi --notation {files}/type0.mid").stdout == b"C4/8*100 E4/8*80\nR/4 C2/16*127\n"
-    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout == b"R/t1 C4/t239*80 G4/4*100\n"
+    assert sh(f"from-midi --notation {files}/type0.mid").stdout == (
+        b'@part ch=0 program=5 name="Electric Piano 2"\nC4/8*100 E4/8*80\n@part ch=9 name="Drums"\nR/4 C2/16*127\n')
+    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout.split(b"\n")[1] == \
+        b"R/t1 C4/t239*80 G4/4*100"
+    assert sh(f"from-midi --notation --ch 2 --grid 16 {files}/type1.mid").stdout.split(b"\n")[1] == \
+        b"C4/8*80 G4/4*100"  # the 1-tick late start reads as on the beat
+
+
+def test_three_parts_round_trip_through_notation(tmp_path):
+    """A 3-part file -> from-midi --notation -> seq --file: the same notes in every part,
+    each on its channel with its program and name."""
+    sh(f"chords 'I vi IV V' --key D --patch strings --name Strings | bass --style root-fifth "
+       f"--patch acoustic-bass --seed 1 | motif --bars 4 --root D --seed 2 --patch flute "
+       f"| to-midi --out {tmp_path}/three.mid")
+    text = sh(f"from-midi --notation {tmp_path}/three.mid | tee {tmp_path}/three.txt").stdout.decode()
+    assert [line.split(" name=")[0] for line in text.splitlines() if line.startswith("@part")] == [
+        "@part ch=0 program=73", "@part ch=1 program=48", "@part ch=2 program=32"]
+    back = events(sh(f"seq --file {tmp_path}/three.txt").stdout)
+    orig = events(sh(f"from-midi {tmp_path}/three.mid").stdout)
+    part = lambda evs, ch: sorted((e["t"], e["dur"], e["key"], e["vel"]) for e in evs  # noqa: E731
+                                  if e["type"] == "Note" and e["ch"] == ch)
+    for ch in (0, 1, 2):
+        assert part(back, ch) == part(orig, ch), ch
+    assert {e["ch"]: e["program"] for e in back if e["type"] == "ProgramChange"} == {0: 73, 1: 48, 2: 32}
+    assert {e["ch"]: e["text"] for e in back if e["type"] == "Marker"}[1] == "Strings"
+
+
+def test_part_headers_that_are_wrong_name_their_line(tmp_path):
+    (tmp_path / "bad.txt").write_text('@part ch=0\nC4/4\n@part ch=22\nD4/4\n')
+    proc = sh(f"seq --file {tmp_path}/bad.txt", check=False)
+    assert proc.returncode == 2 and b"ch=22" in proc.stderr
+    (tmp_path / "bad.txt").write_text('@part ch=0\nC4/4\n\nD4/4 X9\n')
+    proc = sh(f"seq --file {tmp_path}/bad.txt", check=False)
+    assert proc.returncode == 2 and b"line 4" in proc.stderr
 
 
 LAYERED = (

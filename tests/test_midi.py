@@ -118,7 +118,11 @@ def test_all_tracks_end_on_the_bar_line_after_the_last_note():
     ends = {tr[-1][0] for tr in tracks(reread(evs))}
     assert ends == {3840}                           # 3010 -> bar 2 of 4/4 ends at 3840
     waltz = [{"type": "TimeSig", "t": 0, "num": 3, "den": 4}, note(0, 1441, 0, 60)]
-    assert {tr[-1][0] for tr in tracks(reread(waltz))} == {2880}
+    assert {tr[-1][0] for tr in tracks(reread(waltz))} == {1440}  # a 1-tick tail adds no bar
+    longer = [{"type": "TimeSig", "t": 0, "num": 3, "den": 4}, note(0, 1440 + 120, 0, 60)]
+    assert {tr[-1][0] for tr in tracks(reread(longer))} == {2880}  # a sixteenth past: it does
+    late = waltz + [note(1442, 5, 0, 62)]
+    assert {tr[-1][0] for tr in tracks(reread(late))} == {2880}  # a note starting past the line
     six_eight = [{"type": "TimeSig", "t": 0, "num": 6, "den": 8}, note(0, 1440, 0, 60)]
     assert {tr[-1][0] for tr in tracks(reread(six_eight))} == {1440}
 
@@ -267,7 +271,10 @@ def streams(draw):
                                                         st.integers(0, 127)), max_size=5))]
     evs = notes + tempos + programs
     draw(st.randoms()).shuffle(evs)   # streams need not be sorted
-    return evs
+    # An End on the bar line after the last note: without one, a tail under a sixteenth past
+    # a bar line would be cut there (test_all_tracks_end_on_the_bar_line_after_the_last_note).
+    last = max([e["t"] + e.get("dur", 0) for e in evs], default=0)
+    return evs + [{"type": "End", "t": bar_ceiling(last, [])}]
 
 
 def _expected_programs(evs):

@@ -323,8 +323,38 @@ class Pack:
         self.errors.append(f"{self.path}: {msg}")
 
 
+_LOADED: dict[tuple, bytes] = {}  # (path, mtime, size) -> marshalled (moods, errors)
+
+
 def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> Pack:
-    """Read one pack; a broken mood is recorded in ``errors`` and the others still load."""
+    """Read one pack; a broken mood is recorded in ``errors`` and the others still load.
+
+    A file read before and unchanged since (same mtime and size) is not parsed again: a
+    process composing many moods (the Python API, the MCP server, batch workers) pays the
+    TOML parse once. Each load gets its own copy."""
+    import marshal
+
+    key = None
+    if text is None:
+        try:
+            st = os.stat(path)
+            key = (str(path), st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass
+    if key in _LOADED:
+        pack = Pack(str(path), source)
+        pack.moods, pack.errors = marshal.loads(_LOADED[key])
+        return pack
+    pack = _load_pack(path, source, text)
+    if key is not None:
+        try:
+            _LOADED[key] = marshal.dumps((pack.moods, pack.errors))
+        except ValueError:  # a TOML date: not worth caching
+            pass
+    return pack
+
+
+def _load_pack(path: str | os.PathLike, source: str, text: str | None) -> Pack:
     pack = Pack(str(path), source)
     try:
         data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))

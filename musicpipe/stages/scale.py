@@ -6,12 +6,14 @@ import click
 
 from .. import cli
 from ..theory import parse_key, parse_pitch_class, scale_name
-from ..transforms.scale import POLICIES, SNAP_HELP, scale_list, snap
+from ..harmony import key_event
+from ..transforms.scale import POLICIES, SNAP_HELP, scale_list, snap, with_key
 
 
 @cli.stage("scale", examples=[
     "scale --root D --mode dorian < examples/riff.jsonl",
     "scale --key 'Bb blues' --snap up < examples/riff.jsonl",
+    "scale --key Bb --set-key < examples/riff.jsonl | to-midi --out riff-in-bb.mid",
     "seed 3 | transpose -s 1 | scale --root F# --mode minor-pentatonic",
     "scale --list",
 ], epilog=SNAP_HELP)
@@ -27,9 +29,11 @@ from ..transforms.scale import POLICIES, SNAP_HELP, scale_list, snap
 @click.option("--drums", is_flag=True, help="Snap channel 9 (GM drums) too.")
 @click.option("--ch", "channels", type=click.IntRange(0, 15), multiple=True,
               help="Only these channels (repeatable); default all but drums.")
+@click.option("--set-key", is_flag=True,
+              help="Also write a KeySig of this key first, so notation shows it.")
 @click.option("--list", "list_", is_flag=True, help="Print the scales and exit.")
 def command(io: cli.StageIO, root: int, mode: str, key, policy: str, drums: bool,
-            channels: tuple[int, ...], list_: bool):
+            channels: tuple[int, ...], set_key: bool, list_: bool):
     """Snap notes to a scale or mode: every key moves to the nearest tone of the scale.
 
     Notes on channel 9 (General MIDI drums) are left alone unless --drums.
@@ -39,7 +43,8 @@ def command(io: cli.StageIO, root: int, mode: str, key, policy: str, drums: bool
         return None
     if key is not None:
         root, mode = key
-    return snap(io.events(), root, mode, snap=policy, drums=drums, channels=channels)
+    events = snap(io.events(), root, mode, snap=policy, drums=drums, channels=channels)
+    return with_key(events, key_event(root, mode)) if set_key else events
 
 
 main = command

@@ -52,8 +52,9 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
     Every note draws three numbers (timing, velocity, length) from
     ``stage_rng(seed, "humanize", salt)`` in input order, so the same seed and input give the same output, and changing one amount leaves
     the others' draws alone. ``channels`` limits the change to those channels. Other events
-    pass at once; notes come out when released (see the module docstring), in order of
-    their release time (end + largest timing shift), ties by channel and key.
+    pass at once, but the End is held to the end: the last notes are kept inside it (cut
+    short, never moved past it). Notes come out when released (see the module docstring),
+    in order of their release time (end + largest timing shift), ties by channel and key.
     """
     if not 0 <= swing <= 1:
         raise ValueError(f"swing must be 0..1, got {swing}")
@@ -76,7 +77,11 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
     held: dict[int, tuple[int, dict, int]] = {}
     heap: list[tuple[int, int]] = []
     now = 0
+    end = None  # the stream's End, held back so that the last notes can be kept inside it
     for ev in events:
+        if ev["type"] == "End":
+            end = ev if end is None or ev["t"] >= end["t"] else end
+            continue
         if ev["type"] != "Note" or only is not None and ev["ch"] not in only:
             yield ev
             continue
@@ -138,7 +143,12 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
         held[k] = (release, n, t0)
         heappush(heap, (release, k))
     for _, note, _ in sorted(held.values(), key=_release_order):
+        if end is not None and note["t"] + note["dur"] > end["t"]:  # never past the End
+            note["t"] = min(note["t"], end["t"] - 1)
+            note["dur"] = end["t"] - note["t"]
         yield note
+    if end is not None:
+        yield end
 
 
 def _release_order(h: tuple[int, dict, int]) -> tuple[int, int, int]:

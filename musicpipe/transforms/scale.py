@@ -138,3 +138,17 @@ def scale_list() -> str:
         lines.append(f"{name.ljust(width)}  {' '.join(f'{s:2d}' for s in steps):<24}"
                      f"  {notes:<24}  {doc}{also}")
     return "\n".join(lines) + "\n"
+
+
+def with_key(events: Iterable[dict], keysig: dict) -> Iterator[dict]:
+    """The stream with ``keysig`` as its KeySig: first after the Seed; earlier ones dropped."""
+    placed = False
+    for ev in events:
+        if ev["type"] == "KeySig":
+            continue
+        if not placed and ev["type"] != "Seed":
+            yield keysig
+            placed = True
+        yield ev
+    if not placed:
+        yield keysig

@@ -1,0 +1,173 @@
+"""Assemble: songs from parts, in the stream (concat, loop, merge, section).
+
+A part's length is its End, else its last note's end rounded up to the bar line (by its
+TimeSigs). ``concat`` plays parts one after another, each shifted by the lengths before it;
+``loop`` repeats one; ``merge`` plays parts together from tick 0; ``section`` names a point
+(a Marker without a channel: a DAW shows it as a marker, MuseScore as a rehearsal mark).
+
+Conflicts: a Tempo, TimeSig or KeySig at a tick where an earlier part (in argument order)
+already set a different one is dropped, and counted in ``stats["conflicts"]``; the first
+part's Seed is kept, later Seeds are dropped; a track name (a Marker with a channel) that
+names its channel as before is dropped (each part names its tracks; the file needs it
+once); every part's End is replaced by one End at the end of the whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..events import EVENTS
+from ..meter import bar_line_at_or_after
+
+SETTINGS = ("Tempo", "TimeSig", "KeySig")
+_FIELDS = {"Tempo": ("bpm",), "TimeSig": ("num", "den"), "KeySig": ("key", "mode")}
+
+
+class Part:
+    """Follows a part as it streams by: its length so far, its TimeSigs."""
+
+    def __init__(self) -> None:
+        self.end: int | None = None
+        self.last = 0
+        self.sigs: list[tuple[int, int, int]] = []
+
+    def see(self, ev: dict) -> None:
+        typ = ev["type"]
+        if typ == "End":
+            self.end = ev["t"] if self.end is None else max(self.end, ev["t"])
+        elif typ == "Note":
+            self.last = max(self.last, ev["t"] + ev["dur"])
+        elif typ == "TimeSig":
+            self.sigs.append((ev["t"], ev["num"], ev["den"]))
+
+    def length(self) -> int:
+        """The End, else the last note's end rounded up to the bar line."""
+        return self.end if self.end is not None else bar_line_at_or_after(self.last, self.sigs)
+
+
+class Settings:
+    """The Tempo/TimeSig/KeySig set at each tick so far, to drop later conflicting ones."""
+
+    def __init__(self, stats: dict | None = None):
+        self.at: dict[tuple[str, int], tuple] = {}
+        self.names: dict[int, str] = {}
+        self.stats = stats if stats is not None else {}
+        self.stats.setdefault("conflicts", 0)
+
+    def kept(self, ev: dict) -> bool:
+        """Whether a passing event stays: settings without conflict, new track names."""
+        typ = ev["type"]
+        if typ == "Marker" and ev.get("ch") is not None:
+            if self.names.get(ev["ch"]) == ev["text"]:
+                return False
+            self.names[ev["ch"]] = ev["text"]
+            return True
+        return typ not in SETTINGS or self.keep(ev)
+
+    def keep(self, ev: dict) -> bool:
+        value = tuple(ev[f] for f in _FIELDS[ev["type"]])
+        prior = self.at.setdefault((ev["type"], ev["t"]), value)
+        if prior != value:
+            self.stats["conflicts"] += 1
+            return False
+        return True
+
+
+def shifted(ev: dict, by: int) -> dict:
+    """The event ``by`` ticks later (events without a time, and unknown types, unchanged)."""
+    if not by or "t" not in ev or ev["type"] not in EVENTS:
+        return ev
+    out = ev.copy()
+    out["t"] += by
+    return out
+
+
+def concat(parts: Iterable[Iterable[dict]], stats: dict | None = None) -> Iterator[dict]:
+    """Parts one after another (see the module docstring); streams, holding no part."""
+    settings = Settings(stats)
+    offset = 0
+    seeded = False
+    for events in parts:
+        part = Part()
+        for ev in events:
+            part.see(ev)
+            typ = ev["type"]
+            if typ == "End":
+                continue
+            if typ == "Seed":
+                if not seeded:
+                    seeded = True
+                    yield ev
+                continue
+            ev = shifted(ev, offset)
+            if not settings.kept(ev):
+                continue
+            yield ev
+        offset += part.length()
+    yield {"type": "End", "t": offset}
+
+
+def merge(parts: Iterable[Iterable[dict]], stats: dict | None = None) -> Iterator[dict]:
+    """Parts together from tick 0, as `{ a; b; }` layers them, with one End at the longest."""
+    settings = Settings(stats)
+    end = 0
+    seeded = False
+    for events in parts:
+        part = Part()
+        for ev in events:
+            part.see(ev)
+            typ = ev["type"]
+            if typ == "End" or typ == "Seed" and seeded:
+                continue
+            seeded = seeded or typ == "Seed"
+            if not settings.kept(ev):
+                continue
+            yield ev
+        end = max(end, part.length())
+    yield {"type": "End", "t": end}
+
+
+def loop(events: Iterable[dict], *, times: int | None = None, bars: int | None = None
+         ) -> Iterator[dict]:
+    """The part ``times`` times, or as many times as fit ``bars`` bars (the last one cut at
+    the bar line: notes crossing it shortened). Holds the part in memory to repeat it."""
+    from .trim import trim
+
+    held = list(events)
+    part = Part()
+    for ev in held:
+        part.see(ev)
+    length = max(1, part.length())
+    body = [ev for ev in held if ev["type"] != "End"]
+    if times is None:
+        from ..meter import bar_tick
+
+        total = bar_tick(bars or 1, part.sigs)
+        times = -(-total // length)
+    out = _repeat(body, length, times)
+    if bars is not None:
+        yield from trim(out, bars=bars)
+        return
+    yield from out
+    yield {"type": "End", "t": times * length}
+
+
+def _repeat(body: list[dict], length: int, times: int) -> Iterator[dict]:
+    for n in range(times):
+        for ev in body:
+            if n and ev["type"] == "Seed":
+                continue
+            yield shifted(ev, n * length)
+
+
+def section(events: Iterable[dict], name: str, at: int = 0) -> Iterator[dict]:
+    """The stream with a section Marker named ``name`` at tick ``at`` (after its Seed)."""
+    marker = {"type": "Marker", "t": at, "text": name}
+    placed = False
+    for ev in events:
+        if not placed and ev["type"] != "Seed":
+            yield marker
+            placed = True
+        yield ev
+    if not placed:
+        yield marker
