@@ -10,7 +10,7 @@ import pytest
 import soundfile
 
 from musicpipe import export, loudness, render, tracks
-from musicpipe.mix import role_of
+from musicpipe.mixing import role_of
 from musicpipe.moods.arrange import arrange, plan
 from musicpipe.moods.packs import Library
 from musicpipe.theory import parse_key

@@ -14,7 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from ..mix import MIN_LEVEL, parse_curve, parse_pan
+from ..mixing import MIN_LEVEL, parse_curve, parse_pan
 from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program, parse_roman,
                       scale_name)
 
