@@ -250,7 +250,7 @@ def to_wav(events, path: str | os.PathLike | None = None, *, echo: bool = True,
 
 class Mood(Piece):
     """A mood's stream; ``to_wav``/``to_midi`` write the same files as `mood ... --out`
-    (the WAV exactly ``seconds`` long and normalised, unlike a plain `to-wav`)."""
+    (the WAV exactly ``seconds`` long and at -16 LUFS, unlike a plain `to-wav`)."""
 
     def __init__(self, data: bytes, warnings, argv: list[str]):
         super().__init__(data, warnings)
