@@ -103,3 +103,22 @@ def test_a_format_the_installed_libsndfile_lacks_is_exit_69_with_the_fix(monkeyp
         export.check_available("mp3")
     assert err.value.exit_code == 69
     export.check_available("wav")
+
+
+def test_two_tracks_on_one_channel_split_as_to_midi_lays_them_out(tmp_path):
+    from tests.conftest import jsonl
+
+    stream = jsonl([{"type": "ProgramChange", "t": 0, "ch": 0, "program": 73}] + [
+        {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": k, "vel": 80, "track": name}
+        for k, name in ((72, "Flute A"), (67, "Flute B"))])
+    sh(f"to-midi --out {tmp_path}/all.mid", input=stream)
+    names = [t.name for t in mido.MidiFile(tmp_path / "all.mid").tracks]
+    assert names[2:] == ["Flute A", "Flute B"]  # track 1 the conductor, 2 the untracked program
+    sh(f"to-midi --split {tmp_path}/t", input=stream)
+    sh(f"to-wav --stems {tmp_path}/s", input=stream)
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["02-flute-a.mid", "03-flute-b.mid"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["02-flute-a.wav", "03-flute-b.wav",
+                                                                  "mix.wav"]
+    for f in (tmp_path / "t").iterdir():
+        assert [m.program for t in mido.MidiFile(f).tracks for m in t
+                if m.type == "program_change"] == [73]
