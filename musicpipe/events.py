@@ -127,6 +127,17 @@ EVENTS: dict[str, EventType] = {
             "A MIDI controller (7 = volume, 10 = pan, 64 = sustain, 91 = reverb ...).",
         ),
         EventType(
+            "PitchBend",
+            (_t(), _ch(), Field("value", "int", -8192, 8191, doc="bend: 0 none, -8192 .. 8191 "
+                                "the full range down and up (2 semitones in General MIDI)")),
+            "Bends every note of the channel from `t` on, until the next PitchBend.",
+        ),
+        EventType(
+            "ChannelPressure",
+            (_t(), _ch(), _7bit("value", "pressure (aftertouch) 0-127")),
+            "Aftertouch for the whole channel from `t` on.",
+        ),
+        EventType(
             "Note",
             (
                 _t(),
@@ -354,6 +365,11 @@ def reference_markdown() -> str:
         "concatenated, and stages that need order sort. Unknown event types and unknown fields",
         "pass through every stage unchanged. Blank lines are ignored.",
         "",
+        "Any event with a channel may carry a `track` (text, a name): the part it belongs to.",
+        "to-midi writes one track per track name and channel, so two parts on one channel stay",
+        "two tracks in a DAW; from-midi sets it when a file has several tracks on one channel;",
+        "every stage passes it on.",
+        "",
         "Example:",
         "",
         "```",
@@ -392,7 +408,8 @@ def reference_markdown() -> str:
         "",
         "Every stage that reads an Abort passes the events before it on, then the Abort as its",
         "own last line, says `passed on the Abort from seq` on stderr and exits 65. The sinks",
-        "(`to-midi`, `to-wav`, `viz --svg`, `mood --out`) write no file from a stream that ended",
+        "(`to-midi`, `to-wav`, `viz --svg`, `analyze --json FILE`, `mood --out`, and their",
+        "`--split`/`--stems` folders) write no file from a stream that ended",
         "in an Abort, is empty or holds no notes: they exit 65 with one line such as",
         "`to-midi: kept keep.mid: the stream ended in an Abort from seq; --force writes it",
         "anyway`, and an existing file stays byte for byte as it was. `--force` writes anyway",

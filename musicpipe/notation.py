@@ -209,12 +209,14 @@ def duration_name(ticks: int) -> str:
     return "+".join(parts) if left == 0 else f"t{ticks}"
 
 
-def format_notes(notes: Iterable[dict], vel: int = 96) -> str:
+def format_notes(notes: Iterable[dict], vel: int = 96, grid: int | None = None) -> str:
     """One channel's notes as notation from tick 0: notes, [chords] and R rests.
 
     Notes starting together form a chord lasting as long as its longest note, cut where the
     next onset starts (the notation has no overlapping voices). Velocity is written where it
-    changes (``*N``, starting from ``vel``; a chord takes its loudest note's).
+    changes (``*N``, starting from ``vel``; a chord takes its loudest note's). With ``grid``
+    (ticks), onsets and ends move to the nearest grid line first (a note keeps one grid
+    step at least), so humanized timing reads as the values it plays.
 
     >>> format_notes([{"t": 0, "dur": 480, "key": 60, "vel": 96},
     ...               {"t": 960, "dur": 240, "key": 64, "vel": 80},
@@ -223,6 +225,10 @@ def format_notes(notes: Iterable[dict], vel: int = 96) -> str:
     """
     onsets: dict[int, list[dict]] = {}
     for n in notes:
+        if grid:
+            t = (n["t"] + grid // 2) // grid * grid
+            end = max(t + grid, (n["t"] + n["dur"] + grid // 2) // grid * grid)
+            n = {**n, "t": t, "dur": end - t}
         onsets.setdefault(n["t"], []).append(n)
     times = sorted(onsets)
     out, now = [], 0
@@ -245,11 +251,73 @@ def format_notes(notes: Iterable[dict], vel: int = 96) -> str:
     return " ".join(out)
 
 
-def format_channels(events: Iterable[dict], channels: Iterable[int] = ()) -> str:
-    """One line of `seq` notation per channel with notes (only ``channels`` when given)."""
-    by_ch: dict[int, list[dict]] = {}
+def format_parts(events: Iterable[dict], channels: Iterable[int] = (), grid: int | None = None) -> str:
+    """Every part (track and channel) with notes as a block that ``seq --file`` reads back
+    onto its own channel: an ``@part`` line (channel, program, name), then its notation
+    wrapped at about 100 characters. Only ``channels`` when given."""
+    from .theory import track_name
+
+    parts: dict[tuple[str, int], list[dict]] = {}
+    names: dict[tuple[str, int], str] = {}
+    programs: dict[tuple[str, int], int] = {}
     for ev in events:
-        if ev["type"] == "Note":
-            by_ch.setdefault(ev["ch"], []).append(ev)
+        typ = ev["type"]
+        if "ch" not in ev or typ not in ("Note", "ProgramChange", "Marker"):
+            continue
+        part = (ev.get("track") or "", ev["ch"])
+        if typ == "Note":
+            parts.setdefault(part, []).append(ev)
+        elif typ == "ProgramChange":
+            programs.setdefault(part, ev["program"])
+        else:
+            names.setdefault(part, ev["text"])
     only = set(channels)
-    return "".join(format_notes(by_ch[ch]) + "\n" for ch in sorted(by_ch) if not only or ch in only)
+    out = []
+    for part in sorted(parts, key=lambda p: (p[1], p[0])):
+        track, ch = part
+        if only and ch not in only:
+            continue
+        program = programs.get(part, programs.get(("", ch)))
+        name = track or names.get(part) or names.get(("", ch)) or track_name(program, ch)
+        head = f"@part ch={ch}" + (f" program={program}" if program is not None else "")
+        out.append(head + f' name="{name}"' + (f' track="{track}"' if track else ""))
+        out += _wrapped(format_notes(parts[part], grid=grid).split(" "))
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _wrapped(tokens: list[str], width: int = 100) -> list[str]:
+    lines, line = [], ""
+    for tok in tokens:
+        if line and len(line) + 1 + len(tok) > width:
+            lines.append(line)
+            line = tok
+        else:
+            line = f"{line} {tok}" if line else tok
+    return lines + ([line] if line else [])
+
+
+_PART = re.compile(r'(\w+)=("([^"]*)"|\S+)')
+
+
+def split_parts(text: str) -> list[tuple[dict, str]]:
+    """Notation text cut at its ``@part`` lines: (header fields, body) pairs, each body
+    padded with the newlines before it so that its errors name lines of the whole text.
+    Text before the first ``@part`` (or all of it, without any) is one part with an
+    empty header. Header fields: ch (0-15), program (a number or GM name), name, track."""
+    parts: list[tuple[dict, list[str], int]] = [({}, [], 1)]
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("@part"):
+            fields = {}
+            rest = line.lstrip()[5:]
+            for m in _PART.finditer(rest):
+                fields[m.group(1)] = m.group(3) if m.group(3) is not None else m.group(2)
+            unknown = set(fields) - {"ch", "program", "name", "track"}
+            if unknown or _PART.sub("", rest).strip():
+                raise NotationError(f"line {number}: an @part line is @part ch=N program=P "
+                                    f'name="..." track="...", not {line.strip()!r}')
+            parts.append((fields, [], number + 1))
+        else:
+            parts[-1][1].append(line)
+    # Each body keeps its place in the text, so errors name the line of the whole file.
+    out = [(fields, "\n" * (first - 1) + "\n".join(body)) for fields, body, first in parts]
+    return [p for p in out if p[0] or p[1].strip()]

@@ -1,7 +1,8 @@
 """`musicpipe <stage> ...`: every stage under one command (also `python -m musicpipe`).
 
 Stage modules are imported only when named, so `musicpipe transpose` starts as fast as the
-`transpose` console script.
+`transpose` console script. ``COMMANDS`` are the umbrella's own commands over the library
+(the MCP server, batch rendering): no stream stages, so `mp.run` never runs them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ STAGES = {
     "merge": "play stream files together, one End at the longest",
     "loop": "repeat the stream N times or to fill N bars",
     "section": "name a section: a Marker DAWs and MuseScore show",
+    "mix": "level, pan, reverb/chorus sends, expression, sustain per channel (CCs)",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
     "from-midi": "read a MIDI file into a stream (or seq notation)",
@@ -34,13 +36,19 @@ STAGES = {
     "analyze": "report what a listener hears (key, melody, repetition, ending); passes the stream",
 }
 
+COMMANDS = {
+    "mcp": "MCP server on stdio for AI agents (--root DIR)",
+    "batch": "render many variations (jobs.jsonl or jobs.toml) over a process pool",
+}
+
 AGENT_HELP = """\
 For AI agents and scripts:
   mood calm --duration 8 --seed 7 --out calm.wav      one command, exact length, same bytes every run
   seed 7 | motif --notes 16 | to-midi --out m.mid      a stage pipeline
   musicpipe mood --list --json                          machine-readable list of moods
+  musicpipe mcp --root DIR                              the same as MCP tools for agents (README)
   Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
-  69 missing FluidSynth or SoundFont (message says how to install), 70 a bug,
+  69 missing FluidSynth, SoundFont or codec (message says how to install), 70 a bug,
   73 an output file that cannot be written. A failed stage ends its stream with an
   {"type":"Abort",...} line: later stages pass it on and exit 65, and to-midi, to-wav,
   viz --svg, mood --out keep the old file (--force writes anyway).
@@ -72,6 +80,7 @@ def usage() -> str:
              "Usage: musicpipe STAGE [OPTIONS] ...   (each stage is also its own command)",
              "       musicpipe STAGE --help", "", "Stages:"]
     lines += [f"  {s.ljust(width)}  {STAGES[s]}" for s in available()]
+    lines += ["", "Commands:"] + [f"  {c.ljust(width)}  {text}" for c, text in COMMANDS.items()]
     lines += ["", "Example:", "  seed 42 | motif --notes 16 --bpm 110 | scale --root D --mode dorian"
               " | humanize | to-midi --out tune.mid", "", AGENT_HELP]
     return "\n".join(lines)
@@ -96,8 +105,9 @@ def main(args: list[str] | None = None) -> None:
             sys.exit(73)
         sys.exit(0)
     name = args[0]
-    module = _module(name) if name in STAGES else None
+    module = _module(name) if name in STAGES or name in COMMANDS else None
     if module is None:
-        sys.stderr.write(f"musicpipe: unknown stage {name!r}; stages: {', '.join(available())}\n")
+        sys.stderr.write(f"musicpipe: unknown stage {name!r}; stages: {', '.join(available())}; "
+                         f"commands: {', '.join(COMMANDS)}\n")
         sys.exit(2)
     module.command.main(args[1:], prog_name=f"musicpipe {name}")

@@ -13,7 +13,7 @@ import pretty_midi
 import pytest
 
 from musicpipe.midi import MidiFileError, midi_to_events
-from musicpipe.notation import format_channels, format_notes
+from musicpipe.notation import format_notes, format_parts
 from tests.conftest import BIN, ENV, events, jsonl, sh
 
 
@@ -68,7 +68,7 @@ TYPE1 = smf(
     00 C2 30                             # t=0    program 48, channel 2
     00 B2 07 64                          # t=0    controller 7 (volume) = 100, channel 2
     01 92 3C 50                          # t=1    note on C4 velocity 80 (1/960: rounds up to 1/480)
-    00 E2 00 40                          # t=1    pitch bend (no stream form: dropped, counted)
+    00 E2 00 40                          # t=1    pitch bend to the centre (0), channel 2
     83 5F 82 3C 00                       # t=480  note off C4
     00 82 45 00                          # t=480  note off A4 that was never on (ignored)
     00 92 43 64                          # t=480  note on G4 velocity 100, never ended
@@ -84,6 +84,7 @@ TYPE1_EVENTS = [  # 960 ticks -> 480: times halved, halves rounded up
     {"type": "Marker", "t": 0, "text": "Keys", "ch": 2},
     {"type": "ProgramChange", "t": 0, "ch": 2, "program": 48},
     {"type": "ControlChange", "t": 0, "ch": 2, "cc": 7, "value": 100},
+    {"type": "PitchBend", "t": 1, "ch": 2, "value": 0},
     {"type": "Note", "t": 1, "dur": 239, "ch": 2, "key": 60, "vel": 80},
     {"type": "Note", "t": 240, "dur": 480, "ch": 2, "key": 67, "vel": 100},
     {"type": "Tempo", "t": 960, "bpm": 100},
@@ -116,8 +117,7 @@ def test_type1_tempo_in_any_track_names_rescaling_and_what_is_dropped():
     warnings = []
     assert midi_to_events(TYPE1, warn=warnings.append) == TYPE1_EVENTS
     assert warnings == ["1 note-offs without a note-on ignored",
-                        "1 notes still sounding at the end of their track closed there",
-                        "dropped 1 pitchwheel (no stream form)"]
+                        "1 notes still sounding at the end of their track closed there"]
 
 
 def test_data_bytes_above_127_are_clipped_with_a_warning():
@@ -208,8 +208,9 @@ def test_seq_notation_of_notes_chords_and_rests():
         (0, 480, 60), (480, 240, 62), (960, 960, 60), (960, 960, 64), (960, 960, 67),
         (2400, 720, 72), (3120, 80, 71), (3200, 100, 70)]]
     assert format_notes(evs) == "C4/4*80 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
-    assert format_channels(TYPE0_EVENTS) == "C4/8*100 E4/8*80\nR/4 C2/16*127\n"
-    assert format_channels(TYPE0_EVENTS, [9]) == "R/4 C2/16*127\n"
+    assert format_parts(TYPE0_EVENTS) == ('@part ch=0 program=5 name="Electric Piano 2"\nC4/8*100 E4/8*80\n'
+                                          '@part ch=9 name="Drums"\nR/4 C2/16*127\n')
+    assert format_parts(TYPE0_EVENTS, [9]) == '@part ch=9 name="Drums"\nR/4 C2/16*127\n'
 
 
 # ------------------------------------------------------------------ the stage, as a process
@@ -258,8 +259,40 @@ def test_stage_without_file_on_a_terminal_is_a_usage_error():
 
 
 def test_stage_notation(files):
-    assert sh(f"from-midi --notation {files}/type0.mid").stdout == b"C4/8*100 E4/8*80\nR/4 C2/16*127\n"
-    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout == b"R/t1 C4/t239*80 G4/4*100\n"
+    assert sh(f"from-midi --notation {files}/type0.mid").stdout == (
+        b'@part ch=0 program=5 name="Electric Piano 2"\nC4/8*100 E4/8*80\n@part ch=9 name="Drums"\nR/4 C2/16*127\n')
+    assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout.split(b"\n")[1] == \
+        b"R/t1 C4/t239*80 G4/4*100"
+    assert sh(f"from-midi --notation --ch 2 --grid 16 {files}/type1.mid").stdout.split(b"\n")[1] == \
+        b"C4/8*80 G4/4*100"  # the 1-tick late start reads as on the beat
+
+
+def test_three_parts_round_trip_through_notation(tmp_path):
+    """A 3-part file -> from-midi --notation -> seq --file: the same notes in every part,
+    each on its channel with its program and name."""
+    sh(f"chords 'I vi IV V' --key D --patch strings --name Strings | bass --style root-fifth "
+       f"--patch acoustic-bass --seed 1 | motif --bars 4 --root D --seed 2 --patch flute "
+       f"| to-midi --out {tmp_path}/three.mid")
+    text = sh(f"from-midi --notation {tmp_path}/three.mid | tee {tmp_path}/three.txt").stdout.decode()
+    assert [line.split(" name=")[0] for line in text.splitlines() if line.startswith("@part")] == [
+        "@part ch=0 program=73", "@part ch=1 program=48", "@part ch=2 program=32"]
+    back = events(sh(f"seq --file {tmp_path}/three.txt").stdout)
+    orig = events(sh(f"from-midi {tmp_path}/three.mid").stdout)
+    part = lambda evs, ch: sorted((e["t"], e["dur"], e["key"], e["vel"]) for e in evs  # noqa: E731
+                                  if e["type"] == "Note" and e["ch"] == ch)
+    for ch in (0, 1, 2):
+        assert part(back, ch) == part(orig, ch), ch
+    assert {e["ch"]: e["program"] for e in back if e["type"] == "ProgramChange"} == {0: 73, 1: 48, 2: 32}
+    assert {e["ch"]: e["text"] for e in back if e["type"] == "Marker"}[1] == "Strings"
+
+
+def test_part_headers_that_are_wrong_name_their_line(tmp_path):
+    (tmp_path / "bad.txt").write_text('@part ch=0\nC4/4\n@part ch=22\nD4/4\n')
+    proc = sh(f"seq --file {tmp_path}/bad.txt", check=False)
+    assert proc.returncode == 2 and b"ch=22" in proc.stderr
+    (tmp_path / "bad.txt").write_text('@part ch=0\nC4/4\n\nD4/4 X9\n')
+    proc = sh(f"seq --file {tmp_path}/bad.txt", check=False)
+    assert proc.returncode == 2 and b"line 4" in proc.stderr
 
 
 LAYERED = (
@@ -296,3 +329,55 @@ def test_help_examples_run(tmp_path):
     for example in command.examples:
         proc = sh(f"set -o pipefail; {example}", cwd=tmp_path)
         assert proc.stdout or (tmp_path / "up.mid").exists(), example
+
+
+def test_three_tracks_on_one_channel_stay_three_tracks(tmp_path):
+    """midi-cli-rs puts every track on channel 0: a round trip keeps each track, its name
+    and its program (from-midi tags their events with `track`)."""
+    import mido
+
+    src = mido.MidiFile(type=1)
+    src.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
+    for name, program, key in (("Piano", 0, 60), ("Strings", 48, 64), ("Bass", 33, 40)):
+        src.tracks.append(mido.MidiTrack([
+            mido.MetaMessage("track_name", name=name),
+            mido.Message("program_change", channel=0, program=program),
+            mido.Message("note_on", channel=0, note=key, velocity=80),
+            mido.Message("note_off", channel=0, note=key, velocity=0, time=480)]))
+    src.save(tmp_path / "three.mid")
+    evs = events(sh(f"from-midi {tmp_path}/three.mid").stdout)
+    assert {e["track"] for e in evs if e["type"] == "Note"} == {"Piano", "Strings", "Bass"}
+    sh(f"from-midi {tmp_path}/three.mid | transpose -s 0 | to-midi --out {tmp_path}/back.mid")
+    back = mido.MidiFile(tmp_path / "back.mid")
+    tracks = [(t.name, [m.program for m in t if m.type == "program_change"],
+               [m.note for m in t if m.type == "note_on"]) for t in back.tracks[1:]]
+    assert tracks == [("Piano", [0], [60]), ("Strings", [48], [64]), ("Bass", [33], [40])]
+    assert all(m.channel == 0 for t in back.tracks for m in t if hasattr(m, "channel"))
+
+
+def test_pitch_bend_and_pressure_survive_a_round_trip_and_are_heard(tmp_path):
+    import wave
+
+    import mido
+    import numpy as np
+
+    stream = jsonl([{"type": "ProgramChange", "t": 0, "ch": 0, "program": 73},
+                    {"type": "ChannelPressure", "t": 0, "ch": 0, "value": 90},
+                    {"type": "Note", "t": 0, "dur": 1920, "ch": 0, "key": 69, "vel": 100},
+                    {"type": "PitchBend", "t": 960, "ch": 0, "value": 4096}])  # + a semitone
+    sh(f"to-midi --out {tmp_path}/b.mid", input=stream)
+    msgs = [m for m in mido.MidiFile(tmp_path / "b.mid").tracks[1] if m.type in ("pitchwheel", "aftertouch")]
+    assert [(m.type, getattr(m, "pitch", getattr(m, "value", None))) for m in msgs] == [
+        ("aftertouch", 90), ("pitchwheel", 4096)]
+    back = events(sh(f"from-midi {tmp_path}/b.mid").stdout)
+    assert {"type": "PitchBend", "t": 960, "ch": 0, "value": 4096} in back
+    sh(f"from-midi {tmp_path}/b.mid | to-wav --out {tmp_path}/b.wav --length 2")
+    with wave.open(str(tmp_path / "b.wav")) as w:
+        rate = w.getframerate()
+        left = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)[:, 0]
+
+    def pitch(at):
+        seg = left[int(at * rate):int(at * rate) + 8192].astype(float)
+        return np.argmax(np.abs(np.fft.rfft(seg * np.hanning(len(seg))))) * rate / len(seg)
+
+    assert pitch(0.3) == pytest.approx(440, rel=0.02) and pitch(1.5) == pytest.approx(466.2, rel=0.02)

@@ -41,7 +41,7 @@ SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 EXIT_CODES = {0, 2, 65, 69, 73}
 STREAM_OUT = {"seed", "transpose", "motif", "seq", "euclid", "scale", "humanize", "rubato",
               "trim", "viz", "from-midi", "mood", "chords", "bass", "loop", "section", "concat",
-              "merge", "analyze"}
+              "merge", "analyze", "mix"}
 
 
 def fuzz_settings(examples: int):
@@ -144,7 +144,7 @@ NOTATION = st.one_of(
 
 # Options whose value is a path: the harness chooses it (files are the sinks' business).
 PATH_OPTIONS = {"--out", "--svg", "--mid", "--pack", "--soundfont", "--file", "--midi", "--json",
-                "--wav"}
+                "--wav", "--stems", "--split"}
 # Kept small where a valid value could ask for minutes of work (an hour of audio).
 SMALL = {"--length": ["0.5", "1", "nan", "-1", "0", "99999999"],
          "--duration": ["0.5", "1", "2", "0.4", "nan", "3601", "inf"],
@@ -208,6 +208,12 @@ def _alarm(seconds: int = 60):
         signal.signal(signal.SIGALRM, old)
 
 
+@pytest.fixture(autouse=True)
+def _scratch_cwd(tmp_path, monkeypatch):
+    """Each test runs in its own folder: a drawn value that names a file lands there."""
+    monkeypatch.chdir(tmp_path)
+
+
 def invoke(stage: str, args: list[str], stdin: bytes = b"", env: dict | None = None):
     FUZZ_COUNTS[stage] = FUZZ_COUNTS.get(stage, 0) + 1
     with _alarm():
@@ -227,7 +233,8 @@ def invoke(stage: str, args: list[str], stdin: bytes = b"", env: dict | None = N
 
 def _is_stream(args: list[str]) -> bool:
     """Whether the stage was asked for a stream (not --list, --show, --notation, --out)."""
-    return not set(args) & {"--list", "--show", "--notation", "--out", "--json", "-o"}
+    return not set(args) & {"--list", "--show", "--notation", "--out", "--json", "-o", "--stems",
+                            "--split"}
 
 
 def _check_stream(out: bytes, code: int, where: str) -> None:
@@ -252,7 +259,7 @@ def _check_stream(out: bytes, code: int, where: str) -> None:
 # --- the tests -----------------------------------------------------------------------------
 
 STREAM_STAGES = ["seed", "transpose", "scale", "humanize", "rubato", "trim", "viz", "motif",
-                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze"]
+                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix"]
 PROGRESSION = st.one_of(
     st.sampled_from(["I vi IV V", "ii7 V7 Imaj7", "Am F C G", "I XIV", "", "bVII", "Qmaj7",
                      "i iv v", "I" * 40]),

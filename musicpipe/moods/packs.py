@@ -16,6 +16,7 @@ import stat
 import tomllib
 from pathlib import Path
 
+from ..mixing import MIN_LEVEL, parse_curve, parse_pan
 from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program,
                       parse_progression, parse_roman, scale_name)
 
@@ -164,6 +165,18 @@ LAYER = {
                       choices=SECTION_KINDS),
     "chromatic": Field(float, "melody: chance of a chromatic passing tone between notes a "
                        "whole step apart (default 0)", lo=0, hi=1),
+    "level": Field(float, "mix: dB below full volume (CC 7), before the instrument's trim "
+                   "(default by role: lead -10, bass, drums and arp -12, keys -14, pad -16)",
+                   lo=MIN_LEVEL, hi=0),
+    "pan": Field((float, int, str), "mix: -1 (left) .. 1 (right), or L, R, C, L30, R50 (CC 10; "
+                 "default: centre, keys and arps alternately L35 / R35)", check=parse_pan),
+    "reverb": Field(int, "mix: reverb send, CC 91 (default by role: lead 30, bass 10, drums "
+                    "20, keys and arp 40, pad 60)", lo=0, hi=127),
+    "chorus": Field(int, "mix: chorus send, CC 93 (default 0; pads 20)", lo=0, hi=127),
+    "expression": Field((int, str), "mix: CC 11, a value or a curve over the piece like "
+                        "\"64>127>64\" (a swell; default: none)", check=parse_curve),
+    "sustain": Field(bool, "mix: sustain pedal (CC 64), re-pedalled at each chord (default: "
+                     "on for pianos and electric pianos)"),
     "enabled": Field(bool, "false removes an inherited layer (default true)"),
 }
 HARMONY = {
@@ -362,8 +375,38 @@ def _read_pack(path: str | os.PathLike) -> str:
     return data.decode("utf-8")
 
 
+_LOADED: dict[tuple, bytes] = {}  # (path, mtime, size) -> marshalled (moods, errors)
+
+
 def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> Pack:
-    """Read one pack; a broken mood is recorded in ``errors`` and the others still load."""
+    """Read one pack; a broken mood is recorded in ``errors`` and the others still load.
+
+    A file read before and unchanged since (same mtime and size) is not parsed again: a
+    process composing many moods (the Python API, the MCP server, batch workers) pays the
+    TOML parse once. Each load gets its own copy."""
+    import marshal
+
+    key = None
+    if text is None:
+        try:
+            st = os.stat(path)
+            key = (str(path), st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass
+    if key in _LOADED:
+        pack = Pack(str(path), source)
+        pack.moods, pack.errors, pack.skipped = marshal.loads(_LOADED[key])
+        return pack
+    pack = _load_pack(path, source, text)
+    if key is not None:
+        try:
+            _LOADED[key] = marshal.dumps((pack.moods, pack.errors, pack.skipped))
+        except ValueError:  # a TOML date: not worth caching
+            pass
+    return pack
+
+
+def _load_pack(path: str | os.PathLike, source: str, text: str | None) -> Pack:
     pack = Pack(str(path), source)
     try:
         data = tomllib.loads(text if text is not None else _read_pack(path))

@@ -7,28 +7,37 @@ import sys
 import click
 
 from .. import cli
+from ..notation import parse_duration
 from ..stream import DataError
 
 
 @cli.stage("from-midi", examples=[
     "to-midi --out riff.mid < examples/riff.jsonl && from-midi riff.mid | head -5",
     "to-midi --out riff.mid < examples/riff.jsonl && from-midi --notation --ch 0 riff.mid",
+    "mood jazz --seed 1 --duration 6 --out j.mid && from-midi --notation --grid 16 j.mid > j.txt "
+    "&& seq --file j.txt | head -3",
     "to-midi --out - < examples/riff.jsonl | from-midi - | transpose -s 12 | to-midi --out up.mid",
 ])
 @click.argument("file", metavar="FILE", default="-",
                 type=click.Path(dir_okay=False, allow_dash=True, exists=True))
 @click.option("--notation", "as_notation", is_flag=True,
-              help="Print `seq` notation (one line per channel) instead of the stream.")
+              help="Print `seq` notation instead of the stream: one @part block per track "
+                   "(channel, program, name) that `seq --file` reads back into the same parts.")
 @click.option("--ch", "channels", type=click.IntRange(0, 15), multiple=True,
               help="With --notation: only these channels (repeatable).")
-def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, ...]):
+@click.option("--grid", callback=cli.parsed(parse_duration), default=None, metavar="VALUE",
+              help="With --notation: round onsets and ends to this note value (16, 32, 8t) so "
+                   "humanized timing reads as plain values; default exact ticks.")
+def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, ...], grid):
     """Read a Standard MIDI File (type 0 or 1, any resolution) into a stream at 480 PPQ.
 
-    FILE `-` (the default) reads the file's bytes from stdin. Emits Tempo, TimeSig,
-    ProgramChange, ControlChange, Note, Marker (a track's name becomes a Marker with its
-    channel) and End, in time order. Times are rescaled to the nearest tick; data bytes
-    above 127 are clipped with a warning; pitch bends, aftertouch and sysex are dropped
-    (counted on stderr). A file that is not MIDI, truncated or corrupt exits 65.
+    FILE `-` (the default) reads the file's bytes from stdin. Emits Tempo, TimeSig, KeySig,
+    ProgramChange, ControlChange, PitchBend, ChannelPressure, Note, Marker (a track's name
+    becomes a Marker with its channel) and End, in time order. Tracks that share a channel
+    keep apart: their events carry the track's name as `track`, and to-midi writes them
+    back as separate tracks. Times are rescaled to the nearest tick; data bytes above 127
+    are clipped with a warning; polyphonic aftertouch and sysex are dropped (counted on
+    stderr). A file that is not MIDI, truncated or corrupt exits 65.
     """
     from .. import midi
 
@@ -44,9 +53,9 @@ def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, 
     except midi.MidiFileError as e:
         raise DataError(f"{label}: {e}") from None
     if as_notation:
-        from ..notation import format_channels
+        from ..notation import format_parts
 
-        io.writer.sink(format_channels(events, channels).encode())
+        io.writer.sink(format_parts(events, channels, grid).encode())
         return None
     return events
 

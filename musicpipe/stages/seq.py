@@ -7,8 +7,9 @@ import click
 from .. import cli
 from ..generators import place
 from ..generators.seq import SEQ_HELP, part
-from ..notation import NotationError
+from ..notation import NotationError, split_parts
 from ..stream import DataError
+from ..theory import parse_program
 
 MAX_SCORE = 1 << 20  # characters of --file: a score, not a stream
 from . import generator
@@ -43,13 +44,42 @@ def command(io: cli.StageIO, notation, path, check_bars, ch, patch, vel, bpm, re
     if len(text) > MAX_SCORE:
         raise DataError(f"--file {path.name}: longer than {MAX_SCORE >> 20} MiB")
     try:
-        notes = part(text, ch=ch, vel=vel, check_bars=check_bars, time_sig=time_sig or (4, 4))
+        parts = [_part(fields, body, ch, patch, name, vel, check_bars, time_sig)
+                 for fields, body in split_parts(text)] or [_part({}, text, ch, patch, name, vel,
+                                                                  check_bars, time_sig)]
     except NotationError as e:
         raise click.BadParameter(str(e), param_hint="NOTATION") from None
 
-    return generator.run(io, seed, lambda used_seed, sigs: place.place(
-        notes, start=place.at_tick(at, sigs), repeat=repeat, ch=ch, program=patch, bpm=bpm,
-        name=name, time_sig=time_sig), random=False)
+    def make(used_seed, sigs):
+        start = place.at_tick(at, sigs)
+        out = []
+        for i, (notes, part_ch, program, part_name) in enumerate(parts):
+            out += place.place(notes, start=start, repeat=repeat, ch=part_ch, program=program,
+                               bpm=bpm if i == 0 else None, name=part_name,
+                               time_sig=time_sig if i == 0 else None)
+        return out
+
+    return generator.run(io, seed, make, random=False)
+
+
+def _part(fields: dict, body: str, ch: int, patch, name, vel: int, check_bars: bool, time_sig):
+    """One part's notes, channel, program and name: an @part header's, else the options'."""
+    try:
+        ch = int(fields.get("ch", ch))
+        if not 0 <= ch <= 15:
+            raise ValueError
+    except ValueError:
+        raise NotationError(f"@part ch={fields['ch']}: a channel is 0-15") from None
+    program = patch
+    if "program" in fields:
+        try:
+            program = parse_program(fields["program"])
+        except ValueError as e:
+            raise NotationError(f"@part program: {e}") from None
+    notes = part(body, ch=ch, vel=vel, check_bars=check_bars, time_sig=time_sig or (4, 4))
+    if fields.get("track"):
+        notes = [dict(e, track=fields["track"]) if e["type"] == "Note" else e for e in notes]
+    return notes, ch, program, fields.get("name", name)
 
 
 main = command

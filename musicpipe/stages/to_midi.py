@@ -51,6 +51,7 @@ def _is_terminal(stream) -> bool:
     "to-midi --type 0 --ppq 96 < examples/riff.jsonl > riff-type0.mid",
     "to-midi --title Riff --out - < examples/riff.jsonl | from-midi - | head -3",
     "seed 1 | to-midi --force --out empty.mid     # a file with no notes, on purpose",
+    "mood jazz --duration 4 --seed 1 | to-midi --split tracks/   # 01-bass.mid, 02-piano.mid ...",
 ])
 @click.option("--out", "-o", metavar="FILE",
               help="The .mid file to write (atomically); `-` for stdout. Default: stdout "
@@ -63,21 +64,29 @@ def _is_terminal(stream) -> bool:
                    "(to the nearest tick, a note keeps at least one).")
 @click.option("--title", metavar="TEXT",
               help="Song title: the name of the conductor track (default: none).")
+@click.option("--split", metavar="DIR",
+              help="Write one .mid per track into DIR instead (01-melody.mid ..., each with "
+                   "the tempo map); a folder with files in it needs --force.")
 @click.option("--force", is_flag=True,
-              help="Write even a stream that ended in an Abort, is empty or holds no notes.")
+              help="With --split: overwrite files in DIR; write even a stream that ended in an "
+                   "Abort, is empty or holds no notes.")
 def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None,
-            force: bool):
+            split: str | None, force: bool):
     """Write the stream as a Standard MIDI File that imports into a DAW as named tracks.
 
-    Type 1 (the default): track 1 is the conductor (tempo map, time signatures, markers),
-    then one track per channel in channel order, named by its Marker with `ch`, else by its
-    instrument (Strings, Bass, Drums ...), with its program at the start. All tracks end on
-    the stream's End, else on the bar line after the last note, so DAW loops line up.
+    Type 1 (the default): track 1 is the conductor (tempo map, time and key signatures,
+    section markers), then one track per channel (and per `track` name on it) in channel
+    order, named by its Marker with `ch`, else its track name, else its instrument
+    (Strings, Bass, Drums ...), with its program at the start. All tracks end on the
+    stream's End, else on the bar line after the last note (a tail under a sixteenth past
+    it adds no bar), so DAW loops line up.
     Overlapping notes on one key end where the next starts. Reads the whole stream before
     writing (the tracks need all of it). A stream that ended in an Abort (a stage before
     failed), is empty or holds no notes writes nothing and exits 65, the old file kept
     (--force writes it). See docs/midi.md.
     """
+    if split:
+        return _split(io, split, force, type=int(smf_type), ppq=ppq, title=title)
     if out is None and _is_terminal(sys.stdout):
         raise click.UsageError("stdout is a terminal: give --out FILE (or --out - to force)")
     from .. import midi
@@ -106,6 +115,30 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
         atomic_write(out, data)
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    return None
+
+
+def _split(io: cli.StageIO, folder: str, force: bool, **kw) -> None:
+    """One file per track (musicpipe.tracks), named and numbered as to-wav's stems."""
+    from .. import midi, tracks
+    from ..atomic import atomic_write
+    from ..export import stems_folder
+
+    reader = io.reader_for_sink()
+    events = list(reader)
+    cli.refuse_file(folder, abort=reader.abort, events=len(events), force=force,
+                    notes=sum(1 for e in events if e["type"] == "Note"))
+    target = stems_folder(folder, force)
+    for track in tracks.split(events):
+        path = target / track.filename("mid")
+        try:
+            data = midi.midi_bytes(track.events, warn=io.warn, **kw)
+        except midi.MidiError as e:
+            raise DataError(str(e)) from None
+        try:
+            atomic_write(path, data)
+        except OSError as e:
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     return None
 
 
