@@ -44,7 +44,7 @@ SETTINGS: dict[str, int | float] = {
     "synth.dynamic-sample-loading": 1,
 }
 
-BYTES_PER_FRAME = 40    # peak memory of a render per stereo frame (float buffer, int16 copy)
+BYTES_PER_FRAME = 96    # peak memory per stereo frame, measured with --loudness (oversampled peaks)
 
 
 def memory_budget() -> int:
