@@ -181,18 +181,26 @@ def piano_roll(piece: Piece, step: int = PPQ // 4, width: int = 80, color: bool 
     return "\n".join(out) + "\n"
 
 
+def layout(piece: Piece) -> dict:
+    """Where ``svg`` puts things: tick t is at x = left + t * px; the roll spans top ..
+    top + roll_height; keys lo..hi, ``row`` px each. The studio's playhead follows it."""
+    keys = piece.notes[3::5] or [60]
+    lo, hi = min(keys) - 1, max(keys) + 1
+    end = max(piece.end, 1)
+    row = 10
+    return {"lo": lo, "hi": hi, "end": end, "px": min(0.1, 20000 / end),  # 48 px a beat,
+            "row": row, "left": 44, "top": 22, "roll_height": (hi - lo + 1) * row}  # less if long
+
+
 def svg(piece: Piece) -> str:
     """A piano-roll picture: bars (numbered) and beats, one colour per channel, note names on
     the left axis, a legend of channels; every note is a ``<rect class="note">`` with a
     tooltip."""
     notes = piece.note_tuples()
-    keys = [n[3] for n in notes] or [60]
-    lo, hi = min(keys) - 1, max(keys) + 1
-    end = max(piece.end, 1)
-    px = min(0.1, 20000 / end)  # 48 px per beat, narrower for long pieces
-    row, left, top = 10, 44, 22
+    frame = layout(piece)
+    lo, hi, end, px = frame["lo"], frame["hi"], frame["end"], frame["px"]
+    row, left, top, roll_h = frame["row"], frame["left"], frame["top"], frame["roll_height"]
     width = left + end * px + 10
-    roll_h = (hi - lo + 1) * row
     chans = piece.channels()
     height = top + roll_h + 16 + 16 * max(1, len(chans))
     y_of = lambda key: top + (hi - key) * row  # noqa: E731

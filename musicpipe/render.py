@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -106,9 +107,20 @@ def find_soundfont(explicit: str | None = None) -> Path:
                       "they are looked for")
 
 
+_IMPORT = threading.Lock()
+
+
 def _import_fluidsynth():
     """pyfluidsynth, imported with fd 1 pointed at /dev/null: it prints where it found the
-    library (with CI set), and stdout belongs to the stream."""
+    library (with CI set), and stdout belongs to the stream. Once only, under a lock: two
+    threads swapping fd 1 at once (the studio renders in threads) could leave it closed."""
+    with _IMPORT:
+        if "fluidsynth" in sys.modules:
+            return sys.modules["fluidsynth"]
+        return _import_quietly()
+
+
+def _import_quietly():
     sys.stdout.flush()
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
