@@ -151,7 +151,7 @@ async function drawRoll(box, piece, audio) {
   let frame = 0;
   const tick = () => { place(); frame = audio.paused ? 0 : requestAnimationFrame(tick); };
   audio.onplay = () => { if (!frame) frame = requestAnimationFrame(tick); };
-  audio.ontimeupdate = audio.onseeked = place;
+  audio.ontimeupdate = audio.onseeked = audio.onpause = place;
   svg.addEventListener("click", (ev) => {
     const point = svg.createSVGPoint();
     point.x = ev.clientX; point.y = ev.clientY;
