@@ -102,6 +102,17 @@ EVENTS: dict[str, EventType] = {
             "A MIDI controller (7 = volume, 10 = pan, 64 = sustain, 91 = reverb ...).",
         ),
         EventType(
+            "PitchBend",
+            (_t(), _ch(), Field("value", "int", -8192, 8191, doc="bend: 0 none, -8192 .. 8191 "
+                                "the full range down and up (2 semitones in General MIDI)")),
+            "Bends every note of the channel from `t` on, until the next PitchBend.",
+        ),
+        EventType(
+            "ChannelPressure",
+            (_t(), _ch(), _7bit("value", "pressure (aftertouch) 0-127")),
+            "Aftertouch for the whole channel from `t` on.",
+        ),
+        EventType(
             "Note",
             (
                 _t(),
@@ -308,6 +319,11 @@ def reference_markdown() -> str:
         f"({DRUM_CHANNEL} = General MIDI drums). Streams need not be sorted: layered parts are",
         "concatenated, and stages that need order sort. Unknown event types and unknown fields",
         "pass through every stage unchanged. Blank lines are ignored.",
+        "",
+        "Any event with a channel may carry a `track` (text, a name): the part it belongs to.",
+        "to-midi writes one track per track name and channel, so two parts on one channel stay",
+        "two tracks in a DAW; from-midi sets it when a file has several tracks on one channel;",
+        "every stage passes it on.",
         "",
         "Example:",
         "",

@@ -56,14 +56,25 @@ def _ignore(msg: str) -> None:
 # --------------------------------------------------------------------------- writing
 
 
+def part_of(ev: dict) -> tuple[str, int]:
+    """The track an event belongs to in a file: its ``track`` name (if any) and channel."""
+    track = ev.get("track")
+    if track is not None and track.__class__ is not str:
+        raise MidiError(f'{ev["type"]} field "track" must be text (a track name)', ev)
+    return track or "", ev["ch"]
+
+
 class _Song:
-    """The stream sorted into what the file needs: conductor events, channels, notes, End."""
+    """The stream sorted into what the file needs: conductor events, parts, notes, End.
+
+    A part is one track of the file: a channel, or a (track name, channel) when events carry
+    a ``track`` (two tracks on one channel stay two tracks)."""
 
     def __init__(self, events: Iterable[dict]):
-        self.conductor: list[dict] = []          # Tempo, TimeSig, Marker without ch
+        self.conductor: list[dict] = []          # Tempo, TimeSig, KeySig, Marker without ch
         self.sigs: list[dict] = []
-        self.channel_events: dict[int, list[dict]] = {}   # ProgramChange, ControlChange, Marker
-        self.names: dict[int, dict] = {}         # the Marker naming each channel's track
+        self.channel_events: dict[tuple[str, int], list[dict]] = {}  # programs, controls, ...
+        self.names: dict[tuple[str, int], dict] = {}  # the Marker naming each part's track
         self.notes: list[dict] = []
         self.end: dict | None = None
         self.last = 0                            # the latest tick any event reaches
@@ -81,24 +92,24 @@ class _Song:
             self.last_start = max(self.last_start, t)
             if typ == "Note":
                 self.notes.append(ev)
-                self.channel_events.setdefault(ev["ch"], [])
+                self.channel_events.setdefault(part_of(ev), [])
                 t += ev["dur"]
             elif typ == "End":
                 if self.end is None or t >= self.end["t"]:
                     self.end = ev
                 continue
             elif typ == "Marker" and ev.get("ch") is not None:
-                ch = ev["ch"]
-                name = self.names.get(ch)
+                part = part_of(ev)
+                name = self.names.get(part)
                 if name is None or t < name["t"]:
                     if name is not None:
-                        self.channel_events[ch].append(name)
-                    self.names[ch] = ev
-                    self.channel_events.setdefault(ch, [])
+                        self.channel_events[part].append(name)
+                    self.names[part] = ev
+                    self.channel_events.setdefault(part, [])
                 else:
-                    self.channel_events[ch].append(ev)
-            elif typ in ("ProgramChange", "ControlChange"):
-                self.channel_events.setdefault(ev["ch"], []).append(ev)
+                    self.channel_events[part].append(ev)
+            elif typ in _CHANNEL:
+                self.channel_events.setdefault(part_of(ev), []).append(ev)
             else:
                 self.conductor.append(ev)
                 if typ == "TimeSig":
@@ -119,8 +130,8 @@ class _Song:
         return bar_ceiling(self.last, self.sigs)
 
 
-_KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "ProgramChange", "ControlChange", "Note", "Marker",
-                    "End"))
+_CHANNEL = ("ProgramChange", "ControlChange", "PitchBend", "ChannelPressure")
+_KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "Note", "Marker", "End") + _CHANNEL)
 
 
 def _t(ev: dict) -> int:
@@ -154,8 +165,8 @@ def _scaler(ppq: int) -> Callable[[int], int]:
 
 
 def _note_spans(song: _Song, scale: Callable[[int], int], end: int,
-                warn: Callable[[str], None]) -> dict[int, list[list]]:
-    """Each channel's notes as [on, off, key, vel, event] in file ticks, ready to write.
+                warn: Callable[[str], None]) -> dict[tuple[str, int], list[list]]:
+    """Each part's notes as [on, off, key, vel, event] in file ticks, ready to write.
 
     A note keeps at least one tick after rescaling; notes are cut at the End; a note that
     starts while another on the same channel and key still sounds ends that one (two notes
@@ -174,10 +185,9 @@ def _note_spans(song: _Song, scale: Callable[[int], int], end: int,
             off = end
             cut += 1
         by_key.setdefault((ev["ch"], ev["key"]), []).append([on, off, ev["key"], ev["vel"], ev])
-    spans: dict[int, list[list]] = {}
-    for (ch, _), notes in by_key.items():
+    spans: dict[tuple[str, int], list[list]] = {}
+    for notes in by_key.values():
         notes.sort(key=lambda n: (n[0], -n[1]))
-        kept = spans.setdefault(ch, [])
         prev = None
         for n in notes:
             if prev is not None:
@@ -187,7 +197,7 @@ def _note_spans(song: _Song, scale: Callable[[int], int], end: int,
                 if prev[1] > n[0]:
                     prev[1] = n[0]
                     shortened += 1
-            kept.append(n)
+            spans.setdefault(part_of(n[4]), []).append(n)
             prev = n
     if dropped or cut:
         warn(f"{dropped + cut} notes reach past the End at tick {end} "
@@ -245,10 +255,10 @@ def events_to_midi(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ,
 
     spans = _note_spans(song, scale, end, warn)
     tracks = [conductor]
-    for ch in sorted(song.channel_events):
-        tracks.append(_channel_track(ch, song, spans.get(ch, ()), scale, end))
+    for part in sorted(song.channel_events, key=lambda p: p[1]):  # stable: in stream order
+        tracks.append(_channel_track(part, song, spans.get(part, ()), scale, end))
 
-    if type == 0:  # one track: the channels' track names have nowhere to go
+    if type == 0:  # one track: the tracks' names have nowhere to go
         tracks = [conductor + [item for track in tracks[1:] for item in track
                                if item[2] != "track_name"]]
     midi = mido.MidiFile(type=type, ticks_per_beat=ppq, charset="utf-8")
@@ -278,15 +288,19 @@ def _order(item: tuple) -> tuple[int, int]:
     return item[0], item[1]
 
 
-def _channel_track(ch: int, song: _Song, notes, scale, end: int) -> list[tuple]:
-    """One channel's track as (tick, rank, message type, fields, event) items."""
-    evs = sorted(song.channel_events[ch], key=_t)
+def _channel_track(part: tuple[str, int], song: _Song, notes, scale, end: int) -> list[tuple]:
+    """One part's track as (tick, rank, message type, fields, event) items, named by its
+    Marker, else its ``track`` name, else its instrument."""
+    track, ch = part
+    evs = sorted(song.channel_events[part], key=_t)
     programs = [ev for ev in evs if ev["type"] == "ProgramChange"]
     first = programs[0]["program"] if programs else None
-    name = song.names.get(ch)
-    items: list[tuple] = [(0, _META, "track_name",
-                           {"name": name["text"] if name else _track_name(first or 0, ch)}, name)]
-    if ch != DRUM_CHANNEL and not (programs and programs[0]["t"] == 0):
+    name = song.names.get(part)
+    items: list[tuple] = [(0, _META, "track_name", {"name": name["text"] if name else track or
+                                                    _track_name(first or 0, ch)}, name)]
+    set_at_start = any(ev["t"] == 0 and ev["type"] == "ProgramChange"
+                       for (_, c), evs_ in song.channel_events.items() if c == ch for ev in evs_)
+    if ch != DRUM_CHANNEL and not set_at_start and track == min(t for t, c in song.channel_events if c == ch):
         # A track's program is set at its start, so a DAW picks the instrument on import.
         items.append((0, _PROGRAM, "program_change", {"channel": ch, "program": 0}, None))
     for ev in evs:
@@ -298,6 +312,10 @@ def _channel_track(ch: int, song: _Song, notes, scale, end: int) -> list[tuple]:
         elif ev["type"] == "ControlChange":
             items.append((t, _CC, "control_change",
                           {"channel": ch, "control": ev["cc"], "value": ev["value"]}, ev))
+        elif ev["type"] == "PitchBend":
+            items.append((t, _CC, "pitchwheel", {"channel": ch, "pitch": ev["value"]}, ev))
+        elif ev["type"] == "ChannelPressure":
+            items.append((t, _CC, "aftertouch", {"channel": ch, "value": ev["value"]}, ev))
         else:
             items.append((t, _META, "marker", {"text": ev["text"]}, ev))
     for on, off, key, vel, ev in notes:
@@ -440,12 +458,13 @@ def _file_events(midi, warn) -> list[dict]:
     out: list[tuple] = []
     if division < 0:
         out.append((0, 0, {"type": "Tempo", "t": 0, "bpm": 120}))
+    tags = _shared_channel_tracks(midi)
     dropped: dict[str, int] = {}
     stats = {"orphan": 0, "open": 0, "tempo": 0, "sig": 0}
     end = 0
-    for track in midi.tracks:
-        end = max(end, _track_events(track, scale, midi.type != 0, out,
-                                     dropped, stats, smpte=division < 0))
+    for n, track in enumerate(midi.tracks):
+        end = max(end, _track_events(track, scale, midi.type != 0, out, dropped, stats,
+                                     smpte=division < 0, tag=tags.get(n)))
     out.sort(key=lambda item: (item[0], item[1]))
     events = [ev for _, _, ev in out]
     events.append({"type": "End", "t": end})
@@ -453,9 +472,37 @@ def _file_events(midi, warn) -> list[dict]:
     return events
 
 
+def _shared_channel_tracks(midi) -> dict[int, str]:
+    """Track number -> track name, for the tracks of a type 1 file that share a channel with
+    another track: their events carry that name as ``track``, so they stay apart."""
+    if midi.type != 1:
+        return {}
+    channels: dict[int, set[int]] = {}
+    names: dict[int, str] = {}
+    for n, track in enumerate(midi.tracks):
+        for msg in track:
+            if hasattr(msg, "channel"):
+                channels.setdefault(n, set()).add(msg.channel)
+            elif msg.type == "track_name" and n not in names:
+                names[n] = _text(msg.name).strip()
+    users: dict[int, int] = {}
+    for chans in channels.values():
+        for ch in chans:
+            users[ch] = users.get(ch, 0) + 1
+    shared = [n for n, chans in channels.items() if any(users[ch] > 1 for ch in chans)]
+    labels = {n: names.get(n) or f"Track {n}" for n in shared}
+    seen: dict[str, int] = {}
+    for n in shared:  # two tracks of one name: "Piano", "Piano 2"
+        seen[labels[n]] = seen.get(labels[n], 0) + 1
+        if seen[labels[n]] > 1:
+            labels[n] += f" {seen[labels[n]]}"
+    return labels
+
+
 def _track_events(track, scale, names: bool, out: list, dropped: dict, stats: dict,
-                  smpte: bool) -> int:
-    """Append one track's events to ``out`` as (t, rank, event); return its end tick."""
+                  smpte: bool, tag: str | None = None) -> int:
+    """Append one track's events to ``out`` as (t, rank, event); return its end tick. With a
+    ``tag`` (a track sharing its channel), every channel event carries it as ``track``."""
     tick = 0
     open_notes: dict[tuple[int, int], list[tuple[int, int]]] = {}
     channels: set[int] = set()
@@ -481,6 +528,14 @@ def _track_events(track, scale, names: bool, out: list, dropped: dict, stats: di
             channels.add(msg.channel)
             out.append((scale(tick), 4, {"type": "ControlChange", "t": scale(tick),
                                          "ch": msg.channel, "cc": msg.control, "value": msg.value}))
+        elif typ == "pitchwheel":
+            channels.add(msg.channel)
+            out.append((scale(tick), 4, {"type": "PitchBend", "t": scale(tick), "ch": msg.channel,
+                                         "value": msg.pitch}))
+        elif typ == "aftertouch":
+            channels.add(msg.channel)
+            out.append((scale(tick), 4, {"type": "ChannelPressure", "t": scale(tick),
+                                         "ch": msg.channel, "value": msg.value}))
         elif typ == "set_tempo":
             if smpte:
                 continue
@@ -515,11 +570,18 @@ def _track_events(track, scale, names: bool, out: list, dropped: dict, stats: di
         for on, vel in waiting:
             stats["open"] += 1
             _add_note(out, scale, ch, key, on, vel, tick)
+    if tag is not None:
+        for _, _, ev in out[first:]:
+            if "ch" in ev:
+                ev["track"] = tag
     if names and name is not None and len(channels) == 1:
         # A track's name names its channel; conductor and mixed-channel tracks' names
         # (usually the song title) have no stream form.
         t = scale(name[0])
-        out.insert(first, (t, 2, {"type": "Marker", "t": t, "text": name[1], "ch": channels.pop()}))
+        marker = {"type": "Marker", "t": t, "text": name[1], "ch": channels.pop()}
+        if tag is not None:
+            marker["track"] = tag
+        out.insert(first, (t, 2, marker))
     return scale(tick)
 
 

@@ -180,6 +180,10 @@ def _schedule(events: Iterable[dict], rate: int):
             actions.append((frame(e["t"]), 1, "program", (e["ch"], e["program"])))
         elif typ == "ControlChange":
             actions.append((frame(e["t"]), 1, "cc", (e["ch"], e["cc"], e["value"])))
+        elif typ == "PitchBend":
+            actions.append((frame(e["t"]), 1, "bend", (e["ch"], e["value"])))
+        elif typ == "ChannelPressure":
+            actions.append((frame(e["t"]), 1, "pressure", (e["ch"], e["value"])))
         elif typ == "End":
             end_tick = max(end_tick or 0, e["t"])
     actions.sort(key=lambda a: (a[0], a[1], a[3]))
@@ -212,6 +216,14 @@ class _Synth:
         bank = DRUM_BANK if ch == DRUM_CHANNEL else 0
         if self.synth.program_select(ch, self.sfid, bank, program) != 0:
             self.synth.program_select(ch, self.sfid, bank, 0)  # the font lacks it: its first
+
+    def pressure(self, ch: int, value: int) -> None:
+        """Channel aftertouch (pyfluidsynth has no wrapper for it: the C call itself)."""
+        import ctypes
+
+        call = self.fs._fl.fluid_synth_channel_pressure
+        call.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        call(self.synth.synth, ch, value)
 
     def render_into(self, buf, start: int, frames: int) -> None:
         """Write ``frames`` stereo frames into the float32 array ``buf`` (frames, 2) at ``start``."""
@@ -257,6 +269,10 @@ def render(events: Iterable[dict], *, rate: int = RATE, gain: float = GAIN,
                 s.noteoff(*args)
             elif kind == "program":
                 synth.program(*args)
+            elif kind == "bend":
+                s.pitch_bend(*args)
+            elif kind == "pressure":
+                synth.pressure(*args)
             else:
                 s.cc(*args)
             if progress is not None and i % 256 == 0:

@@ -34,3 +34,12 @@ def test_output_and_exit_code_are_exactly_the_system_seq(args):
 
 def test_shell_loop_with_seq_still_works():
     assert sh("for i in $(seq 1 3); do printf $i; done").stdout == b"123"
+
+
+def test_note_numbers_with_durations_are_notes_and_counting_hints_in_the_next_stage():
+    from tests.conftest import events, notes, sh
+
+    assert [n["key"] for n in notes(events(sh("seq 60/4 64/4 67/2").stdout))] == [60, 64, 67]
+    assert [n["key"] for n in notes(events(sh('seq "60 64 67"').stdout))] == [60, 64, 67]
+    proc = sh("seq 60 64 67 | transpose -s 2", check=False)  # coreutils counts 60, 64
+    assert proc.returncode == 65 and b'seq "60 64 67"' in proc.stderr

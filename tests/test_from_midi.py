@@ -68,7 +68,7 @@ TYPE1 = smf(
     00 C2 30                             # t=0    program 48, channel 2
     00 B2 07 64                          # t=0    controller 7 (volume) = 100, channel 2
     01 92 3C 50                          # t=1    note on C4 velocity 80 (1/960: rounds up to 1/480)
-    00 E2 00 40                          # t=1    pitch bend (no stream form: dropped, counted)
+    00 E2 00 40                          # t=1    pitch bend to the centre (0), channel 2
     83 5F 82 3C 00                       # t=480  note off C4
     00 82 45 00                          # t=480  note off A4 that was never on (ignored)
     00 92 43 64                          # t=480  note on G4 velocity 100, never ended
@@ -84,6 +84,7 @@ TYPE1_EVENTS = [  # 960 ticks -> 480: times halved, halves rounded up
     {"type": "Marker", "t": 0, "text": "Keys", "ch": 2},
     {"type": "ProgramChange", "t": 0, "ch": 2, "program": 48},
     {"type": "ControlChange", "t": 0, "ch": 2, "cc": 7, "value": 100},
+    {"type": "PitchBend", "t": 1, "ch": 2, "value": 0},
     {"type": "Note", "t": 1, "dur": 239, "ch": 2, "key": 60, "vel": 80},
     {"type": "Note", "t": 240, "dur": 480, "ch": 2, "key": 67, "vel": 100},
     {"type": "Tempo", "t": 960, "bpm": 100},
@@ -116,8 +117,7 @@ def test_type1_tempo_in_any_track_names_rescaling_and_what_is_dropped():
     warnings = []
     assert midi_to_events(TYPE1, warn=warnings.append) == TYPE1_EVENTS
     assert warnings == ["1 note-offs without a note-on ignored",
-                        "1 notes still sounding at the end of their track closed there",
-                        "dropped 1 pitchwheel (no stream form)"]
+                        "1 notes still sounding at the end of their track closed there"]
 
 
 def test_data_bytes_above_127_are_clipped_with_a_warning():
@@ -328,3 +328,55 @@ def test_help_examples_run(tmp_path):
     for example in command.examples:
         proc = sh(f"set -o pipefail; {example}", cwd=tmp_path)
         assert proc.stdout or (tmp_path / "up.mid").exists(), example
+
+
+def test_three_tracks_on_one_channel_stay_three_tracks(tmp_path):
+    """midi-cli-rs puts every track on channel 0: a round trip keeps each track, its name
+    and its program (from-midi tags their events with `track`)."""
+    import mido
+
+    src = mido.MidiFile(type=1)
+    src.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
+    for name, program, key in (("Piano", 0, 60), ("Strings", 48, 64), ("Bass", 33, 40)):
+        src.tracks.append(mido.MidiTrack([
+            mido.MetaMessage("track_name", name=name),
+            mido.Message("program_change", channel=0, program=program),
+            mido.Message("note_on", channel=0, note=key, velocity=80),
+            mido.Message("note_off", channel=0, note=key, velocity=0, time=480)]))
+    src.save(tmp_path / "three.mid")
+    evs = events(sh(f"from-midi {tmp_path}/three.mid").stdout)
+    assert {e["track"] for e in evs if e["type"] == "Note"} == {"Piano", "Strings", "Bass"}
+    sh(f"from-midi {tmp_path}/three.mid | transpose -s 0 | to-midi --out {tmp_path}/back.mid")
+    back = mido.MidiFile(tmp_path / "back.mid")
+    tracks = [(t.name, [m.program for m in t if m.type == "program_change"],
+               [m.note for m in t if m.type == "note_on"]) for t in back.tracks[1:]]
+    assert tracks == [("Piano", [0], [60]), ("Strings", [48], [64]), ("Bass", [33], [40])]
+    assert all(m.channel == 0 for t in back.tracks for m in t if hasattr(m, "channel"))
+
+
+def test_pitch_bend_and_pressure_survive_a_round_trip_and_are_heard(tmp_path):
+    import wave
+
+    import mido
+    import numpy as np
+
+    stream = jsonl([{"type": "ProgramChange", "t": 0, "ch": 0, "program": 73},
+                    {"type": "ChannelPressure", "t": 0, "ch": 0, "value": 90},
+                    {"type": "Note", "t": 0, "dur": 1920, "ch": 0, "key": 69, "vel": 100},
+                    {"type": "PitchBend", "t": 960, "ch": 0, "value": 4096}])  # + a semitone
+    sh(f"to-midi --out {tmp_path}/b.mid", input=stream)
+    msgs = [m for m in mido.MidiFile(tmp_path / "b.mid").tracks[1] if m.type in ("pitchwheel", "aftertouch")]
+    assert [(m.type, getattr(m, "pitch", getattr(m, "value", None))) for m in msgs] == [
+        ("aftertouch", 90), ("pitchwheel", 4096)]
+    back = events(sh(f"from-midi {tmp_path}/b.mid").stdout)
+    assert {"type": "PitchBend", "t": 960, "ch": 0, "value": 4096} in back
+    sh(f"from-midi {tmp_path}/b.mid | to-wav --out {tmp_path}/b.wav --length 2")
+    with wave.open(str(tmp_path / "b.wav")) as w:
+        rate = w.getframerate()
+        left = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)[:, 0]
+
+    def pitch(at):
+        seg = left[int(at * rate):int(at * rate) + 8192].astype(float)
+        return np.argmax(np.abs(np.fft.rfft(seg * np.hanning(len(seg))))) * rate / len(seg)
+
+    assert pitch(0.3) == pytest.approx(440, rel=0.02) and pitch(1.5) == pytest.approx(466.2, rel=0.02)

@@ -31,11 +31,13 @@ from ..stream import DataError
 def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, ...], grid):
     """Read a Standard MIDI File (type 0 or 1, any resolution) into a stream at 480 PPQ.
 
-    FILE `-` (the default) reads the file's bytes from stdin. Emits Tempo, TimeSig,
-    ProgramChange, ControlChange, Note, Marker (a track's name becomes a Marker with its
-    channel) and End, in time order. Times are rescaled to the nearest tick; data bytes
-    above 127 are clipped with a warning; pitch bends, aftertouch and sysex are dropped
-    (counted on stderr). A file that is not MIDI, truncated or corrupt exits 65.
+    FILE `-` (the default) reads the file's bytes from stdin. Emits Tempo, TimeSig, KeySig,
+    ProgramChange, ControlChange, PitchBend, ChannelPressure, Note, Marker (a track's name
+    becomes a Marker with its channel) and End, in time order. Tracks that share a channel
+    keep apart: their events carry the track's name as `track`, and to-midi writes them
+    back as separate tracks. Times are rescaled to the nearest tick; data bytes above 127
+    are clipped with a warning; polyphonic aftertouch and sysex are dropped (counted on
+    stderr). A file that is not MIDI, truncated or corrupt exits 65.
     """
     from .. import midi
 

@@ -65,10 +65,12 @@ def _is_terminal(stream) -> bool:
 def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None):
     """Write the stream as a Standard MIDI File that imports into a DAW as named tracks.
 
-    Type 1 (the default): track 1 is the conductor (tempo map, time signatures, markers),
-    then one track per channel in channel order, named by its Marker with `ch`, else by its
-    instrument (Strings, Bass, Drums ...), with its program at the start. All tracks end on
-    the stream's End, else on the bar line after the last note, so DAW loops line up.
+    Type 1 (the default): track 1 is the conductor (tempo map, time and key signatures,
+    section markers), then one track per channel (and per `track` name on it) in channel
+    order, named by its Marker with `ch`, else its track name, else its instrument
+    (Strings, Bass, Drums ...), with its program at the start. All tracks end on the
+    stream's End, else on the bar line after the last note (a tail under a sixteenth past
+    it adds no bar), so DAW loops line up.
     Overlapping notes on one key end where the next starts. Reads the whole stream before
     writing (the tracks need all of it). See docs/midi.md.
     """

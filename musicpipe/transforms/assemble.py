@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 
 from ..events import EVENTS
 from ..meter import bar_line_at_or_after
+from .reseed import at_head
 
 SETTINGS = ("Tempo", "TimeSig", "KeySig")
 _FIELDS = {"Tempo": ("bpm",), "TimeSig": ("num", "den"), "KeySig": ("key", "mode")}
@@ -84,33 +85,17 @@ def shifted(ev: dict, by: int) -> dict:
 
 def concat(parts: Iterable[Iterable[dict]], stats: dict | None = None) -> Iterator[dict]:
     """Parts one after another (see the module docstring); streams, holding no part."""
-    settings = Settings(stats)
-    offset = 0
-    seeded = False
-    for events in parts:
-        part = Part()
-        for ev in events:
-            part.see(ev)
-            typ = ev["type"]
-            if typ == "End":
-                continue
-            if typ == "Seed":
-                if not seeded:
-                    seeded = True
-                    yield ev
-                continue
-            ev = shifted(ev, offset)
-            if not settings.kept(ev):
-                continue
-            yield ev
-        offset += part.length()
-    yield {"type": "End", "t": offset}
+    return _combine(parts, stats, in_a_row=True)
 
 
 def merge(parts: Iterable[Iterable[dict]], stats: dict | None = None) -> Iterator[dict]:
     """Parts together from tick 0, as `{ a; b; }` layers them, with one End at the longest."""
+    return _combine(parts, stats, in_a_row=False)
+
+
+def _combine(parts: Iterable[Iterable[dict]], stats: dict | None, *, in_a_row: bool) -> Iterator[dict]:
     settings = Settings(stats)
-    end = 0
+    offset = end = 0
     seeded = False
     for events in parts:
         part = Part()
@@ -120,10 +105,12 @@ def merge(parts: Iterable[Iterable[dict]], stats: dict | None = None) -> Iterato
             if typ == "End" or typ == "Seed" and seeded:
                 continue
             seeded = seeded or typ == "Seed"
-            if not settings.kept(ev):
-                continue
-            yield ev
-        end = max(end, part.length())
+            ev = shifted(ev, offset)
+            if settings.kept(ev):
+                yield ev
+        end = max(end, offset + part.length())
+        if in_a_row:
+            offset += part.length()
     yield {"type": "End", "t": end}
 
 
@@ -162,12 +149,4 @@ def _repeat(body: list[dict], length: int, times: int) -> Iterator[dict]:
 
 def section(events: Iterable[dict], name: str, at: int = 0) -> Iterator[dict]:
     """The stream with a section Marker named ``name`` at tick ``at`` (after its Seed)."""
-    marker = {"type": "Marker", "t": at, "text": name}
-    placed = False
-    for ev in events:
-        if not placed and ev["type"] != "Seed":
-            yield marker
-            placed = True
-        yield ev
-    if not placed:
-        yield marker
+    return at_head(events, {"type": "Marker", "t": at, "text": name})

@@ -1,4 +1,4 @@
-"""Reseed: put a new Seed at the head of a stream."""
+"""The head of a stream: a new Seed, or any event put first after the Seed."""
 
 from __future__ import annotations
 
@@ -11,3 +11,15 @@ def reseed(events: Iterable[dict], seed: int) -> Iterator[dict]:
     for ev in events:
         if ev.get("type") != "Seed":
             yield ev
+
+
+def at_head(events: Iterable[dict], first: dict) -> Iterator[dict]:
+    """The stream with ``first`` right after its Seed (or first of all, without one)."""
+    placed = False
+    for ev in events:
+        if not placed and ev["type"] != "Seed":
+            yield first
+            placed = True
+        yield ev
+    if not placed:
+        yield first

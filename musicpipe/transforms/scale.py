@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from ..events import DRUM_CHANNEL
 from ..theory import FLAT_NAMES, SCALE_ALIASES, SCALE_DOCS, SCALES, scale_pitch_classes
+from .reseed import at_head
 
 POLICIES = ("nearest", "up", "down")
 
@@ -142,13 +143,4 @@ def scale_list() -> str:
 
 def with_key(events: Iterable[dict], keysig: dict) -> Iterator[dict]:
     """The stream with ``keysig`` as its KeySig: first after the Seed; earlier ones dropped."""
-    placed = False
-    for ev in events:
-        if ev["type"] == "KeySig":
-            continue
-        if not placed and ev["type"] != "Seed":
-            yield keysig
-            placed = True
-        yield ev
-    if not placed:
-        yield keysig
+    return at_head((ev for ev in events if ev["type"] != "KeySig"), keysig)
