@@ -117,8 +117,9 @@ def _events(data: bytes, limits: Limits) -> list[dict]:
 
 
 def _piece(store: Store, label: str, data: bytes, events: list[dict], samples) -> dict:
-    """Write the stream, .mid, .wav and roll; describe the tracks and the playhead's path."""
-    from ..draw import COLOURS, Piece, layout, svg
+    """Write the stream, .mid, .wav and roll (coloured by track); describe the tracks and
+    the playhead's path."""
+    from ..draw import Piece, layout, svg
     from ..midi import midi_bytes
     from ..render import wav_bytes
 
@@ -129,12 +130,11 @@ def _piece(store: Store, label: str, data: bytes, events: list[dict], samples) -
     except StageError as e:
         raise _refuse(e) from None
     rid, names = store.add(label, {"jsonl": data, "mid": midi_bytes(events), "wav": wav,
-                                   "svg": svg(drawn).encode()})
+                                   "svg": svg(drawn, by_track=True).encode()})
     frame = layout(drawn)
     ticks = sorted({0, drawn.end} | {t for t, _ in drawn.tempos if t < drawn.end})
-    counts = drawn.notes[2::5]
-    tracks = [{"ch": ch, "name": drawn.label(ch), "colour": COLOURS[ch], "notes": counts.count(ch)}
-              for ch in drawn.channels()]
+    tracks = [{"ch": p["ch"], "track": p["track"], "name": p["label"], "colour": p["colour"],
+               "notes": p["notes"]} for p in drawn.parts()]
     return {"id": rid, "names": names,
             "files": {kind: f"/files/{rid}/{kind}" for kind in names},
             "seconds": round(drawn.seconds(drawn.end), 3), "events": len(events),

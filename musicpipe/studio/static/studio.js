@@ -176,7 +176,7 @@ function play(piece) {
   $("#now-title").textContent = piece.title;
   const audio = $("#audio");
   audio.src = piece.files.wav;
-  $("#tracks").replaceChildren(...piece.tracks.map((t) => el("li", { "data-ch": t.ch },
+  $("#tracks").replaceChildren(...piece.tracks.map((t) => el("li", { "data-ch": t.ch, "data-track": t.track || null },
     el("span", { class: "swatch", "aria-hidden": "true" }), `${t.name} (${t.notes} notes)`)));
   for (const [i, li] of [...$("#tracks").children].entries()) li.firstChild.style.background = piece.tracks[i].colour;
   const labels = { wav: "Audio (.wav)", mid: "MIDI (.mid)", jsonl: "Stream (.jsonl)", svg: "Piano roll (.svg)" };
