@@ -273,7 +273,8 @@ def svg(piece: Piece, by_track: bool = False) -> str:
         track = f' data-track="{escape(part["track"])}"' if part["id"] else ""
         out.append(f'<rect class="legend" data-ch="{part["ch"]}"{track} x="{left}" y="{y - 8}" '
                    f'width="10" height="8" fill="{part["colour"]}"/>')
-        out.append(f'<text x="{left + 14}" y="{y}">{escape(part["label"])} ({part["notes"]} notes)</text>')
+        out.append(f'<text x="{left + 14}" y="{y}">{escape(part["label"])} '
+                   f'({part["notes"]} notes)</text>')
         y += 16
     out.append("</svg>")
     return "\n".join(out) + "\n"

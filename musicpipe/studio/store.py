@@ -70,7 +70,8 @@ class Store:
             atomic_write(paths[kind], data)
         with self._lock:
             self.renders[rid] = paths
-            old = [self.renders.popitem(last=False)[0] for _ in range(len(self.renders) - self.kept)]
+            old = [self.renders.popitem(last=False)[0]
+                   for _ in range(len(self.renders) - self.kept)]
         if self.temporary:
             for gone in old:
                 shutil.rmtree(os.path.join(self.root, gone), ignore_errors=True)
