@@ -202,7 +202,8 @@ def file_params(command) -> dict[str, str]:
     out = {}
     for p in command.params:
         metavar = getattr(p, "metavar", None) or ""
-        if isinstance(p.type, (click.Path, click.File)) or "FILE" in metavar.upper():
+        if (isinstance(p.type, (click.Path, click.File)) or "FILE" in metavar.upper()
+                or metavar.upper() == "DIR"):  # a folder written into (--stems, --split)
             out[p.name] = p.opts[0] if isinstance(p, click.Option) else (metavar or p.name)
     return out
 

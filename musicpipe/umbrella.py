@@ -26,6 +26,7 @@ STAGES = {
     "merge": "play stream files together, one End at the longest",
     "loop": "repeat the stream N times or to fill N bars",
     "section": "name a section: a Marker DAWs and MuseScore show",
+    "mix": "level, pan, reverb/chorus sends, expression, sustain per channel (CCs)",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
     "from-midi": "read a MIDI file into a stream (or seq notation)",
@@ -47,7 +48,7 @@ For AI agents and scripts:
   musicpipe mood --list --json                          machine-readable list of moods
   musicpipe mcp --root DIR                              the same as MCP tools for agents (README)
   Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
-  69 missing FluidSynth or SoundFont (message says how to install), 70 a bug,
+  69 missing FluidSynth, SoundFont or codec (message says how to install), 70 a bug,
   73 an output file that cannot be written.
   Same seed + same arguments = byte-identical stream, .mid and .wav. No prompts, no tracebacks
   (--debug shows them); stdout carries only the stream or file bytes, diagnostics go to stderr.

@@ -14,6 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 
+from ..mixing import MIN_LEVEL, parse_curve, parse_pan
 from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program, parse_roman,
                       scale_name)
 
@@ -144,6 +145,18 @@ LAYER = {
                       choices=SECTION_KINDS),
     "chromatic": Field(float, "melody: chance of a chromatic passing tone between notes a "
                        "whole step apart (default 0)", lo=0, hi=1),
+    "level": Field(float, "mix: dB below full volume (CC 7), before the instrument's trim "
+                   "(default by role: lead -10, bass, drums and arp -12, keys -14, pad -16)",
+                   lo=MIN_LEVEL, hi=0),
+    "pan": Field((float, int, str), "mix: -1 (left) .. 1 (right), or L, R, C, L30, R50 (CC 10; "
+                 "default: centre, keys and arps alternately L35 / R35)", check=parse_pan),
+    "reverb": Field(int, "mix: reverb send, CC 91 (default by role: lead 30, bass 10, drums "
+                    "20, keys and arp 40, pad 60)", lo=0, hi=127),
+    "chorus": Field(int, "mix: chorus send, CC 93 (default 0; pads 20)", lo=0, hi=127),
+    "expression": Field((int, str), "mix: CC 11, a value or a curve over the piece like "
+                        "\"64>127>64\" (a swell; default: none)", check=parse_curve),
+    "sustain": Field(bool, "mix: sustain pedal (CC 64), re-pedalled at each chord (default: "
+                     "on for pianos and electric pianos)"),
     "enabled": Field(bool, "false removes an inherited layer (default true)"),
 }
 HARMONY = {
