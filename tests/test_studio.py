@@ -93,6 +93,24 @@ def test_a_mood_render_gives_the_shells_files(tmp_path, config):
         "calm-7.jsonl", "calm-7.mid", "calm-7.svg", "calm-7.wav"]
 
 
+def test_stems_are_the_shells_stems_in_a_zip(tmp_path, config):
+    import zipfile
+
+    with client(tmp_path) as c:
+        piece = c.post("/api/render", json={"mood": "jazz", "seconds": 2, "seed": 4}).json()
+        stems = c.post("/api/stems", json={"id": piece["id"]}).json()
+        packed = c.get(stems["url"]).content
+        assert one_line_error(c.post("/api/stems", json={"id": "../x"}), 404).startswith("serve: no file")
+        assert one_line_error(c.post("/api/stems", json={"id": 3}), 400) == "serve: id: '3' should be text"
+    assert stems["name"] == "jazz-4-stems.zip" and "mix.wav" in stems["stems"]
+    assert len(stems["stems"]) == len(piece["tracks"]) + 1
+    sh(f"mood jazz --duration 2 --seed 4 --stems {tmp_path}/shell")
+    with zipfile.ZipFile(io.BytesIO(packed)) as z:
+        assert sorted(z.namelist()) == sorted(p.name for p in (tmp_path / "shell").iterdir())
+        for name in z.namelist():
+            assert z.read(name) == (tmp_path / "shell" / name).read_bytes(), name
+
+
 def test_a_render_without_a_seed_draws_one_and_keeps_it(tmp_path, config):
     with client(tmp_path) as c:
         piece = c.post("/api/render", json={"mood": "jazz", "seconds": 2, "key": "F"}).json()

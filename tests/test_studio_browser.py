@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import wave
+import zipfile
 
 import mido
 import pytest
@@ -105,6 +106,12 @@ def test_render_a_mood_hear_it_see_it_download_it(page, studio, tmp_path):
     assert any("Melody" in n for n in names) and midi.length == pytest.approx(4.0, abs=0.01)
     sh(f"mood calm --duration 4 --seed 3 --out {tmp_path}/shell.mid")
     assert saved.read_bytes() == (tmp_path / "shell.mid").read_bytes()
+    # stems on request: a .zip of one WAV per track and the mix
+    page.click("#downloads button[data-kind=stems]")
+    link = page.wait_for_selector("#downloads a[data-kind=zip]")
+    packed = page.request.get(studio.url + link.get_attribute("href")).body()
+    with zipfile.ZipFile(io.BytesIO(packed)) as z:
+        assert "mix.wav" in z.namelist() and len(z.namelist()) == len(channels) + 1
 
 
 def test_a_pipeline_error_shows_beside_its_stage(page):

@@ -109,6 +109,11 @@ def build(port: int, root: str | None = None, limits: Limits | None = None) -> S
         a = await fields(request, {"text": ("text", True)})
         return JSON(await queue.run(work.run_pipeline, store, limits, a["text"]))
 
+    async def stems(request: Request) -> Response:
+        a = await fields(request, {"id": ("text", True)})
+        store.path(a["id"], "jsonl")  # 404 for an unknown render, before queueing
+        return JSON(await queue.run(work.stems, store, a["id"]))
+
     async def files(request: Request) -> Response:
         rid, kind = request.path_params["rid"], request.path_params["kind"]
         if kind not in KINDS:
@@ -162,6 +167,7 @@ def build(port: int, root: str | None = None, limits: Limits | None = None) -> S
         Route("/api/moods/{name}/toml", show),
         Route("/api/render", render, methods=["POST"]),
         Route("/api/pipeline", pipeline, methods=["POST"]),
+        Route("/api/stems", stems, methods=["POST"]),
         Route("/api/packs", packs),
         Route("/api/packs/check", check, methods=["POST"]),
         Route("/api/packs/save", save, methods=["POST"]),

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 KINDS = {"wav": "audio/wav", "mid": "audio/midi", "jsonl": "application/jsonl",
-         "svg": "image/svg+xml"}
+         "svg": "image/svg+xml", "zip": "application/zip"}
 
 
 class Refused(Exception):
@@ -54,9 +54,11 @@ class Store:
         os.makedirs(self.root, exist_ok=True)
         self.kept = kept
         self.renders: OrderedDict[str, dict[str, str]] = OrderedDict()  # id -> kind -> path
+        self.recipes: dict[str, dict] = {}  # id -> how its audio was levelled (for stems)
         self._lock = threading.Lock()
 
-    def add(self, label: str, files: dict[str, bytes]) -> tuple[str, dict[str, str]]:
+    def add(self, label: str, files: dict[str, bytes],
+            recipe: dict) -> tuple[str, dict[str, str]]:
         """Write one render's files; returns its id and {kind: download name}."""
         from ..atomic import atomic_write
 
@@ -70,12 +72,27 @@ class Store:
             atomic_write(paths[kind], data)
         with self._lock:
             self.renders[rid] = paths
+            self.recipes[rid] = recipe
             old = [self.renders.popitem(last=False)[0]
                    for _ in range(len(self.renders) - self.kept)]
+            for gone in old:
+                del self.recipes[gone]
         if self.temporary:
             for gone in old:
                 shutil.rmtree(os.path.join(self.root, gone), ignore_errors=True)
         return rid, names
+
+    def attach(self, rid: str, kind: str, data: bytes) -> tuple[str, str]:
+        """Add a file to a render (its stems); returns its URL and download name."""
+        from ..atomic import atomic_write
+
+        stem = os.path.splitext(os.path.basename(self.path(rid, "jsonl")))[0]
+        name = f"{stem}-stems.{kind}"
+        path = os.path.join(os.path.dirname(self.path(rid, "jsonl")), name)
+        atomic_write(path, data)
+        with self._lock:
+            self.renders.get(rid, {})[kind] = path
+        return f"/files/{rid}/{kind}", name
 
     def path(self, rid: str, kind: str) -> str:
         with self._lock:

@@ -4,7 +4,7 @@ a bad request raises ``Refused`` with the stage's own one-line message.
 
 A mood's stream is the `mood` stage's (the same bytes, checks and messages as the shell);
 its .wav and .mid are what `mood ... --out` writes, made from that stream outside the
-stages' lock so two renders synthesize at once.
+stages' lock so two renders synthesize at once. Stems are rendered on request.
 """
 
 from __future__ import annotations
@@ -44,10 +44,8 @@ def render_mood(store: Store, limits: Limits, mood: str, seconds: float, key: st
         raise _refuse(e) from None
     events = _events(data, limits)
     seed = events[0]["seed"]
-    from ..render import render
-
-    piece = _piece(store, f"{mood}-{seed}", data, events,
-                   lambda: render(events, length=float(seconds), normalize=-1.0))
+    audio = {"length": float(seconds), "loudness": _default("mood", "loudness")}
+    piece = _piece(store, f"{mood}-{seed}", data, events, audio, result.stderr)
     settings = {"mood": mood, "seconds": seconds, "key": key, "tempo": tempo,
                 "intensity": intensity, "seed": seed}
     return {**piece, "kind": "mood", "settings": settings, "warnings": result.stderr,
@@ -86,7 +84,6 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
     except Refused as e:
         raise Refused(e.message, stage=len(stages) - 1, stages=stages) from None
     from ..draw import Piece
-    from ..render import render
 
     drawn = Piece()
     drawn.add(events)
@@ -94,8 +91,7 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
         raise Refused(f"serve: the piece lasts {drawn.seconds(drawn.end):.0f} s; the studio "
                       f"renders at most {limits.seconds:g} s", stage=len(stages) - 1, stages=stages)
     seed = next((e["seed"] for e in events if e["type"] == "Seed"), None)
-    piece = _piece(store, f"pipeline-{seed}", data, events,
-                   lambda: render(events, normalize=-1.0))
+    piece = _piece(store, f"pipeline-{seed}", data, events, {"peak": -1.0}, result.stderr)
     return {**piece, "kind": "pipeline", "settings": {"pipeline": pipeline_text, "seed": seed},
             "stages": stages, "warnings": result.stderr,
             "title": f"{stages[0]} … · seed {seed}" if len(stages) > 1 else stages[0]}
@@ -116,21 +112,64 @@ def _events(data: bytes, limits: Limits) -> list[dict]:
     return events
 
 
-def _piece(store: Store, label: str, data: bytes, events: list[dict], samples) -> dict:
+def _default(stage: str, option: str):
+    """A stage option's default (the mood's loudness): the command's own table."""
+    from ..umbrella import _module
+
+    return next(p.default for p in _module(stage).command.params if p.name == option)
+
+
+def _audio(events: list[dict], warnings: list[str], **level) -> bytes:
+    """The WAV `mood --out x.wav` (``length``, ``loudness``) or `to-wav --normalize --out
+    x.wav` (``peak``) writes."""
+    from ..export import export
+
+    out: list[bytes] = []
+    try:
+        export(events, "-", sink=out.append, warn=warnings.append, **level)
+    except StageError as e:
+        raise _refuse(e) from None
+    return out[0]
+
+
+def stems(store: Store, rid: str) -> dict:
+    """One WAV per track and their mix (`--stems DIR`), as a .zip beside the render."""
+    import tempfile
+    import zipfile
+    from io import BytesIO
+
+    from ..export import export
+    from ..stream import parse_lines
+
+    events = parse_lines(open(store.path(rid, "jsonl"), "rb").read())
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="musicpipe-stems-", dir=store.root) as tmp:
+        try:
+            export(events, None, stems=tmp, force=True, warn=warnings.append,
+                   **store.recipes[rid])
+        except StageError as e:
+            raise _refuse(e) from None
+        names = sorted(os.listdir(tmp))
+        packed = BytesIO()
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in names:
+                z.write(os.path.join(tmp, name), name)
+    url, name = store.attach(rid, "zip", packed.getvalue())
+    return {"id": rid, "url": url, "name": name, "stems": names, "warnings": warnings}
+
+
+def _piece(store: Store, label: str, data: bytes, events: list[dict], level: dict,
+           warnings: list[str]) -> dict:
     """Write the stream, .mid, .wav and roll (coloured by track); describe the tracks and
-    the playhead's path."""
+    the playhead's path. ``level``: how the audio is levelled (``_audio``), kept for stems."""
     from ..draw import Piece, layout, svg
     from ..midi import midi_bytes
-    from ..render import wav_bytes
 
     drawn = Piece()
     drawn.add(events)
-    try:
-        wav = wav_bytes(samples())
-    except StageError as e:
-        raise _refuse(e) from None
+    wav = _audio(events, warnings, **level)
     rid, names = store.add(label, {"jsonl": data, "mid": midi_bytes(events), "wav": wav,
-                                   "svg": svg(drawn, by_track=True).encode()})
+                                   "svg": svg(drawn, by_track=True).encode()}, level)
     frame = layout(drawn)
     ticks = sorted({0, drawn.end} | {t for t, _ in drawn.tempos if t < drawn.end})
     tracks = [{"ch": p["ch"], "track": p["track"], "name": p["label"], "colour": p["colour"],

@@ -180,11 +180,28 @@ function play(piece) {
     el("span", { class: "swatch", "aria-hidden": "true" }), `${t.name} (${t.notes} notes)`)));
   for (const [i, li] of [...$("#tracks").children].entries()) li.firstChild.style.background = piece.tracks[i].colour;
   const labels = { wav: "Audio (.wav)", mid: "MIDI (.mid)", jsonl: "Stream (.jsonl)", svg: "Piano roll (.svg)" };
+  const stems = el("button", { type: "button", class: "link", "data-kind": "stems", text: "Stems (.zip): render" });
+  stems.addEventListener("click", () => renderStems(piece, stems));
   $("#downloads").replaceChildren(...Object.entries(labels).map(([kind, label]) =>
-    el("a", { href: piece.files[kind], download: piece.names[kind], "data-kind": kind, text: `⬇ ${label}` })));
+    el("a", { href: piece.files[kind], download: piece.names[kind], "data-kind": kind, text: `⬇ ${label}` })), stems);
   $("#warnings").replaceChildren(...piece.warnings.map((w) => el("li", { text: w })));
   drawRoll($("#roll"), piece, audio);
   for (const row of document.querySelectorAll("#history-rows tr")) row.classList.toggle("current", row.dataset.id === piece.id);
+}
+
+async function renderStems(piece, button) {
+  button.disabled = true;
+  button.textContent = "Rendering stems…";
+  try {
+    const data = await api("/api/stems", { id: piece.id });
+    const link = el("a", { href: data.url, download: data.name, "data-kind": "zip",
+      title: data.stems.join(", "), text: `⬇ Stems (.zip): ${data.stems.length} files` });
+    button.replaceWith(link);
+    link.focus();
+  } catch (e) {
+    button.disabled = false;
+    button.textContent = `Stems failed: ${e.message}`;
+  }
 }
 
 // ---- the pipeline box ---------------------------------------------------------------------------
