@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Iterable
 
-from .pipeline import Command, Group, Pipeline, PipelineError, _run_pipeline, parse
+from .pipeline import Command, Group, Pipeline, PipelineError, _run_pipeline, parse, text
 from .pipeline import Result as _Result
 from .umbrella import STAGES
 
@@ -98,18 +98,7 @@ class Step:
         return _execute(self.pipeline, _as_bytes(input), echo)
 
     def __repr__(self) -> str:
-        return f"<Step: {_text(self.pipeline)}>"
-
-
-def _text(pipeline: Pipeline) -> str:
-    import shlex
-
-    def element(el) -> str:
-        if isinstance(el, Command):
-            return shlex.join([el.name, *el.args])
-        return "{ " + "; ".join(_text(p) for p in el.parts) + "; }"
-
-    return " | ".join(element(el) for el in pipeline.elements)
+        return f"<Step: {text(self.pipeline)}>"
 
 
 def _as_bytes(input) -> bytes | None:

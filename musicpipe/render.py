@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,9 +135,20 @@ def find_soundfont(explicit: str | None = None) -> Path:
                       "they are looked for")
 
 
+_IMPORT = threading.Lock()
+
+
 def _import_fluidsynth():
     """pyfluidsynth, imported with fd 1 pointed at /dev/null: it prints where it found the
-    library (with CI set), and stdout belongs to the stream."""
+    library (with CI set), and stdout belongs to the stream. Once only, under a lock: two
+    threads swapping fd 1 at once (the studio renders in threads) could leave it closed."""
+    with _IMPORT:
+        if "fluidsynth" in sys.modules:
+            return sys.modules["fluidsynth"]
+        return _import_quietly()
+
+
+def _import_quietly():
     sys.stdout.flush()
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -217,19 +229,20 @@ class _Synth:
 
         self.np = numpy
         self.fs = fs
-        self.log = _log(fs)
         self.synth = fs.Synth(gain=float(gain), samplerate=float(rate), **SETTINGS)
         got, lo, hi = _sample_rate(fs, self.synth.settings)
         if got != rate:
             self.synth.delete()
             raise BadOption(f"--rate {rate}: this FluidSynth renders at {lo:g}..{hi:g} Hz only")
-        with _stderr_caught() as chatter:  # libinstpatch's glib warnings, on fd 2 itself
-            self.sfid = self.synth.sfload(str(font))
-        self.log.lines += chatter
+        with _LOAD:  # one load at a time: the log and fd 2 are the process's (studio threads)
+            log = _log(fs)
+            with _stderr_caught() as chatter:  # libinstpatch's glib warnings, on fd 2 itself
+                self.sfid = self.synth.sfload(str(font))
+            first = (log.lines + chatter or [""])[0]
         if self.sfid < 0:
             self.synth.delete()
             raise Unavailable(f"FluidSynth could not load the SoundFont {font}"
-                              + (f" ({self.log.first()})" if self.log.first() else ""))
+                              + (f" ({first})" if first else ""))
         self._write = fs._fl.fluid_synth_write_float
         self._write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
                                 ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
@@ -296,9 +309,6 @@ class _Log:
         if level <= 1:  # panic and errors; warnings and chatter are dropped
             self.lines.append(message.decode("utf-8", "replace").strip())
 
-    def first(self) -> str:
-        return self.lines[0] if self.lines else ""
-
 
 @contextmanager
 def _stderr_caught() -> Iterator[list[str]]:
@@ -321,6 +331,7 @@ def _stderr_caught() -> Iterator[list[str]]:
 
 
 _LOG: _Log | None = None
+_LOAD = threading.Lock()
 
 
 def _log(fs) -> _Log:

@@ -2,7 +2,7 @@
 
 Stage modules are imported only when named, so `musicpipe transpose` starts as fast as the
 `transpose` console script. ``COMMANDS`` are the umbrella's own commands over the library
-(the MCP server, batch rendering): no stream stages, so `mp.run` never runs them.
+(the MCP server, batch rendering, the web studio): no stream stages, so `mp.run` never runs them.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ STAGES = {
 COMMANDS = {
     "mcp": "MCP server on stdio for AI agents (--root DIR)",
     "batch": "render many variations (jobs.jsonl or jobs.toml) over a process pool",
+    "serve": "the local web studio on 127.0.0.1 (--port 8765, --root DIR)",
 }
 
 AGENT_HELP = """\

@@ -471,11 +471,15 @@ def _tomls(folder: Path) -> list[Path]:
         return []
 
 
+def user_folder() -> Path:
+    """The user's pack folder: $XDG_CONFIG_HOME/musicpipe/moods (~/.config/... by default)."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "musicpipe" / "moods"
+
+
 def sources(extra: list[str] = ()) -> list[tuple[str, Path]]:
     """Pack files in load order (later ones override moods of the same name)."""
     out = [("built-in", p) for p in _tomls(BUILTIN_DIR)]
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    out += [("user", p) for p in _tomls(config / "musicpipe" / "moods")]
+    out += [("user", p) for p in _tomls(user_folder())]
     for entry in filter(None, os.environ.get("MUSICPIPE_MOODS", "").split(os.pathsep)):
         p = Path(entry)
         out += [("$MUSICPIPE_MOODS", f) for f in _tomls(p)] if _is_dir(p) else [
@@ -490,11 +494,16 @@ class Library:
     itself: ``extends`` naming its own mood means the one it replaces."""
 
     def __init__(self, extra: list[str] = ()):
-        self.packs = [load_pack(path, source) for source, path in sources(extra)]
+        self.packs: list[Pack] = []
         self.moods: dict[str, list[tuple[dict, Pack]]] = {}  # lower-case name -> definitions
-        for pack in self.packs:
-            for name, mood in pack.moods.items():
-                self.moods.setdefault(name.lower(), []).append((mood, pack))
+        for source, path in sources(extra):
+            self.add(load_pack(path, source))
+
+    def add(self, pack: Pack) -> None:
+        """Load ``pack`` last: its moods win (the studio checks an edited pack this way)."""
+        self.packs.append(pack)
+        for name, mood in pack.moods.items():
+            self.moods.setdefault(name.lower(), []).append((mood, pack))
 
     def errors(self) -> list[str]:
         return [e for p in self.packs for e in p.errors]
