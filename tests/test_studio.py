@@ -188,6 +188,8 @@ def test_a_layered_pipeline_and_its_warnings(tmp_path, config):
     ("seed 1", 0, "serve: no notes to play"),
 ])
 def test_pipeline_errors_name_the_stage(tmp_path, config, text, stage, start):
+    outside = (tmp_path.parent / "x.mid", ROOT.parent / "x.mid")  # what ../x.mid could reach
+    before = [p.stat().st_mtime_ns if p.exists() else None for p in outside]
     with client(tmp_path, events=200) as c:
         response = c.post("/api/pipeline", json={"text": text})
     assert one_line_error(response, 400).startswith(start)
@@ -195,7 +197,7 @@ def test_pipeline_errors_name_the_stage(tmp_path, config, text, stage, start):
     if stage is not None:
         assert len(response.json()["stages"]) > stage
     assert not list((tmp_path / "renders").iterdir())
-    assert not (tmp_path.parent / "x.mid").exists() and not (ROOT.parent / "x.mid").exists()
+    assert [p.stat().st_mtime_ns if p.exists() else None for p in outside] == before
 
 
 def test_long_pipelines_and_pieces_are_refused(tmp_path, config):
