@@ -63,6 +63,46 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
     return wall, usage.ru_maxrss // 1024
 
 
+def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
+    """Run a command or pipeline; return (CPU seconds of all its processes, wall seconds,
+    peak MB): the larger of one process's peak RSS and the largest sum of the RSS of all its
+    processes, sampled every 10 ms (for a pipeline, what the machine had to hold at once)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    start = time.perf_counter()
+    with open(stdin_file, "rb") as stdin:
+        proc = subprocess.Popen(["bash", "-c", f"exec {cmd}" if "|" not in cmd else cmd],
+                                stdin=stdin, stdout=subprocess.DEVNULL, env=ENV, cwd=ROOT,
+                                start_new_session=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.wait(0.01):
+            total = 0
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[2]) == proc.pid:  # the process group of the pipeline
+                    total += int(fields[21]) * page
+            peak = max(peak, total)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"benchmark command failed: {cmd}")
+    return usage.ru_utime + usage.ru_stime, wall, max(peak >> 20, usage.ru_maxrss // 1024)
+
+
 def median_time(cmd, repeat: int = 15, **kw) -> float:
     return statistics.median(run_timed(cmd, **kw)[0] for _ in range(repeat))
 
