@@ -254,6 +254,8 @@ def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
                 io.writer.write_all(result)
         finally:
             io.writer.flush()
+        if io.writer.pairs and io.writer.pair_summary():
+            io.warn(io.writer.pair_summary())
     except (BrokenPipeError, ConnectionResetError):
         _silence_stdout()
         return 0
@@ -333,8 +335,9 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
         if stream_out:
             params.append(click.Option(
                 ["--pairs"], is_flag=True, default=False,
-                help="Write notes as NoteOn/NoteOff pairs for music-pipe-rs tools "
-                     "(or set MUSICPIPE_NOTE_FORM=pairs)."))
+                help="Write what music-pipe-rs tools read: notes as NoteOn/NoteOff pairs, "
+                     "whole-number tempos, other events left out (counted on stderr); "
+                     "or set MUSICPIPE_NOTE_FORM=pairs."))
         params.append(click.Option(["--debug"], is_flag=True, help="Show tracebacks on errors."))
         text = "\b\nExamples:\n" + "\n".join(f"  {e}" for e in examples) if examples else ""
         cmd = StageCommand(

@@ -357,7 +357,12 @@ def reference_markdown() -> str:
         "Notes on input (a NoteOn with velocity 0 is a NoteOff; a NoteOff closes the earliest",
         "open NoteOn on its channel and key; a NoteOn still open at the end of the input is",
         "closed at the latest time seen, with a warning). Set `MUSICPIPE_NOTE_FORM=pairs` (or",
-        "pass `--pairs` to any stage) to write the pair form for those tools.",
+        "pass `--pairs` to any stage) to write what those tools read: Seed, Tempo,",
+        "ProgramChange, NoteOn, NoteOff and End only. Each Note becomes a NoteOn/NoteOff pair,",
+        "a tempo is written in whole bpm (a fractional one is rounded, halves up), and every",
+        "other event (TimeSig, KeySig, Marker, ControlChange, PitchBend, Chord, unknown types)",
+        "is left out; the stage says on stderr how many of each, e.g.",
+        "`motif: pair form: left out 1 Marker, 1 TimeSig (music-pipe-rs reads only ...)`.",
         "",
     ]
     return "\n".join(out)

@@ -203,8 +203,10 @@ class Writer:
     list, split into lines at its ``},{`` separators when their count proves none of them is
     inside a value, else one ``dumps`` per event.
 
-    ``pairs=True`` writes each Note as a NoteOn/NoteOff pair (for music-pipe-rs stages) and
-    leaves out the Chord events they cannot read; by default the ``MUSICPIPE_NOTE_FORM`` environment variable decides (``pairs`` or ``note``).
+    ``pairs=True`` writes what music-pipe-rs stages read (``PAIR_TYPES``): each Note as a
+    NoteOn/NoteOff pair, every tempo in whole bpm (a fractional one rounded, counted in
+    ``rounded``), and every other event left out (counted by type in ``left_out``); by
+    default the ``MUSICPIPE_NOTE_FORM`` environment variable decides (``pairs`` or ``note``).
     """
 
     def __init__(self, sink: Callable[[bytes], object], *, pairs: bool | None = None,
@@ -215,15 +217,38 @@ class Writer:
         if pairs is None:
             pairs = os.environ.get(NOTE_FORM_ENV, "note").strip().lower() == "pairs"
         self.pairs = pairs
+        self.left_out: dict[str, int] = {}
+        self.rounded = 0
 
     def write(self, ev: dict) -> None:
-        if self.pairs and ev.get("type") in _PAIR_FORM:
-            if ev["type"] == "Note":
-                self.pending += (_pair_on(ev), _pair_off(ev))
-        else:
+        if not self.pairs:
             self.pending.append(ev)
+        else:
+            typ = ev.get("type")
+            if typ == "Note":
+                self.pending += (_pair_on(ev), _pair_off(ev))
+            elif typ == "Tempo" and ev["bpm"].__class__ is not int:
+                bpm = int(ev["bpm"] + 0.5)
+                self.rounded += bpm != ev["bpm"]
+                self.pending.append({**ev, "bpm": bpm})
+            elif typ in PAIR_TYPES:
+                self.pending.append(ev)
+            else:
+                self.left_out[typ] = self.left_out.get(typ, 0) + 1
         if len(self.pending) >= self.limit:
             self.flush()
+
+    def pair_summary(self) -> str | None:
+        """One line on what the pair form changed, or None: what a stage says on stderr."""
+        said = []
+        if self.left_out:
+            kinds = ", ".join(f"{n} {typ}" for typ, n in sorted(self.left_out.items(), key=str))
+            said.append(f"pair form: left out {kinds} (music-pipe-rs reads only "
+                        f"{', '.join(PAIR_TYPES)})")
+        if self.rounded:
+            said.append(f"{'pair form: ' if not said else ''}{self.rounded} fractional "
+                        f"tempo{'s' if self.rounded > 1 else ''} rounded to whole bpm")
+        return "; ".join(said) or None
 
     def write_all(self, events) -> None:
         """Write an iterable of events (the stage hot loop lives here)."""
@@ -252,7 +277,8 @@ class Writer:
 
 
 _DONE = (object(),)
-_PAIR_FORM = frozenset(("Note", "Chord"))  # what the pair form rewrites: Notes split, Chords left out
+PAIR_TYPES = ("Seed", "Tempo", "ProgramChange", "NoteOn", "NoteOff", "End")
+"""The event types music-pipe-rs stages read: all that the pair form writes."""
 
 
 def encode(events: list[dict]) -> bytes:

@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from musicpipe.stream import DataError, Reader, Writer, encode, parse_lines, read_events
-from tests.conftest import jsonl
+from tests.conftest import jsonl, sh
 
 
 def note(t=0, key=60, **kw):
@@ -116,6 +116,31 @@ def test_writer_pair_form():
     w.flush()
     assert parse_lines(b"".join(out)) == [{"type": "Seed", "seed": 1}, note(t=10)]
     assert b"".join(out).count(b"NoteOn") == 1 and b"NoteOff" in b"".join(out)
+
+
+def test_writer_pair_form_writes_only_what_music_pipe_rs_reads():
+    out = []
+    w = Writer(out.append, pairs=True)
+    w.write_all([{"type": "Seed", "seed": 1}, {"type": "Tempo", "t": 0, "bpm": 110.0},
+                 {"type": "Tempo", "t": 9, "bpm": 92.5}, {"type": "TimeSig", "t": 0, "num": 3, "den": 4},
+                 {"type": "Marker", "t": 0, "text": "A"}, {"type": "Marker", "t": 5, "text": "B"},
+                 {"type": "ProgramChange", "t": 0, "ch": 0, "program": 5}, note(t=10),
+                 {"type": "Lyric", "t": 3}, {"type": "End", "t": 960}])
+    w.flush()
+    lines = b"".join(out).splitlines()
+    assert [orjson.loads(x)["type"] for x in lines] == [
+        "Seed", "Tempo", "Tempo", "ProgramChange", "NoteOn", "NoteOff", "End"]
+    assert lines[1:3] == [b'{"type":"Tempo","t":0,"bpm":110}', b'{"type":"Tempo","t":9,"bpm":93}']
+    assert w.pair_summary() == ("pair form: left out 1 Lyric, 2 Marker, 1 TimeSig (music-pipe-rs "
+                                "reads only Seed, Tempo, ProgramChange, NoteOn, NoteOff, End); "
+                                "1 fractional tempo rounded to whole bpm")
+    assert Writer(print, pairs=True).pair_summary() is None
+
+
+def test_pairs_option_counts_what_it_leaves_out_on_stderr():
+    proc = sh('chords "I V" --key G --pairs')
+    assert proc.stderr.decode().strip().startswith("chords: pair form: left out 2 Chord, 1 KeySig")
+    assert b'"Chord"' not in proc.stdout and b'"NoteOn"' in proc.stdout
 
 
 def test_writer_pair_form_from_environment(monkeypatch):
