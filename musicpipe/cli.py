@@ -29,6 +29,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 
 import click
 
@@ -97,6 +98,11 @@ class StageIO:
 
     def events(self) -> Iterator[dict]:
         """The input stream, validated and streamed; empty when there is no stdin."""
+        return chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[list[dict]]:
+        """The input stream as the reader's lists of events: fresh objects that a stage may
+        change in place and hand to ``writer.write_batches``."""
         fp = _stdin_binary()
         if fp is None:
             return iter(())
@@ -104,7 +110,7 @@ class StageIO:
             self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                       f"e.g. `seed 1 | motif | {self.name}`")
         self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
-        return iter(self.reader)
+        return self.reader.batches()
 
     def file_events(self, path: str) -> Iterator[dict]:
         """A stream file's events (``-``: stdin), validated; errors name the file."""
@@ -152,17 +158,21 @@ class StageIO:
         The stream's Seed is its first line; it is peeked without buffering the stream. With
         none there (and no --seed), a random seed is announced and a Seed line prepended.
         """
-        events = self.events()
-        first = next(events, None)
-        head = [] if first is None else [first]
-        stream_seed = first["seed"] if first is not None and first.get("type") == "Seed" else None
+        batches, seed = self.seeded_batches(seed)
+        return chain.from_iterable(batches), seed
+
+    def seeded_batches(self, seed: int | None) -> tuple[Iterator[list[dict]], int]:
+        """``seeded_events`` as lists of events (see ``batches``)."""
+        batches = self.batches()
+        first = next((batch for batch in batches if batch), [])
+        stream_seed = first[0]["seed"] if first and first[0].get("type") == "Seed" else None
         if seed is None:
             seed = stream_seed
         if seed is None:
             seed = self.random_seed()
         if stream_seed is None:
-            head.insert(0, {"type": "Seed", "seed": seed})
-        return _chain(head, events), seed
+            first = [{"type": "Seed", "seed": seed}, *first]
+        return _chain([first], batches), seed
 
     def observe(self, consume: Callable[[list[dict]], object]) -> None:
         """Pass stdin to stdout byte for byte, handing each validated batch to ``consume``.
@@ -240,7 +250,7 @@ class _Tee:
             self._write(cut)
 
 
-def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:
+def _chain(head: list, rest: Iterator) -> Iterator:
     yield from head
     yield from rest
 

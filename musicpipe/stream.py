@@ -11,7 +11,7 @@ leaves finished events stuck in a buffer.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 
 import orjson
@@ -266,6 +266,19 @@ class Writer:
             if pending and pending[-1] is _DONE[0]:
                 pending.pop()
                 return
+            if len(pending) >= self.limit:
+                self.flush()
+
+    def write_batches(self, batches: Iterable[list[dict]]) -> None:
+        """Write lists of events (a stage working on its reader's batches)."""
+        if self.pairs:
+            for batch in batches:
+                for ev in batch:
+                    self.write(ev)
+            return
+        pending = self.pending
+        for batch in batches:
+            pending += batch
             if len(pending) >= self.limit:
                 self.flush()
 
