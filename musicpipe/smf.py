@@ -271,26 +271,24 @@ class Song:
         for _, ch in self.parts:
             parts_on[ch] += 1
         count = {"cut": 0, "dropped": 0, "shortened": 0, "merged": 0}
-        kept = []
-        for g in self.groups:
-            spans, infos = self.spans[g], self.infos[g]
-            self.spans[g] = self.infos[g] = None  # encoded once: make room as it goes
-            ons = [span >> 32 for span in spans]
-            offs = [span & 0xFFFFFFFF for span in spans]
-            if scale is not int:
-                ons = [scale(t) for t in ons]
-                offs = [max(scale(t), on + 1) for on, t in zip(ons, offs)]
-            if max(offs) <= end:  # nothing reaches past the End
-                kept.append((infos[0] >> 31, g, ons, offs, infos))
-                continue
-            notes = [(on, min(off, end), info) for on, off, info in zip(ons, offs, infos) if on < end]
-            count["dropped"] += len(ons) - len(notes)
-            count["cut"] += sum(off > end for on, off in zip(ons, offs) if on < end)
-            if notes:
-                ons, offs, infos = (list(column) for column in zip(*notes))
-                kept.append((infos[0] >> 31, g, ons, offs, infos))
-        kept.sort(key=_first)
-        for _, g, ons, offs, infos in kept:
+        spans_of, infos_of = self.spans, self.infos
+        starts = max((max(spans_of[g]) >> 32 for g in self.groups), default=0)
+        if scale(starts) < end and scale(self.last) <= end:  # no note is cut or dropped
+            kept = sorted((infos_of[g][0] >> 31, g, None) for g in self.groups)
+        else:
+            kept = [self._cut(g, scale, end, count) for g in self.groups]
+            kept = sorted(group for group in kept if group is not None)
+        for _, g, cut in kept:
+            if cut is None:
+                spans, infos = spans_of[g], infos_of[g]
+                ons = [span >> 32 for span in spans]
+                offs = [span & 0xFFFFFFFF for span in spans]
+                if scale is not int:
+                    ons = [scale(t) for t in ons]
+                    offs = [max(scale(t), on + 1) for on, t in zip(ons, offs)]
+            else:
+                ons, offs, infos = cut
+            spans_of[g] = infos_of[g] = None  # encoded once: make room as it goes
             ch = g >> 7
             names = self.keynames[ch]
             rank = len(names) << 10
@@ -311,6 +309,26 @@ class Song:
                  f"channel and key ({count['shortened']} ended where the next starts, "
                  f"{count['merged']} starting together merged)")
         return keys
+
+    def _cut(self, g: int, scale, end: int, count: dict) -> tuple | None:
+        """A key's notes in file ticks with the End applied: (first note's position, key,
+        (starts, ends, infos)), or None when none is left."""
+        spans, infos = self.spans[g], self.infos[g]
+        notes = []
+        for span, info in zip(spans, infos):
+            on = scale(span >> 32)
+            if on >= end:
+                count["dropped"] += 1
+                continue
+            off = max(scale(span & 0xFFFFFFFF), on + 1)
+            if off > end:
+                off = end
+                count["cut"] += 1
+            notes.append((on, off, info))
+        if not notes:
+            return None
+        ons, offs, infos = (list(column) for column in zip(*notes))
+        return infos[0] >> 31, g, (ons, offs, infos)
 
     def _channel_track(self, track: str, ch: int, n: int, keys: array, scale, end: int) -> tuple:
         """One part's track, named by its Marker, else its ``track`` name, else its instrument."""
@@ -441,7 +459,7 @@ def _meta(kind: int, data: bytes) -> bytes:
 _CLASS = {0xF0: 0, 0xC0: 1, 0xB0: 2, 0xE0: 3, 0xD0: 4}
 _SAME = 7 << _RANK | 7
 _START = 7 << _RANK  # the key before a track's first: tick 0, a rank no message has
-_RUNNING = 1 << 40
+_RUNNING = 1 << 40  # in a message table's key: the message repeats the previous status
 _WINDOW = 1 << 16    # keys encoded at a time (bounds the temporary lists of a long track)
 
 
@@ -451,18 +469,7 @@ def _add(keys, payload: list[bytes], tick: int, rank: int, data: bytes) -> None:
     payload.append(data)
 
 
-class _Lazy(dict):
-    """A table filled on first use: ``make(key)`` computes a missing entry."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable):
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key):
-        value = self[key] = self.make(key)
-        return value
+_DELTAS: list[bytes] = []  # the variable-length bytes of 0..4095, made on first use
 
 
 def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: int) -> bytearray:
@@ -470,7 +477,8 @@ def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: 
     End of Track at ``end``.
 
     Each message's bytes come from a table keyed by its rank and sub (and whether it repeats
-    the previous status), so a long track is a few integer operations per message.
+    the previous status), filled when a key is missing, so a long track costs a few integer
+    operations and two lookups per message.
     """
     def message(key: int) -> bytes:
         running, rank, sub = key & _RUNNING, key >> _RANK & 7, key & _SUB
@@ -482,7 +490,10 @@ def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: 
             data = payload[sub >> 3]
         return data[1:] if running and data[0] != 0xFF else data
 
-    messages, deltas = _Lazy(message), _Lazy(_varlen)
+    if not _DELTAS:
+        _DELTAS.extend(_varlen(d) for d in range(4096))
+    deltas, varlen = _DELTAS, _varlen
+    messages: dict[int, bytes] = {}
     low = (1 << _TICK) - 1
     out = bytearray()
     ordered = sorted(keys)
@@ -490,9 +501,16 @@ def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: 
     for at in range(0, len(ordered), _WINDOW):
         window = ordered[at:at + _WINDOW]
         prevs = [prev] + window[:-1]
-        out += b"".join([deltas[(k >> _TICK) - (p >> _TICK)]
-                         + messages[k & low | (not (k ^ p) & _SAME) << 40]
-                         for p, k in zip(prevs, window)])
+        while True:
+            try:
+                out += b"".join([(deltas[d] if (d := (k >> _TICK) - (p >> _TICK)) < 4096 else varlen(d))
+                                 + messages[k & low | (not (k ^ p) & _SAME) << 40]
+                                 for p, k in zip(prevs, window)])
+                break
+            except KeyError:  # messages not seen yet: make them, then encode the window again
+                for key in {k & low | (not (k ^ p) & _SAME) << 40 for p, k in zip(prevs, window)}:
+                    if key not in messages:
+                        messages[key] = message(key)
         prev = window[-1]
     out += _varlen(end - (prev >> _TICK))
     out += b"\xff\x2f\x00"
