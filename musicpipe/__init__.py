@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 _API = frozenset((
     "Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
     "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
-    "humanize", "rubato", "trim", "viz", "from_midi", "chords", "bass"))
+    "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass"))
 
 
 def __getattr__(name: str):

@@ -342,26 +342,18 @@ def analyze(events: Iterable[dict] | Piece, *, key: tuple[int, str] | None = Non
 
 
 def loudness(path: str) -> dict:
-    """Integrated loudness (ITU-R BS.1770-4, pyloudnorm) of a WAV file, and the loudness of
-    its last second against its loudest second."""
-    import wave
+    """A rendered file's integrated loudness (ITU-R BS.1770-4) and true peak, and the
+    loudness of its last second against its loudest second (any format soundfile reads)."""
+    import soundfile
 
-    import numpy as np
-    import pyloudnorm
+    from .loudness import integrated, true_peak
 
-    with wave.open(path, "rb") as w:
-        rate, width, chans = w.getframerate(), w.getsampwidth(), w.getnchannels()
-        raw = w.readframes(w.getnframes())
-    if width != 2:
-        raise ValueError(f"{path}: only 16-bit WAV is measured, this one has {8 * width} bits")
-    audio = np.frombuffer(raw, dtype="<i2").reshape(-1, chans) / 32768.0
-    meter = pyloudnorm.Meter(rate)
-    seconds = [audio[i:i + rate] for i in range(0, len(audio) - rate + 1, rate)]
-    per_second = [meter.integrated_loudness(s) if len(s) >= rate else -math.inf for s in seconds]
-    last = meter.integrated_loudness(audio[-rate:]) if len(audio) >= rate else -math.inf
-    finite = [x for x in per_second if math.isfinite(x)]
-    return {"integrated_lufs": _db(meter.integrated_loudness(audio)), "last_second_lufs": _db(last),
-            "loudest_second_lufs": _db(max(finite)) if finite else None}
+    audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    seconds = [integrated(audio[i:i + rate], rate) for i in range(0, len(audio) - rate + 1, rate)]
+    finite = [x for x in seconds if math.isfinite(x)]
+    last = integrated(audio[-rate:], rate) if len(audio) >= rate else -math.inf
+    return {"integrated_lufs": _db(integrated(audio, rate)), "true_peak_dbtp": _db(true_peak(audio)),
+            "last_second_lufs": _db(last), "loudest_second_lufs": _db(max(finite)) if finite else None}
 
 
 def _db(x: float) -> float | None:
@@ -402,6 +394,7 @@ def report_text(report: dict) -> str:
         lines.append(text)
     if "loudness" in report:
         loud = report["loudness"]
-        lines.append(f"loudness: {loud['integrated_lufs']} LUFS integrated, last second "
-                     f"{loud['last_second_lufs']}, loudest second {loud['loudest_second_lufs']}")
+        lines.append(f"loudness: {loud['integrated_lufs']} LUFS integrated, true peak "
+                     f"{loud['true_peak_dbtp']} dBTP, last second {loud['last_second_lufs']}, "
+                     f"loudest second {loud['loudest_second_lufs']}")
     return "\n".join(lines) + "\n"

@@ -21,13 +21,13 @@ import os
 import sys
 from collections.abc import Iterable
 
-from .pipeline import Command, Group, Pipeline, PipelineError, _run_pipeline, parse
+from .pipeline import Command, Group, Pipeline, PipelineError, _run_pipeline, parse, text
 from .pipeline import Result as _Result
 from .umbrella import STAGES
 
 __all__ = ["Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
            "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
-           "humanize", "rubato", "trim", "viz", "from_midi", "chords", "bass"]
+           "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass"]
 
 
 class Piece:
@@ -98,18 +98,7 @@ class Step:
         return _execute(self.pipeline, _as_bytes(input), echo)
 
     def __repr__(self) -> str:
-        return f"<Step: {_text(self.pipeline)}>"
-
-
-def _text(pipeline: Pipeline) -> str:
-    import shlex
-
-    def element(el) -> str:
-        if isinstance(el, Command):
-            return shlex.join([el.name, *el.args])
-        return "{ " + "; ".join(_text(p) for p in el.parts) + "; }"
-
-    return " | ".join(element(el) for el in pipeline.elements)
+        return f"<Step: {text(self.pipeline)}>"
 
 
 def _as_bytes(input) -> bytes | None:
@@ -197,6 +186,7 @@ transpose = _step_maker("transpose")
 humanize = _step_maker("humanize")
 rubato = _step_maker("rubato")
 trim = _step_maker("trim")
+mix = _step_maker("mix")
 viz = _step_maker("viz")
 from_midi = _step_maker("from-midi")
 chords = _step_maker("chords")
@@ -249,7 +239,7 @@ def to_wav(events, path: str | os.PathLike | None = None, *, echo: bool = True,
 
 class Mood(Piece):
     """A mood's stream; ``to_wav``/``to_midi`` write the same files as `mood ... --out`
-    (the WAV exactly ``seconds`` long and normalised, unlike a plain `to-wav`)."""
+    (the WAV exactly ``seconds`` long and at -16 LUFS, unlike a plain `to-wav`)."""
 
     def __init__(self, data: bytes, warnings, argv: list[str]):
         super().__init__(data, warnings)

@@ -41,8 +41,8 @@ EXIT_SOFTWARE = 70
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 2 bad option or argument, 65 bad input data (the message names the "
-    "line and field), 69 a missing external component (FluidSynth, a SoundFont), 70 a bug, "
-    "73 an output file that cannot be written."
+    "line and field), 69 a missing external component (FluidSynth, a SoundFont, a codec), "
+    "70 a bug, 73 an output file that cannot be written."
 )
 
 

@@ -35,6 +35,9 @@ class Piece:
         self.names: dict[int, str] = {}
         self.programs: dict[int, int] = {}
         self.end = 0
+        self.track_of = array("H")       # per note: 0, or 1 + its index in ``tracks``
+        self.tracks: list[str] = []      # the track names notes carry, first seen first
+        self.part_names: dict[tuple[int, str], str] = {}  # (ch, track) -> its Marker's text
 
     def add(self, events: Iterable[dict]) -> None:
         extend = self.notes.extend
@@ -44,6 +47,8 @@ class Piece:
             if typ == "Note":
                 t, dur = ev["t"], ev["dur"]
                 extend((t, dur, ev["ch"], ev["key"], ev["vel"]))
+                track = ev.get("track")
+                self.track_of.append(0 if track is None else self._track_id(track))
                 if t + dur > end:
                     end = t + dur
             elif typ == "TimeSig":
@@ -56,7 +61,32 @@ class Piece:
                 self.programs.setdefault(ev["ch"], ev["program"])
             elif typ == "Marker" and ev.get("ch") is not None:
                 self.names.setdefault(ev["ch"], ev["text"])
+                self.part_names.setdefault((ev["ch"], ev.get("track") or ""), ev["text"])
         self.end = end
+
+    def _track_id(self, track: str) -> int:
+        if track not in self.tracks:
+            self.tracks.append(track)
+        return self.tracks.index(track) + 1
+
+    def parts(self) -> list[dict]:
+        """The tracks a file of this stream has (to-midi's parts: a channel, or a track name
+        on a channel), by channel: ch, track, label, colour (a channel's first part has the
+        channel's colour, others a colour no channel here uses), notes."""
+        counts: dict[tuple[int, int], int] = {}
+        for ch, tid in zip(self.notes[2::5], self.track_of):
+            counts[ch, tid] = counts.get((ch, tid), 0) + 1
+        spare = [c for i, c in enumerate(COLOURS) if i not in {ch for ch, _ in counts}]
+        out, seen = [], set()
+        for ch, tid in sorted(counts):
+            track = self.tracks[tid - 1] if tid else ""
+            colour = COLOURS[ch] if ch not in seen else spare.pop(0) if spare else COLOURS[ch]
+            seen.add(ch)
+            name = self.part_names.get((ch, track)) or track
+            label = f"ch {ch} {name}" if name else self.label(ch)
+            out.append({"ch": ch, "track": track, "id": tid, "label": label, "colour": colour,
+                        "notes": counts[ch, tid]})
+        return out
 
     def note_tuples(self) -> list[tuple[int, int, int, int, int]]:
         """Every note as (t, dur, ch, key, vel), in time order (the roll and SVG need it)."""
@@ -181,20 +211,35 @@ def piano_roll(piece: Piece, step: int = PPQ // 4, width: int = 80, color: bool 
     return "\n".join(out) + "\n"
 
 
-def svg(piece: Piece) -> str:
-    """A piano-roll picture: bars (numbered) and beats, one colour per channel, note names on
-    the left axis, a legend of channels; every note is a ``<rect class="note">`` with a
-    tooltip."""
-    notes = piece.note_tuples()
-    keys = [n[3] for n in notes] or [60]
+def layout(piece: Piece) -> dict:
+    """Where ``svg`` puts things: tick t is at x = left + t * px; the roll spans top ..
+    top + roll_height; keys lo..hi, ``row`` px each. The studio's playhead follows it."""
+    keys = piece.notes[3::5] or [60]
     lo, hi = min(keys) - 1, max(keys) + 1
     end = max(piece.end, 1)
-    px = min(0.1, 20000 / end)  # 48 px per beat, narrower for long pieces
-    row, left, top = 10, 44, 22
+    row = 10
+    return {"lo": lo, "hi": hi, "end": end, "px": min(0.1, 20000 / end),  # 48 px a beat,
+            "row": row, "left": 44, "top": 22, "roll_height": (hi - lo + 1) * row}  # less if long
+
+
+def svg(piece: Piece, by_track: bool = False) -> str:
+    """A piano-roll picture: bars (numbered) and beats, one colour per channel, note names on
+    the left axis, a legend of channels; every note is a ``<rect class="note">`` with a
+    tooltip. ``by_track``: one colour and legend entry per track (``Piece.parts``), the
+    same picture when no note carries a ``track``."""
+    if by_track and piece.tracks:
+        parts = piece.parts()
+        notes = sorted(zip(piece.unsorted(), piece.track_of))
+    else:
+        parts = [{"ch": ch, "track": "", "id": 0, "label": piece.label(ch), "colour": COLOURS[ch],
+                  "notes": piece.notes[2::5].count(ch)} for ch in piece.channels()]
+        notes = [(n, 0) for n in piece.note_tuples()]
+    fills = {(p["ch"], p["id"]): p["colour"] for p in parts}
+    frame = layout(piece)
+    lo, hi, end, px = frame["lo"], frame["hi"], frame["end"], frame["px"]
+    row, left, top, roll_h = frame["row"], frame["left"], frame["top"], frame["roll_height"]
     width = left + end * px + 10
-    roll_h = (hi - lo + 1) * row
-    chans = piece.channels()
-    height = top + roll_h + 16 + 16 * max(1, len(chans))
+    height = top + roll_h + 16 + 16 * max(1, len(parts))
     y_of = lambda key: top + (hi - key) * row  # noqa: E731
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
            f'viewBox="0 0 {width:.1f} {height}" font-family="sans-serif" font-size="8">',
@@ -215,18 +260,21 @@ def svg(piece: Piece) -> str:
             out.append(f'<line class="{cls}" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" '
                        f'y2="{top + roll_h}" stroke="{colour}" stroke-width="1"/>')
         out.append(f'<text class="bar-number" x="{left + start * px + 2:.1f}" y="{top - 6}">{n}</text>')
-    for t, dur, ch, key, vel in notes:
+    for (t, dur, ch, key, vel), tid in notes:
         tip = f"{note_name(key)} ch {ch} t {t} dur {dur} vel {vel}"
-        out.append(f'<rect class="note" data-ch="{ch}" x="{left + t * px:.1f}" y="{y_of(key) + 1}" '
-                   f'width="{max(dur * px, 1):.1f}" height="{row - 2}" fill="{COLOURS[ch]}" '
-                   f'fill-opacity="{0.45 + 0.55 * vel / 127:.2f}" stroke="{COLOURS[ch]}">'
+        fill = fills[ch, tid]
+        track = f' data-track="{escape(piece.tracks[tid - 1])}"' if tid else ""
+        out.append(f'<rect class="note" data-ch="{ch}"{track} x="{left + t * px:.1f}" '
+                   f'y="{y_of(key) + 1}" width="{max(dur * px, 1):.1f}" height="{row - 2}" '
+                   f'fill="{fill}" fill-opacity="{0.45 + 0.55 * vel / 127:.2f}" stroke="{fill}">'
                    f"<title>{tip}</title></rect>")
     y = top + roll_h + 16
-    for ch in chans:
-        count = piece.notes[2::5].count(ch)
-        out.append(f'<rect class="legend" data-ch="{ch}" x="{left}" y="{y - 8}" width="10" '
-                   f'height="8" fill="{COLOURS[ch]}"/>')
-        out.append(f'<text x="{left + 14}" y="{y}">{escape(piece.label(ch))} ({count} notes)</text>')
+    for part in parts:
+        track = f' data-track="{escape(part["track"])}"' if part["id"] else ""
+        out.append(f'<rect class="legend" data-ch="{part["ch"]}"{track} x="{left}" y="{y - 8}" '
+                   f'width="10" height="8" fill="{part["colour"]}"/>')
+        out.append(f'<text x="{left + 14}" y="{y}">{escape(part["label"])} '
+                   f'({part["notes"]} notes)</text>')
         y += 16
     out.append("</svg>")
     return "\n".join(out) + "\n"

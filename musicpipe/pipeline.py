@@ -144,6 +144,16 @@ def _command(toks, i: int) -> tuple[Command, int]:
     return Command(name, words[1:]), i
 
 
+def text(pipe: Pipeline) -> str:
+    """A pipeline written back as text (sh quoting): ``seed 7 | motif --notes 16``."""
+    def element(el) -> str:
+        if isinstance(el, Command):
+            return shlex.join([el.name, *el.args])
+        return "{ " + "; ".join(text(p) for p in el.parts) + "; }"
+
+    return " | ".join(element(el) for el in pipe.elements)
+
+
 @dataclass
 class Result:
     """What a pipeline wrote: stdout's bytes and stderr's lines."""
@@ -192,7 +202,8 @@ def file_params(command) -> dict[str, str]:
     out = {}
     for p in command.params:
         metavar = getattr(p, "metavar", None) or ""
-        if isinstance(p.type, (click.Path, click.File)) or "FILE" in metavar.upper():
+        if (isinstance(p.type, (click.Path, click.File)) or "FILE" in metavar.upper()
+                or metavar.upper() == "DIR"):  # a folder written into (--stems, --split)
             out[p.name] = p.opts[0] if isinstance(p, click.Option) else (metavar or p.name)
     return out
 

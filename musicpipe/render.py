@@ -2,16 +2,17 @@
 
 pyfluidsynth and numpy are imported here only, when a render starts. The synth runs
 sample-accurately: between two events exactly the frames that separate them are rendered,
-as floats, so gain, normalisation, fades and the int16 conversion are ours and exact.
+as floats, so fades, loudness and the conversion to the file's format (musicpipe.export)
+are ours and exact. Stems are rendered by one synth per track with the same settings.
 Every setting that shapes the sound is fixed (``SETTINGS``), so a render never drifts with
 FluidSynth's defaults and the same stream gives the same bytes.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -37,7 +38,7 @@ SETTINGS: dict[str, int | float] = {
     "synth.reverb.level": 0.5,
     "synth.chorus.active": 1,
     "synth.chorus.nr": 3,
-    "synth.chorus.level": 1.2,
+    "synth.chorus.level": 0.3,
     "synth.chorus.speed": 0.3,
     "synth.chorus.depth": 4.0,
     "synth.dynamic-sample-loading": 1,
@@ -106,9 +107,20 @@ def find_soundfont(explicit: str | None = None) -> Path:
                       "they are looked for")
 
 
+_IMPORT = threading.Lock()
+
+
 def _import_fluidsynth():
     """pyfluidsynth, imported with fd 1 pointed at /dev/null: it prints where it found the
-    library (with CI set), and stdout belongs to the stream."""
+    library (with CI set), and stdout belongs to the stream. Once only, under a lock: two
+    threads swapping fd 1 at once (the studio renders in threads) could leave it closed."""
+    with _IMPORT:
+        if "fluidsynth" in sys.modules:
+            return sys.modules["fluidsynth"]
+        return _import_quietly()
+
+
+def _import_quietly():
     sys.stdout.flush()
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -226,18 +238,64 @@ class _Synth:
 
 def render(events: Iterable[dict], *, rate: int = RATE, gain: float = GAIN,
            soundfont: str | os.PathLike | None = None, length: float | None = None,
-           tail_cap: float = TAIL_CAP, normalize: float | None = None,
-           progress: Callable[[float], None] | None = None, warn: Callable[[str], None] | None = None):
-    """The stream as int16 stereo samples, a numpy array (frames, 2).
+           tail_cap: float = TAIL_CAP, progress: Callable[[float], None] | None = None):
+    """The stream as float32 stereo samples, a numpy array (frames, 2), at FluidSynth's level.
 
     Length: exactly ``length`` seconds (with a fade over the last 50 ms), else the piece
     (its End, else its last note's end) plus the release tail, cut once a 50 ms window stays
     under -80 dBFS (at most ``tail_cap`` seconds) and faded to true zero over that window.
-    ``normalize`` (dBFS) scales the peak to that level; otherwise samples beyond full scale
-    are clipped with a warning.
+    Levels, loudness and the file format are musicpipe.export's.
     """
     font = find_soundfont(str(soundfont) if soundfont else None)
+    buf = _render_one(font, list(events), rate=rate, gain=gain, length=length,
+                      tail_cap=tail_cap, progress=progress)
+    return _fade(buf, rate)
+
+
+def render_stems(parts: list[list[dict]], *, rate: int = RATE, gain: float = GAIN,
+                 soundfont: str | os.PathLike | None = None, length: float | None = None,
+                 tail_cap: float = TAIL_CAP, progress: Callable[[float], None] | None = None):
+    """Each part (a stream: one track and the conductor events) rendered alone by its own
+    synth with the same settings; their sum is the mix. They share the piece's end (all
+    notes are released there), the tail is cut where the mix's would be (tested on their
+    sum), and all are faded alike. Returns the list of float32 arrays (frames, 2)."""
+    import numpy as np
+
+    font = find_soundfont(str(soundfont) if soundfont else None)
+    end = max((_schedule(part, rate)[1] for part in parts), default=0)
+    bufs = []
+    for i, part in enumerate(parts):
+        step = None if progress is None else (lambda f, i=i: progress((i + f) / len(parts)))
+        bufs.append(_render_one(font, part, rate=rate, gain=gain, length=length,
+                                tail_cap=tail_cap, progress=step, end=end,
+                                silence=SILENCE / 100))
+    frames = max((len(b) for b in bufs), default=1)
+    bufs = [np.pad(b, ((0, frames - len(b)), (0, 0))) for b in bufs]
+    if length is None and bufs:
+        frames = _tail_cut(sum(bufs[1:], bufs[0].copy()), end, rate)
+    return [_fade(b[:frames], rate) for b in bufs]
+
+
+def _tail_cut(buf, start: int, rate: int) -> int:
+    """Where the render loop would have cut ``buf``: after the first 50 ms window from
+    ``start`` on that stays under SILENCE."""
+    window = max(1, round(WINDOW * rate))
+    pos = start
+    while pos < len(buf):
+        n = min(window, len(buf) - pos)
+        pos += n
+        if float(abs(buf[pos - n:pos]).max()) < SILENCE:
+            break
+    return max(pos, 1)
+
+
+def _render_one(font: Path, events: list[dict], *, rate: int, gain: float, length: float | None,
+                tail_cap: float, progress: Callable[[float], None] | None, end: int | None = None,
+                silence: float = SILENCE):
+    """One synth renders the events: sample-accurate, then the tail until a window stays
+    under ``silence`` (see ``render``). ``end``: the piece's end in frames, if not its own."""
     actions, piece_end = _schedule(events, rate)
+    piece_end = piece_end if end is None else end
     synth = _Synth(font, rate, gain)
     np = synth.np
     try:
@@ -275,50 +333,22 @@ def render(events: Iterable[dict], *, rate: int = RATE, gain: float = GAIN,
                 n = min(window, total - pos)
                 synth.render_into(buf, pos, n)
                 pos += n
-                if float(np.abs(buf[pos - n:pos]).max()) < SILENCE:
+                if float(np.abs(buf[pos - n:pos]).max()) < silence:
                     break
-            buf = buf[:pos]
+            buf = buf[:max(pos, 1)]
         else:
             synth.render_into(buf, pos, total - pos)
     finally:
         synth.close()
     if progress is not None:
         progress(1.0)
-    return _finish(buf, rate, normalize, warn, np)
+    return buf
 
 
-def _finish(buf, rate: int, normalize: float | None, warn, np):
-    """Normalise, fade the last window to zero, convert to int16 without wrapping."""
-    peak = float(np.abs(buf).max()) if len(buf) else 0.0
-    if normalize is not None and peak > 0:
-        buf *= np.float32(10 ** (normalize / 20) / peak)
+def _fade(buf, rate: int):
+    """The last 50 ms faded to exact zero (a cut never clicks)."""
+    import numpy as np
+
     fade = min(len(buf), max(1, round(WINDOW * rate)))
-    if fade:
-        buf[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    scaled = buf * np.float32(32767)
-    over = int(np.count_nonzero(np.abs(scaled) > 32767))
-    if over and warn is not None:
-        warn(f"{over} samples clipped at full scale: lower --gain or use --normalize")
-    return np.clip(np.rint(scaled), -32768, 32767).astype("<i2")
-
-
-def wav_bytes(samples, rate: int = RATE) -> bytes:
-    """A 16-bit stereo PCM WAV file holding ``samples`` (frames, 2)."""
-    import wave
-
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-    return out.getvalue()
-
-
-def write_wav(events: Iterable[dict], path: str | os.PathLike, *, rate: int = RATE, **kw) -> int:
-    """Render and write a WAV atomically; returns the number of frames."""
-    from .atomic import atomic_write
-
-    samples = render(events, rate=rate, **kw)
-    atomic_write(path, wav_bytes(samples, rate))
-    return len(samples)
+    buf[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    return buf

@@ -2,7 +2,7 @@
 
 Stage modules are imported only when named, so `musicpipe transpose` starts as fast as the
 `transpose` console script. ``COMMANDS`` are the umbrella's own commands over the library
-(the MCP server, batch rendering): no stream stages, so `mp.run` never runs them.
+(the MCP server, batch rendering, the web studio): no stream stages, so `mp.run` never runs them.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ STAGES = {
     "merge": "play stream files together, one End at the longest",
     "loop": "repeat the stream N times or to fill N bars",
     "section": "name a section: a Marker DAWs and MuseScore show",
+    "mix": "level, pan, reverb/chorus sends, expression, sustain per channel (CCs)",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
     "from-midi": "read a MIDI file into a stream (or seq notation)",
@@ -37,6 +38,7 @@ STAGES = {
 COMMANDS = {
     "mcp": "MCP server on stdio for AI agents (--root DIR)",
     "batch": "render many variations (jobs.jsonl or jobs.toml) over a process pool",
+    "serve": "the local web studio on 127.0.0.1 (--port 8765, --root DIR)",
 }
 
 AGENT_HELP = """\
@@ -46,7 +48,7 @@ For AI agents and scripts:
   musicpipe mood --list --json                          machine-readable list of moods
   musicpipe mcp --root DIR                              the same as MCP tools for agents (README)
   Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
-  69 missing FluidSynth or SoundFont (message says how to install), 70 a bug,
+  69 missing FluidSynth, SoundFont or codec (message says how to install), 70 a bug,
   73 an output file that cannot be written.
   Same seed + same arguments = byte-identical stream, .mid and .wav. No prompts, no tracebacks
   (--debug shows them); stdout carries only the stream or file bytes, diagnostics go to stderr.

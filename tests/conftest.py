@@ -49,3 +49,42 @@ def notes(evs) -> list[dict]:
 @pytest.fixture
 def tmp_out(tmp_path):
     return tmp_path
+
+
+class Studio:
+    """A real `musicpipe serve --port 0 --root ROOT` process on 127.0.0.1 (tests/test_studio*):
+    its ``url`` and ``port``, renders kept in ``root``, the user's pack folder under
+    ``config`` (its XDG_CONFIG_HOME)."""
+
+    def __init__(self, proc, port: int, root: Path, config: Path):
+        self.proc, self.port, self.root, self.config = proc, port, root, config
+        self.url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    import re
+    import signal
+    import time
+    import urllib.request
+
+    base = tmp_path_factory.mktemp("studio")
+    root, config = base / "renders", base / "config"
+    proc = subprocess.Popen([str(BIN / "musicpipe"), "serve", "--port", "0", "--root", str(root)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**ENV, "XDG_CONFIG_HOME": str(config)})
+    line = proc.stderr.readline().decode()
+    found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    assert found, f"no URL in {line!r}"
+    server = Studio(proc, int(found.group(1)), root, config)
+    for _ in range(300):  # the socket is bound; uvicorn listens once it has started
+        try:
+            with urllib.request.urlopen(f"{server.url}/api/packs", timeout=5):
+                break
+        except OSError:
+            time.sleep(0.05)
+    yield server
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert b"Traceback" not in err, err.decode()
+    assert proc.returncode == 130, err.decode()  # Ctrl-C's exit code, after a clean stop

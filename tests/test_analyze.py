@@ -149,7 +149,8 @@ def test_loudness_of_a_rendered_wav(tmp_path):
     sh(f"mood calm --duration 6 --seed 2 --out {wav}")
     report = orjson.loads(sh(f"mood calm --duration 6 --seed 2 | analyze --wav {wav} --json -").stdout)
     loud = report["loudness"]
-    assert -40 < loud["integrated_lufs"] < -5 and loud["last_second_lufs"] <= loud["loudest_second_lufs"]
+    assert loud["integrated_lufs"] == pytest.approx(-16.0, abs=0.5)  # mood WAVs: -16 LUFS
+    assert loud["true_peak_dbtp"] <= -0.99 and loud["last_second_lufs"] <= loud["loudest_second_lufs"]
 
 
 def test_bad_input_keeps_the_good_lines_and_exits_65():

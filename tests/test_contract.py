@@ -31,9 +31,10 @@ STREAM_STAGES = {
     "trim": "trim --bars 2",
     "viz": "viz",
     "analyze": "analyze",
+    "mix": "mix --ch 0 --level -6 --pan L20",
 }
 # Transforms whose first output must appear before their input ends.
-STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed"]
+STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix"]
 
 PRESENT = set(available())
 

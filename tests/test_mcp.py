@@ -177,7 +177,7 @@ NOT_FILES = {"motif": {"base", "dur", "root", "mode", "patch", "at", "name", "ti
              "bass": {"at", "base", "chords_text", "key", "name", "patch", "time_sig"},
              "scale": {"root", "mode", "key"}, "humanize": {"timing", "velocity", "length"},
              "to-midi": {"title"}, "mood": {"name", "key", "show"}, "analyze": {"key"},
-             "section": {"name", "at"}, "from-midi": {"grid"}}
+             "section": {"name", "at"}, "from-midi": {"grid"}, "mix": {"pan", "expression"}}
 
 
 def test_every_file_option_is_known_to_the_confinement():
@@ -193,7 +193,7 @@ def test_every_file_option_is_known_to_the_confinement():
                 if isinstance(p.type, click.types.StringParamType) and p.name not in files}
         assert text == NOT_FILES.get(stage, set()), stage
     assert set(file_params(_module("to-wav").command)) == {"out", "midi_path", "mid_path",
-                                                           "soundfont"}
+                                                           "soundfont", "stems"}
 
 
 def test_the_umbrella_lists_the_commands():

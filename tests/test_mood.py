@@ -10,7 +10,7 @@ import pytest
 
 from musicpipe.moods.arrange import arrange
 from musicpipe.moods.packs import Library, PackError, load_pack, merge
-from musicpipe.render import write_wav
+from musicpipe.export import export
 from musicpipe.midi import write_midi
 from musicpipe.theory import parse_key
 from tests.conftest import ROOT, events, notes, sh
@@ -38,7 +38,7 @@ def test_each_mood_renders_exact_length_mid_and_wav_at_three_seeds(name, tmp_pat
         evs = piece(name, seconds=2.5, seed=seed)
         for n in range(2):
             write_midi(evs, tmp_path / f"{seed}-{n}.mid")
-            write_wav(evs, tmp_path / f"{seed}-{n}.wav", length=2.5, normalize=-1.0)
+            export(evs, str(tmp_path / f"{seed}-{n}.wav"), length=2.5, peak=-1.0)
         assert (tmp_path / f"{seed}-0.wav").read_bytes() == (tmp_path / f"{seed}-1.wav").read_bytes()
         assert (tmp_path / f"{seed}-0.mid").read_bytes() == (tmp_path / f"{seed}-1.mid").read_bytes()
         with wave.open(str(tmp_path / f"{seed}-0.wav")) as w:
@@ -119,8 +119,8 @@ def test_out_files_from_the_command_line(tmp_path):
     assert (tmp_path / "c.wav").read_bytes() == (tmp_path / "d.wav").read_bytes()
     with wave.open(str(tmp_path / "c.wav")) as w:
         assert w.getnframes() == 3 * 44100
-    proc = sh("mood calm --out x.mp3 --seed 1", check=False)
-    assert proc.returncode == 2 and b".mid or a .wav" in proc.stderr
+    proc = sh("mood calm --out x.aiff --seed 1", check=False)
+    assert proc.returncode == 2 and b"supported: .wav, .flac, .ogg, .mp3 (or .mid)" in proc.stderr
 
 
 def test_example_pack_defines_a_new_mood_with_its_own_layers(tmp_path):
@@ -418,10 +418,10 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 # here, the melody included.
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "1beca82b45edf21ffa410d62621781ea47c2e75b1445b1be3ef5c55b321497ab",
+        "24c8c2bfcc9d191f39c4b2f4a2ee43609eb1e120ef60b59738133f88d7fd107f",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "cef523fa8021a5c5d77e22420c7ba2fdbc871d1680938a269254b8d950881e51",
-    "mood calm --duration 20 --seed 7": "113d98a52a27e01dad9bccb75fcc95108c684978b086e69028003a5a03117f56",
+        "d72a292795a726de26c625d88e4ddc6fd5fb17559917340cc77e026b6916a5ad",
+    "mood calm --duration 20 --seed 7": "fdc694e9fc972906e3458ad435bfd4e08736ab73de6665e52b0899b8ef114a2b",
 }
 
 

@@ -117,6 +117,30 @@ def test_svg_has_a_rect_per_note_bars_beats_legend_and_names(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["riff.svg"]  # no temporary left behind
 
 
+def test_svg_by_track_colours_two_tracks_on_one_channel_apart():
+    """The studio's roll: to-midi's tracks (a track name on a channel) each get a colour and
+    a legend entry; a stream without track names draws exactly as viz does."""
+    data = jsonl([
+        {"type": "Marker", "t": 0, "ch": 0, "track": "LH", "text": "Piano <left>"},
+        {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 72, "vel": 90, "track": "RH"},
+        {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 48, "vel": 90, "track": "LH"},
+        {"type": "Note", "t": 480, "dur": 480, "ch": 0, "key": 50, "vel": 90, "track": "LH"},
+        {"type": "Note", "t": 0, "dur": 960, "ch": 1, "key": 36, "vel": 90}])
+    root = ET.fromstring(svg(piece_of(data), by_track=True))
+    rects = [r for r in root.iter(SVG_NS + "rect") if r.get("class") == "note"]
+    fills = {(r.get("data-ch"), r.get("data-track")): r.get("fill") for r in rects}
+    assert len(rects) == 4 and len(set(fills.values())) == 3
+    assert fills[("0", "RH")] == "#4477aa" and fills[("1", None)] == "#ee6677"
+    legend = [(r.get("data-ch"), r.get("data-track")) for r in root.iter(SVG_NS + "rect")
+              if r.get("class") == "legend"]
+    assert legend == [("0", "RH"), ("0", "LH"), ("1", None)]
+    texts = [t.text for t in root.iter(SVG_NS + "text")]
+    assert "ch 0 RH (1 notes)" in texts and "ch 0 Piano <left> (2 notes)" in texts
+    assert svg(piece_of(data)).count('class="legend"') == 2  # viz: by channel
+    riff = piece_of(RIFF.read_bytes())
+    assert svg(riff, by_track=True) == svg(riff)
+
+
 def test_svg_escapes_marker_names_and_parses():
     text = svg(piece_of(ODD))
     root = ET.fromstring(text)

@@ -22,6 +22,7 @@ from ..generators.accompany import RATES, note
 from ..generators.bass import keys_in
 from ..generators.phrase import Writer
 from ..harmony import Chord, diatonic, family, key_event, spells_flats, voicing
+from ..mixing import mood_controllers
 from ..rng import Rng, stage_rng
 from ..theory import (SCALES, parse_drum, parse_key,
                       parse_note, parse_program, scale_name, track_name)
@@ -491,6 +492,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     layers = plan(mood, intensity)
     named = set()
     channels: dict[str, int] = {}  # layer name -> channel, for transforms
+    mixed = []  # (layer, generator, channel, program): the mix hook below
     for name, layer, gen, ch in layers:
         channels[name] = ch
         choices = layer.get("instruments", ["standard"] if ch == DRUM_CHANNEL else ["piano"])
@@ -503,6 +505,9 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             head.append({"type": "Marker", "t": 0, "ch": ch,
                          "text": f"{label} ({'Drums' if ch == DRUM_CHANNEL else track_name(program, ch)})"})
             head.append({"type": "ProgramChange", "t": 0, "ch": ch, "program": program})
+            mixed.append((layer, gen, ch, program))
+    # the mix (issue 11): each layer's level, pan, sends, expression, sustain at the head
+    head += mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)
     body: list[dict] = []
     ending: list[dict] = []
     # Melodies first: the accompaniment is voiced under them.

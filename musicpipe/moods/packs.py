@@ -14,6 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 
+from ..mixing import MIN_LEVEL, parse_curve, parse_pan
 from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program, parse_roman,
                       scale_name)
 
@@ -144,6 +145,18 @@ LAYER = {
                       choices=SECTION_KINDS),
     "chromatic": Field(float, "melody: chance of a chromatic passing tone between notes a "
                        "whole step apart (default 0)", lo=0, hi=1),
+    "level": Field(float, "mix: dB below full volume (CC 7), before the instrument's trim "
+                   "(default by role: lead -10, bass, drums and arp -12, keys -14, pad -16)",
+                   lo=MIN_LEVEL, hi=0),
+    "pan": Field((float, int, str), "mix: -1 (left) .. 1 (right), or L, R, C, L30, R50 (CC 10; "
+                 "default: centre, keys and arps alternately L35 / R35)", check=parse_pan),
+    "reverb": Field(int, "mix: reverb send, CC 91 (default by role: lead 30, bass 10, drums "
+                    "20, keys and arp 40, pad 60)", lo=0, hi=127),
+    "chorus": Field(int, "mix: chorus send, CC 93 (default 0; pads 20)", lo=0, hi=127),
+    "expression": Field((int, str), "mix: CC 11, a value or a curve over the piece like "
+                        "\"64>127>64\" (a swell; default: none)", check=parse_curve),
+    "sustain": Field(bool, "mix: sustain pedal (CC 64), re-pedalled at each chord (default: "
+                     "on for pianos and electric pianos)"),
     "enabled": Field(bool, "false removes an inherited layer (default true)"),
 }
 HARMONY = {
@@ -382,11 +395,15 @@ def _load_pack(path: str | os.PathLike, source: str, text: str | None) -> Pack:
 BUILTIN_DIR = Path(__file__).resolve().parent
 
 
+def user_folder() -> Path:
+    """The user's pack folder: $XDG_CONFIG_HOME/musicpipe/moods (~/.config/... by default)."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "musicpipe" / "moods"
+
+
 def sources(extra: list[str] = ()) -> list[tuple[str, Path]]:
     """Pack files in load order (later ones override moods of the same name)."""
     out = [("built-in", p) for p in sorted(BUILTIN_DIR.glob("*.toml"))]
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    out += [("user", p) for p in sorted((config / "musicpipe" / "moods").glob("*.toml"))]
+    out += [("user", p) for p in sorted(user_folder().glob("*.toml"))]
     for entry in filter(None, os.environ.get("MUSICPIPE_MOODS", "").split(os.pathsep)):
         p = Path(entry)
         out += [("$MUSICPIPE_MOODS", f) for f in sorted(p.glob("*.toml"))] if p.is_dir() else [
@@ -401,11 +418,16 @@ class Library:
     itself: ``extends`` naming its own mood means the one it replaces."""
 
     def __init__(self, extra: list[str] = ()):
-        self.packs = [load_pack(path, source) for source, path in sources(extra)]
+        self.packs: list[Pack] = []
         self.moods: dict[str, list[tuple[dict, Pack]]] = {}  # lower-case name -> definitions
-        for pack in self.packs:
-            for name, mood in pack.moods.items():
-                self.moods.setdefault(name.lower(), []).append((mood, pack))
+        for source, path in sources(extra):
+            self.add(load_pack(path, source))
+
+    def add(self, pack: Pack) -> None:
+        """Load ``pack`` last: its moods win (the studio checks an edited pack this way)."""
+        self.packs.append(pack)
+        for name, mood in pack.moods.items():
+            self.moods.setdefault(name.lower(), []).append((mood, pack))
 
     def errors(self) -> list[str]:
         return [e for p in self.packs for e in p.errors]

@@ -22,8 +22,8 @@ ANALYZE_HELP = (
     "the whole piece is near 1.0); the ending: the final sound on a bar line, the "
     "tonic chord under it, the last melody note and how long it is held, drum hits in the "
     "final bar, blips (notes under 10 ticks) in the last beat, the final bar's velocity "
-    "against the piece's. --wav adds loudness (ITU-R BS.1770-4). stdout is the input, byte "
-    "for byte, unless --json - puts the report there instead."
+    "against the piece's. --wav adds loudness (ITU-R BS.1770-4) and the true peak. stdout "
+    "is the input, byte for byte, unless --json - puts the report there instead."
 )
 
 
@@ -40,7 +40,8 @@ ANALYZE_HELP = (
 @click.option("--melody", type=click.IntRange(0, 15), default=None, metavar="CH",
               help="The melody's channel (default: found by track name or register).")
 @click.option("--wav", "wav", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Also measure this WAV file's loudness (the stream rendered).")
+              help="Also measure this audio file's loudness and true peak (the stream rendered; "
+                   "WAV, FLAC, OGG, MP3).")
 def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav: str | None):
     """Pass the stream through and report on stderr what a listener hears: key, melody,
     repetition, the ending, per-track measures (--json for programs)."""
@@ -55,7 +56,7 @@ def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav:
     if wav:
         try:
             report["loudness"] = loudness(wav)
-        except (ValueError, OSError, EOFError) as e:
+        except (ValueError, OSError, EOFError, RuntimeError) as e:  # soundfile's LibsndfileError
             raise StageError(f"--wav {wav}: {e}") from None
     sys.stderr.write(report_text(report))
     if json_out:

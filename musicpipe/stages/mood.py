@@ -19,8 +19,12 @@ MOOD_HELP = (
     "of the same name wins. Packs written for midi-cli-rs load as they are. Format: "
     "docs/moods.md; `mood --show NAME` prints a mood resolved, ready to copy into a pack. "
     "The piece lasts exactly --duration seconds at a constant --tempo (the stream's End, the "
-    ".mid and the .wav all end there; the WAV fades over its last 50 ms and is normalised "
-    "to -1 dBFS). mood does not read stdin (it never waits on it): it starts a fresh stream."
+    ".mid and the audio all end there; audio fades over its last 50 ms). Each layer gets a "
+    "mix (level, pan, reverb and chorus sends, pedal for pianos: ControlChange events at its "
+    "start; see docs/moods.md). Audio (--out .wav, .flac, .ogg, .mp3) is brought to --loudness "
+    "-16 LUFS (ITU-R BS.1770-4) with true peaks under -1 dBTP, so every mood and seed comes "
+    "out equally loud; --stems DIR adds one file per layer and the mix, summing to it. mood "
+    "does not read stdin (it never waits on it): it starts a fresh stream."
 )
 
 # The umbrella's lines, but its `musicpipe mood --list` recipe: mood's own list is below.
@@ -43,6 +47,7 @@ def _key(text: str) -> tuple[int, str | None]:
     "mood jazz --duration 6 --seed 2 | viz | to-midi --out jazz.mid",
     "mood suspense --key Cm --tempo 90 --intensity 85 --seed 4 --out tense.mid",
     "mood rainy-day --pack examples/moods.toml --duration 5 --seed 1 --out rain.wav",
+    "mood synthwave --duration 6 --seed 3 --out synth.mp3 --stems synth-stems/",
     "mood --list",
     "mood --show lofi",
 ])
@@ -58,16 +63,26 @@ def _key(text: str) -> tuple[int, str | None]:
               help="0-100: density, loudness, how many layers play (default: the mood's).")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
               help="Random seed (default: a random one, printed on stderr).")
-@click.option("--out", "-o", metavar="FILE.mid|FILE.wav",
-              help="Write a MIDI file or render a WAV instead of the stream.")
+@click.option("--out", "-o", metavar="FILE",
+              help="Write a MIDI file (.mid) or render audio (.wav, .flac, .ogg, .mp3) "
+                   "instead of the stream.")
+@click.option("--stems", metavar="DIR", help="Render one audio file per layer and the mix "
+              "into DIR (a folder with files in it needs --force).")
+@click.option("--force", is_flag=True, help="With --stems: overwrite files in DIR.")
+@click.option("--loudness", type=click.FloatRange(-70, -1), default=-16.0, show_default=True,
+              metavar="LUFS", help="Integrated loudness of the audio (true peak <= -1 dBTP).")
+@click.option("--rate", type=click.IntRange(8000, 192000), default=44100, show_default=True,
+              help="Sample rate of the audio in Hz.")
+@click.option("--bits", type=click.Choice(["16", "24", "32"]), default=None,
+              help="WAV/FLAC sample format: 16 (default), 24, 32 (float, WAV only).")
 @click.option("--pack", "packs", multiple=True, type=click.Path(dir_okay=False),
               help="Also load this mood pack (repeatable; wins over the others).")
-@click.option("--soundfont", metavar="FILE", help="SoundFont for --out FILE.wav.")
+@click.option("--soundfont", metavar="FILE", help="SoundFont for audio output.")
 @click.option("--list", "as_list", is_flag=True, help="List the moods and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: JSON for programs.")
 @click.option("--show", "show", metavar="NAME", help="Print a mood resolved, as TOML.")
-def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, packs, soundfont,
-            as_list, as_json, show):
+def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, stems, force,
+            loudness, rate, bits, packs, soundfont, as_list, as_json, show):
     """A whole arrangement in one command: every layer on its own channel and instrument.
 
     NAME is a mood (`mood --list`): suspense, eerie, upbeat, calm, ambient, jazz, chiptune,
@@ -105,8 +120,17 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
     if show:
         sys.stdout.write(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
         return None
-    if out and not out.lower().endswith((".mid", ".midi", ".wav")):
-        raise click.BadParameter(f"{out}: write a .mid or a .wav file", param_hint="--out")
+    midi_out = bool(out) and out.lower().endswith((".mid", ".midi"))
+    audio_out = out if out and not midi_out else None
+    bits = int(bits) if bits else None
+    from .. import export
+
+    if audio_out or stems:
+        try:
+            ext, _ = export.format_of(audio_out or "x.wav", bits)
+        except export.FormatError as e:
+            raise click.BadParameter(f"{e} (or .mid)", param_hint="--out") from None
+        export.check_available(ext)
     if seed is None:
         seed = io.random_seed()
     from ..moods.arrange import arrange
@@ -119,20 +143,18 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, p
                     f"{key_name(*key)} (write --key {key_name(key[0], 'major')}maj for major)")
     events = arrange(mood, seconds=duration, key=key or own,
                      tempo=tempo, intensity=intensity, seed=seed)
-    if not out:
+    if not out and not stems:
         return events
-    try:
-        if out.lower().endswith(".wav"):
-            from ..render import write_wav
+    if midi_out:
+        from ..midi import write_midi
 
-            write_wav(events, out, length=duration, normalize=-1.0, soundfont=soundfont,
-                      warn=io.warn)
-        else:
-            from ..midi import write_midi
-
+        try:
             write_midi(events, out)
-    except OSError as e:
-        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+        except OSError as e:
+            raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    if audio_out or stems:
+        export.export(events, audio_out, stems=stems, force=force, rate=rate, bits=bits,
+                      loudness=loudness, soundfont=soundfont, length=duration, warn=io.warn)
     return None
 
 

@@ -70,6 +70,7 @@ def _is_terminal(stream) -> bool:
     "transpose -s 2 < examples/riff.jsonl | to-midi --out riff.mid",
     "to-midi --type 0 --ppq 96 < examples/riff.jsonl > riff-type0.mid",
     "to-midi --title Riff --out - < examples/riff.jsonl | from-midi - | head -3",
+    "mood jazz --duration 4 --seed 1 | to-midi --split tracks/   # 01-bass.mid, 02-piano.mid ...",
 ])
 @click.option("--out", "-o", metavar="FILE",
               help="The .mid file to write (atomically); `-` for stdout. Default: stdout "
@@ -82,7 +83,12 @@ def _is_terminal(stream) -> bool:
                    "(to the nearest tick, a note keeps at least one).")
 @click.option("--title", metavar="TEXT",
               help="Song title: the name of the conductor track (default: none).")
-def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None):
+@click.option("--split", metavar="DIR",
+              help="Write one .mid per track into DIR instead (01-melody.mid ..., each with "
+                   "the tempo map); a folder with files in it needs --force.")
+@click.option("--force", is_flag=True, help="With --split: overwrite files in DIR.")
+def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None,
+            split: str | None, force: bool):
     """Write the stream as a Standard MIDI File that imports into a DAW as named tracks.
 
     Type 1 (the default): track 1 is the conductor (tempo map, time and key signatures,
@@ -94,6 +100,8 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     Overlapping notes on one key end where the next starts. Reads the whole stream before
     writing (the tracks need all of it). See docs/midi.md.
     """
+    if split:
+        return _split(io, split, force, type=int(smf_type), ppq=ppq, title=title)
     if out is None and _is_terminal(sys.stdout):
         raise click.UsageError("stdout is a terminal: give --out FILE (or --out - to force)")
     from .. import midi
@@ -120,6 +128,26 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
         atomic_write(out, data)
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    return None
+
+
+def _split(io: cli.StageIO, folder: str, force: bool, **kw) -> None:
+    """One file per track (musicpipe.tracks), named and numbered as to-wav's stems."""
+    from .. import midi, tracks
+    from ..atomic import atomic_write
+    from ..export import stems_folder
+
+    target = stems_folder(folder, force)
+    for track in tracks.split(list(io.events())):
+        path = target / track.filename("mid")
+        try:
+            data = midi.midi_bytes(track.events, warn=io.warn, **kw)
+        except midi.MidiError as e:
+            raise DataError(str(e)) from None
+        try:
+            atomic_write(path, data)
+        except OSError as e:
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     return None
 
 

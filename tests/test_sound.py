@@ -1,0 +1,112 @@
+"""The sound of the moods, measured: BS.1770 loudness and true peak of every built-in mood at
+three seeds, mono compatibility, the lead's balance against the other layers (each layer
+rendered alone as a stem), stems that sum to the mix. Each mood x seed is rendered once
+(20 s, stems and mix) and measured from the 16-bit files' bytes as soundfile reads them."""
+
+import io
+
+import numpy as np
+import pytest
+import soundfile
+
+from musicpipe import export, loudness, render, tracks
+from musicpipe.mixing import role_of
+from musicpipe.moods.arrange import arrange, plan
+from musicpipe.moods.packs import Library
+from musicpipe.theory import parse_key
+
+LIBRARY = Library([])
+MOODS = LIBRARY.names()
+SEEDS = (1, 2, 3)
+SECONDS = 20
+RATE = 44100
+TARGET = -16.0
+
+
+def decoded(buf, level):
+    """What a 16-bit WAV of ``buf`` at ``level`` holds, read back by soundfile."""
+    data, _ = export.encode(loudness.apply(buf, level), RATE, "wav", 16)
+    return soundfile.read(io.BytesIO(data), dtype="float64")[0]
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """(mood, seed) -> the figures of its 20 s render, computed on first use."""
+    cache = {}
+
+    def get(name, seed):
+        if (name, seed) not in cache:
+            mood = LIBRARY.resolve(name)
+            events = arrange(mood, seconds=SECONDS, key=parse_key(mood.get("key", "C")), seed=seed)
+            lead = next(ch for n, layer, gen, ch in plan(mood, mood.get("intensity", 50))
+                        if role_of(gen, layer.get("pattern")) == "lead")
+            parts = tracks.split(events)
+            stems = render.render_stems([t.events for t in parts], length=SECONDS)
+            level, _ = export.master(sum(stems[1:], stems[0].copy()), RATE, loudness=TARGET)
+            files = [decoded(s, level) for s in stems]
+            mix = decoded(sum(stems[1:], stems[0].copy()), level)
+            layers = {t.ch: loudness.integrated(f, RATE) for t, f in zip(parts, files)}
+            cache[name, seed] = {
+                "lufs": loudness.integrated(mix, RATE), "peak": loudness.true_peak(mix),
+                "mono_loss": loudness.mono_loss(mix, RATE), "frames": [len(f) for f in files],
+                "residual": float(np.abs(sum(files) - mix).max()), "length": len(mix),
+                "lead": layers.pop(lead), "others": layers}
+        return cache[name, seed]
+
+    return get
+
+
+@pytest.mark.parametrize("name", MOODS)
+def test_every_mood_and_seed_lands_on_minus_16_lufs_under_minus_1_dbtp(name, measured):
+    for seed in SEEDS:
+        m = measured(name, seed)
+        assert abs(m["lufs"] - TARGET) <= 0.5, (seed, m["lufs"])
+        assert m["peak"] <= -1.0 + 1e-3, (seed, m["peak"])
+        assert m["length"] == SECONDS * RATE
+
+
+@pytest.mark.parametrize("name", MOODS)
+def test_summed_to_mono_no_mood_loses_more_than_3_lu(name, measured):
+    for seed in SEEDS:
+        assert measured(name, seed)["mono_loss"] <= 3.0, seed
+
+
+@pytest.mark.parametrize("name", MOODS)
+def test_the_lead_is_within_6_lu_of_the_loudest_other_layer(name, measured):
+    for seed in SEEDS:
+        m = measured(name, seed)
+        loudest = max(m["others"].values())
+        assert abs(m["lead"] - loudest) <= 6.0, (seed, m["lead"], m["others"])
+
+
+@pytest.mark.parametrize("name", MOODS)
+def test_stems_are_one_length_and_sum_to_the_mix(name, measured):
+    for seed in SEEDS:
+        m = measured(name, seed)
+        assert set(m["frames"]) == {m["length"]}
+        assert 20 * np.log10(max(m["residual"], 1e-12)) <= -60, seed
+
+
+def test_bs1770_reads_a_sine_and_the_true_peak_between_samples():
+    t = np.arange(RATE * 3) / RATE
+    sine = 0.1 * np.sin(2 * np.pi * 997 * t)
+    assert loudness.integrated(np.stack([sine, sine], axis=1), RATE) == pytest.approx(-20, abs=0.1)
+    # a quarter of the rate, 45 degrees off: every sample at 0.707, the wave itself at 1.0
+    quarter = np.sin(2 * np.pi * (RATE / 4) * t + np.pi / 4)
+    stereo = np.stack([quarter, quarter], axis=1)
+    assert 20 * np.log10(np.abs(stereo).max()) == pytest.approx(-3.01, abs=0.01)
+    assert loudness.true_peak(stereo) == pytest.approx(0.0, abs=0.2)
+
+
+def test_the_limiter_reaches_a_loud_target_under_the_ceiling():
+    rng = np.random.default_rng(1)
+    clicks = np.zeros((RATE * 4, 2))
+    clicks[:: RATE // 8] = 0.9  # a hit every 125 ms over noise: 20 dB peak-to-loudness
+    clicks += 0.05 * rng.standard_normal(clicks.shape)
+    level, note = loudness.normalize(clicks, RATE, loudness=-16.0, ceiling=-1.0)
+    out = loudness.apply(clicks.astype("float32"), level)
+    assert note is None and loudness.integrated(out, RATE) == pytest.approx(-16, abs=0.5)
+    assert loudness.true_peak(out) <= -1.0 + 1e-3
+    # noise alone has a 12 dB crest: -10 LUFS under -1 dBTP is out of reach, and said so
+    level, note = loudness.normalize(clicks, RATE, loudness=-10.0, ceiling=-1.0)
+    assert "not -10" in note and loudness.true_peak(loudness.apply(clicks, level)) <= -1.0 + 1e-3
