@@ -65,32 +65,28 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
 
 def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
     """Run a command or pipeline; return (CPU seconds of all its processes, wall seconds,
-    peak MB): the larger of one process's peak RSS and the largest sum of the RSS of all its
-    processes, sampled every 10 ms (for a pipeline, what the machine had to hold at once)."""
-    page = os.sysconf("SC_PAGE_SIZE")
+    peak MB). Peak: for a pipeline, the largest sum of its processes' RSS, sampled every
+    10 ms (what the machine held at once); for one command, its own peak RSS."""
+    own = _rss_kb("self")
     start = time.perf_counter()
     with open(stdin_file, "rb") as stdin:
         proc = subprocess.Popen(["bash", "-c", f"exec {cmd}" if "|" not in cmd else cmd],
                                 stdin=stdin, stdout=subprocess.DEVNULL, env=ENV, cwd=ROOT,
                                 start_new_session=True)
-    peak = 0
+    total = hwm = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal total, hwm
         while not done.wait(0.01):
-            total = 0
+            now = 0
             for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{pid}/stat", "rb") as f:
-                        fields = f.read().rsplit(b")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[2]) == proc.pid:  # the process group of the pipeline
-                    total += int(fields[21]) * page
-            peak = max(peak, total)
+                if pid.isdigit() and _group(pid) == proc.pid:
+                    rss = _rss_kb(pid, "VmRSS")
+                    now += rss
+                    if pid == str(proc.pid):
+                        hwm = max(hwm, _rss_kb(pid, "VmHWM"))
+            total = max(total, now)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -100,7 +96,30 @@ def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
     sampler.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"benchmark command failed: {cmd}")
-    return usage.ru_utime + usage.ru_stime, wall, max(peak >> 20, usage.ru_maxrss // 1024)
+    # ru_maxrss counts the forked copy of this process too: trust it only above our own size.
+    single = usage.ru_maxrss if usage.ru_maxrss > own + 1024 else hwm
+    peak = total if "|" in cmd else max(single, total)
+    return usage.ru_utime + usage.ru_stime, wall, peak // 1024
+
+
+def _group(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _rss_kb(pid: str, field: str = "VmRSS") -> int:
+    """A /proc/PID/status memory figure in kB (0 when the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(field.encode()):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def median_time(cmd, repeat: int = 15, **kw) -> float:
