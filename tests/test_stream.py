@@ -72,6 +72,37 @@ def test_unclosed_noteon_is_closed_with_a_warning_and_orphan_off_dropped():
     assert warnings == ["1 NoteOff without a NoteOn dropped", "2 NoteOn without a NoteOff closed at tick 480"]
 
 
+def on(t, key=60, vel=80, **kw):
+    return {"type": "NoteOn", "t": t, "ch": 0, "key": key, "vel": vel, **kw}
+
+
+def off(t, key=60):
+    return {"type": "NoteOff", "t": t, "ch": 0, "key": key}
+
+
+def test_a_noteoff_a_few_ticks_before_its_noteon_still_pairs_with_it():
+    """music-pipe-rs humanize moves NoteOn and NoteOff apart and sorts by time: a short note's
+    NoteOff can come first. It closes that note (1 tick long), and later notes pair right."""
+    warnings = []
+    data = jsonl([off(100), on(104), off(230), on(236, vel=70, track="hat"),  # two short ones
+                  on(480), off(960), on(960), off(1440)])
+    out = list(read_events(io.BytesIO(data), warn=warnings.append))
+    assert out == [{"type": "Note", "t": 104, "dur": 1, "ch": 0, "key": 60, "vel": 80},
+                   {"type": "Note", "t": 236, "dur": 1, "ch": 0, "key": 60, "vel": 70, "track": "hat"},
+                   {"type": "Note", "t": 480, "dur": 480, "ch": 0, "key": 60, "vel": 80},
+                   {"type": "Note", "t": 960, "dur": 480, "ch": 0, "key": 60, "vel": 80}]
+    assert warnings == ["2 NoteOff came up to 60 ticks before their NoteOn (music-pipe-rs "
+                        "humanize does that to short notes): paired, 1 tick long"]
+
+
+def test_a_noteoff_long_before_a_noteon_stays_an_orphan():
+    warnings = []
+    data = jsonl([off(0), on(480), off(960), off(1000, key=61)])
+    out = list(read_events(io.BytesIO(data), warn=warnings.append))
+    assert out == [{"type": "Note", "t": 480, "dur": 480, "ch": 0, "key": 60, "vel": 80}]
+    assert warnings == ["2 NoteOff without a NoteOn dropped"]
+
+
 def test_duplicate_seeds_from_layered_streams():
     warnings = []
     data = jsonl([{"type": "Seed", "seed": 1}, note(), {"type": "Seed", "seed": 1}, note(t=5),
