@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from heapq import heappop, heappush
 
 from .events import DRUM_CHANNEL, PPQ
-from .meter import bar_lines
+from .meter import bar_count, bar_line_at_or_after, bar_lines
+
+MAX_BARS = 20_000
+"""Bar-by-bar measures (repetition) stop here: a far note must not cost millions of bars."""
 from .theory import SCALES, key_name, note_name, parse_key, tonic_triad, track_name
 
 STEP = PPQ // 4  # the grid for polyphony: a sixteenth note
@@ -83,8 +86,14 @@ class Piece:
             at, bpm = t, value
         return total + (tick - at) / PPQ * 60 / bpm
 
+    def bar_count(self) -> int:
+        return bar_count(max(self.end, 1), self.sigs)
+
     def bars(self) -> list[tuple[int, int]]:
-        """(start, end) of every bar that starts before the end of the piece."""
+        """(start, end) of every bar that starts before the end of the piece; none past
+        MAX_BARS (the measures that need them are then left out)."""
+        if self.bar_count() > MAX_BARS:
+            return []
         out = []
         for start, beats, beat in bar_lines(self.sigs):
             if start >= max(self.end, 1):
@@ -260,10 +269,9 @@ def ending(piece: Piece, key: tuple[int, str], melody: int | None) -> dict:
     if not piece.notes:
         return {}
     end = piece.end
-    bars = piece.bars()
-    starts = {b[0] for b in bars}
     last_onset = max(n[0] for n in piece.notes)
-    final_bar = max((b for b in bars if b[0] <= last_onset), default=(0, end))
+    on_bar = bar_line_at_or_after(last_onset, piece.sigs) == last_onset
+    final_bar = (_bar_start(last_onset, piece.sigs), end)
     tonic, mode = key
     triad = set(tonic_triad(tonic, mode))
     sounding = [n for n in piece.pitched if n[0] <= end - 1 < n[0] + n[1]]
@@ -274,7 +282,7 @@ def ending(piece: Piece, key: tuple[int, str], melody: int | None) -> dict:
     bass = min(sounding, key=lambda n: n[3])[3] % 12 if sounding else None
     extensions = triad | {(tonic + i) % 12 for i in (2, 9, 10 if mode != "major" else 11)}
     out = {
-        "final_onset_on_bar": last_onset in starts,
+        "final_onset_on_bar": on_bar,
         "final_chord": sorted(pcs), "final_bass": bass,
         "final_chord_tonic": bool(pcs) and bass == tonic and pcs <= extensions,
         "drum_hits_final_bar": len({n[0] for n in piece.notes
@@ -293,6 +301,14 @@ def ending(piece: Piece, key: tuple[int, str], melody: int | None) -> dict:
             out["melody_last_tonic_chord"] = k % 12 in triad
             out["melody_last_beats"] = round(dur / PPQ, 2)
     return out
+
+
+def _bar_start(t: int, sigs) -> int:
+    """The start of the bar holding tick ``t``."""
+    n = bar_count(t + 1, sigs)  # bars starting at or before t
+    from .meter import bar_tick
+
+    return bar_tick(n - 1, sigs) if n else 0
 
 
 def track_measures(piece: Piece, ch: int, seconds: float) -> dict:
@@ -324,7 +340,7 @@ def analyze(events: Iterable[dict] | Piece, *, key: tuple[int, str] | None = Non
     hist = pitch_classes(piece.pitched)
     melody_ch = find_melody(piece, melody) if piece.pitched else None
     report = {
-        "seconds": round(seconds, 3), "ticks": piece.end, "bars": len(piece.bars()),
+        "seconds": round(seconds, 3), "ticks": piece.end, "bars": piece.bar_count(),
         "key": key_name(*key), "key_estimate": key_name(est_root, est_mode),
         "key_correlation": round(r, 3),
         "notes": len(piece.notes), "pitched_notes": len(piece.pitched),

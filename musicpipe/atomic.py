@@ -2,7 +2,8 @@
 
 The data goes to a temporary file in the target's directory (same file system, so the final
 ``os.replace`` is atomic), is flushed to disk, then renamed over the target. On any error the
-temporary file is removed and the target is left as it was. A target that exists but is not
+temporary file is removed and the target is left as it was (also on SIGTERM: cli turns it
+into an exception). A target that exists but is not
 a regular file (``/dev/null``, a named pipe) is written in place: a rename would replace the
 device itself. A symlink's target file is replaced, the link kept.
 
@@ -42,11 +43,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         yield path
         return
     tmp = _temp_name(path)
-    try:
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except OSError as e:  # name the file the user asked for, not the temporary one
-        raise OSError(e.errno, e.strerror, shown) from None
-    try:
+    try:  # created inside the try: a signal raised just after it still removes it
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except OSError as e:  # name the file the user asked for, not the temporary one
+            raise OSError(e.errno, e.strerror, shown) from None
         yield tmp
         fd = os.open(tmp, os.O_RDONLY)
         try:
@@ -57,7 +58,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     except BaseException:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:  # never created (a missing or read-only folder)
             pass
         raise
 

@@ -17,25 +17,34 @@ and runs the returned events through one writer under one error policy:
 - exit 2 for bad options or arguments (click's UsageError, printed as one line);
 - exit 69 when an external component is missing (``errors.Unavailable``), with the fix;
 - exit 73 when an output file cannot be written (``errors.OutputError``);
-- a closed pipe (``| head``) ends the stage quietly with exit 0;
+- a closed pipe (``| head``) ends the stage quietly with exit 0; Ctrl-C exits 130, SIGTERM
+  143, both after removing any temporary file;
 - any other exception is a bug: one line, exit 70, the traceback only with --debug.
+
+Failure travels down the pipe: a stream stage that fails (any of the above but a closed
+pipe or Ctrl-C) ends its stdout with one ``Abort`` line, ``{"type":"Abort","stage":...,
+"message":...}``, unless stdout is a terminal. A stage whose input holds an Abort passes it
+on as its own last line and exits 65 (``stream.Aborted``); sinks refuse to write a file from
+such a stream (``refuse_file``), so a failed pipe never replaces a good .mid or .wav.
 """
 
 from __future__ import annotations
 
 import functools
 import io as _io
+import math
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 
 import click
 
-from .errors import StageError
+from .errors import BadOption, OutputError, StageError
 from .events import MAX_SEED
-from .stream import DataError, Reader, Writer
+from .stream import Aborted, DataError, Reader, Writer, encode
 
 EXIT_SOFTWARE = 70
 
@@ -63,12 +72,21 @@ def _stdin_binary():
 
 
 def _stdout_sink() -> Callable[[bytes], object]:
-    """Write straight to fd 1 when stdout is a real file; else to sys.stdout (in-process tests)."""
+    """Write straight to fd 1 when stdout is a real file; else to sys.stdout (in-process tests).
+
+    A write that fails for any reason but a closed pipe (a full disk, stdout closed with
+    ``>&-``) raises OutputError: exit 73 with one line, not a traceback.
+    """
     out = sys.stdout
+    if out is None:
+        def closed(data: bytes) -> None:
+            raise OutputError("cannot write to stdout: it is closed")
+
+        return closed
     try:
         fd = out.fileno()
     except (AttributeError, ValueError, _io.UnsupportedOperation):
-        return out.buffer.write
+        return _failing_as_output(out.buffer.write)
     out.flush()
 
     def write(data: bytes) -> None:
@@ -76,17 +94,37 @@ def _stdout_sink() -> Callable[[bytes], object]:
         while view:
             view = view[os.write(fd, view):]
 
-    return write
+    return _failing_as_output(write)
+
+
+def _failing_as_output(write: Callable[[bytes], object]) -> Callable[[bytes], object]:
+    def checked(data: bytes) -> None:
+        try:
+            write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except OSError as e:
+            raise OutputError(f"cannot write to stdout: {e.strerror or e}") from None
+
+    return checked
+
+
+def write_stdout(text: str) -> None:
+    """Text (a listing, --show) to stdout under the same failure policy as the stream."""
+    _stdout_sink()(text.encode())
 
 
 class StageIO:
     """What a running stage sees: its input events, its writer, warnings, the seed."""
 
-    def __init__(self, name: str, *, debug: bool = False, pairs: bool | None = None):
+    def __init__(self, name: str, *, debug: bool = False, pairs: bool | None = None,
+                 stream_out: bool = True):
         self.name = name
         self.debug = debug
+        self.stream_out = stream_out  # a failure ends stdout with an Abort line
         self.writer = Writer(_stdout_sink(), pairs=pairs)
         self.reader: Reader | None = None
+        self._tee: _Tee | None = None  # observe()'s byte-for-byte pass-through
 
     def warn(self, msg: str) -> None:
         """A one-line note on stderr, prefixed with the stage name."""
@@ -112,6 +150,14 @@ class StageIO:
         self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
         return self.reader.batches()
 
+    def reader_for_sink(self) -> Reader | Iterable:
+        """The input for a sink that checks ``.abort`` itself (see ``refuse_file``)."""
+        self.events()
+        if self.reader is None:
+            return _NoInput()
+        self.reader.abort_raises = False
+        return self.reader
+
     def file_events(self, path: str) -> Iterator[dict]:
         """A stream file's events (``-``: stdin), validated; errors name the file."""
         if path == "-":
@@ -120,10 +166,12 @@ class StageIO:
         try:
             fp = open(path, "rb")  # noqa: SIM115 - closed below, after the last event
         except OSError as e:
-            raise StageError(f"cannot read {path}: {e.strerror or e}") from None
+            raise BadOption(f"cannot read {path}: {e.strerror or e}") from None
         with fp:
             try:
                 yield from Reader(fp, warn=self.warn)
+            except Aborted:
+                raise  # passed on as it came
             except DataError as e:
                 raise DataError(f"{path}: {e}") from None
 
@@ -174,28 +222,34 @@ class StageIO:
             first = [{"type": "Seed", "seed": seed}, *first]
         return _chain([first], batches), seed
 
-    def observe(self, consume: Callable[[list[dict]], object]) -> None:
+    def observe(self, consume: Callable[[list[dict]], object]) -> Aborted | None:
         """Pass stdin to stdout byte for byte, handing each validated batch to ``consume``.
 
         For stages that watch a stream (viz, analyze): a byte is written only once its line
         was checked, so on bad data stdout holds the good lines before it and the DataError
-        propagates (exit 65).
+        propagates (exit 65). An upstream Abort passes through with the rest; it is returned
+        (None without one), for the stage to finish its drawing and then raise it.
         """
         fp = _stdin_binary()
         if fp is None:
-            return
+            return None
         if fp.isatty():
             self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                       f"e.g. `seed 1 | motif | {self.name}`")
-        tee = _Tee(fp, self.writer.sink)
+        tee = self._tee = _Tee(fp, self.writer.sink)
         reader = Reader(tee, warn=self.warn, dedupe_seeds=False)
         try:
             for batch in reader.batches():
                 consume(batch)
+        except Aborted as e:
+            tee.finish()
+            e.passed = tee.ended_with_abort()  # then no second Abort line is written
+            return e
         except DataError as e:
             tee.fail(e)
             raise
         tee.finish()
+        return None
 
     def random_seed(self) -> int:
         from .rng import random_seed
@@ -203,6 +257,12 @@ class StageIO:
         seed = random_seed()
         self.warn(f"no Seed in the stream; using seed {seed} (repeat with --seed {seed})")
         return seed
+
+
+class _NoInput(tuple):
+    """No stdin: no events, no Abort."""
+
+    abort = None
 
 
 class _Tee:
@@ -217,6 +277,8 @@ class _Tee:
         self.sink = sink
         self.pending = bytearray()
         self.lines_out = 0
+        self.last_line = b""
+        self.last_byte = b""
 
     def read1(self, n: int = -1) -> bytes:
         cut = self.pending.rfind(b"\n") + 1
@@ -230,11 +292,33 @@ class _Tee:
         data = bytes(self.pending[:cut])
         del self.pending[:cut]
         self.lines_out += data.count(b"\n")
+        if data.strip():
+            self.last_line = data.rstrip().rsplit(b"\n", 1)[-1]
+        if data:
+            self.last_byte = data[-1:]
         self.sink(data)
 
     def finish(self) -> None:
         if self.pending:
             self._write(len(self.pending))
+
+    def ended_with_abort(self) -> bool:
+        """True when the last line passed through is an Abort (then none is added)."""
+        import orjson
+
+        try:
+            ev = orjson.loads(self.last_line)
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(ev, dict) and ev.get("type") == "Abort"
+
+    def end_line(self) -> None:
+        """Before an Abort line: end a last line that came without its newline."""
+        if self.last_byte not in (b"", b"\n"):
+            try:
+                self.sink(b"\n")
+            except (OSError, StageError):
+                pass
 
     def fail(self, error: DataError) -> None:
         """Write the complete lines before the bad one the error names."""
@@ -255,8 +339,28 @@ def _chain(head: list, rest: Iterator) -> Iterator:
     yield from rest
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the stage is, so temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated
+
+
 def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
     """Run a stage body under the error policy; returns the exit code."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding program): keep its handler
+        previous = None
+    try:
+        return _run(io, produce)
+    finally:
+        if previous is not None:  # in-process callers get their own handler back
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
     try:
         try:
             result = produce()
@@ -271,19 +375,83 @@ def run_stage(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except _Terminated:  # atomic writes have removed their temporary files by now
+        _abort(io, abort_event(io.name, "terminated (SIGTERM)"))
+        return 128 + signal.SIGTERM
     except click.UsageError:
         raise
+    except Aborted as e:  # an upstream stage failed: pass its Abort on
+        if io.debug:
+            _print_traceback()
+        io.warn(e.note or f"passed on the Abort from {e.event['stage']}")
+        if not e.passed:
+            _abort(io, e.event)
+        return e.exit_code
     except (DataError, StageError) as e:
         if io.debug:
             _print_traceback()
         io.warn(str(e))
+        _abort(io, abort_event(io.name, str(e)))
         return getattr(e, "exit_code", 1)
+    except RecursionError as e:  # deeply nested input (JSON, TOML) found a limit we missed
+        io.warn(f"input nested too deeply ({e})")
+        _abort(io, abort_event(io.name, "input nested too deeply"))
+        return DataError.exit_code
+    except MemoryError:
+        io.warn("out of memory: the input or the options ask for too much")
+        _abort(io, abort_event(io.name, "out of memory"))
+        return DataError.exit_code
     except Exception as e:  # a bug: say so in one line, keep the traceback for --debug
         if io.debug:
             _print_traceback()
-        io.warn(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)")
+        message = f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)"
+        io.warn(message)
+        _abort(io, abort_event(io.name, message))
         return EXIT_SOFTWARE
     return 0
+
+
+def abort_event(stage: str, message: str) -> dict:
+    """The Abort line a failed stage writes last."""
+    return {"type": "Abort", "stage": stage, "message": message}
+
+
+def _abort(io: StageIO, event: dict) -> None:
+    if io.stream_out:
+        if io._tee is not None:
+            io._tee.end_line()  # the Abort starts a line of its own
+        write_abort(event)
+
+
+def write_abort(event: dict) -> None:
+    """End stdout with ``event`` (an Abort line), unless stdout is a terminal or is gone."""
+    try:
+        if sys.stdout is None or sys.stdout.isatty():
+            return
+        _stdout_sink()(encode([event]))
+    except (OSError, ValueError, AttributeError, StageError):  # stdout is gone or full
+        pass
+
+
+def refuse_file(path: str | None, *, abort: dict | None, notes: int, events: int,
+                force: bool) -> None:
+    """A sink's check before it writes ``path`` (None: stdout): raise DataError (65) when
+    the stream ended in an Abort, is empty or holds no notes, unless ``force``."""
+    if force:
+        return
+    if abort is not None:
+        why = f"the stream ended in an Abort from {abort['stage']}"
+    elif not events:
+        why = "the stream is empty"
+    elif not notes:
+        why = "the stream holds no notes"
+    else:
+        return
+    if path is None or path == "-":
+        kept = "wrote nothing"
+    else:
+        kept = f"kept {path}" if os.path.lexists(path) else f"wrote no {path}"
+    raise DataError(f"{kept}: {why}; --force writes it anyway")
 
 
 def _print_traceback() -> None:
@@ -305,13 +473,17 @@ class StageCommand(click.Command):
     """A click command whose errors are one line and whose exit codes follow cli's policy."""
 
     examples: list[str] = []
+    stream_out = True  # a usage error ends stdout with an Abort line too
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         prog = prog_name or self.name
         try:
             code = super().main(args, prog_name=prog, standalone_mode=False, **extra)
         except click.UsageError as e:
-            click.echo(f"{prog}: {e.format_message()} (see `{prog} --help`)", err=True)
+            message = f"{e.format_message()} (see `{prog} --help`)"
+            click.echo(f"{prog}: {message}", err=True)
+            if self.stream_out:
+                write_abort(abort_event(self.name, message))
             code = e.exit_code
         except click.exceptions.Exit as e:
             code = e.exit_code
@@ -319,24 +491,35 @@ class StageCommand(click.Command):
             code = 130
         except click.ClickException as e:
             click.echo(f"{prog}: {e.format_message()}", err=True)
+            if self.stream_out:
+                write_abort(abort_event(self.name, e.format_message()))
             code = e.exit_code
         except (BrokenPipeError, ConnectionResetError):  # --help into `| head`
             _silence_stdout()
             code = 0
+        except OSError as e:  # --help > /dev/full
+            _silence_stdout()
+            click.echo(f"{prog}: cannot write to stdout: {e.strerror or e}", err=True)
+            code = OutputError.exit_code
         if not standalone_mode:
             return code
         sys.exit(code or 0)
 
 
 def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
-          epilog: str = "") -> Callable[[Callable], StageCommand]:
-    """Turn ``fn(io, **options) -> events`` into a stage command (see the module docstring)."""
+          abort_out: bool | None = None, epilog: str = "") -> Callable[[Callable], StageCommand]:
+    """Turn ``fn(io, **options) -> events`` into a stage command (see the module docstring).
+
+    ``stream_out``: stdout is a stream written by the stage's writer (--pairs applies);
+    ``abort_out`` (default: the same): a failure ends stdout with an Abort line.
+    """
+    abort_out = stream_out if abort_out is None else abort_out
     examples = list(examples)
 
     def decorate(fn: Callable) -> StageCommand:
         @functools.wraps(fn)
         def callback(debug: bool, pairs: bool | None = None, **options):
-            io = StageIO(name, debug=debug, pairs=pairs or None)
+            io = StageIO(name, debug=debug, pairs=pairs or None, stream_out=abort_out)
             code = run_stage(io, lambda: fn(io, **options))
             if code:
                 sys.exit(code)
@@ -356,6 +539,7 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
         )
         cmd.examples = examples
+        cmd.stream_out = abort_out
         return cmd
 
     return decorate
@@ -374,6 +558,17 @@ def parsed(parse: Callable[[str], object]) -> Callable:
             raise click.BadParameter(str(e)) from None
 
     return callback
+
+
+class FloatRange(click.FloatRange):
+    """click's FloatRange that also refuses nan (every comparison with nan is false, so
+    click lets it through) and inf: every float option of every stage uses it."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
 
 
 def seed_option(fn: Callable) -> Callable:

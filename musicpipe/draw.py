@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from html import escape
 
 from .events import DRUM_CHANNEL, PPQ
-from .meter import bar_lines
+from .meter import bar_count, bar_lines
 from .theory import note_name, track_name
 
 SYMBOLS = "0123456789ABCDEF"
@@ -23,6 +23,8 @@ COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#b
            "#997700", "#6699cc")
 ANSI = (34, 31, 32, 33, 36, 35, 37, 91, 94, 90, 96, 92, 93, 95, 97, 39)
 SPARKS = "▁▂▃▄▅▆▇█"
+MAX_BARS = 2000        # more bars than this are drawn without bar and beat lines
+MAX_ROLL_COLUMNS = 20_000  # a longer roll gets a wider --step
 
 
 class Piece:
@@ -110,8 +112,14 @@ class Piece:
             at, bpm = t, value
         return total + (tick - at) / PPQ * 60 / bpm
 
-    def bars(self) -> list[tuple[int, int, int]]:
-        """(start, beats, beat length) of every bar that starts before the end."""
+    def bar_count(self) -> int:
+        return bar_count(max(self.end, 1), self.sigs)
+
+    def bars(self, limit: int = MAX_BARS) -> list[tuple[int, int, int]]:
+        """(start, beats, beat length) of every bar that starts before the end; none when
+        there are more than ``limit`` (a drawing of them would be all lines)."""
+        if self.bar_count() > limit:
+            return []
         out = []
         for bar in bar_lines(sorted(self.sigs)):
             if bar[0] >= max(self.end, 1):
@@ -132,7 +140,7 @@ def summary(piece: Piece) -> str:
         return "viz: no notes"
     keys = piece.notes[3::5]
     secs = piece.seconds(piece.end)
-    bars = len(piece.bars())
+    bars = piece.bar_count()
     return (f"viz: {len(piece.notes) // 5} notes, channels {', '.join(map(str, piece.channels()))}, "
             f"{note_name(min(keys))}..{note_name(max(keys))}, {piece.end} ticks "
             f"({bars} bar{'s' if bars != 1 else ''}, {int(secs // 60)}:{secs % 60:04.1f})")
@@ -174,13 +182,16 @@ def piano_roll(piece: Piece, step: int = PPQ // 4, width: int = 80, color: bool 
     notes = piece.note_tuples()
     if not notes:
         return summary(piece) + "\n"
+    widened = max(step, -(-max(piece.end, 1) // MAX_ROLL_COLUMNS))
+    step, asked = widened, step
     cols = -(-max(piece.end, 1) // step)
     keys = [n[3] for n in notes]
     lo, hi = min(keys), max(keys)
     grid = [[" "] * cols for _ in range(hi - lo + 1)]
     owner = [[-1] * cols for _ in range(hi - lo + 1)]
     numbers = [" "] * (cols + 8)
-    for n, (start, beats, beat) in enumerate(piece.bars(), 1):
+    bars = piece.bars(limit=cols)  # bars narrower than a column: no lines
+    for n, (start, beats, beat) in enumerate(bars, 1):
         numbers[start // step:start // step + len(str(n))] = str(n)
         for b in range(beats):
             c = (start + b * beat) // step
@@ -197,7 +208,11 @@ def piano_roll(piece: Piece, step: int = PPQ // 4, width: int = 80, color: bool 
                 row[c], own[c] = (SYMBOLS[ch] if c == first else "="), ch
     label_w = 5
     per_block = max(8, width - label_w - 1)
-    out = [summary(piece), "channels: " + ", ".join(
+    out = [summary(piece)]
+    if step != asked:
+        out.append(f"(one column = {step} ticks: {asked} would take more than "
+                   f"{MAX_ROLL_COLUMNS:,} columns)")
+    out += ["channels: " + ", ".join(
         _paint(SYMBOLS[ch], ch, color) + f" = {piece.label(ch)}" for ch in piece.channels())]
     for b0 in range(0, cols, per_block):
         b1 = min(cols, b0 + per_block)

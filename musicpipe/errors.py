@@ -21,3 +21,9 @@ class OutputError(StageError):
     """An output file that cannot be created or written."""
 
     exit_code = 73
+
+
+class BadOption(StageError):
+    """An option value the library finds it cannot honour (a sample rate FluidSynth lacks)."""
+
+    exit_code = 2

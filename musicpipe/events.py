@@ -20,6 +20,8 @@ DRUM_CHANNEL = 9
 
 MAX_TICK = 2**31 - 1
 MAX_SEED = 2**64 - 1
+MAX_LINE_MIB = 1
+"""The longest stream line, in MiB (stream.MAX_LINE): longer is a data error, not a hang."""
 
 
 class EventError(ValueError):
@@ -32,17 +34,18 @@ class Field:
     A plain class, not a dataclass: importing dataclasses costs every stage ~10 ms at start.
     """
 
-    __slots__ = ("name", "kind", "lo", "hi", "required", "doc", "pow2")
+    __slots__ = ("name", "kind", "lo", "hi", "required", "doc", "pow2", "valid")
 
     def __init__(self, name: str, kind: str, lo=None, hi=None, required: bool = True,
-                 doc: str = "", pow2: bool = False):
+                 doc: str = "", pow2: bool = False, valid: str | None = None):
         self.name, self.kind, self.lo, self.hi = name, kind, lo, hi
         self.required, self.doc, self.pow2 = required, doc, pow2
+        self.valid = valid  # a text field's vocabulary: a key of VOCABULARIES
 
     def allowed(self) -> str:
         """The allowed values as a user reads them in an error or the reference."""
         if self.kind == "str":
-            return "text"
+            return VOCABULARIES[self.valid][1] if self.valid else "text"
         if self.pow2:
             return "a power of 2, 1..64"
         hi = "" if self.hi is None else f"{self.hi:g}" if self.kind == "number" else str(self.hi)
@@ -66,6 +69,28 @@ def _ch(doc: str = "MIDI channel, 0-based; 9 is General MIDI drums") -> Field:
 
 def _7bit(name: str, doc: str, lo: int = 0) -> Field:
     return Field(name, "int", lo, 127, doc=doc)
+
+
+def _parses(parse_name: str, template: str = "{}"):
+    """A test: True when theory's ``parse_name`` accepts the text put in ``template``
+    (theory is imported on first use: only a KeySig needs it)."""
+    def ok(value: str) -> bool:
+        from . import theory
+
+        try:
+            getattr(theory, parse_name)(template.format(value))
+        except ValueError:
+            return False
+        return True
+
+    return ok
+
+
+VOCABULARIES = {
+    "note": (_parses("parse_key", "{} major"), "a note name: C, F#, Bb"),
+    "scale": (_parses("scale_name"), "a scale or mode name (scale --list)"),
+}
+"""Text fields with a vocabulary: (test, what the reference and errors say)."""
 
 
 EVENTS: dict[str, EventType] = {
@@ -148,8 +173,9 @@ EVENTS: dict[str, EventType] = {
             "KeySig",
             (
                 _t(),
-                Field("key", "str", doc="the tonic: C, F#, Bb ..."),
-                Field("mode", "str", doc="major, minor, or a mode or scale name (dorian ...)"),
+                Field("key", "str", doc="the tonic: C, F#, Bb ...", valid="note"),
+                Field("mode", "str", doc="major, minor, or a mode or scale name (dorian ...)",
+                      valid="scale"),
             ),
             "The key from `t` on: written as the MIDI key-signature meta event (the sharps "
             "or flats of the mode's notes), so notation programs show the key.",
@@ -168,12 +194,26 @@ EVENTS: dict[str, EventType] = {
             "that later stages and readers know the changes. It makes no sound.",
         ),
         EventType(
+            "Abort",
+            (
+                Field("stage", "str", doc="the stage that failed (or first passed it on)"),
+                Field("message", "str", doc="its one-line error, as printed on stderr"),
+            ),
+            "The last line of a stage that failed. Every stage passes it on and exits 65 after "
+            "it; no sink (to-midi, to-wav, viz --svg) writes a file from a stream that holds "
+            "one (`--force` writes anyway). See \"Failures in a pipe\" below.",
+        ),
+        EventType(
             "End",
             (_t("length of the piece in ticks"),),
             "The length of the piece: a DAW loop ends exactly here. The latest End wins.",
         ),
     )
 }
+
+
+TIMED = frozenset(name for name, et in EVENTS.items() if any(f.name == "t" for f in et.fields))
+"""The types whose ``t`` is a checked time (a ``t`` on a Seed or an unknown type is just data)."""
 
 
 def _test_source(et: EventType) -> tuple[list[str], str]:
@@ -184,6 +224,8 @@ def _test_source(et: EventType) -> tuple[list[str], str]:
         loads.append(f'{v} = ev["{f.name}"]' if f.required else f'{v} = ev.get("{f.name}")')
         if f.kind == "str":
             test = f"{v}.__class__ is not str"
+            if f.valid:
+                test += f" or not _valid_{f.valid}({v})"
         else:
             cls = f"{v}.__class__ is not int" if f.kind == "int" else f"{v}.__class__ not in _NUM"
             test = f"{cls} or not {f.lo!r} <= {v} <= {f.hi!r}"
@@ -208,36 +250,57 @@ def _checker_source(et: EventType) -> str:
 
 
 def _batch_checker_source(special: frozenset[str]) -> str:
-    """``check_batch(events, handle, out) -> out``: a whole batch checked in one generated loop.
+    """``check_batch(events, handle, out, ons, early, pt) -> pt``: a whole batch checked,
+    and NoteOn/NoteOff paired, in one generated loop.
 
-    Every type's test is inlined behind one ``if typ == ...`` chain (Note first: most lines
-    are notes), so a batch costs one call instead of one per event. Types in ``special`` go
-    to ``handle(typ, ev, append)`` after their check; unknown types pass. On the first bad
-    event it raises (EventError, KeyError or TypeError) with the good ones in ``out`` so far:
-    the caller finds the line and the field with ``check``.
+    Every type's test is inlined behind one ``if typ == ...`` chain (Note, NoteOn and NoteOff
+    first: most lines are notes), so a batch costs one call instead of one per event. Types
+    in ``special`` go to ``handle(typ, ev, append)`` after their check; unknown types pass.
+    The common shape of the pair form is paired right here: a NoteOn opens a note (``ons``:
+    channel << 7 | key -> the open NoteOns, oldest first) and a NoteOff closes the oldest
+    one into a Note. The rest goes to ``handle``: a NoteOff with nothing open or closing a
+    NoteOn with more fields to carry, a NoteOn with velocity 0, or one on a key whose NoteOff
+    came first (``early``). ``pt`` is the latest time of a NoteOn or NoteOff so far. On the
+    first bad event it raises (EventError, KeyError or TypeError) with the good ones in
+    ``out`` so far: the caller finds the line and the field with ``check``.
     """
-    order = ["Note"] + [n for n in EVENTS if n != "Note"]
-    lines = ["def check_batch(evs, handle, out):", "    append = out.append",
+    first = ("Note", "NoteOn", "NoteOff")
+    order = list(first) + [n for n in EVENTS if n not in first]
+    lines = ["def check_batch(evs, handle, out, ons, early, pt):", "    append = out.append",
              "    for ev in evs:", '        typ = ev["type"]']
+    body = {
+        "NoteOn": ["if v0 > pt:", "    pt = v0", "k = v1 << 7 | v2",
+                   "if not v3 or k in early:", "    handle(typ, ev, append)",
+                   "else:", "    q = ons.get(k)", "    if q is None:", "        ons[k] = [ev]",
+                   "    else:", "        q.append(ev)"],
+        "NoteOff": ["if v0 > pt:", "    pt = v0", "q = ons.get(v1 << 7 | v2)",
+                    "if q and len(q[0]) == 5:", "    on = q.pop(0)", '    t = on["t"]',
+                    '    append({"type": "Note", "t": t, "dur": v0 - t if v0 > t else 1, '
+                    '"ch": v1, "key": v2, "vel": on["vel"]})',
+                    "else:", "    handle(typ, ev, append)"],
+    }
     for i, name in enumerate(order):
         loads, test = _test_source(EVENTS[name])
         lines.append(f'        {"if" if i == 0 else "elif"} typ == "{name}":')
         lines += [f"            {line}" for line in loads]
         lines.append(f"            if {test}:\n                raise EventError")
-        lines.append("            handle(typ, ev, append)" if name in special else "            append(ev)")
+        step = body.get(name) or (["handle(typ, ev, append)"] if name in special else ["append(ev)"])
+        lines += [f"            {line}" for line in step]
     lines += ["        elif typ.__class__ is str:", "            append(ev)",
-              "        else:", "            raise TypeError", "    return out", ""]
+              "        else:", "            raise TypeError", "    return pt", ""]
     return "\n".join(lines)
 
 
-# The stream's special types: the Reader pairs NoteOn/NoteOff and keeps one Seed.
-READER_SPECIAL = frozenset(("Seed", "NoteOn", "NoteOff"))
+# The stream's special types: the Reader keeps one Seed and holds back an Abort (NoteOn and
+# NoteOff are paired in check_batch itself, the rare cases in the Reader).
+READER_SPECIAL = frozenset(("Seed", "Abort"))
 
 
 def _compile_all() -> dict:
     """Compile every generated function in one exec: one compile() call keeps start-up short."""
     src = "".join(_checker_source(et) for et in EVENTS.values()) + _batch_checker_source(READER_SPECIAL)
     namespace = {"_bad": _bad, "_NUM": (int, float), "EventError": EventError}
+    namespace.update({f"_valid_{name}": test for name, (test, _) in VOCABULARIES.items()})
     exec(src, namespace)  # noqa: S102 - source built from the EVENTS table
     return namespace
 
@@ -255,6 +318,8 @@ def _check_field(typ: str, field: Field, value) -> None:
     name = field.name
     if field.kind == "str":
         ok = value.__class__ is str
+        if ok and field.valid and not VOCABULARIES[field.valid][0](value):
+            raise EventError(f'{typ} field "{name}" is {_short(value)}, allowed {field.allowed()}')
     elif field.kind == "int":
         ok = value.__class__ is int and field.lo <= value <= field.hi and not (
             field.pow2 and value & (value - 1))
@@ -292,7 +357,7 @@ def check(ev: dict) -> None:
     Unknown fields pass too: a stage must hand on what it does not understand.
     """
     typ = ev.get("type")
-    checker = CHECKERS.get(typ)
+    checker = CHECKERS.get(typ) if typ.__class__ is str else None
     if checker is not None:
         try:
             checker(ev)
@@ -349,6 +414,55 @@ def reference_markdown() -> str:
         "A line that is not JSON, not an object, lacks a field or has one out of range stops",
         "the stage with one line on stderr naming the line number and the field, for example",
         "`transpose: line 3: Note field \"key\" is 200, allowed 0..127`, and exit code 65.",
+        "",
+        "## Failures in a pipe",
+        "",
+        "A shell pipe reports only its last stage's exit code, so a failure travels down the",
+        "stream itself. A stage that fails (bad input 65, a bad option 2, a missing component",
+        "69, an unwritable file 73, a bug 70) prints its one line on stderr and, when its stdout",
+        "is a stream (not a terminal), writes one Abort line as its last line:",
+        "",
+        "```",
+        '{"type":"Abort","stage":"seq","message":"Invalid value for NOTATION: token 2 ..."}',
+        "```",
+        "",
+        "Every stage that reads an Abort passes the events before it on, then the Abort as its",
+        "own last line, says `passed on the Abort from seq` on stderr and exits 65. The sinks",
+        "(`to-midi`, `to-wav`, `viz --svg`, `analyze --json FILE`, `mood --out`, and their",
+        "`--split`/`--stems` folders) write no file from a stream that ended",
+        "in an Abort, is empty or holds no notes: they exit 65 with one line such as",
+        "`to-midi: kept keep.mid: the stream ended in an Abort from seq; --force writes it",
+        "anyway`, and an existing file stays byte for byte as it was. `--force` writes anyway",
+        "(an empty piece on purpose, or what arrived before the failure).",
+        "",
+        "A stage that is killed (SIGKILL, power loss) writes no Abort; `set -o pipefail` still",
+        "reports it. A closed pipe (`| head`) and Ctrl-C are not failures: no Abort.",
+        "",
+        "## Limits",
+        "",
+        f"A line longer than {MAX_LINE_MIB} MiB is a data error naming its line number, so a",
+        "stream that is not JSON Lines (`< /dev/zero`, a binary file) ends with exit 65 instead",
+        "of filling memory. A number must fit in 64 bits (a wider one, which would come back",
+        "as a float, is a data error).",
+        "",
+        "## Ranges",
+        "",
+        "Every value a stage writes is inside the table above; option values are finite",
+        "numbers in their documented range (`nan`, `inf` are usage errors, exit 2). Where a",
+        "stage would step outside, it does one of three things, always the same for that stage:",
+        "",
+        "| stage | would write | does |",
+        "|---|---|---|",
+        "| `seq`, `motif`, `euclid` | a note past tick 2147483647 (`--at`, `--repeat`, a long "
+        "duration), or more than 2,000,000 notes | refuses up front: exit 2, one line |",
+        "| `humanize` | a start before 0 or past 2147483647, a length past it | clamps |",
+        "| `trim` | an End past 2147483647 (`--pad`, a far bar line) | clamps the End |",
+        "| `rubato` | more than 100,000 Tempo lines (a far End, a tiny `--interval`) | exit 65 |",
+        "| `from-midi` | events past tick 2147483647 (huge delta times) | drops them, counted "
+        "on stderr; lengths clamped |",
+        "| `transpose` | a key outside 0..127 | `--out-of-range octave/clamp/drop`, counted |",
+        "| `viz` | a roll wider than 20,000 columns, more than 2,000 bar lines | a wider "
+        "step, no bar lines |",
         "",
         "## The NoteOn/NoteOff pair form",
         "",

@@ -41,16 +41,44 @@ def bar_lines(sigs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]
         pos += bar_length(num, den)
 
 
+def _regions(sigs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int | None]]:
+    """(start tick, bar length, bars until the next region or None) for each stretch of one
+    time signature: a far bar costs as little as a near one (no bar-by-bar counting)."""
+    pos, num, den, i = 0, 4, 4, 0
+    while True:
+        while i < len(sigs) and sigs[i][0] <= pos:
+            _, num, den = sigs[i]
+            i += 1
+        length = bar_length(num, den)
+        if i == len(sigs):
+            yield pos, length, None
+            return
+        bars = -(-(sigs[i][0] - pos) // length)  # the next TimeSig waits for a bar line
+        yield pos, length, bars
+        pos += bars * length
+
+
 def bar_tick(bars: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
     """The tick where bar ``bars + 1`` starts, i.e. the end of N bars."""
-    for n, (pos, _, _) in enumerate(bar_lines(sorted(sigs))):
-        if n == bars:
-            return pos
+    for pos, length, count in _regions(sorted(sigs)):
+        if count is None or bars < count:
+            return pos + bars * length
+        bars -= count
     raise AssertionError("unreachable")
 
 
 def bar_line_at_or_after(t: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
-    for pos, _, _ in bar_lines(sorted(sigs)):
-        if pos >= t:
-            return pos
+    for pos, length, count in _regions(sorted(sigs)):
+        if count is None or t <= pos + count * length:
+            return pos + max(0, -(-(t - pos) // length)) * length
+    raise AssertionError("unreachable")
+
+
+def bar_count(t: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
+    """How many bars start before tick ``t``."""
+    n = 0
+    for pos, length, count in _regions(sorted(sigs)):
+        if count is None or t <= pos + count * length:
+            return n + max(0, -(-(t - pos) // length))
+        n += count
     raise AssertionError("unreachable")

@@ -20,8 +20,9 @@ import io
 import os
 from collections.abc import Callable, Iterable
 
-from .events import PPQ
+from .events import MAX_TICK, PPQ
 from .smf import MAX_DELTA, MAX_TEMPO_US, MidiError, Song, bar_ceiling  # noqa: F401 - the API
+
 
 class MidiFileError(ValueError):
     """Not a MIDI file, or a truncated or corrupt one; the message is one line."""
@@ -85,11 +86,25 @@ def midi_to_events(source, *, warn: Callable[[str], None] | None = None) -> list
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
-            data = f.read()
+            data = _read_bounded(f)
     else:
-        data = source.read()
+        data = _read_bounded(source)
+    if len(data) > MAX_FILE:
+        raise MidiFileError(f"larger than {MAX_FILE >> 20} MiB: not a MIDI file this reads")
     midi = _load(data, warn)
     return _file_events(midi, warn)
+
+
+MAX_FILE = 64 << 20
+"""The largest MIDI file read (64 MiB; real ones are far smaller): /dev/zero is no hang."""
+
+
+def _read_bounded(f) -> bytes:
+    """At most MAX_FILE + 1 bytes, and only 4 when they cannot start a MIDI file."""
+    head = f.read(4)
+    if head not in (b"MThd", b"RIFF"):
+        return head
+    return head + f.read(MAX_FILE - 3)
 
 
 def _load(data: bytes, warn):
@@ -109,7 +124,9 @@ def _load(data: bytes, warn):
             if not clip and "data byte" in str(e):
                 continue
             raise MidiFileError(f"corrupt MIDI file: {e}") from None
-        except (ValueError, IndexError, KeyError, TypeError) as e:
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as e:  # mido's own errors (KeySignatureError ...) on hostile bytes
             raise MidiFileError(f"corrupt MIDI file: bad event ({type(e).__name__}: {e})") from None
         if clip:
             warn("data bytes above 127 clipped to 127 (the file breaks the MIDI standard)")
@@ -150,8 +167,11 @@ def _file_events(midi, warn) -> list[dict]:
     if division < 0:  # SMPTE: frames per second and ticks per frame, no tempo
         fps, per_frame = -(division >> 8), division & 0xFF
         fps = 29.97 if fps == 29 else fps
-        warn("SMPTE time division: times converted at a fixed 120 bpm")
         ticks_per_second = fps * per_frame
+        if ticks_per_second <= 0:
+            raise MidiFileError(f"corrupt MIDI file: SMPTE time division of {fps} frames a "
+                                f"second, {per_frame} ticks a frame")
+        warn("SMPTE time division: times converted at a fixed 120 bpm")
 
         def scale(t: int) -> int:
             return int(t * 2 * PPQ / ticks_per_second + 0.5)
@@ -172,8 +192,13 @@ def _file_events(midi, warn) -> list[dict]:
         end = max(end, _track_events(track, scale, midi.type != 0, out, dropped, stats,
                                      smpte=division < 0, tag=tags.get(n)))
     out.sort(key=lambda item: (item[0], item[1]))
-    events = [ev for _, _, ev in out]
-    events.append({"type": "End", "t": end})
+    events = [ev for t, _, ev in out if t <= MAX_TICK]
+    if len(events) < len(out):
+        stats["late"] = len(out) - len(events)
+    for ev in events:
+        if ev.get("dur", 0) > MAX_TICK:
+            ev["dur"] = MAX_TICK
+    events.append({"type": "End", "t": min(end, MAX_TICK)})
     _warn_stats(warn, dropped, stats)
     return events
 
@@ -306,6 +331,8 @@ def _warn_stats(warn, dropped: dict, stats: dict) -> None:
         warn(f"{stats['tempo']} tempos outside 4..1000 bpm clipped (or 0, dropped)")
     if stats["sig"]:
         warn(f"{stats['sig']} time signatures outside 1..64 beats of 1..64 dropped")
+    if stats.get("late"):
+        warn(f"{stats['late']} events past tick {MAX_TICK} (the stream's limit) dropped")
     if dropped:
         kinds = ", ".join(f"{n} {typ.replace('_', ' ')}" for typ, n in sorted(dropped.items()))
         warn(f"dropped {kinds} (no stream form)")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import Unavailable
+from .errors import BadOption, Unavailable
 from .events import DRUM_CHANNEL, PPQ
 
 RATE = 44100
@@ -44,6 +45,31 @@ SETTINGS: dict[str, int | float] = {
     "synth.dynamic-sample-loading": 1,
 }
 
+BYTES_PER_FRAME = 96    # peak memory per stereo frame, measured with --loudness (oversampled peaks)
+
+
+def memory_budget() -> int:
+    """Bytes a render may use: half the machine's memory (a longer piece is refused up front)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError):
+        return 4 << 30
+
+
+def check_budget(frames: int, rate: int, what: str) -> None:
+    """Refuse a render of ``frames`` that would not fit the memory budget (not attempted):
+    BadOption (exit 2) for --length, DataError (65) for a piece that long."""
+    need = frames * BYTES_PER_FRAME
+    if need > memory_budget():
+        from .stream import DataError
+
+        hours = frames / rate / 3600
+        message = (f"{what} lasts {hours:,.1f} hours: rendering it needs {need / 2**30:,.1f} "
+                   f"GiB, more than the {memory_budget() / 2**30:,.1f} GiB allowed (half this "
+                   "machine's memory)")
+        raise BadOption(message) if what.startswith("--") else DataError(message)
+
+
 INSTALL = ("run bin/setup, or `sudo apt-get install libfluidsynth3 fluid-soundfont-gm`")
 
 _SYSTEM_FONTS = (
@@ -55,9 +81,11 @@ _SYSTEM_FONTS = (
 
 
 def _fonts_in(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+    try:  # an unreadable HOME (a service user) holds no fonts
+        return sorted(p for p in folder.iterdir()
+                      if p.suffix.lower() in (".sf2", ".sf3") and p.is_file())
+    except OSError:
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".sf2", ".sf3") and p.is_file())
 
 
 def soundfont_candidates(explicit: str | None = None) -> list[tuple[str, Path]]:
@@ -202,10 +230,19 @@ class _Synth:
         self.np = numpy
         self.fs = fs
         self.synth = fs.Synth(gain=float(gain), samplerate=float(rate), **SETTINGS)
-        self.sfid = self.synth.sfload(str(font))
+        got, lo, hi = _sample_rate(fs, self.synth.settings)
+        if got != rate:
+            self.synth.delete()
+            raise BadOption(f"--rate {rate}: this FluidSynth renders at {lo:g}..{hi:g} Hz only")
+        with _LOAD:  # one load at a time: the log and fd 2 are the process's (studio threads)
+            log = _log(fs)
+            with _stderr_caught() as chatter:  # libinstpatch's glib warnings, on fd 2 itself
+                self.sfid = self.synth.sfload(str(font))
+            first = (log.lines + chatter or [""])[0]
         if self.sfid < 0:
             self.synth.delete()
-            raise Unavailable(f"FluidSynth could not load the SoundFont {font}")
+            raise Unavailable(f"FluidSynth could not load the SoundFont {font}"
+                              + (f" ({first})" if first else ""))
         self._write = fs._fl.fluid_synth_write_float
         self._write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
                                 ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
@@ -234,6 +271,75 @@ class _Synth:
 
     def close(self) -> None:
         self.synth.delete()
+
+
+def _sample_rate(fs, settings) -> tuple[float, float, float]:
+    """The rate FluidSynth will really render at, and its allowed range: a rate outside it is
+    ignored without a word, and a WAV header claiming it would play at the wrong pitch."""
+    import ctypes
+
+    lib = fs._fl
+    for name in ("fluid_settings_getnum", "fluid_settings_getnum_range"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_char_p] + [
+            ctypes.POINTER(ctypes.c_double)] * (1 if name == "fluid_settings_getnum" else 2)
+    got, lo, hi = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    lib.fluid_settings_getnum(settings, b"synth.sample-rate", ctypes.byref(got))
+    lib.fluid_settings_getnum_range(settings, b"synth.sample-rate", ctypes.byref(lo),
+                                    ctypes.byref(hi))
+    return got.value, lo.value, hi.value
+
+
+class _Log:
+    """FluidSynth's own messages, caught instead of printed on our stderr: its errors are
+    summarised in our one line (a broken SoundFont), the rest dropped. Installed once per
+    process (FluidSynth keeps the callback for good)."""
+
+    def __init__(self, fs):
+        import ctypes
+
+        self.lines: list[str] = []
+        lib = fs._fl
+        kind = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+        self._callback = kind(self._collect)
+        lib.fluid_set_log_function.argtypes = [ctypes.c_int, kind, ctypes.c_void_p]
+        for level in range(5):  # FLUID_PANIC, ERR, WARN, INFO, DBG
+            lib.fluid_set_log_function(level, self._callback, None)
+
+    def _collect(self, level: int, message: bytes, data) -> None:
+        if level <= 1:  # panic and errors; warnings and chatter are dropped
+            self.lines.append(message.decode("utf-8", "replace").strip())
+
+
+@contextmanager
+def _stderr_caught() -> Iterator[list[str]]:
+    """fd 2 pointed at a temporary file for the block; its non-blank lines land in the list."""
+    import tempfile
+
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines += [ln.strip() for ln in tmp.read(65536).decode("utf-8", "replace").splitlines()
+                      if ln.strip()]
+
+
+_LOG: _Log | None = None
+_LOAD = threading.Lock()
+
+
+def _log(fs) -> _Log:
+    global _LOG
+    if _LOG is None:
+        _LOG = _Log(fs)
+    _LOG.lines.clear()
+    return _LOG
 
 
 def render(events: Iterable[dict], *, rate: int = RATE, gain: float = GAIN,
@@ -296,6 +402,10 @@ def _render_one(font: Path, events: list[dict], *, rate: int, gain: float, lengt
     under ``silence`` (see ``render``). ``end``: the piece's end in frames, if not its own."""
     actions, piece_end = _schedule(events, rate)
     piece_end = piece_end if end is None else end
+    if length is None:
+        check_budget(piece_end + round(tail_cap * rate), rate, "the piece")
+    else:
+        check_budget(round(length * rate), rate, f"--length {length:g}")
     synth = _Synth(font, rate, gain)
     np = synth.np
     try:

@@ -95,6 +95,11 @@ class Song:
         self.last_where = None
         self.add(events)
 
+    @property
+    def notes(self) -> int:
+        """How many Notes were read."""
+        return self.seq
+
     def _part(self, ev: dict) -> int:
         """The part of an event with a channel: its ``track`` name (if any) and channel."""
         track = ev.get("track")

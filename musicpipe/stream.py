@@ -16,13 +16,15 @@ from itertools import chain, islice
 
 import orjson
 
-from .events import EventError, check, check_batch
+from .events import MAX_LINE_MIB, MAX_TICK, PPQ, EventError, check, check_batch
 
 _loads = orjson.loads
 _dumps = orjson.dumps
 _NL = orjson.OPT_APPEND_NEWLINE
 
 CHUNK = 1 << 16
+MAX_LINE = MAX_LINE_MIB << 20
+"""The longest line a stream may hold: a longer one is a data error, not a hang."""
 NOTE_FORM_ENV = "MUSICPIPE_NOTE_FORM"
 
 
@@ -32,27 +34,53 @@ class DataError(Exception):
     exit_code = 65
 
 
+class Aborted(DataError):
+    """The input held an Abort: an upstream stage failed. ``event`` is that Abort line; a
+    stage passes it on (cli.run_stage) and exits 65, a sink writes no file."""
+
+    passed = False  # the stage already wrote the Abort out (viz passes bytes through)
+    note = ""       # the stage's own line for stderr, if it has more to say
+
+    def __init__(self, event: dict):
+        self.event = event
+        super().__init__(f"the stream ended in an Abort from {event['stage']}: {event['message']}")
+
+
 _PAIR_KEYS = frozenset(("type", "t", "ch", "key", "vel"))
+
+EARLY = PPQ // 8
+"""How far (ticks) a NoteOff may come before its own NoteOn and still close it: a NoteOff with
+no NoteOn open waits for the next NoteOn on its channel and key, which it ends at once if it
+starts at most this much later (music-pipe-rs humanize moves both ends of a short note
+independently, then sorts by time). Otherwise it is an orphan, dropped and counted."""
 
 
 class Reader:
     """Validated events from a binary stream.
 
     NoteOn/NoteOff pairs become one Note when the NoteOff arrives; Seed lines after the first
-    are dropped (layered streams each start with one). ``warn`` receives one-line warnings.
+    are dropped (layered streams each start with one). An Abort is held back: the other
+    events pass, then the end of the input raises ``Aborted`` (a sink that decides for
+    itself passes ``abort_raises=False`` and reads ``.abort``). ``warn`` receives one-line
+    warnings.
     """
 
     def __init__(self, fp, *, warn: Callable[[str], None] | None = None,
-                 before_wait: Callable[[], None] | None = None, dedupe_seeds: bool = True):
+                 before_wait: Callable[[], None] | None = None, dedupe_seeds: bool = True,
+                 abort_raises: bool = True):
         self.fp = fp
+        self.abort_raises = abort_raises
         self.warn = warn or (lambda msg: None)
         self.before_wait = before_wait
         self.dedupe_seeds = dedupe_seeds
         self.seed: int | None = None
+        self.abort: dict | None = None
         self.lineno = 0
-        self._open: dict[tuple[int, int], list[dict]] = {}
+        self._open: dict[int, list[dict]] = {}   # channel << 7 | key -> open NoteOns, oldest first
+        self._early: dict[int, dict] = {}        # the same -> a NoteOff that came before any NoteOn
         self._pair_t = 0
         self._orphan_offs = 0
+        self._early_offs = 0
 
     def __iter__(self) -> Iterator[dict]:
         for batch in self.batches():
@@ -69,29 +97,53 @@ class Reader:
             raise p.error from None
 
     def _batches(self) -> Iterator[list[dict]]:
+        # The partial line waits as a list of pieces, joined once its newline comes: a long
+        # line costs linear time, and one past MAX_LINE stops the stage (/dev/zero ends).
         read = getattr(self.fp, "read1", None) or self.fp.read
-        rest = b""
+        pieces: list[bytes] = []
+        waiting = 0
         while True:
             if self.before_wait is not None:
                 self.before_wait()
             data = read(CHUNK)
             if not data:
                 break
-            lines = (rest + data).split(b"\n")
-            rest = lines.pop()
-            if lines:
-                yield self._events(lines)
+            cut = data.rfind(b"\n")
+            first_end = data.find(b"\n") if cut >= 0 else len(data)
+            if waiting + first_end > MAX_LINE:
+                raise DataError(f"line {self.lineno + 1}: longer than {MAX_LINE_MIB} MiB "
+                                "(not a stream of events?)")
+            if cut < 0:
+                pieces.append(data)
+                waiting += len(data)
+                continue
+            lines = b"".join([*pieces, data[:cut]]).split(b"\n")
+            pieces = [data[cut + 1:]]
+            waiting = len(pieces[0])
+            yield self._events(lines)
+        rest = b"".join(pieces)
         if rest.strip():
             yield self._events([rest])
         tail = self._close_open_notes()
         if tail:
             yield tail
+        if self.abort is not None and self.abort_raises:
+            raise Aborted(self.abort)
 
     def _events(self, lines: list[bytes]) -> list[dict]:
         first = self.lineno + 1
+        blob = b"[" + b",".join(lines) + b"]"
+        if _long_digits(blob):  # rare: a number that may not fit 64 bits
+            wide = _first_wide_int(lines)
+            if wide is not None:
+                k, shown = wide
+                good = self._events(lines[:k])
+                self.lineno = first + k
+                raise _Partial(good, DataError(
+                    f"line {first + k}: the number {shown} does not fit in 64 bits"))
         self.lineno += len(lines)
         try:
-            evs = _loads(b"[" + b",".join(lines) + b"]")
+            evs = _loads(blob)
         except orjson.JSONDecodeError:
             evs = None
         if evs is not None and len(evs) == len(lines):
@@ -114,7 +166,8 @@ class Reader:
         ones before it, then raise."""
         out: list[dict] = []
         try:
-            return check_batch(evs, self._special, out)
+            self._pair_t = check_batch(evs, self._special, out, self._open, self._early, self._pair_t)
+            return out
         except (KeyError, TypeError, EventError):
             pass
         for n, ev in zip(numbers, evs):  # find the first bad event: the good ones are in `out`
@@ -143,20 +196,35 @@ class Reader:
                 append(ev)
             elif ev["seed"] != self.seed:
                 self.warn(f"Seed {ev['seed']} ignored: the stream's seed is {self.seed}")
-        elif typ == "NoteOn" and ev["vel"] > 0:
-            self._pair_t = max(self._pair_t, ev["t"])
-            self._open.setdefault((ev["ch"], ev["key"]), []).append(ev)
-        elif typ in ("NoteOn", "NoteOff"):
-            self._pair_t = max(self._pair_t, ev["t"])
-            waiting = self._open.get((ev["ch"], ev["key"]))
+        elif typ == "Abort":
+            if self.abort is None:  # the first is the cause; later ones were passed on with it
+                self.abort = ev
+        elif typ == "NoteOn" and ev["vel"] > 0:  # one whose key had an early NoteOff
+            k = ev["ch"] << 7 | ev["key"]
+            off = self._early.pop(k)
+            if off["t"] >= ev["t"] - EARLY:
+                self._early_offs += 1
+                append(_note(ev, off["t"]))
+            else:
+                self._orphan_offs += 1
+                self._open.setdefault(k, []).append(ev)
+        elif typ in ("NoteOn", "NoteOff"):  # a NoteOff with no NoteOn open, or extra fields
+            k = ev["ch"] << 7 | ev["key"]
+            waiting = self._open.get(k)
             if waiting:
                 append(_note(waiting.pop(0), ev["t"]))
             else:
-                self._orphan_offs += 1
+                self._orphan_offs += k in self._early
+                self._early[k] = ev  # a NoteOn may follow within EARLY ticks
         else:
             append(ev)
 
     def _close_open_notes(self) -> list[dict]:
+        self._orphan_offs += len(self._early)
+        self._early.clear()
+        if self._early_offs:
+            self.warn(f"{self._early_offs} NoteOff came up to {EARLY} ticks before their NoteOn "
+                      "(music-pipe-rs humanize does that to short notes): paired, 1 tick long")
         if self._orphan_offs:
             self.warn(f"{self._orphan_offs} NoteOff without a NoteOn dropped")
         still = sorted((on for ons in self._open.values() for on in ons), key=lambda e: e["t"])
@@ -164,6 +232,44 @@ class Reader:
         if still:
             self.warn(f"{len(still)} NoteOn without a NoteOff closed at tick {self._pair_t}")
         return [_note(on, self._pair_t) for on in still]
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN = b"0" * 19
+
+
+def _long_digits(data: bytes) -> bool:
+    """Whether ``data`` holds a run of 19 digits: a translate and a substring search, about
+    ten times faster than a regular expression over every line of the stream."""
+    return _NINETEEN in data.translate(_DIGITS_AS_ZERO)
+
+
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _first_wide_int(lines: list[bytes]) -> tuple[int, str] | None:
+    """(index, number) of the first line holding an integer outside 64 bits, which orjson
+    would turn into a float: refused, since it could not come back out as it went in."""
+    import json
+
+    for k, line in enumerate(lines):
+        if not _long_digits(line):
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return None  # not JSON: the usual path names this line
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if v.__class__ is int and not _INT_RANGE[0] <= v <= _INT_RANGE[1]:
+                s = str(v)
+                return k, s if len(s) <= 24 else s[:21] + "..."
+            if isinstance(v, dict):
+                stack += v.values()
+            elif isinstance(v, list):
+                stack += v
+    return None
 
 
 def _note(on: dict, off_t: int) -> dict:
@@ -307,4 +413,6 @@ def _pair_on(ev: dict) -> dict:
 
 
 def _pair_off(ev: dict) -> dict:
-    return {"type": "NoteOff", "t": ev["t"] + ev["dur"], "ch": ev["ch"], "key": ev["key"], "vel": 0}
+    """The Note's end; one that would fall past the stream's last tick ends on it."""
+    return {"type": "NoteOff", "t": min(ev["t"] + ev["dur"], MAX_TICK), "ch": ev["ch"],
+            "key": ev["key"], "vel": 0}

@@ -8,6 +8,7 @@ Stage modules are imported only when named, so `musicpipe transpose` starts as f
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 STAGES = {
@@ -49,7 +50,9 @@ For AI agents and scripts:
   musicpipe mcp --root DIR                              the same as MCP tools for agents (README)
   Exit codes: 0 ok, 2 bad option, 65 bad input data (message names line and field),
   69 missing FluidSynth, SoundFont or codec (message says how to install), 70 a bug,
-  73 an output file that cannot be written.
+  73 an output file that cannot be written. A failed stage ends its stream with an
+  {"type":"Abort",...} line: later stages pass it on and exit 65, and to-midi, to-wav,
+  viz --svg, mood --out keep the old file (--force writes anyway).
   Same seed + same arguments = byte-identical stream, .mid and .wav. No prompts, no tracebacks
   (--debug shows them); stdout carries only the stream or file bytes, diagnostics go to stderr.
 """
@@ -86,13 +89,21 @@ def usage() -> str:
 
 def main(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
-    if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(usage())
-        sys.exit(0)
-    if args[0] == "--version":
+    if not args or args[0] in ("-h", "--help", "help", "--version"):
         from . import __version__
 
-        print(f"musicpipe {__version__}")
+        text = f"musicpipe {__version__}\n" if args[:1] == ["--version"] else usage()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        except (OSError, AttributeError) as e:  # > /dev/full, stdout closed
+            why = e.strerror if isinstance(e, OSError) else "it is closed"
+            sys.stderr.write(f"musicpipe: cannot write to stdout: {why}\n")
+            if sys.stdout is not None:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            sys.exit(73)
         sys.exit(0)
     name = args[0]
     module = _module(name) if name in STAGES or name in COMMANDS else None

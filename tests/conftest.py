@@ -88,3 +88,20 @@ def studio(tmp_path_factory):
     _, err = proc.communicate(timeout=30)
     assert b"Traceback" not in err, err.decode()
     assert proc.returncode == 130, err.decode()  # Ctrl-C's exit code, after a clean stop
+
+
+FUZZ_COUNTS: dict[str, int] = {}
+"""Inputs the fuzz suite (tests/test_fuzz.py) tried, per stage: printed after the run."""
+FUZZ_CODES: dict[int, int] = {}
+"""How often each exit code came out of those inputs."""
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Tests import this file as tests.conftest, pytest as conftest: two module objects.
+    module = sys.modules.get("tests.conftest")
+    shared = getattr(module, "FUZZ_COUNTS", FUZZ_COUNTS)
+    if shared:
+        counts = ", ".join(f"{stage} {n}" for stage, n in sorted(shared.items()))
+        codes = ", ".join(f"{c}: {n}" for c, n in sorted(getattr(module, "FUZZ_CODES", {}).items()))
+        terminalreporter.write_line(f"fuzz: {sum(shared.values())} inputs tried: {counts}")
+        terminalreporter.write_line(f"fuzz: exit codes {codes}")

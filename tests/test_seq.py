@@ -61,7 +61,8 @@ def test_errors_are_one_line_exit_2(args, needle):
     proc = sh(f"seq {args}", check=False)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == 2 and len(err) == 1 and needle in proc.stderr, proc.stderr
-    assert proc.stdout == b""
+    abort, = events(proc.stdout)  # the pipe's next stage learns that seq failed
+    assert abort["type"] == "Abort" and abort["stage"] == "seq" and needle.decode() in abort["message"]
 
 
 def test_numbers_only_is_still_coreutils_seq():

@@ -18,7 +18,7 @@ from musicpipe import smf
 from musicpipe.midi import MidiError, midi_bytes
 
 OPTIONS = ({}, {"type": 0}, {"ppq": 96}, {"ppq": 1000, "title": "Song ♪"}, {"type": 0, "ppq": 7})
-PINNED = "7ce987acb9372f80e0f0926125d9ef5c4585b6ee5776e2c0f3fede63640dcc37"
+PINNED = "875054c1d9b477b7530521670551eeb8009dfefa2a8baec850028180cef7bc52"
 
 
 def varied_stream(seed: int) -> list[dict]:

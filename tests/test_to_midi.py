@@ -73,7 +73,7 @@ def test_seed_transpose_to_midi_real_pipe(tmp_path):
         e["key"] + 2 for e in src if e["ch"] != 9)
     assert sorted(n.pitch for i in pm.instruments if i.is_drum for n in i.notes) == sorted(
         e["key"] for e in src if e["ch"] == 9)
-    sh(f"seed 1 | to-midi --out {tmp_path}/empty.mid")
+    sh(f"seed 1 | to-midi --force --out {tmp_path}/empty.mid")
     assert len(mido.MidiFile(tmp_path / "empty.mid").tracks) == 1   # a conductor, no parts
 
 

@@ -63,4 +63,6 @@ def test_in_process_with_click_runner():
 def test_bad_data_in_process_exit_65():
     result = CliRunner().invoke(command, ["-s", "2"], input=jsonl([note(60)]) + b'{"type":"Note"}\n')
     assert result.exit_code == 65
-    assert events(result.stdout_bytes) == [note(62)]
+    assert events(result.stdout_bytes) == [note(62), {
+        "type": "Abort", "stage": "transpose",
+        "message": 'line 2: Note is missing field "t" (0..2147483647)'}]

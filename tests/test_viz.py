@@ -61,7 +61,9 @@ def test_bad_line_exit_65_and_stdout_is_the_good_lines_before_it(bad_at):
     data = b"".join(good[:bad_at - 1]) + bad + b"".join(good[bad_at:])
     proc = sh("viz", input=data, check=False)
     assert proc.returncode == 65
-    assert proc.stdout == b"".join(good[:bad_at - 1])
+    assert proc.stdout == b"".join(good[:bad_at - 1]) + (
+        b'{"type":"Abort","stage":"viz","message":"line %d: Note field \\"dur\\" is 0, '
+        b'allowed 1..2147483647"}\n' % bad_at)
     err = proc.stderr.decode().strip().splitlines()
     assert len(err) == 1 and f"line {bad_at}" in err[0] and '"dur"' in err[0], err
 

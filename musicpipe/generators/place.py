@@ -10,10 +10,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..events import PPQ
+from ..events import MAX_TICK, PPQ
 from ..meter import bar_tick
 
 _AT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|beats?|bars?|t|ticks?)?\s*$", re.I)
+
+MAX_PART = 2_000_000
+"""The most notes one generator writes (a part times --repeat): more is refused, not tried."""
+
+
+class PartError(ValueError):
+    """A part that would not fit the stream: past tick 2^31-1, or too many notes."""
+
+
+def check_size(notes: int, repeat: int = 1) -> None:
+    """Refuse a part of more than MAX_PART notes before building it."""
+    if notes * repeat > MAX_PART:
+        raise PartError(f"the part would hold {notes * repeat:,} notes, more than {MAX_PART:,}: "
+                        "lower --repeat or the part's length")
+
 
 AT_HELP = ("Start time: beats (`8`, `8b`), bars (`2bars`, in the stream's time signature, "
            "4/4 by default) or ticks (`960t`).")
@@ -35,13 +50,16 @@ def at_tick(at: tuple[float, str] | None, sigs: Iterable[tuple[int, int, int]] =
         return 0
     amount, kind = at
     if kind == "ticks":
-        return round(amount)
-    if kind == "beats":
-        return round(amount * PPQ)
-    whole = int(amount)
-    start = bar_tick(whole, sigs)
-    if amount != whole:
-        start += round((bar_tick(whole + 1, sigs) - start) * (amount - whole))
+        start = round(amount)
+    elif kind == "beats":
+        start = round(amount * PPQ)
+    else:
+        whole = int(amount)
+        start = bar_tick(whole, sigs)
+        if amount != whole:
+            start += round((bar_tick(whole + 1, sigs) - start) * (amount - whole))
+    if start > MAX_TICK:
+        raise PartError(f"--at is tick {start:,}, past the stream's limit {MAX_TICK:,}")
     return start
 
 
@@ -66,6 +84,13 @@ def place(part: list[dict], *, start: int = 0, repeat: int = 1, length: int | No
     """
     length = span(part) if length is None else length
     body = [ev for ev in part if ev["type"] != "End"]
+    check_size(len(body), repeat)
+    last = start + (repeat - 1) * length + max(
+        [ev.get("t", 0) + ev.get("dur", 0) for ev in body], default=0)
+    if last > MAX_TICK:
+        raise PartError(f"the part would end at tick {last:,}, past the stream's limit "
+                        f"{MAX_TICK:,} (about 621 hours at 120 BPM): lower --at, --repeat "
+                        "or the lengths")
     out: list[dict] = []
     if bpm is not None:
         out.append({"type": "Tempo", "t": start, "bpm": bpm})

@@ -524,6 +524,11 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
         if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
             continue
         notes.append(dict(n, dur=end - n["t"]) if end - n["t"] != n["dur"] else n)
+    for n in notes:  # a register near the top (or bottom) of a pack: back by octaves
+        while n["key"] > 127:
+            n["key"] -= 12
+        while n["key"] < 0:
+            n["key"] += 12
     flats = spells_flats(ctx.root, ctx.mode)  # chord names spelled as the key is
     chords = [sp.chord.event(sp.start, sp.end - sp.start, flats) for sp in ctx.spans]
     body = sorted(chords + notes, key=lambda e: (e["t"], e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))

@@ -10,13 +10,15 @@ both load into one table by name, so ``extends`` can merge them.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import tomllib
 from pathlib import Path
 
 from ..mixing import MIN_LEVEL, parse_curve, parse_pan
-from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program, parse_roman,
-                      scale_name)
+from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program,
+                      parse_progression, parse_roman, scale_name)
 
 
 class PackError(ValueError):
@@ -42,11 +44,29 @@ def _scale(v):
         scale_name(v)
 
 
+def _nonempty(v):
+    if isinstance(v, list) and not v:
+        raise ValueError("an empty list: give at least one")
+
+
 def _program(v):
+    _nonempty(v)
     for item in v if isinstance(v, list) else [v]:
         if isinstance(item, str) and item in KITS:
             continue
         parse_program(item)
+
+
+def _progression(v):
+    if isinstance(v, list) and not all(isinstance(c, str) for c in v):
+        raise ValueError("a list of chords is text items like \"ii7\"")
+    parse_progression(" ".join(v) if isinstance(v, list) else v, 0, "major")
+
+
+def _seq_notes(v):
+    from ..generators.seq import part
+
+    part(v)
 
 
 def _cadence(v):
@@ -121,7 +141,7 @@ LAYER = {
     "min_intensity": Field(int, "the layer plays only from this intensity on (default 0)",
                            lo=0, hi=100),
     "contour": Field((str, list), "melody shape(s); the seed picks one (default: all but "
-                     "random)", choices=CONTOURS),
+                     "random)", choices=CONTOURS, check=_nonempty),
     "complexity": Field(int, "melody leaps and rhythm variety (default: from density)",
                         lo=0, hi=100),
     "phrase_length": Field(int, "melody: notes per phrase (default: 2-bar phrases)", lo=1, hi=64),
@@ -130,7 +150,7 @@ LAYER = {
     "swing": Field(float, "melody: off-beat eighths delayed (1 = triplet; default 0)",
                    lo=0, hi=1),
     "notes": Field(str, "seq: notes in seq notation, written in C, moved to the key "
-                   "(default C4/1)"),
+                   "(default C4/1)", check=_seq_notes),
     "rate": Field(str, "arp and rhythmic note value (default 8; arp 16 when dense)",
                   choices=("4", "8", "16", "8t")),
     "octaves": Field(int, "arp: octaves spanned (default 2)", lo=1, hi=4),
@@ -161,7 +181,7 @@ LAYER = {
 }
 HARMONY = {
     "progression": Field((str, list), "Roman numerals in the key (\"i VI III VII\") or chord "
-                         "names, as text or a list"),
+                         "names, as text or a list", check=_progression),
     "scale": Field(str, "melody scale: a scale name (scale --list), natural_minor, "
                    "pentatonic or blues (default: the key's)", check=_scale),
     "tension": Field(float, "sevenths and darker seeded progressions above 0.5 (default 0.3)", lo=0, hi=1),
@@ -243,6 +263,8 @@ def _check(schema: dict, data: dict, where: str) -> dict:
             names = " or ".join({str: "text", int: "a whole number", float: "a number",
                                  list: "a list", dict: "a table", bool: "true/false"}[t] for t in kinds)
             raise ValueError(f"{path}: {v!r} should be {names}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"{path}: {v} is not a finite number")
         if isinstance(v, (int, float)) and not isinstance(v, bool) and (
                 (field.lo is not None and v < field.lo) or (field.hi is not None and v > field.hi)):
             raise ValueError(f"{path}: {v} is out of range {field.lo}..{field.hi}")
@@ -318,9 +340,39 @@ class Pack:
         self.path, self.source = path, source
         self.moods: dict[str, dict] = {}
         self.errors: list[str] = []
+        self.skipped = False  # not read at all (a FIFO, too large, unreadable)
 
     def fail(self, msg: str) -> None:
         self.errors.append(f"{self.path}: {msg}")
+
+
+MAX_PACK = 1 << 20
+"""The largest pack file read (1 MiB): packs are small text files, never a stream."""
+MAX_EXTENDS = 32
+"""The longest ``extends`` chain."""
+
+
+class _Skipped(OSError):
+    """A pack path that is no regular file, or too large: skipped with a warning."""
+
+
+def _read_pack(path: str | os.PathLike) -> str:
+    """The text of a pack file. Opened without blocking (a FIFO named *.toml must not hang
+    every mood command) and checked to be a regular file under MAX_PACK bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skipped("not a regular file (a FIFO, device or socket)")
+        if st.st_size > MAX_PACK:
+            raise _Skipped(f"larger than {MAX_PACK >> 20} MiB")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_PACK + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PACK:
+        raise _Skipped(f"larger than {MAX_PACK >> 20} MiB")
+    return data.decode("utf-8")
 
 
 _LOADED: dict[tuple, bytes] = {}  # (path, mtime, size) -> marshalled (moods, errors)
@@ -343,12 +395,12 @@ def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> 
             pass
     if key in _LOADED:
         pack = Pack(str(path), source)
-        pack.moods, pack.errors = marshal.loads(_LOADED[key])
+        pack.moods, pack.errors, pack.skipped = marshal.loads(_LOADED[key])
         return pack
     pack = _load_pack(path, source, text)
     if key is not None:
         try:
-            _LOADED[key] = marshal.dumps((pack.moods, pack.errors))
+            _LOADED[key] = marshal.dumps((pack.moods, pack.errors, pack.skipped))
         except ValueError:  # a TOML date: not worth caching
             pass
     return pack
@@ -357,12 +409,20 @@ def load_pack(path: str | os.PathLike, source: str, text: str | None = None) -> 
 def _load_pack(path: str | os.PathLike, source: str, text: str | None) -> Pack:
     pack = Pack(str(path), source)
     try:
-        data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(text if text is not None else _read_pack(path))
+    except _Skipped as e:
+        pack.fail(f"skipped: {e}")
+        pack.skipped = True
+        return pack
     except (OSError, UnicodeDecodeError) as e:
         pack.fail(f"cannot read: {getattr(e, 'strerror', None) or e}")
+        pack.skipped = True
         return pack
     except tomllib.TOMLDecodeError as e:
         pack.fail(f"not valid TOML: {e}")
+        return pack
+    except RecursionError:
+        pack.fail("not valid TOML: nested too deeply")
         return pack
     unknown = set(data) - {"pack", "moods"}
     if unknown:
@@ -395,6 +455,22 @@ def _load_pack(path: str | os.PathLike, source: str, text: str | None) -> Pack:
 BUILTIN_DIR = Path(__file__).resolve().parent
 
 
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:  # unreadable parent, a symlink loop: no folder of packs
+        return False
+
+
+def _tomls(folder: Path) -> list[Path]:
+    """The *.toml files of a folder; none when it is missing or unreadable (a service user
+    whose HOME cannot be read still gets the built-in moods)."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix == ".toml")
+    except OSError:
+        return []
+
+
 def user_folder() -> Path:
     """The user's pack folder: $XDG_CONFIG_HOME/musicpipe/moods (~/.config/... by default)."""
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "musicpipe" / "moods"
@@ -402,11 +478,11 @@ def user_folder() -> Path:
 
 def sources(extra: list[str] = ()) -> list[tuple[str, Path]]:
     """Pack files in load order (later ones override moods of the same name)."""
-    out = [("built-in", p) for p in sorted(BUILTIN_DIR.glob("*.toml"))]
-    out += [("user", p) for p in sorted(user_folder().glob("*.toml"))]
+    out = [("built-in", p) for p in _tomls(BUILTIN_DIR)]
+    out += [("user", p) for p in _tomls(user_folder())]
     for entry in filter(None, os.environ.get("MUSICPIPE_MOODS", "").split(os.pathsep)):
         p = Path(entry)
-        out += [("$MUSICPIPE_MOODS", f) for f in sorted(p.glob("*.toml"))] if p.is_dir() else [
+        out += [("$MUSICPIPE_MOODS", f) for f in _tomls(p)] if _is_dir(p) else [
             ("$MUSICPIPE_MOODS", p)]
     out += [("--pack", Path(p)) for p in extra]
     return out
@@ -432,6 +508,10 @@ class Library:
     def errors(self) -> list[str]:
         return [e for p in self.packs for e in p.errors]
 
+    def skipped(self) -> list[str]:
+        """The errors of pack files not read at all: every mood command warns of them."""
+        return [e for p in self.packs if p.skipped for e in p.errors]
+
     def names(self) -> list[str]:
         return sorted(defs[-1][0]["name"] for defs in self.moods.values()
                       if "_error" not in defs[-1][0])
@@ -447,6 +527,8 @@ class Library:
         if "_error" in mood:
             raise PackError(mood["_error"])
         me = (name.lower(), len(defs))
+        if len(_seen) >= MAX_EXTENDS:
+            raise PackError(f"{where}, extends: a chain longer than {MAX_EXTENDS} moods")
         if me in _seen:
             chain = " -> ".join(n for n, _ in _seen + (me,))
             raise PackError(f"{where}, extends: a cycle ({chain})")

@@ -7,7 +7,8 @@ import sys
 import click
 
 from .. import cli
-from ..errors import OutputError, StageError
+from ..errors import OutputError
+from ..stream import Aborted, DataError
 from ..theory import parse_key
 
 ANALYZE_HELP = (
@@ -27,7 +28,7 @@ ANALYZE_HELP = (
 )
 
 
-@cli.stage("analyze", stream_out=False, epilog=ANALYZE_HELP, examples=[
+@cli.stage("analyze", stream_out=False, abort_out=True, epilog=ANALYZE_HELP, examples=[
     "mood calm --duration 20 --seed 7 | analyze > /dev/null",
     "mood jazz --seed 2 | analyze --json - | head -20",
     "seed 3 | motif --bars 4 | analyze --key C --json report.json | to-midi --out m.mid",
@@ -42,22 +43,43 @@ ANALYZE_HELP = (
 @click.option("--wav", "wav", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Also measure this audio file's loudness and true peak (the stream rendered; "
                    "WAV, FLAC, OGG, MP3).")
-def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav: str | None):
+@click.option("--force", is_flag=True,
+              help="Write the --json FILE report even of a stream that ended in an Abort or "
+                   "holds no notes.")
+def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav: str | None,
+            force: bool):
     """Pass the stream through and report on stderr what a listener hears: key, melody,
-    repetition, the ending, per-track measures (--json for programs)."""
+    repetition, the ending, per-track measures (--json for programs).
+
+    An Abort in the stream (a stage before failed) passes through; analyze then exits 65
+    and writes no --json FILE report, nor one of a stream without notes (--force writes it).
+    """
     from ..analyze import Piece, analyze, loudness, report_text
 
     piece = Piece()
+    count = [0]
+
+    def add(batch) -> None:
+        batch = list(batch)
+        count[0] += len(batch)
+        piece.add(batch)
+
+    aborted = None
     if json_out == "-":
-        piece.add(io.events())
+        io.stream_out = False  # stdout is the report: no Abort line after it
+        try:
+            add(io.events())
+        except Aborted as e:
+            e.note = f"wrote no report: {e}"
+            raise
     else:
-        io.observe(piece.add)
+        aborted = io.observe(add)
     report = analyze(piece, key=key, melody=melody)
     if wav:
         try:
             report["loudness"] = loudness(wav)
         except (ValueError, OSError, EOFError, RuntimeError) as e:  # soundfile's LibsndfileError
-            raise StageError(f"--wav {wav}: {e}") from None
+            raise DataError(f"--wav {wav}: {e}") from None
     sys.stderr.write(report_text(report))
     if json_out:
         import orjson
@@ -66,12 +88,22 @@ def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav:
         if json_out == "-":
             io.writer.sink(data)
         else:
+            try:
+                cli.refuse_file(json_out, abort=aborted and aborted.event,
+                                notes=len(piece.notes), events=count[0], force=force)
+            except DataError as e:
+                if aborted is None:
+                    raise
+                aborted.note = str(e)
+                raise aborted from None
             from ..atomic import atomic_write
 
             try:
                 atomic_write(json_out, data)
             except OSError as e:
                 raise OutputError(f"cannot write {json_out}: {e.strerror or e}") from None
+    if aborted is not None:
+        raise aborted
     return None
 
 

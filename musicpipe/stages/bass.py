@@ -44,7 +44,7 @@ BASS_HELP = (
               help="Semitones above --base the line may use.")
 @click.option("--rate", type=click.Choice(tuple(RATES)), default="8", show_default=True,
               help="Note value of octave and rhythmic.")
-@click.option("--density", type=click.FloatRange(0, 1), default=0.7, show_default=True,
+@click.option("--density", type=cli.FloatRange(0, 1), default=0.7, show_default=True,
               help="How many notes rhythmic keeps, and how often root passes into the next chord.")
 @generator.options(ch=2, vel=90)
 def command(io: cli.StageIO, style, chords_text, key, bars_per_chord, base, range_, rate, density,

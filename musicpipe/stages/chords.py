@@ -50,7 +50,7 @@ CHORDS_HELP = (
               help="Semitones above --base the voicings may use.")
 @click.option("--rate", type=click.Choice(tuple(RATES)), default="8", show_default=True,
               help="Note value of rhythmic and arp.")
-@click.option("--density", type=click.FloatRange(0, 1), default=0.7, show_default=True,
+@click.option("--density", type=cli.FloatRange(0, 1), default=0.7, show_default=True,
               help="rhythmic and comp: how many hits.")
 @generator.options(ch=1, vel=76)
 def command(io: cli.StageIO, chords_text, key, bars_per_chord, style, voicing, voices, base,

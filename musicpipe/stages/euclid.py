@@ -32,11 +32,11 @@ from . import generator
               metavar="VALUE", help="Step length: 4, 8, 16, 32, 8t, 16t or ticks (t120).")
 @click.option("--accent", type=click.IntRange(0, 126), default=0, show_default=True,
               help="Velocity added to the first pulse of each cycle.")
-@click.option("--ghost", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--ghost", type=cli.FloatRange(0, 1), default=0.0, show_default=True,
               help="Chance of a soft ghost note on each empty step.")
 @click.option("--vel-var", type=click.IntRange(0, 126), default=0, show_default=True,
               help="Seeded velocity variation, +-this much.")
-@click.option("--skip", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--skip", type=cli.FloatRange(0, 1), default=0.0, show_default=True,
               help="Chance that a pulse is left out.")
 @generator.options(ch=9, vel=100)
 def command(io: cli.StageIO, pulses, steps, rotation, note, step, accent, ghost, vel_var, skip,
@@ -48,6 +48,11 @@ def command(io: cli.StageIO, pulses, steps, rotation, note, step, accent, ghost,
     """
     if pulses > steps:
         raise click.BadParameter(f"{pulses} pulses do not fit in {steps} steps", param_hint="--pulses")
+
+    try:
+        place.check_size(steps, repeat)  # ghost notes can fill every step
+    except place.PartError as e:
+        raise click.BadParameter(str(e), param_hint="--repeat") from None
 
     def make(used_seed, sigs):
         notes = part(pulses=pulses, steps=steps, rotation=rotation, note=note, step=step, vel=vel,

@@ -41,6 +41,7 @@ def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, 
     """
     from .. import midi
 
+    io.stream_out = not as_notation  # notation text: no Abort line after it
     if file == "-":
         if io.stdin_is_terminal():
             raise click.UsageError("give a MIDI FILE, or pipe one in (from-midi - < song.mid)")

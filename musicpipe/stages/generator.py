@@ -13,7 +13,7 @@ import click
 
 from .. import cli
 from ..events import DRUM_CHANNEL
-from ..generators.place import AT_HELP, parse_at
+from ..generators.place import AT_HELP, PartError, parse_at
 from ..meter import parse_time_sig
 from ..theory import parse_program
 
@@ -31,7 +31,7 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
                          help=f"MIDI channel, 0-based ({DRUM_CHANNEL} = GM drums)."),
             click.option("--vel", type=click.IntRange(1, 127), default=vel, show_default=True,
                          help="Velocity (loudness) 1-127."),
-            click.option("--bpm", type=click.FloatRange(4, 1000), default=None,
+            click.option("--bpm", type=cli.FloatRange(4, 1000), default=None,
                          help="Also write a Tempo event (none unless given)."),
             click.option("--repeat", type=click.IntRange(1, 100_000), default=1,
                          show_default=True, help="Play the part this many times."),
@@ -64,11 +64,16 @@ def run(io: cli.StageIO, seed: int | None,
     ``make`` receives the seed in force and the TimeSigs seen in the input ((t, num, den)),
     for --at in bars. A part that draws no random numbers says ``random=False``: then no
     seed is invented (and announced) for it. ``listen`` sees every event passed through
-    (the chords a bass line or a melody follows).
+    (the chords a bass line or a melody follows). A part past tick 2^31-1 or of more than
+    place.MAX_PART notes (``PartError``) is a usage error, exit 2.
     """
     sigs: list[tuple[int, int, int]] = []
     used = yield from _returning(io.generator_input(seed, random=random), sigs, listen)
-    yield from make(used, sigs)
+    try:
+        part = make(used, sigs)
+    except PartError as e:  # the options ask for a part the stream cannot hold
+        raise click.UsageError(str(e)) from None
+    yield from part
 
 
 def _returning(events: Iterator[dict], sigs: list, listen=None) -> Iterator[dict]:

@@ -28,7 +28,7 @@ def _amount(ctx, param, value):
               help="Largest velocity change: units, or % of the note's velocity.")
 @click.option("--length", default="0", callback=_amount, show_default=True,
               help="Largest length change: ticks, or % of the note's length.")
-@click.option("--swing", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--swing", type=cli.FloatRange(0, 1), default=0.0, show_default=True,
               help="Delay off-beat eighths: 0 straight .. 1 triplet swing.")
 @click.option("--ch", "channels", type=click.IntRange(0, 15), multiple=True,
               help="Only these channels (repeatable); default all, drums included.")

@@ -42,7 +42,7 @@ def _mix(level, pan, reverb, chorus, expression, sustain, role) -> dict:
               help="The channel to mix (repeatable: the same mix on each).")
 @click.option("--role", type=click.Choice(list(ROLES)), default=None,
               help="Start from this role's defaults (see below).")
-@click.option("--level", type=click.FloatRange(MIN_LEVEL, 0), default=None, metavar="DB",
+@click.option("--level", type=cli.FloatRange(MIN_LEVEL, 0), default=None, metavar="DB",
               help="Volume, dB below full (CC 7): -6 -> 90.")
 @click.option("--pan", callback=cli.parsed(parse_pan), default=None, metavar="POS",
               help="-1 (left) .. 1 (right), or L, R, C, L30, R50 (CC 10).")
@@ -51,7 +51,7 @@ def _mix(level, pan, reverb, chorus, expression, sustain, role) -> dict:
 @click.option("--expression", callback=cli.parsed(lambda v: ">".join(map(str, parse_curve(v)))),
               default=None, metavar="CURVE",
               help="CC 11: a value, or a curve over the piece: 40>127>60 swells.")
-@click.option("--sustain", type=click.FloatRange(0, 64), default=None, metavar="BEATS",
+@click.option("--sustain", type=cli.FloatRange(0, 64), default=None, metavar="BEATS",
               help="Sustain pedal (CC 64) re-pedalled every BEATS quarter notes; 0: off.")
 def command(io: cli.StageIO, channels, role, level, pan, reverb, chorus, expression, sustain):
     """Set a channel's mix: level, pan, reverb and chorus sends, expression, sustain pedal.

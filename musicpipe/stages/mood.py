@@ -52,12 +52,12 @@ def _key(text: str) -> tuple[int, str | None]:
     "mood --show lofi",
 ])
 @click.argument("name", required=False)
-@click.option("--duration", "-d", type=click.FloatRange(0.5, 3600), default=8.0,
+@click.option("--duration", "-d", type=cli.FloatRange(0.5, 3600), default=8.0,
               show_default=True, help="Length in seconds, exact.")
 @click.option("--key", "-k", callback=cli.parsed(_key), default=None, metavar="KEY",
               help="Key: Am, F#m, Cmaj, D dorian ...; a bare root (C) keeps the mood's mode "
                    "(default: the mood's key).")
-@click.option("--tempo", "-t", type=click.FloatRange(20, 400), default=None,
+@click.option("--tempo", "-t", type=cli.FloatRange(20, 400), default=None,
               help="BPM (default: the mood's).")
 @click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
               help="0-100: density, loudness, how many layers play (default: the mood's).")
@@ -68,11 +68,12 @@ def _key(text: str) -> tuple[int, str | None]:
                    "instead of the stream.")
 @click.option("--stems", metavar="DIR", help="Render one audio file per layer and the mix "
               "into DIR (a folder with files in it needs --force).")
-@click.option("--force", is_flag=True, help="With --stems: overwrite files in DIR.")
-@click.option("--loudness", type=click.FloatRange(-70, -1), default=-16.0, show_default=True,
+@click.option("--force", is_flag=True, help="With --stems: overwrite files in DIR; with --out "
+              "or --stems: write even a piece without notes.")
+@click.option("--loudness", type=cli.FloatRange(-70, -1), default=-16.0, show_default=True,
               metavar="LUFS", help="Integrated loudness of the audio (true peak <= -1 dBTP).")
-@click.option("--rate", type=click.IntRange(8000, 192000), default=44100, show_default=True,
-              help="Sample rate of the audio in Hz.")
+@click.option("--rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
+              help="Sample rate of the audio in Hz (8000..96000: what FluidSynth renders).")
 @click.option("--bits", type=click.Choice(["16", "24", "32"]), default=None,
               help="WAV/FLAC sample format: 16 (default), 24, 32 (float, WAV only).")
 @click.option("--pack", "packs", multiple=True, type=click.Path(dir_okay=False),
@@ -90,16 +91,20 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
     """
     from ..moods.packs import DEFAULT_TRANSFORMS, Library, PackError, to_toml
 
+    io.stream_out = not (out or stems or as_list or show)  # only a stream ends in an Abort
     library = Library(list(packs))
     asked = [e for e in library.errors() if any(e.startswith(p + ":") for p in packs)]
     if asked:
         raise DataError(asked[0])
+    if not as_list:
+        for error in library.skipped():  # a FIFO or a huge file among the packs: say so
+            io.warn(error)
     if as_list:
         for error in library.errors():
             io.warn(error)
         from ..moods.catalog import listing
 
-        sys.stdout.write(listing(library, as_json))
+        cli.write_stdout(listing(library, as_json))
         return None
     target = show or name
     if not target:
@@ -118,7 +123,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
     except PackError as e:
         raise DataError(str(e)) from None
     if show:
-        sys.stdout.write(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
+        cli.write_stdout(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
         return None
     midi_out = bool(out) and out.lower().endswith((".mid", ".midi"))
     audio_out = out if out and not midi_out else None
@@ -141,10 +146,16 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
         if own[1] != "major":
             io.warn(f"--key {key_name(key[0], 'major')}: {target} is a {own[1]} mood, so this is "
                     f"{key_name(*key)} (write --key {key_name(key[0], 'major')}maj for major)")
-    events = arrange(mood, seconds=duration, key=key or own,
-                     tempo=tempo, intensity=intensity, seed=seed)
+    try:
+        events = arrange(mood, seconds=duration, key=key or own,
+                         tempo=tempo, intensity=intensity, seed=seed)
+    except ValueError as e:  # a pack value only the whole arrangement shows (a register too high)
+        raise DataError(f"{library.source_of(target)}: mood {mood['name']!r}: {e}") from None
     if not out and not stems:
         return events
+    events = list(events)
+    cli.refuse_file(out or stems, abort=None, events=len(events), force=force,
+                    notes=sum(1 for e in events if e["type"] == "Note"))
     if midi_out:
         from ..midi import write_midi
 

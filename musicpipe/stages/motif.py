@@ -35,11 +35,11 @@ from . import generator
 @click.option("--dur", callback=cli.parsed(check_rhythm), default="mixed", show_default=True,
               metavar="SPEC",
               help="Rhythm: mixed, a note value (8, 4., 16t) or a cycle (4,8,8).")
-@click.option("--rest-prob", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+@click.option("--rest-prob", type=cli.FloatRange(0, 1), default=0.1, show_default=True,
               help="Chance that an inner note is a rest.")
-@click.option("--chord-prob", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--chord-prob", type=cli.FloatRange(0, 1), default=0.0, show_default=True,
               help="Chance that a note gets the scale's third and fifth below it.")
-@click.option("--swing", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--swing", type=cli.FloatRange(0, 1), default=0.0, show_default=True,
               help="Delay off-beat eighths (1 = triplet feel).")
 @click.option("--root", callback=cli.parsed(parse_pitch_class), default=None, metavar="NOTE",
               help="Scale root (C, F#, Bb); default the pitch class of --base.")
@@ -63,6 +63,10 @@ def command(io: cli.StageIO, notes, bars, base, range_, complexity, contour, dur
         part(0, notes=1, base=base, range_=range_, root=root, mode=mode)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--range") from None
+    try:
+        place.check_size(bars * 16 if bars else notes, repeat)  # at most 16 notes a bar
+    except place.PartError as e:
+        raise click.BadParameter(str(e), param_hint="--repeat") from None
 
     heard: list[dict] = []
 

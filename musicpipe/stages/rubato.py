@@ -14,13 +14,13 @@ from ..transforms.rubato import RUBATO_HELP, STYLES, rubato
     "seed 5 | transpose -s 0 | rubato --style waltz --bpm 90",
 ], epilog=RUBATO_HELP)
 @cli.seed_option
-@click.option("--variance", type=click.FloatRange(0, 50), default=5.0, show_default=True,
+@click.option("--variance", type=cli.FloatRange(0, 50), default=5.0, show_default=True,
               help="Largest random tempo change, percent.")
 @click.option("--interval", type=click.IntRange(1, 2**31 - 1), default=240, show_default=True,
               help="Ticks between tempo changes (240 = an eighth note).")
 @click.option("--style", type=click.Choice(STYLES), default="ragtime", show_default=True,
               help="Shape of the variation (see below).")
-@click.option("--bpm", type=click.FloatRange(4, 1000), default=None,
+@click.option("--bpm", type=cli.FloatRange(4, 1000), default=None,
               help="Base tempo (default: the stream's Tempo, else 120).")
 def command(io: cli.StageIO, seed: int | None, variance: float, interval: int, style: str,
             bpm: float | None):

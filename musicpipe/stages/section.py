@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import cli
-from ..generators.place import AT_HELP, at_tick, parse_at
+from ..generators.place import AT_HELP, PartError, at_tick, parse_at
 from ..transforms.assemble import section
 
 
@@ -21,7 +21,11 @@ from ..transforms.assemble import section
               help=AT_HELP + " Default: the start.")
 def command(io: cli.StageIO, name: str, at):
     """Mark a section: a named Marker at the start of the stream (or --at)."""
-    return section(io.events(), name, at_tick(at))
+    try:
+        start = at_tick(at)
+    except PartError as e:
+        raise click.BadParameter(str(e), param_hint="--at") from None
+    return section(io.events(), name, start)
 
 
 main = command

@@ -8,7 +8,10 @@ from .. import cli
 from ..generators import place
 from ..generators.seq import SEQ_HELP, part
 from ..notation import NotationError, split_parts
+from ..stream import DataError
 from ..theory import parse_program
+
+MAX_SCORE = 1 << 20  # characters of --file: a score, not a stream
 from . import generator
 
 
@@ -34,7 +37,12 @@ def command(io: cli.StageIO, notation, path, check_bars, ch, patch, vel, bpm, re
     """
     if path is not None and notation:
         raise click.UsageError("give the notation as arguments or --file, not both")
-    text = path.read() if path is not None else " ".join(notation)
+    try:
+        text = path.read(MAX_SCORE + 1) if path is not None else " ".join(notation)
+    except UnicodeDecodeError as e:
+        raise DataError(f"--file {path.name}: not UTF-8 text (byte {e.start})") from None
+    if len(text) > MAX_SCORE:
+        raise DataError(f"--file {path.name}: longer than {MAX_SCORE >> 20} MiB")
     try:
         parts = [_part(fields, body, ch, patch, name, vel, check_bars, time_sig)
                  for fields, body in split_parts(text)] or [_part({}, text, ch, patch, name, vel,

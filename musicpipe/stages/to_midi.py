@@ -70,6 +70,7 @@ def _is_terminal(stream) -> bool:
     "transpose -s 2 < examples/riff.jsonl | to-midi --out riff.mid",
     "to-midi --type 0 --ppq 96 < examples/riff.jsonl > riff-type0.mid",
     "to-midi --title Riff --out - < examples/riff.jsonl | from-midi - | head -3",
+    "seed 1 | to-midi --force --out empty.mid     # a file with no notes, on purpose",
     "mood jazz --duration 4 --seed 1 | to-midi --split tracks/   # 01-bass.mid, 02-piano.mid ...",
 ])
 @click.option("--out", "-o", metavar="FILE",
@@ -86,7 +87,9 @@ def _is_terminal(stream) -> bool:
 @click.option("--split", metavar="DIR",
               help="Write one .mid per track into DIR instead (01-melody.mid ..., each with "
                    "the tempo map); a folder with files in it needs --force.")
-@click.option("--force", is_flag=True, help="With --split: overwrite files in DIR.")
+@click.option("--force", is_flag=True,
+              help="With --split: overwrite files in DIR; write even a stream that ended in an "
+                   "Abort, is empty or holds no notes.")
 def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None,
             split: str | None, force: bool):
     """Write the stream as a Standard MIDI File that imports into a DAW as named tracks.
@@ -98,7 +101,9 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     stream's End, else on the bar line after the last note (a tail under a sixteenth past
     it adds no bar), so DAW loops line up.
     Overlapping notes on one key end where the next starts. Reads the whole stream before
-    writing (the tracks need all of it). See docs/midi.md.
+    writing (the tracks need all of it). A stream that ended in an Abort (a stage before
+    failed), is empty or holds no notes writes nothing and exits 65, the old file kept
+    (--force writes it). See docs/midi.md.
     """
     if split:
         return _split(io, split, force, type=int(smf_type), ppq=ppq, title=title)
@@ -111,14 +116,19 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
         io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                 "e.g. `seed 1 | motif | to-midi --out tune.mid`")
     window = _Window(fp) if fp is not None else None
-    reader = Reader(window, warn=io.warn) if window is not None else None
+    reader = Reader(window, warn=io.warn, abort_raises=False) if window is not None else None
+    song = midi.Song(checked=True, ppq=ppq, mark=lambda ev: window.snapshot(reader.lineno))
+    events = 0
     try:
-        data = midi.midi_bytes(reader or (), type=int(smf_type), ppq=ppq, title=title,
-                               warn=io.warn, checked=True,
-                               mark=lambda ev: window.snapshot(reader.lineno))
+        for batch in reader.batches() if reader is not None else ():
+            song.add(batch)
+            events += len(batch)
+        data = song.encode(type=int(smf_type), ppq=ppq, title=title, warn=io.warn)
     except midi.MidiError as e:
         line = line_of(e.where, e.event) if e.where is not None else None
         raise DataError(f"line {line}: {e}" if line else str(e)) from None
+    cli.refuse_file(out, abort=reader and reader.abort, notes=song.notes, events=events,
+                    force=force)
     if out is None or out == "-":
         io.writer.sink(data)
         return None
@@ -137,8 +147,12 @@ def _split(io: cli.StageIO, folder: str, force: bool, **kw) -> None:
     from ..atomic import atomic_write
     from ..export import stems_folder
 
+    reader = io.reader_for_sink()
+    events = list(reader)
+    cli.refuse_file(folder, abort=reader.abort, events=len(events), force=force,
+                    notes=sum(1 for e in events if e["type"] == "Note"))
     target = stems_folder(folder, force)
-    for track in tracks.split(list(io.events())):
+    for track in tracks.split(events):
         path = target / track.filename("mid")
         try:
             data = midi.midi_bytes(track.events, warn=io.warn, **kw)

@@ -7,7 +7,8 @@ import sys
 import click
 
 from .. import cli
-from ..errors import OutputError, StageError
+from ..errors import OutputError
+from ..stream import DataError
 
 TO_WAV_HELP = (
     "Output: stereo, 44.1 kHz unless --rate; the format by --out's extension (.wav, .flac, "
@@ -60,23 +61,25 @@ def _progress(stream):
               help="Also write the rendered stream as a MIDI file.")
 @click.option("--stems", metavar="DIR", help="Also write one file per track and the mix "
               "into DIR (a folder with files in it needs --force).")
-@click.option("--force", is_flag=True, help="With --stems: overwrite files in DIR.")
-@click.option("--rate", type=click.IntRange(8000, 192000), default=44100, show_default=True,
-              help="Sample rate in Hz (48000 for video).")
+@click.option("--force", is_flag=True,
+              help="Overwrite files in --stems DIR; render even a stream that ended in an "
+                   "Abort, is empty or holds no notes.")
+@click.option("--rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
+              help="Sample rate in Hz: 8000..96000, what FluidSynth renders (48000 for video).")
 @click.option("--bits", type=click.Choice(["16", "24", "32"]), default=None,
               help="WAV/FLAC sample format: 16 (default), 24, 32 (float, WAV only).")
-@click.option("--loudness", type=click.FloatRange(-70, -1), default=None, metavar="LUFS",
+@click.option("--loudness", type=cli.FloatRange(-70, -1), default=None, metavar="LUFS",
               help="Integrated loudness to reach, e.g. -16 (BS.1770-4; peaks under --ceiling).")
-@click.option("--ceiling", type=click.FloatRange(-20, 0), default=-1.0, show_default=True,
+@click.option("--ceiling", type=cli.FloatRange(-20, 0), default=-1.0, show_default=True,
               metavar="DBTP", help="True-peak ceiling: peaks above it are limited.")
-@click.option("--gain", type=click.FloatRange(0.0, 10.0), default=1.0, show_default=True,
+@click.option("--gain", type=cli.FloatRange(0.0, 10.0), default=1.0, show_default=True,
               help="FluidSynth master gain (before --loudness / --normalize).")
-@click.option("--length", type=click.FloatRange(0.01, 86400), default=None,
+@click.option("--length", type=cli.FloatRange(0.01, 86400), default=None,
               help="Exactly this many seconds (cut or padded, 50 ms fade).")
-@click.option("--tail-cap", type=click.FloatRange(0, 60), default=5.0, show_default=True,
+@click.option("--tail-cap", type=cli.FloatRange(0, 60), default=5.0, show_default=True,
               help="Longest release tail after the piece, in seconds.")
 @click.option("--normalize", is_flag=True, help="Scale the loudest sample to --peak; never clips.")
-@click.option("--peak", type=click.FloatRange(-60, 0), default=-1.0, show_default=True,
+@click.option("--peak", type=cli.FloatRange(-60, 0), default=-1.0, show_default=True,
               metavar="DBFS", help="The peak level --normalize scales to.")
 @click.option("--soundfont", metavar="FILE", help="The SoundFont (.sf2/.sf3) to use.")
 @click.option("--list-soundfonts", is_flag=True,
@@ -84,11 +87,15 @@ def _progress(stream):
 def command(io: cli.StageIO, out, midi_path, mid_path, stems, force, rate, bits, loudness,
             ceiling, gain, length, tail_cap, normalize, peak, soundfont, list_soundfonts):
     """Render the stream on stdin (or --midi FILE) to audio with FluidSynth: WAV, FLAC, Ogg
-    or MP3, at a loudness, with stems."""
+    or MP3, at a loudness, with stems.
+
+    A stream that ended in an Abort (a stage before failed), is empty or holds no notes
+    writes nothing and exits 65, the old file kept (--force renders it).
+    """
     from .. import export, render
 
     if list_soundfonts:
-        sys.stdout.write(render.soundfont_table(soundfont))
+        cli.write_stdout(render.soundfont_table(soundfont))
         render.find_soundfont(soundfont)  # exit 69 when none is there
         return None
     if not out and not stems:
@@ -110,9 +117,14 @@ def command(io: cli.StageIO, out, midi_path, mid_path, stems, force, rate, bits,
         try:
             events = midi_to_events(midi_path, warn=io.warn)
         except MidiFileError as e:
-            raise StageError(f"{midi_path}: {e}") from None
+            raise DataError(f"{midi_path}: {e}") from None
+        abort = None
     else:
-        events = list(io.events())
+        reader = io.reader_for_sink()
+        events = list(reader)
+        abort = reader.abort
+    cli.refuse_file(out or stems, abort=abort, events=len(events), force=force,
+                    notes=sum(1 for e in events if e["type"] == "Note"))
     if mid_path:
         from ..midi import write_midi
 

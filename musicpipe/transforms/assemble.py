@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..events import EVENTS
+from ..events import MAX_TICK, TIMED
 from ..meter import bar_line_at_or_after
+from ..stream import DataError
+
+MAX_EVENTS = 2_000_000
+"""The most events one loop writes: more is refused (exit 65), not streamed for hours."""
 from .reseed import at_head
 
 SETTINGS = ("Tempo", "TimeSig", "KeySig")
@@ -43,7 +47,9 @@ class Part:
 
     def length(self) -> int:
         """The End, else the last note's end rounded up to the bar line."""
-        return self.end if self.end is not None else bar_line_at_or_after(self.last, self.sigs)
+        if self.end is not None:
+            return self.end
+        return min(bar_line_at_or_after(self.last, self.sigs), MAX_TICK)
 
 
 class Settings:
@@ -75,12 +81,20 @@ class Settings:
 
 
 def shifted(ev: dict, by: int) -> dict:
-    """The event ``by`` ticks later (events without a time, and unknown types, unchanged)."""
-    if not by or "t" not in ev or ev["type"] not in EVENTS:
+    """The event ``by`` ticks later (events without a time, and unknown types, unchanged).
+    One moved past the stream's last tick is a DataError: the parts are too long."""
+    if not by or ev["type"] not in TIMED:
         return ev
     out = ev.copy()
     out["t"] += by
+    _check_tick(out["t"])
     return out
+
+
+def _check_tick(t: int) -> None:
+    if t > MAX_TICK:
+        raise DataError(f"the parts reach tick {t:,}, past the stream's limit {MAX_TICK:,} "
+                        "(about 621 hours at 120 BPM)")
 
 
 def concat(parts: Iterable[Iterable[dict]], stats: dict | None = None) -> Iterator[dict]:
@@ -109,6 +123,7 @@ def _combine(parts: Iterable[Iterable[dict]], stats: dict | None, *, in_a_row: b
             if settings.kept(ev):
                 yield ev
         end = max(end, offset + part.length())
+        _check_tick(end)
         if in_a_row:
             offset += part.length()
     yield {"type": "End", "t": end}
@@ -131,12 +146,17 @@ def loop(events: Iterable[dict], *, times: int | None = None, bars: int | None =
 
         total = bar_tick(bars or 1, part.sigs)
         times = -(-total // length)
+    if times * max(1, len(body)) > MAX_EVENTS:
+        raise DataError(f"{times:,} passes of {len(body):,} events would write more than "
+                        f"{MAX_EVENTS:,} events")
+    _check_tick((times - 1) * length + max([ev["t"] for ev in body if ev["type"] in TIMED],
+                                           default=0))
     out = _repeat(body, length, times)
     if bars is not None:
         yield from trim(out, bars=bars)
         return
     yield from out
-    yield {"type": "End", "t": times * length}
+    yield {"type": "End", "t": min(times * length, MAX_TICK)}
 
 
 def _repeat(body: list[dict], length: int, times: int) -> Iterator[dict]:

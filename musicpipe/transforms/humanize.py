@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from heapq import heappop, heappush
 from itertools import chain
 
-from ..events import PPQ
+from ..events import MAX_TICK, PPQ
 from ..rng import stage_rng
 
 SWING_TICKS = PPQ // 6
@@ -28,7 +28,9 @@ AMOUNT_HELP = (
     "that ended by the next beat keeps its end. A note is held back until the next note on its "
     "key arrives or the input has moved past it (bounded: one note per channel and key), and "
     "is shortened if its next repetition would start before it ends. That guarantee is exact "
-    "when each channel's notes arrive in time order, as every generator writes them."
+    "when each channel's notes arrive in time order, as every generator writes them. Times "
+    "and lengths stay inside the stream's range: a start is clamped to 0..2147483647, a "
+    "length to 1..2147483647."
 )
 
 
@@ -40,8 +42,8 @@ def parse_amount(value: int | float | str, what: str) -> tuple[float, bool]:
         amount = float(text[:-1]) / 100 if pct else int(text)
     except ValueError:
         raise ValueError(f"{what} must be a whole number or a percentage like 5%, got {value!r}") from None
-    if amount < 0 or (pct and amount > 1):
-        raise ValueError(f"{what} must be 0..100% or a whole number >= 0, got {value!r}")
+    if not 0 <= amount <= (1 if pct else MAX_TICK):  # nan fails this too
+        raise ValueError(f"{what} must be 0..100% or a whole number 0..{MAX_TICK}, got {value!r}")
     return amount, pct
 
 
@@ -120,6 +122,8 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
                     dur -= delay
             if t < 0:
                 t = 0
+            elif t > MAX_TICK:
+                t = MAX_TICK
             vel = ev["vel"]
             if v_pct:
                 a = int(vel * v_amt + 0.5)
@@ -137,6 +141,8 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
                 dur += int(rnd() * l_span) - l_amt
             if dur < 1:
                 dur = 1
+            elif dur > MAX_TICK:
+                dur = MAX_TICK
             k = (ev["ch"] << 7) | ev["key"]
             n = ev if in_place else ev.copy()
             n["t"] = t
@@ -148,9 +154,9 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
                 pt = prev["t"]
                 if t0 >= h[2]:  # the held note's next repetition: start after it, cut it short
                     if t <= pt:
-                        t = n["t"] = pt + 1
+                        t = n["t"] = min(pt + 1, MAX_TICK)
                     if pt + prev["dur"] > t:
-                        prev["dur"] = t - pt
+                        prev["dur"] = max(1, t - pt)
                     emit(prev)
                 else:  # an earlier note arriving late: keep it clear of the held one if it can
                     if t < pt < t + dur:
@@ -164,8 +170,8 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
     out = []
     for _, note, _ in sorted(held.values(), key=_release_order):
         if end is not None and note["t"] + note["dur"] > end["t"]:  # never past the End
-            note["t"] = min(note["t"], end["t"] - 1)
-            note["dur"] = end["t"] - note["t"]
+            note["t"] = max(0, min(note["t"], end["t"] - 1))  # an End at 0 holds no note
+            note["dur"] = max(1, end["t"] - note["t"])
         out.append(note)
     if end is not None:
         out.append(end)

@@ -11,11 +11,14 @@ import math
 from bisect import insort
 from collections.abc import Iterable, Iterator
 
-from ..events import EVENTS
+from ..events import TIMED
 from ..rng import stage_rng
+from ..stream import DataError
 
 STYLES = ("ragtime", "waltz", "phrase", "drift", "random")
 DEFAULT_BPM = 120.0
+MAX_TEMPOS = 100_000
+"""The most Tempo lines one rubato writes (100,000: hours of music at any sane interval)."""
 
 RUBATO_HELP = (
     "Every --interval ticks from 0 to the end of the piece a Tempo is written: the base tempo "
@@ -26,7 +29,8 @@ RUBATO_HELP = (
     "of 4/4 (faster mid-phrase, a ritardando at the end), plus random +-0.3V; drift wanders "
     "slowly within +-V; random jumps anywhere in +-V. Tempos are rounded to 0.01 BPM and kept "
     "in 4..1000. Input Tempo lines should come before the notes they govern, as generators "
-    "write them."
+    "write them. A piece that would need more than 100,000 Tempo lines exits 65: raise "
+    "--interval."
 )
 
 
@@ -85,7 +89,7 @@ def rubato(events: Iterable[dict], seed: int, *, variance: float = 5.0, interval
         if typ == "Tempo":
             insort(given, (ev["t"], ev["bpm"]))
             continue
-        if typ not in EVENTS or "t" not in ev:
+        if typ not in TIMED:
             yield ev
             continue
         seen_any = True
@@ -94,6 +98,7 @@ def rubato(events: Iterable[dict], seed: int, *, variance: float = 5.0, interval
             end = max(end, t)
             yield ev
             continue
+        _check_grid(grid, t, interval)
         while grid <= t:
             yield tempo(grid)
             grid += interval
@@ -105,6 +110,14 @@ def rubato(events: Iterable[dict], seed: int, *, variance: float = 5.0, interval
         for t, value in given:
             yield {"type": "Tempo", "t": t, "bpm": value}
         return
+    _check_grid(grid, end, interval)
     while grid < end:
         yield tempo(grid)
         grid += interval
+
+
+def _check_grid(grid: int, t: int, interval: int) -> None:
+    """Refuse a grid that would run past MAX_TEMPOS points (an End far away, a tiny interval)."""
+    if t // interval > MAX_TEMPOS:
+        raise DataError(f"tick {t} at --interval {interval} needs {t // interval + 1:,} Tempo "
+                        f"lines, more than {MAX_TEMPOS:,}: raise --interval")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from heapq import heappop, heappush
 
-from ..events import EVENTS, PPQ
+from ..events import MAX_TICK, PPQ, TIMED
 from ..meter import bar_line_at_or_after, bar_tick
 
 TRIM_HELP = (
@@ -19,7 +19,8 @@ TRIM_HELP = (
     "at the end), and the End is placed on it (also when the music is "
     "shorter: the piece is then padded to N bars). Bars follow the TimeSig events (default "
     "4/4); a TimeSig takes effect at the bar line at or after its tick. Unknown event types "
-    "pass unchanged; earlier End lines are replaced."
+    "(and a Seed, whatever fields it carries) pass unchanged; earlier End lines are replaced. "
+    "An End that would fall past tick 2147483647 is put there."
 )
 
 
@@ -38,13 +39,13 @@ def trim(events: Iterable[dict], *, bars: int | None = None, ticks: int | None =
 
 
 def _timed(ev: dict) -> bool:
-    """A known event type with a time: unknown types pass through untouched."""
-    return ev["type"] in EVENTS and "t" in ev
+    """A known event type with a time: unknown types (and a Seed) pass through untouched."""
+    return ev["type"] in TIMED
 
 
 def _cut(events, bars, ticks, warn) -> Iterator[dict]:
     sigs: list[tuple[int, int, int]] = []
-    cut = ticks if ticks is not None else bar_tick(bars)
+    cut = min(ticks if ticks is not None else bar_tick(bars), MAX_TICK)
     reached = 0       # latest tick of anything passed on
     changed = False   # whether something was dropped or shortened
     warned = False
@@ -69,7 +70,7 @@ def _cut(events, bars, ticks, warn) -> Iterator[dict]:
             continue
         if typ == "TimeSig" and bars is not None and ev["t"] < cut:
             sigs.append((ev["t"], ev["num"], ev["den"]))
-            new = bar_tick(bars, sigs)
+            new = min(bar_tick(bars, sigs), MAX_TICK)
             if new != cut and (reached > new or changed) and not warned:
                 warn(f"a TimeSig at tick {ev['t']} came after notes it moves the cut of; "
                      "put TimeSig lines first")
@@ -119,9 +120,9 @@ def _auto(events, exact, pad) -> Iterator[dict]:
         if last_end is not None:
             yield {"type": "End", "t": last_end}
         return
-    new_end = end + pad
+    new_end = min(end + pad, MAX_TICK)
     if not exact:
-        new_end = bar_line_at_or_after(new_end, sigs)
+        new_end = min(bar_line_at_or_after(new_end, sigs), MAX_TICK)
     while held and held[0][0] < new_end:
         yield heappop(held)[2]
     yield {"type": "End", "t": new_end}

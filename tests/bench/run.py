@@ -34,7 +34,7 @@ class Row:
 
 
 def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_file: str | None = None,
-              feed=None, cwd=None) -> tuple[float, int]:
+              feed=None, cwd=None, expect: int = 0) -> tuple[float, int]:
     """Run one command; return (wall seconds, peak RSS in MB of that process).
 
     ``feed`` is an iterator of byte chunks written to the child's stdin from a thread, so a
@@ -58,7 +58,7 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode != expect:
         raise RuntimeError(f"benchmark command failed ({proc.returncode}): {cmd}")
     return wall, usage.ru_maxrss // 1024
 
