@@ -158,7 +158,8 @@ EVENTS: dict[str, EventType] = {
         EventType(
             "NoteOff",
             (_t(), _ch(), _7bit("key", "MIDI key"), Field("vel", "int", 0, 127, False, "release velocity")),
-            "Ends the earliest open NoteOn on the same channel and key.",
+            "Ends the earliest open NoteOn on the same channel and key (or, coming first, the "
+            "next NoteOn there if it starts within 60 ticks: see the pair form below).",
         ),
         EventType(
             "Marker",
@@ -470,13 +471,24 @@ def reference_markdown() -> str:
         '(`{"type":"NoteOn","t":0,"ch":0,"key":60,"vel":80}`). Every stage pairs them into',
         "Notes on input (a NoteOn with velocity 0 is a NoteOff; a NoteOff closes the earliest",
         "open NoteOn on its channel and key; a NoteOn still open at the end of the input is",
-        "closed at the latest time seen, with a warning). Set `MUSICPIPE_NOTE_FORM=pairs` (or",
+        "closed at the latest time seen, with a warning).",
+        "",
+        "A NoteOff may come a little before its own NoteOn: music-pipe-rs `humanize` moves both",
+        "ends of a note independently and then sorts by time, so a note shorter than twice its",
+        "jitter can end before it starts. A NoteOff with no NoteOn open therefore waits for the",
+        "next NoteOn on its channel and key: if that starts at most 60 ticks (a 32nd note)",
+        "later, the NoteOff ends it (a 1-tick note; counted on stderr) and later notes on the",
+        "key pair as they should; otherwise the NoteOff is an orphan, dropped and counted.",
+        "",
+        "Set `MUSICPIPE_NOTE_FORM=pairs` (or",
         "pass `--pairs` to any stage) to write what those tools read: Seed, Tempo,",
         "ProgramChange, NoteOn, NoteOff and End only. Each Note becomes a NoteOn/NoteOff pair,",
         "a tempo is written in whole bpm (a fractional one is rounded, halves up), and every",
         "other event (TimeSig, KeySig, Marker, ControlChange, PitchBend, Chord, unknown types)",
         "is left out; the stage says on stderr how many of each, e.g.",
         "`motif: pair form: left out 1 Marker, 1 TimeSig (music-pipe-rs reads only ...)`.",
+        "A failed stage still ends its output with its Abort line, which their tools refuse:",
+        "the pipeline stops there too.",
         "",
     ]
     return "\n".join(out)
