@@ -16,7 +16,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterable
 from itertools import islice
-from operator import itemgetter, le
+from operator import le
 from struct import pack
 
 from .events import DRUM_CHANNEL, PPQ, EventError, check
@@ -33,8 +33,9 @@ MAX_TEMPO_US = 0xFFFFFF
 _OFF, _META, _PROGRAM, _CC, _ON = range(5)
 
 # A track's messages sort as one integer each: tick << 34 | rank << 31 | sub. For a note, sub
-# is the rank of its key on the channel (keys in order of first appearance) << 7 | velocity;
-# for anything else, its index in the track's list of encoded messages.
+# is the rank of its key on the channel (keys in order of first appearance) << 10 | velocity
+# << 3; for anything else, its index in the track's list of encoded messages << 3 | its class
+# (what running status compares, see _CLASS).
 _TICK, _RANK = 34, 31
 _SUB = (1 << _RANK) - 1
 
@@ -205,7 +206,9 @@ class Song:
 
     def encode(self, *, type: int = 1, ppq: int = PPQ, title: str | None = None,
                warn: Callable[[str], None] | None = None) -> bytes:
-        """The file's bytes: type 1 (conductor + one track per part) or 0 (one track)."""
+        """The file's bytes: type 1 (conductor + one track per part) or 0 (one track).
+
+        Call it once, after the last ``add``: it lets go of the notes as it writes them."""
         if type not in (0, 1):
             raise ValueError("type must be 0 or 1")
         if not 1 <= ppq <= 0x7FFF:
@@ -394,8 +397,6 @@ def _resolve(ons: list, offs: list, infos, rank: int, keys: list[array], count: 
 def _by_start(note: tuple) -> tuple[int, int]:
     return note[0], -note[1]
 
-
-_first = itemgetter(0)
 
 OVERHANG = PPQ // 4 - 1  # ticks past a bar line that do not make another bar
 

@@ -71,8 +71,8 @@ def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
     start = time.perf_counter()
     with open(stdin_file, "rb") as stdin:
         proc = subprocess.Popen(["bash", "-c", f"exec {cmd}" if "|" not in cmd else cmd],
-                                stdin=stdin, stdout=subprocess.DEVNULL, env=ENV, cwd=ROOT,
-                                start_new_session=True)
+                                stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=ENV, cwd=ROOT, start_new_session=True)
     total = hwm = 0
     done = threading.Event()
 
