@@ -38,6 +38,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 
 import click
 
@@ -135,6 +136,11 @@ class StageIO:
 
     def events(self) -> Iterator[dict]:
         """The input stream, validated and streamed; empty when there is no stdin."""
+        return chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[list[dict]]:
+        """The input stream as the reader's lists of events: fresh objects that a stage may
+        change in place and hand to ``writer.write_batches``."""
         fp = _stdin_binary()
         if fp is None:
             return iter(())
@@ -142,7 +148,7 @@ class StageIO:
             self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                       f"e.g. `seed 1 | motif | {self.name}`")
         self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
-        return iter(self.reader)
+        return self.reader.batches()
 
     def reader_for_sink(self) -> Reader | Iterable:
         """The input for a sink that checks ``.abort`` itself (see ``refuse_file``)."""
@@ -200,17 +206,21 @@ class StageIO:
         The stream's Seed is its first line; it is peeked without buffering the stream. With
         none there (and no --seed), a random seed is announced and a Seed line prepended.
         """
-        events = self.events()
-        first = next(events, None)
-        head = [] if first is None else [first]
-        stream_seed = first["seed"] if first is not None and first.get("type") == "Seed" else None
+        batches, seed = self.seeded_batches(seed)
+        return chain.from_iterable(batches), seed
+
+    def seeded_batches(self, seed: int | None) -> tuple[Iterator[list[dict]], int]:
+        """``seeded_events`` as lists of events (see ``batches``)."""
+        batches = self.batches()
+        first = next((batch for batch in batches if batch), [])
+        stream_seed = first[0]["seed"] if first and first[0].get("type") == "Seed" else None
         if seed is None:
             seed = stream_seed
         if seed is None:
             seed = self.random_seed()
         if stream_seed is None:
-            head.insert(0, {"type": "Seed", "seed": seed})
-        return _chain(head, events), seed
+            first = [{"type": "Seed", "seed": seed}, *first]
+        return _chain([first], batches), seed
 
     def observe(self, consume: Callable[[list[dict]], object]) -> Aborted | None:
         """Pass stdin to stdout byte for byte, handing each validated batch to ``consume``.
@@ -324,7 +334,7 @@ class _Tee:
             self._write(cut)
 
 
-def _chain(head: list[dict], rest: Iterator[dict]) -> Iterator[dict]:
+def _chain(head: list, rest: Iterator) -> Iterator:
     yield from head
     yield from rest
 
@@ -358,6 +368,8 @@ def _run(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
                 io.writer.write_all(result)
         finally:
             io.writer.flush()
+        if io.writer.pairs and io.writer.pair_summary():
+            io.warn(io.writer.pair_summary())
     except (BrokenPipeError, ConnectionResetError):
         _silence_stdout()
         return 0
@@ -516,8 +528,9 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
         if stream_out:
             params.append(click.Option(
                 ["--pairs"], is_flag=True, default=False,
-                help="Write notes as NoteOn/NoteOff pairs for music-pipe-rs tools "
-                     "(or set MUSICPIPE_NOTE_FORM=pairs)."))
+                help="Write what music-pipe-rs tools read: notes as NoteOn/NoteOff pairs, "
+                     "whole-number tempos, other events left out (counted on stderr); "
+                     "or set MUSICPIPE_NOTE_FORM=pairs."))
         params.append(click.Option(["--debug"], is_flag=True, help="Show tracebacks on errors."))
         text = "\b\nExamples:\n" + "\n".join(f"  {e}" for e in examples) if examples else ""
         cmd = StageCommand(

@@ -158,7 +158,8 @@ EVENTS: dict[str, EventType] = {
         EventType(
             "NoteOff",
             (_t(), _ch(), _7bit("key", "MIDI key"), Field("vel", "int", 0, 127, False, "release velocity")),
-            "Ends the earliest open NoteOn on the same channel and key.",
+            "Ends the earliest open NoteOn on the same channel and key (or, coming first, the "
+            "next NoteOn there if it starts within 60 ticks: see the pair form below).",
         ),
         EventType(
             "Marker",
@@ -250,30 +251,50 @@ def _checker_source(et: EventType) -> str:
 
 
 def _batch_checker_source(special: frozenset[str]) -> str:
-    """``check_batch(events, handle, out) -> out``: a whole batch checked in one generated loop.
+    """``check_batch(events, handle, out, ons, early, pt) -> pt``: a whole batch checked,
+    and NoteOn/NoteOff paired, in one generated loop.
 
-    Every type's test is inlined behind one ``if typ == ...`` chain (Note first: most lines
-    are notes), so a batch costs one call instead of one per event. Types in ``special`` go
-    to ``handle(typ, ev, append)`` after their check; unknown types pass. On the first bad
-    event it raises (EventError, KeyError or TypeError) with the good ones in ``out`` so far:
-    the caller finds the line and the field with ``check``.
+    Every type's test is inlined behind one ``if typ == ...`` chain (Note, NoteOn and NoteOff
+    first: most lines are notes), so a batch costs one call instead of one per event. Types
+    in ``special`` go to ``handle(typ, ev, append)`` after their check; unknown types pass.
+    The common shape of the pair form is paired right here: a NoteOn opens a note (``ons``:
+    channel << 7 | key -> the open NoteOns, oldest first) and a NoteOff closes the oldest
+    one into a Note. The rest goes to ``handle``: a NoteOff with nothing open or closing a
+    NoteOn with more fields to carry, a NoteOn with velocity 0, or one on a key whose NoteOff
+    came first (``early``). ``pt`` is the latest time of a NoteOn or NoteOff so far. On the
+    first bad event it raises (EventError, KeyError or TypeError) with the good ones in
+    ``out`` so far: the caller finds the line and the field with ``check``.
     """
-    order = ["Note"] + [n for n in EVENTS if n != "Note"]
-    lines = ["def check_batch(evs, handle, out):", "    append = out.append",
+    first = ("Note", "NoteOn", "NoteOff")
+    order = list(first) + [n for n in EVENTS if n not in first]
+    lines = ["def check_batch(evs, handle, out, ons, early, pt):", "    append = out.append",
              "    for ev in evs:", '        typ = ev["type"]']
+    body = {
+        "NoteOn": ["if v0 > pt:", "    pt = v0", "k = v1 << 7 | v2",
+                   "if not v3 or k in early:", "    handle(typ, ev, append)",
+                   "else:", "    q = ons.get(k)", "    if q is None:", "        ons[k] = [ev]",
+                   "    else:", "        q.append(ev)"],
+        "NoteOff": ["if v0 > pt:", "    pt = v0", "q = ons.get(v1 << 7 | v2)",
+                    "if q and len(q[0]) == 5:", "    on = q.pop(0)", '    t = on["t"]',
+                    '    append({"type": "Note", "t": t, "dur": v0 - t if v0 > t else 1, '
+                    '"ch": v1, "key": v2, "vel": on["vel"]})',
+                    "else:", "    handle(typ, ev, append)"],
+    }
     for i, name in enumerate(order):
         loads, test = _test_source(EVENTS[name])
         lines.append(f'        {"if" if i == 0 else "elif"} typ == "{name}":')
         lines += [f"            {line}" for line in loads]
         lines.append(f"            if {test}:\n                raise EventError")
-        lines.append("            handle(typ, ev, append)" if name in special else "            append(ev)")
+        step = body.get(name) or (["handle(typ, ev, append)"] if name in special else ["append(ev)"])
+        lines += [f"            {line}" for line in step]
     lines += ["        elif typ.__class__ is str:", "            append(ev)",
-              "        else:", "            raise TypeError", "    return out", ""]
+              "        else:", "            raise TypeError", "    return pt", ""]
     return "\n".join(lines)
 
 
-# The stream's special types: the Reader pairs NoteOn/NoteOff, keeps one Seed, holds back Abort.
-READER_SPECIAL = frozenset(("Seed", "NoteOn", "NoteOff", "Abort"))
+# The stream's special types: the Reader keeps one Seed and holds back an Abort (NoteOn and
+# NoteOff are paired in check_batch itself, the rare cases in the Reader).
+READER_SPECIAL = frozenset(("Seed", "Abort"))
 
 
 def _compile_all() -> dict:
@@ -450,8 +471,24 @@ def reference_markdown() -> str:
         '(`{"type":"NoteOn","t":0,"ch":0,"key":60,"vel":80}`). Every stage pairs them into',
         "Notes on input (a NoteOn with velocity 0 is a NoteOff; a NoteOff closes the earliest",
         "open NoteOn on its channel and key; a NoteOn still open at the end of the input is",
-        "closed at the latest time seen, with a warning). Set `MUSICPIPE_NOTE_FORM=pairs` (or",
-        "pass `--pairs` to any stage) to write the pair form for those tools.",
+        "closed at the latest time seen, with a warning).",
+        "",
+        "A NoteOff may come a little before its own NoteOn: music-pipe-rs `humanize` moves both",
+        "ends of a note independently and then sorts by time, so a note shorter than twice its",
+        "jitter can end before it starts. A NoteOff with no NoteOn open therefore waits for the",
+        "next NoteOn on its channel and key: if that starts at most 60 ticks (a 32nd note)",
+        "later, the NoteOff ends it (a 1-tick note; counted on stderr) and later notes on the",
+        "key pair as they should; otherwise the NoteOff is an orphan, dropped and counted.",
+        "",
+        "Set `MUSICPIPE_NOTE_FORM=pairs` (or",
+        "pass `--pairs` to any stage) to write what those tools read: Seed, Tempo,",
+        "ProgramChange, NoteOn, NoteOff and End only. Each Note becomes a NoteOn/NoteOff pair,",
+        "a tempo is written in whole bpm (a fractional one is rounded, halves up), and every",
+        "other event (TimeSig, KeySig, Marker, ControlChange, PitchBend, Chord, unknown types)",
+        "is left out; the stage says on stderr how many of each, e.g.",
+        "`motif: pair form: left out 1 Marker, 1 TimeSig (music-pipe-rs reads only ...)`.",
+        "A failed stage still ends its output with its Abort line, which their tools refuse:",
+        "the pipeline stops there too.",
         "",
     ]
     return "\n".join(out)

@@ -3,10 +3,11 @@
 Writing: a type 1 file holds a conductor track (tempo map, time signatures, markers) and one
 named track per channel, in channel order, each starting with its program; every track ends
 on the same tick (the stream's End, else the bar line after the last event) so DAW loops line
-up. Type 0 merges all of it into one track. Reading accepts type 0 and 1 files from the wild
-and gives back the stream at 480 ticks per quarter note.
+up. Type 0 merges all of it into one track. The bytes are written directly by ``smf``.
+Reading accepts type 0 and 1 files from the wild and gives back the stream at 480 ticks per
+quarter note.
 
-mido is imported inside the functions: stages that never touch a MIDI file never pay for it.
+mido is imported inside the reading functions only: writing a file never pays for it.
 
     >>> f = events_to_midi([{"type": "Note", "t": 0, "dur": 480, "ch": 9, "key": 36, "vel": 100}])
     >>> [t.name for t in f.tracks]
@@ -19,30 +20,8 @@ import io
 import os
 from collections.abc import Callable, Iterable
 
-from .events import DRUM_CHANNEL, MAX_TICK, PPQ, EventError, check
-
-MAX_DELTA = 0x0FFFFFFF
-"""The largest gap between two events of a track: MIDI's 4-byte variable-length number."""
-
-MAX_TEMPO_US = 0xFFFFFF
-"""The slowest tempo MIDI stores, in microseconds per quarter note (3 bytes: 3.58 bpm)."""
-
-# What comes first among messages on the same tick: note-offs, so a note that ends where the
-# next one on its key starts never cuts that one short; then meta events, the program (so it
-# applies to notes starting on that tick), controllers, and last the note-ons.
-_OFF, _META, _PROGRAM, _CC, _ON = range(5)
-
-# Order of events on the same tick in a stream read from a file: conductor events first.
-_READ_RANK = {"Tempo": 0, "TimeSig": 1, "KeySig": 1, "Marker": 2, "ProgramChange": 3, "ControlChange": 4,
-              "Note": 5}
-
-
-class MidiError(ValueError):
-    """An event a MIDI file cannot hold; ``event`` is it, so a stage can name its line."""
-
-    def __init__(self, message: str, event: dict | None = None):
-        super().__init__(message)
-        self.event = event
+from .events import MAX_TICK, PPQ
+from .smf import MAX_DELTA, MAX_TEMPO_US, MidiError, Song, bar_ceiling  # noqa: F401 - the API
 
 
 class MidiFileError(ValueError):
@@ -56,310 +35,38 @@ def _ignore(msg: str) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def part_of(ev: dict) -> tuple[str, int]:
-    """The track an event belongs to in a file: its ``track`` name (if any) and channel."""
-    track = ev.get("track")
-    if track is not None and track.__class__ is not str:
-        raise MidiError(f'{ev["type"]} field "track" must be text (a track name)', ev)
-    return track or "", ev["ch"]
-
-
-class _Song:
-    """The stream sorted into what the file needs: conductor events, parts, notes, End.
-
-    A part is one track of the file: a channel, or a (track name, channel) when events carry
-    a ``track`` (two tracks on one channel stay two tracks)."""
-
-    def __init__(self, events: Iterable[dict]):
-        self.conductor: list[dict] = []          # Tempo, TimeSig, KeySig, Marker without ch
-        self.sigs: list[dict] = []
-        self.channel_events: dict[tuple[str, int], list[dict]] = {}  # programs, controls, ...
-        self.names: dict[tuple[str, int], dict] = {}  # the Marker naming each part's track
-        self.notes: list[dict] = []
-        self.end: dict | None = None
-        self.last = 0                            # the latest tick any event reaches
-        self.last_start = 0                      # the latest tick any event starts at
-        self.last_event: dict | None = None      # the event that reaches it
-        for ev in events:
-            typ = ev.get("type")
-            if typ not in _KINDS:
-                continue
-            try:
-                check(ev)
-            except EventError as e:
-                raise MidiError(str(e), ev) from None
-            t = ev["t"]
-            self.last_start = max(self.last_start, t)
-            if typ == "Note":
-                self.notes.append(ev)
-                self.channel_events.setdefault(part_of(ev), [])
-                t += ev["dur"]
-            elif typ == "End":
-                if self.end is None or t >= self.end["t"]:
-                    self.end = ev
-                continue
-            elif typ == "Marker" and ev.get("ch") is not None:
-                part = part_of(ev)
-                name = self.names.get(part)
-                if name is None or t < name["t"]:
-                    if name is not None:
-                        self.channel_events[part].append(name)
-                    self.names[part] = ev
-                    self.channel_events.setdefault(part, [])
-                else:
-                    self.channel_events[part].append(ev)
-            elif typ in _CHANNEL:
-                self.channel_events.setdefault(part_of(ev), []).append(ev)
-            else:
-                self.conductor.append(ev)
-                if typ == "TimeSig":
-                    self.sigs.append(ev)
-            if t > self.last:
-                self.last, self.last_event = t, ev
-        self.sigs.sort(key=_t)
-
-    def end_tick(self) -> int:
-        """The stream's End, else the first bar line at or after the last event; but a tail
-        of less than a sixteenth past a bar line (a humanized last note) adds no bar: when
-        everything starts before that bar line, the piece ends on it."""
-        if self.end is not None:
-            return self.end["t"]
-        line = bar_ceiling(self.last - OVERHANG, self.sigs)
-        if line < self.last and self.last_start < line:
-            return line
-        return bar_ceiling(self.last, self.sigs)
-
-
-_CHANNEL = ("ProgramChange", "ControlChange", "PitchBend", "ChannelPressure")
-_KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "Note", "Marker", "End") + _CHANNEL)
-
-
-def _t(ev: dict) -> int:
-    return ev["t"]
-
-
-OVERHANG = PPQ // 4 - 1  # ticks past a bar line that do not make another bar
-
-
-def bar_ceiling(tick: int, sigs: list[dict]) -> int:
-    """The first bar line at or after ``tick``; bars count from each TimeSig (default 4/4).
-
-    ``sigs`` are TimeSig events in time order.
-
-    >>> bar_ceiling(1921, []), bar_ceiling(1440, [{"t": 0, "num": 3, "den": 4}])
-    (3840, 1440)
-    """
-    start, length = 0, 4 * PPQ
-    for sig in sigs:
-        if sig["t"] > tick:
-            break
-        start, length = sig["t"], sig["num"] * 4 * PPQ // sig["den"]
-    return start - (start - tick) // length * length
-
-
-def _scaler(ppq: int) -> Callable[[int], int]:
-    """480-tick times to ``ppq`` ticks, to the nearest tick (halves round up)."""
-    if ppq == PPQ:
-        return int
-    return lambda t: (t * ppq * 2 + PPQ) // (2 * PPQ)
-
-
-def _note_spans(song: _Song, scale: Callable[[int], int], end: int,
-                warn: Callable[[str], None]) -> dict[tuple[str, int], list[list]]:
-    """Each part's notes as [on, off, key, vel, event] in file ticks, ready to write.
-
-    A note keeps at least one tick after rescaling; notes are cut at the End; a note that
-    starts while another on the same channel and key still sounds ends that one (two notes
-    starting together on a key become the longer one), so note-offs never pair with the
-    wrong note-on in a DAW.
-    """
-    by_key: dict[tuple[int, int], list[list]] = {}
-    cut = dropped = shortened = merged = 0
-    for ev in song.notes:
-        on = scale(ev["t"])
-        if on >= end:
-            dropped += 1
-            continue
-        off = max(scale(ev["t"] + ev["dur"]), on + 1)
-        if off > end:
-            off = end
-            cut += 1
-        by_key.setdefault((ev["ch"], ev["key"]), []).append([on, off, ev["key"], ev["vel"], ev])
-    spans: dict[tuple[str, int], list[list]] = {}
-    for notes in by_key.values():
-        notes.sort(key=lambda n: (n[0], -n[1]))
-        prev = None
-        for n in notes:
-            if prev is not None:
-                if prev[0] == n[0]:
-                    merged += 1
-                    continue
-                if prev[1] > n[0]:
-                    prev[1] = n[0]
-                    shortened += 1
-            spans.setdefault(part_of(n[4]), []).append(n)
-            prev = n
-    if dropped or cut:
-        warn(f"{dropped + cut} notes reach past the End at tick {end} "
-             f"({cut} cut there, {dropped} starting at or after it dropped)")
-    if shortened or merged:
-        warn(f"{shortened + merged} notes overlap another on the same channel and key "
-             f"({shortened} ended where the next starts, {merged} starting together merged)")
-    return spans
-
-
-def events_to_midi(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ,
-                   title: str | None = None, warn: Callable[[str], None] | None = None):
-    """A ``mido.MidiFile`` of the stream: type 1 (conductor + one track per channel) or 0.
+def midi_bytes(events: Iterable[dict], *, type: int = 1, ppq: int = PPQ, title: str | None = None,
+               warn: Callable[[str], None] | None = None, checked: bool = False,
+               mark: Callable[[dict], object] | None = None) -> bytes:
+    """The Standard MIDI File of the stream: type 1 (conductor + one track per channel) or 0.
 
     ``ppq`` rescales the 480-tick stream; ``title`` names the conductor track (the song);
     ``warn`` receives one-line notes about notes cut at the End or overlapping. Raises
-    MidiError for an event MIDI cannot hold. Events are validated against the event table;
-    NoteOn/NoteOff pairs must be paired into Notes first (``musicpipe.stream`` does that).
+    MidiError for an event MIDI cannot hold. Events are validated against the event table
+    unless ``checked`` (a stage's reader did it); NoteOn/NoteOff pairs must be paired into
+    Notes first (``musicpipe.stream`` does that). ``mark``: see ``smf.Song``.
     """
-    import mido
-
     if type not in (0, 1):
         raise ValueError("type must be 0 or 1")
     if not 1 <= ppq <= 0x7FFF:
         raise ValueError("ppq must be in range 1..32767")
-    warn = warn or _ignore
-    song = _Song(events)
-    scale = _scaler(ppq)
-    end = scale(song.end_tick())
-    if end > MAX_DELTA:  # then no gap in any track can be too long for MIDI either
-        culprit = song.end or song.last_event
-        raise MidiError(f"the piece is {end} ticks long; a MIDI file holds at most {MAX_DELTA} "
-                        f"({MAX_DELTA // ppq // 120 // 60} hours at 120 bpm)", culprit)
-    late = [ev for evs in (song.conductor, *song.channel_events.values()) for ev in evs
-            if scale(ev["t"]) > end]
-    if late:
-        warn(f"{len(late)} events after the End at tick {end} dropped")
-
-    conductor: list[tuple] = []
-    if title:
-        conductor.append((0, _META, "track_name", {"name": title}, None))
-    for ev in song.conductor:
-        t = scale(ev["t"])
-        if t > end:
-            continue
-        if ev["type"] == "Tempo":  # the table's 4..1000 bpm always fits MIDI's 3 bytes
-            conductor.append((t, _META, "set_tempo", {"tempo": round(60_000_000 / ev["bpm"])}, ev))
-        elif ev["type"] == "TimeSig":
-            conductor.append((t, _META, "time_signature",
-                              {"numerator": ev["num"], "denominator": ev["den"]}, ev))
-        elif ev["type"] == "KeySig":
-            conductor.append((t, _META, "key_signature", {"key": _mido_key(ev)}, ev))
-        else:
-            conductor.append((t, _META, "marker", {"text": ev["text"]}, ev))
-
-    spans = _note_spans(song, scale, end, warn)
-    tracks = [conductor]
-    for part in sorted(song.channel_events, key=lambda p: p[1]):  # stable: in stream order
-        tracks.append(_channel_track(part, song, spans.get(part, ()), scale, end))
-
-    if type == 0:  # one track: the tracks' names have nowhere to go
-        tracks = [conductor + [item for track in tracks[1:] for item in track
-                               if item[2] != "track_name"]]
-    midi = mido.MidiFile(type=type, ticks_per_beat=ppq, charset="utf-8")
-    for items in tracks:
-        items.sort(key=_order)
-        midi.tracks.append(_encode(items, end, mido))
-    return midi
+    song = Song(events, checked=checked, ppq=ppq, mark=mark)
+    return song.encode(type=type, ppq=ppq, title=title, warn=warn)
 
 
-# mido spells key signatures by name: the major or minor key with that many sharps (+) or flats.
-_MAJOR_BY_SHARPS = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split()))
-_MINOR_BY_SHARPS = dict(zip(range(-7, 8), "Ab Eb Bb F C G D A E B F# C# G# D# A#".split()))
+def events_to_midi(events: Iterable[dict], **kw):
+    """The file as a ``mido.MidiFile`` (same options as ``midi_bytes``), for Python users
+    who want message objects."""
+    import mido
+
+    return mido.MidiFile(file=io.BytesIO(midi_bytes(events, **kw)), charset="utf-8")
 
 
-def _mido_key(ev: dict) -> str:
-    """A KeySig's signature as mido names it ('Bb', 'F#m')."""
-    from .theory import TheoryError, key_signature, parse_key
-
-    try:
-        sharps, minor = key_signature(*parse_key(f"{ev['key']} {ev['mode']}"))
-    except TheoryError as e:
-        raise MidiError(f"KeySig: {e}", ev) from None
-    return _MINOR_BY_SHARPS[sharps] + "m" if minor else _MAJOR_BY_SHARPS[sharps]
-
-
-def _order(item: tuple) -> tuple[int, int]:
-    return item[0], item[1]
-
-
-def _channel_track(part: tuple[str, int], song: _Song, notes, scale, end: int) -> list[tuple]:
-    """One part's track as (tick, rank, message type, fields, event) items, named by its
-    Marker, else its ``track`` name, else its instrument."""
-    track, ch = part
-    evs = sorted(song.channel_events[part], key=_t)
-    programs = [ev for ev in evs if ev["type"] == "ProgramChange"]
-    first = programs[0]["program"] if programs else None
-    name = song.names.get(part)
-    items: list[tuple] = [(0, _META, "track_name", {"name": name["text"] if name else track or
-                                                    _track_name(first or 0, ch)}, name)]
-    set_at_start = any(ev["t"] == 0 and ev["type"] == "ProgramChange"
-                       for (_, c), evs_ in song.channel_events.items() if c == ch for ev in evs_)
-    if ch != DRUM_CHANNEL and not set_at_start and track == min(t for t, c in song.channel_events if c == ch):
-        # A track's program is set at its start, so a DAW picks the instrument on import.
-        items.append((0, _PROGRAM, "program_change", {"channel": ch, "program": 0}, None))
-    for ev in evs:
-        t = scale(ev["t"])
-        if t > end:
-            continue
-        if ev["type"] == "ProgramChange":
-            items.append((t, _PROGRAM, "program_change", {"channel": ch, "program": ev["program"]}, ev))
-        elif ev["type"] == "ControlChange":
-            items.append((t, _CC, "control_change",
-                          {"channel": ch, "control": ev["cc"], "value": ev["value"]}, ev))
-        elif ev["type"] == "PitchBend":
-            items.append((t, _CC, "pitchwheel", {"channel": ch, "pitch": ev["value"]}, ev))
-        elif ev["type"] == "ChannelPressure":
-            items.append((t, _CC, "aftertouch", {"channel": ch, "value": ev["value"]}, ev))
-        else:
-            items.append((t, _META, "marker", {"text": ev["text"]}, ev))
-    for on, off, key, vel, ev in notes:
-        items.append((on, _ON, "note_on", {"channel": ch, "note": key, "velocity": vel}, ev))
-        items.append((off, _OFF, "note_off", {"channel": ch, "note": key, "velocity": 64}, ev))
-    return items
-
-
-def _track_name(program: int, ch: int) -> str:
-    from .theory import track_name
-
-    return track_name(program, ch)
-
-
-def _encode(items: list[tuple], end: int, mido):
-    """Sorted items -> a mido track with delta times, ending at ``end``."""
-    track = mido.MidiTrack()
-    append = track.append
-    Message, MetaMessage = mido.Message, mido.MetaMessage
-    now = 0
-    for tick, rank, typ, fields, _ in items:
-        delta = tick - now
-        if rank == _META:
-            append(MetaMessage(typ, time=delta, **fields))
-        else:
-            append(Message(typ, skip_checks=True, time=delta, **fields))
-        now = tick
-    append(MetaMessage("end_of_track", time=end - now))
-    return track
-
-
-def midi_bytes(events: Iterable[dict], **kw) -> bytes:
-    """The file's bytes (same options as ``events_to_midi``)."""
-    buf = io.BytesIO()
-    events_to_midi(events, **kw).save(file=buf)
-    return buf.getvalue()
-
-
-def write_midi(events: Iterable[dict], path: str | os.PathLike, *, type: int = 1, ppq: int = PPQ,
-               **kw) -> None:
+def write_midi(events: Iterable[dict], path: str | os.PathLike, **kw) -> None:
     """Write the stream as a MIDI file, atomically: a failure leaves ``path`` untouched."""
     from .atomic import atomic_write
 
-    atomic_write(path, midi_bytes(events, type=type, ppq=ppq, **kw))
+    atomic_write(path, midi_bytes(events, **kw))
 
 
 # --------------------------------------------------------------------------- reading

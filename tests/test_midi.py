@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from music21 import converter, instrument, tempo
 
-from musicpipe import midi
+from musicpipe import midi, smf
 from musicpipe.events import EVENTS
 from musicpipe.midi import (MAX_TEMPO_US, MidiError, bar_ceiling, events_to_midi, midi_bytes,
                             midi_to_events, write_midi)
@@ -166,8 +166,8 @@ def test_ppq_rescales_to_the_nearest_tick_and_keeps_every_note():
     assert ons == [(0, "note_on", 60), (0, "note_on", 62), (1, "note_off", 60),
                    (1, "note_off", 62), (96, "note_on", 64), (192, "note_off", 64)]
     assert f.tracks[1][-1].type == "end_of_track" and tracks(f)[1][-1][0] == 384
-    assert midi._scaler(96)(2) == 0 and midi._scaler(96)(3) == 1   # 0.4 -> 0, 0.6 -> 1
-    assert midi._scaler(960)(1) == 2 and midi._scaler(1)(240) == 1  # half rounds up
+    assert smf._scaler(96)(2) == 0 and smf._scaler(96)(3) == 1   # 0.4 -> 0, 0.6 -> 1
+    assert smf._scaler(960)(1) == 2 and smf._scaler(1)(240) == 1  # half rounds up
 
 
 def test_empty_stream_is_a_valid_file():

@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from musicpipe.stream import DataError, Reader, Writer, encode, parse_lines, read_events
-from tests.conftest import jsonl
+from tests.conftest import jsonl, sh
 
 
 def note(t=0, key=60, **kw):
@@ -72,6 +72,37 @@ def test_unclosed_noteon_is_closed_with_a_warning_and_orphan_off_dropped():
     assert warnings == ["1 NoteOff without a NoteOn dropped", "2 NoteOn without a NoteOff closed at tick 480"]
 
 
+def on(t, key=60, vel=80, **kw):
+    return {"type": "NoteOn", "t": t, "ch": 0, "key": key, "vel": vel, **kw}
+
+
+def off(t, key=60):
+    return {"type": "NoteOff", "t": t, "ch": 0, "key": key}
+
+
+def test_a_noteoff_a_few_ticks_before_its_noteon_still_pairs_with_it():
+    """music-pipe-rs humanize moves NoteOn and NoteOff apart and sorts by time: a short note's
+    NoteOff can come first. It closes that note (1 tick long), and later notes pair right."""
+    warnings = []
+    data = jsonl([off(100), on(104), off(230), on(236, vel=70, track="hat"),  # two short ones
+                  on(480), off(960), on(960), off(1440)])
+    out = list(read_events(io.BytesIO(data), warn=warnings.append))
+    assert out == [{"type": "Note", "t": 104, "dur": 1, "ch": 0, "key": 60, "vel": 80},
+                   {"type": "Note", "t": 236, "dur": 1, "ch": 0, "key": 60, "vel": 70, "track": "hat"},
+                   {"type": "Note", "t": 480, "dur": 480, "ch": 0, "key": 60, "vel": 80},
+                   {"type": "Note", "t": 960, "dur": 480, "ch": 0, "key": 60, "vel": 80}]
+    assert warnings == ["2 NoteOff came up to 60 ticks before their NoteOn (music-pipe-rs "
+                        "humanize does that to short notes): paired, 1 tick long"]
+
+
+def test_a_noteoff_long_before_a_noteon_stays_an_orphan():
+    warnings = []
+    data = jsonl([off(0), on(480), off(960), off(1000, key=61)])
+    out = list(read_events(io.BytesIO(data), warn=warnings.append))
+    assert out == [{"type": "Note", "t": 480, "dur": 480, "ch": 0, "key": 60, "vel": 80}]
+    assert warnings == ["2 NoteOff without a NoteOn dropped"]
+
+
 def test_duplicate_seeds_from_layered_streams():
     warnings = []
     data = jsonl([{"type": "Seed", "seed": 1}, note(), {"type": "Seed", "seed": 1}, note(t=5),
@@ -116,6 +147,31 @@ def test_writer_pair_form():
     w.flush()
     assert parse_lines(b"".join(out)) == [{"type": "Seed", "seed": 1}, note(t=10)]
     assert b"".join(out).count(b"NoteOn") == 1 and b"NoteOff" in b"".join(out)
+
+
+def test_writer_pair_form_writes_only_what_music_pipe_rs_reads():
+    out = []
+    w = Writer(out.append, pairs=True)
+    w.write_all([{"type": "Seed", "seed": 1}, {"type": "Tempo", "t": 0, "bpm": 110.0},
+                 {"type": "Tempo", "t": 9, "bpm": 92.5}, {"type": "TimeSig", "t": 0, "num": 3, "den": 4},
+                 {"type": "Marker", "t": 0, "text": "A"}, {"type": "Marker", "t": 5, "text": "B"},
+                 {"type": "ProgramChange", "t": 0, "ch": 0, "program": 5}, note(t=10),
+                 {"type": "Lyric", "t": 3}, {"type": "End", "t": 960}])
+    w.flush()
+    lines = b"".join(out).splitlines()
+    assert [orjson.loads(x)["type"] for x in lines] == [
+        "Seed", "Tempo", "Tempo", "ProgramChange", "NoteOn", "NoteOff", "End"]
+    assert lines[1:3] == [b'{"type":"Tempo","t":0,"bpm":110}', b'{"type":"Tempo","t":9,"bpm":93}']
+    assert w.pair_summary() == ("pair form: left out 1 Lyric, 2 Marker, 1 TimeSig (music-pipe-rs "
+                                "reads only Seed, Tempo, ProgramChange, NoteOn, NoteOff, End); "
+                                "1 fractional tempo rounded to whole bpm")
+    assert Writer(print, pairs=True).pair_summary() is None
+
+
+def test_pairs_option_counts_what_it_leaves_out_on_stderr():
+    proc = sh('chords "I V" --key G --pairs')
+    assert proc.stderr.decode().strip().startswith("chords: pair form: left out 2 Chord, 1 KeySig")
+    assert b'"Chord"' not in proc.stdout and b'"NoteOn"' in proc.stdout
 
 
 def test_writer_pair_form_from_environment(monkeypatch):

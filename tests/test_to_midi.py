@@ -164,3 +164,25 @@ def _events(data: bytes):
     from musicpipe.stream import parse_lines
 
     return parse_lines(data)
+
+
+def test_to_midi_writes_without_mido():
+    """The bytes are encoded directly: writing a file never imports mido (or numpy)."""
+    proc = sh(f"{BIN}/python -X importtime {BIN}/to-midi --out -", input=jsonl(LAYERED))
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert proc.stdout[:4] == b"MThd" and not imported & {"mido", "numpy"}
+
+
+@pytest.mark.parametrize("bad", [
+    b'{"type":"Note","t":5,"dur":1,"ch":0,"key":60,"vel":9,"track":5}',
+    b'{"type":"KeySig","t":5,"key":"H","mode":"major"}',
+    b'{"type":"End","t":300000000}',
+])
+def test_an_error_deep_in_a_long_stream_names_its_line(bad):
+    """Only the chunk being read is kept, yet the line number is exact."""
+    head = b"".join(b'{"type":"Note","t":%d,"dur":60,"ch":%d,"key":60,"vel":80}\n' % (i * 60, i % 3)
+                    for i in range(30_000))
+    proc = sh("to-midi --out -", input=head + bad + b"\n" + head[:head.index(b"\n") + 1], check=False)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 65 and len(err) == 1 and err[0].startswith("to-midi: line 30001: "), err

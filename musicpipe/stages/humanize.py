@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import cli
-from ..transforms.humanize import AMOUNT_HELP, humanize, parse_amount
+from ..transforms.humanize import AMOUNT_HELP, humanize_batches, parse_amount
 
 
 def _amount(ctx, param, value):
@@ -39,9 +39,10 @@ def command(io: cli.StageIO, seed: int | None, timing: str, velocity: str, lengt
     The randomness comes from the stream's Seed (or --seed): the same seed gives the same
     performance every run.
     """
-    events, seed = io.seeded_events(seed)
-    return humanize(events, seed, timing=timing, velocity=velocity, length=length, swing=swing,
-                    channels=channels)
+    batches, seed = io.seeded_batches(seed)
+    io.writer.write_batches(humanize_batches(batches, seed, timing=timing, velocity=velocity,
+                                             length=length, swing=swing, channels=channels,
+                                             in_place=True))
 
 
 main = command

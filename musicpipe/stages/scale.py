@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 import click
 
 from .. import cli
 from ..theory import parse_key, parse_pitch_class, scale_name
 from ..harmony import key_event
-from ..transforms.scale import POLICIES, SNAP_HELP, scale_list, snap, with_key
+from ..transforms.scale import POLICIES, SNAP_HELP, scale_list, snap_batches, with_key
 
 
 @cli.stage("scale", examples=[
@@ -43,8 +45,12 @@ def command(io: cli.StageIO, root: int, mode: str, key, policy: str, drums: bool
         return None
     if key is not None:
         root, mode = key
-    events = snap(io.events(), root, mode, snap=policy, drums=drums, channels=channels)
-    return with_key(events, key_event(root, mode)) if set_key else events
+    batches = snap_batches(io.batches(), root, mode, snap=policy, drums=drums, channels=channels,
+                           in_place=True)
+    if set_key:
+        return with_key(chain.from_iterable(batches), key_event(root, mode))
+    io.writer.write_batches(batches)
+    return None
 
 
 main = command

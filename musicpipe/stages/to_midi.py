@@ -8,35 +8,55 @@ import click
 
 from .. import cli
 from ..errors import OutputError
-from ..stream import DataError, Reader, Tally
+from ..stream import DataError, Reader
 
 
-class _Tape:
-    """A binary input that keeps what it read, so an event's line can be found afterwards."""
+class _Window:
+    """The binary input, keeping only its last two chunks: enough to find the line of an
+    event in the batch being read (the whole input is never kept)."""
 
     def __init__(self, fp):
-        self.fp = fp
-        self.chunks: list[bytes] = []
+        self._read = getattr(fp, "read1", None) or fp.read
+        self.chunks = (b"", b"")
+        self.eof = False
 
     def read1(self, n: int) -> bytes:
-        data = self.fp.read1(n) if hasattr(self.fp, "read1") else self.fp.read(n)
-        self.chunks.append(data)
+        data = self._read(n)
+        if data:
+            self.chunks = (self.chunks[1], data)
+        else:
+            self.eof = True
         return data
 
-    def line_of(self, ev: dict) -> int | None:
-        """The number of the line that holds ``ev`` (a Note made of a pair: its NoteOn)."""
-        import orjson
+    def snapshot(self, lineno: int) -> tuple:
+        """What ``line_of`` needs later; ``lineno`` is the reader's last line so far."""
+        return self.chunks, lineno, self.eof
 
-        for n, line in enumerate(b"".join(self.chunks).split(b"\n"), 1):
-            try:
-                got = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if got == ev or (ev["type"] == "Note" and isinstance(got, dict)
-                             and got.get("type") == "NoteOn"
-                             and all(got.get(k) == ev[k] for k in ("t", "ch", "key", "vel"))):
-                return n
-        return None
+
+def line_of(snapshot: tuple, ev: dict) -> int | None:
+    """The line that holds ``ev`` (a Note made of a pair: its NoteOn, else its NoteOff if
+    the NoteOn was read long before), or None."""
+    import orjson
+
+    (a, b), last, eof = snapshot
+    pieces = (a + b).split(b"\n")
+    if not eof or not pieces[-1]:
+        pieces.pop()  # a line not read yet (or nothing after the last newline)
+    pair = ev["type"] == "Note"
+    on = {"type": "NoteOn", "t": ev["t"], "ch": ev.get("ch"), "key": ev.get("key"), "vel": ev.get("vel")}
+    off = None
+    for n, line in enumerate(pieces, last - len(pieces) + 1):
+        try:
+            got = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if got == ev or pair and isinstance(got, dict) and all(got.get(k) == v for k, v in on.items()):
+            return n
+        if pair and off is None and isinstance(got, dict) and got.get("type") in ("NoteOff", "NoteOn") \
+                and got.get("t") == ev["t"] + ev["dur"] and got.get("ch") == on["ch"] \
+                and got.get("key") == on["key"]:
+            off = n
+    return off
 
 
 def _is_terminal(stream) -> bool:
@@ -95,16 +115,19 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     if fp is not None and fp.isatty():
         io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                 "e.g. `seed 1 | motif | to-midi --out tune.mid`")
-    tape = _Tape(fp) if fp is not None else None
-    reader = Reader(tape, warn=io.warn, abort_raises=False) if tape is not None else None
-    tally = Tally()
+    window = _Window(fp) if fp is not None else None
+    reader = Reader(window, warn=io.warn, abort_raises=False) if window is not None else None
+    song = midi.Song(checked=True, ppq=ppq, mark=lambda ev: window.snapshot(reader.lineno))
+    events = 0
     try:
-        data = midi.midi_bytes(tally(reader or ()), type=int(smf_type), ppq=ppq, title=title,
-                               warn=io.warn)
+        for batch in reader.batches() if reader is not None else ():
+            song.add(batch)
+            events += len(batch)
+        data = song.encode(type=int(smf_type), ppq=ppq, title=title, warn=io.warn)
     except midi.MidiError as e:
-        line = tape.line_of(e.event) if tape is not None and e.event is not None else None
+        line = line_of(e.where, e.event) if e.where is not None else None
         raise DataError(f"line {line}: {e}" if line else str(e)) from None
-    cli.refuse_file(out, abort=reader and reader.abort, notes=tally.notes, events=tally.events,
+    cli.refuse_file(out, abort=reader and reader.abort, notes=song.notes, events=events,
                     force=force)
     if out is None or out == "-":
         io.writer.sink(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import cli
-from ..transforms.transpose import POLICIES, transpose
+from ..transforms.transpose import POLICIES, transpose_batches
 
 
 @cli.stage("transpose", examples=[
@@ -29,8 +29,8 @@ def command(io: cli.StageIO, semitones: int, drums: bool, channels: tuple[int, .
     of 0..127 follow --out-of-range; how many is counted on stderr.
     """
     stats: dict = {}
-    yield from transpose(io.events(), semitones, drums=drums, channels=channels, policy=policy,
-                         stats=stats)
+    io.writer.write_batches(transpose_batches(io.batches(), semitones, drums=drums, channels=channels,
+                                              policy=policy, stats=stats, in_place=True))
     if stats.get("out_of_range"):
         verb = {"octave": "moved by octaves into", "clamp": "clamped to", "drop": "dropped, outside"}[policy]
         io.warn(f"{stats['out_of_range']} notes {verb} 0..127")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from heapq import heappop, heappush
+from itertools import chain
 
 from ..events import MAX_TICK, PPQ
 from ..rng import stage_rng
@@ -58,6 +59,19 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
     short, never moved past it). Notes come out when released (see the module docstring),
     in order of their release time (end + largest timing shift), ties by channel and key.
     """
+    batches = [events] if isinstance(events, list) else ([ev] for ev in events)
+    return chain.from_iterable(humanize_batches(batches, seed, timing=timing, velocity=velocity,
+                                                length=length, swing=swing, channels=channels,
+                                                salt=salt))
+
+
+def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | str = 10,
+                     velocity: int | str = 8, length: int | str = 0, swing: float = 0.0,
+                     channels: Iterable[int] | None = None, salt: str = "",
+                     in_place: bool = False) -> Iterator[list[dict]]:
+    """``humanize`` over lists of events: a list out for each list in (the notes released by
+    then), and a last one at the end. ``in_place`` changes the notes themselves, for lists
+    nobody else holds (a stage's freshly read batches)."""
     if not 0 <= swing <= 1:
         raise ValueError(f"swing must be 0..1, got {swing}")
     t_amt, t_pct = parse_amount(timing, "timing")
@@ -71,7 +85,7 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
     l_span = 2 * l_amt + 1
     delay = round(swing * SWING_TICKS)
     beat, half = PPQ, PPQ // 2
-    only = frozenset(channels) if channels else None
+    only = frozenset(channels) if channels else frozenset(range(16))
     rnd = stage_rng(seed, "humanize", *([salt] if salt else [])).random
 
     # Held notes by channel*128+key: (release time, note out, input t). A heap entry whose
@@ -80,81 +94,88 @@ def humanize(events: Iterable[dict], seed: int, *, timing: int | str = 10,
     heap: list[tuple[int, int]] = []
     now = 0
     end = None  # the stream's End, held back so that the last notes can be kept inside it
-    for ev in events:
-        if ev["type"] == "End":
-            end = ev if end is None or ev["t"] >= end["t"] else end
-            continue
-        if ev["type"] != "Note" or only is not None and ev["ch"] not in only:
-            yield ev
-            continue
-        t0 = ev["t"]
-        if t0 > now:
-            now = t0
-            while heap and heap[0][0] <= now:
-                r, k = heappop(heap)
-                h = held.get(k)
-                if h is not None and h[0] == r:
-                    del held[k]
-                    yield h[1]
-        dur = ev["dur"]
-        t = t0 + int(rnd() * t_span) - t_amt
-        if delay and t0 % beat == half:
-            t += delay
-            if t0 % beat + dur <= beat and dur > delay:
-                dur -= delay
-        if t < 0:
-            t = 0
-        elif t > MAX_TICK:
-            t = MAX_TICK
-        vel = ev["vel"]
-        if v_pct:
-            a = int(vel * v_amt + 0.5)
-            vel += int(rnd() * (2 * a + 1)) - a
-        else:
-            vel += int(rnd() * v_span) - v_amt
-        if vel < 1:
-            vel = 1
-        elif vel > 127:
-            vel = 127
-        if l_pct:
-            a = int(dur * l_amt + 0.5)
-            dur += int(rnd() * (2 * a + 1)) - a
-        else:
-            dur += int(rnd() * l_span) - l_amt
-        if dur < 1:
-            dur = 1
-        elif dur > MAX_TICK:
-            dur = MAX_TICK
-        n = ev.copy()
-        n["t"] = t
-        n["dur"] = dur
-        n["vel"] = vel
-        k = (ev["ch"] << 7) | ev["key"]
-        h = held.get(k)
-        if h is not None:
-            prev = h[1]
-            pt = prev["t"]
-            if t0 >= h[2]:  # the held note's next repetition: start after it, cut it short
-                if t <= pt:
-                    t = n["t"] = min(pt + 1, MAX_TICK)
-                if pt + prev["dur"] > t:
-                    prev["dur"] = max(1, t - pt)
-                yield prev
-            else:  # an earlier note arriving late: keep it clear of the held one if it can
-                if t < pt < t + dur:
-                    n["dur"] = pt - t
-                yield n
+    for batch in batches:
+        out: list[dict] = []
+        emit = out.append
+        for ev in batch:
+            typ = ev["type"]
+            if typ != "Note" or ev["ch"] not in only:
+                if typ == "End":
+                    end = ev if end is None or ev["t"] >= end["t"] else end
+                else:
+                    emit(ev)
                 continue
-        release = t + n["dur"] + t_amt
-        held[k] = (release, n, t0)
-        heappush(heap, (release, k))
+            t0 = ev["t"]
+            if t0 > now:
+                now = t0
+                while heap and heap[0][0] <= now:
+                    r, k = heappop(heap)
+                    h = held.get(k)
+                    if h is not None and h[0] == r:
+                        del held[k]
+                        emit(h[1])
+            dur = ev["dur"]
+            t = t0 + int(rnd() * t_span) - t_amt
+            if delay and t0 % beat == half:
+                t += delay
+                if t0 % beat + dur <= beat and dur > delay:
+                    dur -= delay
+            if t < 0:
+                t = 0
+            elif t > MAX_TICK:
+                t = MAX_TICK
+            vel = ev["vel"]
+            if v_pct:
+                a = int(vel * v_amt + 0.5)
+                vel += int(rnd() * (2 * a + 1)) - a
+            else:
+                vel += int(rnd() * v_span) - v_amt
+            if vel < 1:
+                vel = 1
+            elif vel > 127:
+                vel = 127
+            if l_pct:
+                a = int(dur * l_amt + 0.5)
+                dur += int(rnd() * (2 * a + 1)) - a
+            else:
+                dur += int(rnd() * l_span) - l_amt
+            if dur < 1:
+                dur = 1
+            elif dur > MAX_TICK:
+                dur = MAX_TICK
+            k = (ev["ch"] << 7) | ev["key"]
+            n = ev if in_place else ev.copy()
+            n["t"] = t
+            n["dur"] = dur
+            n["vel"] = vel
+            h = held.get(k)
+            if h is not None:
+                prev = h[1]
+                pt = prev["t"]
+                if t0 >= h[2]:  # the held note's next repetition: start after it, cut it short
+                    if t <= pt:
+                        t = n["t"] = min(pt + 1, MAX_TICK)
+                    if pt + prev["dur"] > t:
+                        prev["dur"] = max(1, t - pt)
+                    emit(prev)
+                else:  # an earlier note arriving late: keep it clear of the held one if it can
+                    if t < pt < t + dur:
+                        n["dur"] = pt - t
+                    emit(n)
+                    continue
+            release = t + n["dur"] + t_amt
+            held[k] = (release, n, t0)
+            heappush(heap, (release, k))
+        yield out
+    out = []
     for _, note, _ in sorted(held.values(), key=_release_order):
         if end is not None and note["t"] + note["dur"] > end["t"]:  # never past the End
             note["t"] = max(0, min(note["t"], end["t"] - 1))  # an End at 0 holds no note
             note["dur"] = max(1, end["t"] - note["t"])
-        yield note
+        out.append(note)
     if end is not None:
-        yield end
+        out.append(end)
+    yield out
 
 
 def _release_order(h: tuple[int, dict, int]) -> tuple[int, int, int]:

@@ -7,6 +7,7 @@ snapping is a 128-entry table built once per run, so a note costs one list looku
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from ..events import DRUM_CHANNEL
 from ..theory import FLAT_NAMES, SCALE_ALIASES, SCALE_DOCS, SCALES, scale_pitch_classes
@@ -89,33 +90,44 @@ def snap(events: Iterable[dict], root: int, mode: str, *, snap: str = "nearest",
     >>> [e["key"] for e in snap([{"type": "Note", "t": 0, "dur": 1, "ch": 0, "key": 61, "vel": 9}], 0, "major")]
     [60]
     """
+    batches = [events] if isinstance(events, list) else ([ev] for ev in events)
+    return chain.from_iterable(snap_batches(batches, root, mode, snap=snap, drums=drums,
+                                            channels=channels, stats=stats))
+
+
+def snap_batches(batches: Iterable[list[dict]], root: int, mode: str, *, snap: str = "nearest",
+                 drums: bool = False, channels: Iterable[int] | None = None,
+                 stats: dict | None = None, in_place: bool = False) -> Iterator[list[dict]]:
+    """``snap`` over lists of events, a list out for each list in. ``in_place`` changes the
+    notes themselves, for lists nobody else holds (a stage's freshly read batches)."""
     table = snap_table(root, mode, snap)
-    skip = frozenset(range(16)) - frozenset(channels if channels else range(16))
+    only = frozenset(channels) if channels else frozenset(range(16))
     if not drums:
-        skip |= {DRUM_CHANNEL}
+        only -= {DRUM_CHANNEL}
     moved = 0
     try:
-        if not skip - {DRUM_CHANNEL}:  # the common case: only the drum channel is skipped
-            drum = DRUM_CHANNEL if skip else -1
-            for ev in events:
+        for batch in batches:
+            if in_place:  # the stage's hot loop
+                for ev in batch:
+                    if ev["type"] == "Note":
+                        key = ev["key"]
+                        new = table[key]
+                        if new != key and ev["ch"] in only:
+                            ev["key"] = new
+                            moved += 1
+                yield batch
+                continue
+            out = []
+            for ev in batch:
                 if ev["type"] == "Note":
                     key = ev["key"]
                     new = table[key]
-                    if new != key and ev["ch"] != drum:
+                    if new != key and ev["ch"] in only:
                         ev = ev.copy()
                         ev["key"] = new
                         moved += 1
-                yield ev
-        else:
-            for ev in events:
-                if ev["type"] == "Note":
-                    key = ev["key"]
-                    new = table[key]
-                    if new != key and ev["ch"] not in skip:
-                        ev = ev.copy()
-                        ev["key"] = new
-                        moved += 1
-                yield ev
+                out.append(ev)
+            yield out
     finally:
         if stats is not None:
             stats["moved"] = moved

@@ -45,6 +45,6 @@ def run(bench):
                   "to-midi --type 0 --out a.mid < arrangement-10k.jsonl (median of 7)"),
         bench.Row("from-midi, the same file", f"{from_midi:.2f} s", "",
                   "from-midi arrangement-10k.mid > /dev/null (median of 7)"),
-        bench.Row("to-midi, empty stream (start-up, mido import)", f"{start * 1000:.0f} ms", "",
+        bench.Row("to-midi, empty stream (start-up)", f"{start * 1000:.0f} ms", "",
                   "to-midi --out /dev/null </dev/null (median of 7)"),
     ]

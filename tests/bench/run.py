@@ -63,6 +63,65 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
     return wall, usage.ru_maxrss // 1024
 
 
+def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
+    """Run a command or pipeline; return (CPU seconds of all its processes, wall seconds,
+    peak MB). Peak: for a pipeline, the largest sum of its processes' RSS, sampled every
+    10 ms (what the machine held at once); for one command, its own peak RSS."""
+    own = _rss_kb("self")
+    start = time.perf_counter()
+    with open(stdin_file, "rb") as stdin:
+        proc = subprocess.Popen(["bash", "-c", f"exec {cmd}" if "|" not in cmd else cmd],
+                                stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=ENV, cwd=ROOT, start_new_session=True)
+    total = hwm = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal total, hwm
+        while not done.wait(0.01):
+            now = 0
+            for pid in os.listdir("/proc"):
+                if pid.isdigit() and _group(pid) == proc.pid:
+                    rss = _rss_kb(pid, "VmRSS")
+                    now += rss
+                    if pid == str(proc.pid):
+                        hwm = max(hwm, _rss_kb(pid, "VmHWM"))
+            total = max(total, now)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"benchmark command failed: {cmd}")
+    # ru_maxrss counts the forked copy of this process too: trust it only above our own size.
+    single = usage.ru_maxrss if usage.ru_maxrss > own + 1024 else hwm
+    peak = total if "|" in cmd else max(single, total)
+    return usage.ru_utime + usage.ru_stime, wall, peak // 1024
+
+
+def _group(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _rss_kb(pid: str, field: str = "VmRSS") -> int:
+    """A /proc/PID/status memory figure in kB (0 when the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(field.encode()):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def median_time(cmd, repeat: int = 15, **kw) -> float:
     return statistics.median(run_timed(cmd, **kw)[0] for _ in range(repeat))
 
