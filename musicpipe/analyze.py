@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from heapq import heappop, heappush
 
 from .events import DRUM_CHANNEL, PPQ
-from .meter import bar_count, bar_line_at_or_after, bar_lines
+from .meter import bar_count, bar_line_at_or_after, bar_lines, seconds_at
 
 MAX_BARS = 20_000
 """Bar-by-bar measures (repetition) stop here: a far note must not cost millions of bars."""
@@ -78,13 +78,7 @@ class Piece:
 
     def seconds(self, tick: int) -> float:
         """Seconds from 0 to ``tick`` under the tempo map (120 BPM before the first Tempo)."""
-        total, at, bpm = 0.0, 0, 120.0
-        for t, value in self.tempos:
-            if t >= tick:
-                break
-            total += (t - at) / PPQ * 60 / bpm
-            at, bpm = t, value
-        return total + (tick - at) / PPQ * 60 / bpm
+        return seconds_at(sorted(self.tempos))(tick)
 
     def bar_count(self) -> int:
         return bar_count(max(self.end, 1), self.sigs)

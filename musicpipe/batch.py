@@ -274,7 +274,7 @@ def describe(stream: bytes, files: dict[str, bytes]) -> dict:
 
 
 def _seconds(events: list[dict]) -> float:
-    from .render import seconds_at
+    from .meter import seconds_at
 
     tempos = sorted((e["t"], float(e["bpm"])) for e in events if e["type"] == "Tempo")
     ends = [e["t"] for e in events if e["type"] == "End"]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from html import escape
 
 from .events import DRUM_CHANNEL, PPQ
-from .meter import bar_count, bar_lines
+from .meter import bar_count, bar_lines, seconds_at
 from .theory import note_name, track_name
 
 SYMBOLS = "0123456789ABCDEF"
@@ -104,13 +104,7 @@ class Piece:
 
     def seconds(self, tick: int) -> float:
         """Seconds from 0 to ``tick`` under the tempo map (120 BPM before the first Tempo)."""
-        total, at, bpm = 0.0, 0, 120.0
-        for t, value in sorted(self.tempos):
-            if t >= tick:
-                break
-            total += (t - at) / PPQ * 60 / bpm
-            at, bpm = t, value
-        return total + (tick - at) / PPQ * 60 / bpm
+        return seconds_at(sorted(self.tempos))(tick)
 
     def bar_count(self) -> int:
         return bar_count(max(self.end, 1), self.sigs)

@@ -5,7 +5,8 @@ A TimeSig takes effect at the bar line at or after its tick; before the first, 4
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 
 from .events import PPQ
 
@@ -82,3 +83,22 @@ def bar_count(t: int, sigs: Iterable[tuple[int, int, int]] = ()) -> int:
             return n + max(0, -(-(t - pos) // length))
         n += count
     raise AssertionError("unreachable")
+
+
+def seconds_at(tempos: list[tuple[int, float]]) -> Callable[[int], float]:
+    """tick -> seconds under a tempo map [(tick, bpm)] sorted by tick (120 BPM before the first)."""
+    points = [(0, 0.0, 120.0)]  # (tick, seconds at tick, bpm from there)
+    for t, bpm in tempos:
+        t0, s0, b0 = points[-1]
+        s = s0 + (t - t0) * 60 / (b0 * PPQ)
+        if t == t0:
+            points[-1] = (t0, s0, bpm)
+        else:
+            points.append((t, s, bpm))
+    starts = [p[0] for p in points]
+
+    def at(tick: int) -> float:
+        t0, s0, b0 = points[bisect_right(starts, tick) - 1]
+        return s0 + (tick - t0) * 60 / (b0 * PPQ)
+
+    return at

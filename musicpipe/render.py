@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BadOption, Unavailable
-from .events import DRUM_CHANNEL, PPQ
+from .events import DRUM_CHANNEL
+from .meter import seconds_at
 
 RATE = 44100
 GAIN = 1.0
@@ -163,27 +164,6 @@ def _import_quietly():
         os.close(saved)
         os.close(devnull)
     return fluidsynth
-
-
-def seconds_at(tempos: list[tuple[int, float]]) -> Callable[[int], float]:
-    """tick -> seconds under a tempo map [(tick, bpm)] sorted by tick (120 BPM before the first)."""
-    points = [(0, 0.0, 120.0)]  # (tick, seconds at tick, bpm from there)
-    for t, bpm in tempos:
-        t0, s0, b0 = points[-1]
-        s = s0 + (t - t0) * 60 / (b0 * PPQ)
-        if t == t0:
-            points[-1] = (t0, s0, bpm)
-        else:
-            points.append((t, s, bpm))
-    from bisect import bisect_right
-
-    starts = [p[0] for p in points]
-
-    def at(tick: int) -> float:
-        t0, s0, b0 = points[bisect_right(starts, tick) - 1]
-        return s0 + (tick - t0) * 60 / (b0 * PPQ)
-
-    return at
 
 
 def _schedule(events: Iterable[dict], rate: int):
