@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from music21 import converter, instrument, tempo
 
-from musicpipe import midi, smf
+from musicpipe import smf
 from musicpipe.events import EVENTS
 from musicpipe.midi import (MAX_TEMPO_US, MidiError, bar_ceiling, events_to_midi, midi_bytes,
                             midi_to_events, write_midi)

@@ -9,12 +9,9 @@ any of them shows here.
 from __future__ import annotations
 
 import hashlib
-import io
 import random
 
-import mido
 
-from musicpipe import smf
 from musicpipe.midi import MidiError, midi_bytes
 
 OPTIONS = ({}, {"type": 0}, {"ppq": 96}, {"ppq": 1000, "title": "Song ♪"}, {"type": 0, "ppq": 7})
