@@ -487,14 +487,8 @@ def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: 
     operations and two lookups per message.
     """
     def message(key: int) -> bytes:
-        running, rank, sub = key & _RUNNING, key >> _RANK & 7, key & _SUB
-        if rank == _ON:
-            data = bytes((0x90 | ch, keynames[sub >> 10], sub >> 3 & 127))
-        elif rank == _OFF:
-            data = bytes((0x80 | ch, keynames[sub >> 10], 64))
-        else:
-            data = payload[sub >> 3]
-        return data[1:] if running and data[0] != 0xFF else data
+        data = _message_bytes(key >> _RANK & 7, key & _SUB, ch, keynames, payload)
+        return data[1:] if key & _RUNNING and data[0] != 0xFF else data
 
     if not _DELTAS:
         _DELTAS.extend(_varlen(d) for d in range(4096))
@@ -523,20 +517,24 @@ def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: 
     return out
 
 
+def _message_bytes(rank: int, sub: int, ch: int, keynames, payload) -> bytes:
+    """One message's bytes with its status: a note on or off from the packed key, anything
+    else from the track's payload table."""
+    if rank == _ON:
+        return bytes((0x90 | ch, keynames[sub >> 10], sub >> 3 & 127))
+    if rank == _OFF:
+        return bytes((0x80 | ch, keynames[sub >> 10], 64))
+    return payload[sub >> 3]
+
+
 def _merged_bytes(tracks: list[tuple], end: int) -> bytearray:
     """Type 0: all tracks as one, ordered by tick, rank, then track; the parts' names go."""
     items = []
     for n, (keys, payload, ch, keynames) in enumerate(tracks):
         for k in sorted(keys):
-            rank, sub = k >> _RANK & 7, k & _SUB
-            if rank == _ON:
-                data = bytes((0x90 | ch, keynames[sub >> 10], sub >> 3 & 127))
-            elif rank == _OFF:
-                data = bytes((0x80 | ch, keynames[sub >> 10], 64))
-            else:
-                data = payload[sub >> 3]
-                if n and data[:2] == b"\xff\x03":
-                    continue
+            data = _message_bytes(k >> _RANK & 7, k & _SUB, ch, keynames, payload)
+            if n and data[:2] == b"\xff\x03":  # a part's track name (note bytes never start FF)
+                continue
             items.append((k >> _RANK, n, len(items), data))
     items.sort()
     out = bytearray()
