@@ -138,16 +138,17 @@ class StageIO:
         """The input stream, validated and streamed; empty when there is no stdin."""
         return chain.from_iterable(self.batches())
 
-    def batches(self) -> Iterator[list[dict]]:
+    def batches(self, *, typed: bool = False) -> Iterator[list]:
         """The input stream as the reader's lists of events: fresh objects that a stage may
-        change in place and hand to ``writer.write_batches``."""
+        change in place and hand to ``writer.write_batches``. ``typed``: a batch may be
+        msgspec Structs instead of dicts (``musicpipe.structs``; the hot stages)."""
         fp = _stdin_binary()
         if fp is None:
             return iter(())
         if fp.isatty():
             self.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                       f"e.g. `seed 1 | motif | {self.name}`")
-        self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush)
+        self.reader = Reader(fp, warn=self.warn, before_wait=self.writer.flush, typed=typed)
         return self.reader.batches()
 
     def reader_for_sink(self) -> Reader | Iterable:
@@ -209,17 +210,18 @@ class StageIO:
         batches, seed = self.seeded_batches(seed)
         return chain.from_iterable(batches), seed
 
-    def seeded_batches(self, seed: int | None) -> tuple[Iterator[list[dict]], int]:
+    def seeded_batches(self, seed: int | None, *, typed: bool = False) -> tuple[Iterator[list], int]:
         """``seeded_events`` as lists of events (see ``batches``)."""
-        batches = self.batches()
+        batches = self.batches(typed=typed)
         first = next((batch for batch in batches if batch), [])
-        stream_seed = first[0]["seed"] if first and first[0].get("type") == "Seed" else None
+        head = first[0] if first else None
+        stream_seed = head["seed"] if head.__class__ is dict and head.get("type") == "Seed" else None
         if seed is None:
             seed = stream_seed
         if seed is None:
             seed = self.random_seed()
-        if stream_seed is None:
-            first = [{"type": "Seed", "seed": seed}, *first]
+        if stream_seed is None:  # a batch of its own: a batch of Structs stays one
+            return _chain([[{"type": "Seed", "seed": seed}], first], batches), seed
         return _chain([first], batches), seed
 
     def observe(self, consume: Callable[[list[dict]], object]) -> Aborted | None:

@@ -103,11 +103,13 @@ class Song:
 
     def _part(self, ev: dict) -> int:
         """The part of an event with a channel: its ``track`` name (if any) and channel."""
-        track = ev.get("track")
+        return self._part_of(ev.get("track"), ev["ch"], ev)
+
+    def _part_of(self, track, ch: int, ev) -> int:
         if track is not None and track.__class__ is not str:
             raise MidiError(f'{ev["type"]} field "track" must be text (a track name)', ev,
                             self.mark(ev))
-        part = (track or "", ev["ch"])
+        part = (track or "", ch)
         n = self.parts.get(part)
         if n is None:
             n = self.parts[part] = len(self.parts)
@@ -116,54 +118,64 @@ class Song:
                 self.plain[part[1]] = n
         return n
 
-    def add(self, events: Iterable[dict]) -> None:
-        """Read more of the stream (a stage feeds its reader's batches)."""
+    def add(self, events: Iterable) -> None:
+        """Read more of the stream (a stage feeds its reader's batches, dicts or Structs)."""
         checked, far = self.checked, self.far
         spans, infos, plain = self.spans, self.infos, self.plain
         last, last_start, last_event, seq = self.last, self.last_start, self.last_event, self.seq
+        note_cls = unset = None
+        if events.__class__ is list and events and events[0].__class__ is not dict:
+            from .structs import UNSET as unset, Note as note_cls, as_dict  # noqa: N811
         try:
             for ev in events:
-                typ = ev.get("type")
-                if typ == "Note":
-                    if not checked:
-                        self._check(ev)
-                    t = ev["t"]
-                    if t > last_start:
-                        last_start = t
-                    reach = t + ev["dur"]
-                    if reach > last:
-                        last, last_event = reach, ev
-                        if reach > far:
-                            self.last_where = self.mark(ev)
-                    ch = ev["ch"]
-                    part = plain[ch] if "track" not in ev else -1
-                    if part < 0:
-                        part = self._part(ev)
-                    g = ch << 7 | ev["key"]
-                    span = spans[g]
-                    if span is None:
-                        span = spans[g] = array("q")
-                        infos[g] = array("q")
-                        self.groups.append(g)
-                    span.append(t << 32 | reach)
-                    infos[g].append(seq << 31 | part << 7 | ev["vel"])
-                    seq += 1
-                elif typ in _KINDS:
-                    if not checked:
-                        self._check(ev)
-                    t = ev["t"]
-                    if t > last_start:
-                        last_start = t
-                    if typ == "End":
-                        if self.end is None or t >= self.end["t"]:
-                            self.end = ev
-                            self.end_where = self.mark(ev) if t > far else None
+                if ev.__class__ is note_cls:
+                    t, ch, key, vel, track = ev.t, ev.ch, ev.key, ev.vel, ev.track
+                    reach = t + ev.dur
+                    track = None if track is unset else track
+                else:
+                    if ev.__class__ is not dict:
+                        ev = as_dict(ev)
+                    typ = ev.get("type")
+                    if typ != "Note":
+                        if typ in _KINDS:
+                            if not checked:
+                                self._check(ev)
+                            t = ev["t"]
+                            if t > last_start:
+                                last_start = t
+                            if typ == "End":
+                                if self.end is None or t >= self.end["t"]:
+                                    self.end = ev
+                                    self.end_where = self.mark(ev) if t > far else None
+                                continue
+                            self._other(typ, ev)
+                            if t > last:
+                                last, last_event = t, ev
+                                if t > far:
+                                    self.last_where = self.mark(ev)
                         continue
-                    self._other(typ, ev)
-                    if t > last:
-                        last, last_event = t, ev
-                        if t > far:
-                            self.last_where = self.mark(ev)
+                    if not checked:
+                        self._check(ev)
+                    t, ch, key, vel, track = ev["t"], ev["ch"], ev["key"], ev["vel"], ev.get("track")
+                    reach = t + ev["dur"]
+                if t > last_start:
+                    last_start = t
+                if reach > last:
+                    last, last_event = reach, ev
+                    if reach > far:
+                        self.last_where = self.mark(ev)
+                part = plain[ch] if track is None else -1
+                if part < 0:
+                    part = self._part_of(track, ch, ev)
+                g = ch << 7 | key
+                span = spans[g]
+                if span is None:
+                    span = spans[g] = array("q")
+                    infos[g] = array("q")
+                    self.groups.append(g)
+                span.append(t << 32 | reach)
+                infos[g].append(seq << 31 | part << 7 | vel)
+                seq += 1
         finally:
             self.last, self.last_start, self.last_event, self.seq = last, last_start, last_event, seq
 
@@ -219,6 +231,10 @@ class Song:
         if end > MAX_DELTA:  # then no gap in any track can be too long for MIDI either
             culprit, where = ((self.end, self.end_where) if self.end is not None
                               else (self.last_event, self.last_where))
+            if culprit.__class__ is not dict:  # a Struct from a typed reader
+                from .structs import as_dict
+
+                culprit = as_dict(culprit)
             raise MidiError(f"the piece is {end} ticks long; a MIDI file holds at most {MAX_DELTA} "
                             f"({MAX_DELTA // ppq // 120 // 60} hours at 120 bpm)", culprit, where)
         late = sum(scale(ev["t"]) > end for evs in (self.conductor, *self.channel_events)

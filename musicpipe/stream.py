@@ -67,8 +67,9 @@ class Reader:
 
     def __init__(self, fp, *, warn: Callable[[str], None] | None = None,
                  before_wait: Callable[[], None] | None = None, dedupe_seeds: bool = True,
-                 abort_raises: bool = True):
+                 abort_raises: bool = True, typed: bool = False):
         self.fp = fp
+        self.typed = typed
         self.abort_raises = abort_raises
         self.warn = warn or (lambda msg: None)
         self.before_wait = before_wait
@@ -78,6 +79,7 @@ class Reader:
         self.lineno = 0
         self._open: dict[int, list[dict]] = {}   # channel << 7 | key -> open NoteOns, oldest first
         self._early: dict[int, dict] = {}        # the same -> a NoteOff that came before any NoteOn
+        self._state_typed = False                # whether those hold Structs (else dicts)
         self._pair_t = 0
         self._orphan_offs = 0
         self._early_offs = 0
@@ -117,27 +119,43 @@ class Reader:
                 pieces.append(data)
                 waiting += len(data)
                 continue
-            lines = b"".join([*pieces, data[:cut]]).split(b"\n")
+            text = b"".join([*pieces, data[:cut]]) if pieces else data[:cut]
             pieces = [data[cut + 1:]]
             waiting = len(pieces[0])
-            yield self._events(lines)
+            yield self._events(text)
         rest = b"".join(pieces)
         if rest.strip():
-            yield self._events([rest])
+            yield self._events(rest)
         tail = self._close_open_notes()
         if tail:
             yield tail
         if self.abort is not None and self.abort_raises:
             raise Aborted(self.abort)
 
-    def _events(self, lines: list[bytes]) -> list[dict]:
+    def _events(self, text: bytes) -> list:
+        """The events of a chunk of whole lines: Structs when the chunk allows (``typed``,
+        from the second chunk on, so a short stream never imports msgspec), else dicts."""
+        if self.typed and self.lineno:
+            from . import structs
+
+            evs = structs.decode(text)
+            if evs is not None and self._state_to_structs():
+                self.lineno += text.count(b"\n") + 1
+                if b'"NoteO' not in text:  # nothing to pair: the list is the batch
+                    return evs
+                return self._paired(evs)
+        return self._dict_events(text.split(b"\n"))
+
+    def _dict_events(self, lines: list[bytes]) -> list[dict]:
+        if self._state_typed:
+            self._state_to_dicts()
         first = self.lineno + 1
         blob = b"[" + b",".join(lines) + b"]"
         if _long_digits(blob):  # rare: a number that may not fit 64 bits
             wide = _first_wide_int(lines)
             if wide is not None:
                 k, shown = wide
-                good = self._events(lines[:k])
+                good = self._dict_events(lines[:k])
                 self.lineno = first + k
                 raise _Partial(good, DataError(
                     f"line {first + k}: the number {shown} does not fit in 64 bits"))
@@ -199,27 +217,95 @@ class Reader:
         elif typ == "Abort":
             if self.abort is None:  # the first is the cause; later ones were passed on with it
                 self.abort = ev
-        elif typ == "NoteOn" and ev["vel"] > 0:  # one whose key had an early NoteOff
-            k = ev["ch"] << 7 | ev["key"]
-            off = self._early.pop(k)
-            if off["t"] >= ev["t"] - EARLY:
-                self._early_offs += 1
-                append(_note(ev, off["t"]))
-            else:
-                self._orphan_offs += 1
-                self._open.setdefault(k, []).append(ev)
-        elif typ in ("NoteOn", "NoteOff"):  # a NoteOff with no NoteOn open, or extra fields
-            k = ev["ch"] << 7 | ev["key"]
-            waiting = self._open.get(k)
-            if waiting:
-                append(_note(waiting.pop(0), ev["t"]))
-            else:
-                self._orphan_offs += k in self._early
-                self._early[k] = ev  # a NoteOn may follow within EARLY ticks
+        elif typ in ("NoteOn", "NoteOff"):
+            self._pair_rare(ev, ev["t"], ev["ch"] << 7 | ev["key"],
+                            typ == "NoteOn" and ev["vel"] > 0, append, _note, _t)
         else:
             append(ev)
 
+    def _pair_rare(self, ev, t: int, k: int, opens: bool, append, note, t_of) -> None:
+        """The rare cases of pairing, for dicts and Structs alike (``note(on, end)`` makes a
+        Note, ``t_of`` reads a time): a NoteOn on a key whose NoteOff came first (``opens``),
+        a NoteOff with no NoteOn open, one closing a NoteOn with more fields to carry."""
+        if opens:
+            off_t = t_of(self._early.pop(k))
+            if off_t >= t - EARLY:
+                self._early_offs += 1
+                append(note(ev, off_t))
+            else:
+                self._orphan_offs += 1
+                self._open.setdefault(k, []).append(ev)
+            return
+        waiting = self._open.get(k)
+        if waiting:
+            append(note(waiting.pop(0), t))
+        else:
+            self._orphan_offs += k in self._early
+            self._early[k] = ev  # a NoteOn may follow within EARLY ticks
+
+    def _paired(self, evs: list) -> list:
+        """A typed chunk with NoteOn/NoteOff pairs made Notes: ``check_batch``'s pairing,
+        over Structs."""
+        from .structs import Note, NoteOff, NoteOn
+
+        ons, early, pt = self._open, self._early, self._pair_t
+        out: list = []
+        append = out.append
+        for ev in evs:
+            cls = ev.__class__
+            if cls is NoteOff:
+                t = ev.t
+                if t > pt:
+                    pt = t
+                k = ev.ch << 7 | ev.key
+                q = ons.get(k)
+                if q:
+                    on = q.pop(0)
+                    start = on.t
+                    append(Note(start, t - start if t > start else 1, on.ch, on.key, on.vel, on.track))
+                else:
+                    self._pair_rare(ev, t, k, False, append, _struct_note, _struct_t)
+            elif cls is NoteOn:
+                t = ev.t
+                if t > pt:
+                    pt = t
+                k = ev.ch << 7 | ev.key
+                if ev.vel and k not in early:
+                    q = ons.get(k)
+                    if q is None:
+                        ons[k] = [ev]
+                    else:
+                        q.append(ev)
+                else:
+                    self._pair_rare(ev, t, k, ev.vel > 0, append, _struct_note, _struct_t)
+            else:
+                append(ev)
+        self._pair_t = pt
+        return out
+
+    def _state_to_structs(self) -> bool:
+        """Make the open NoteOns and early NoteOffs Structs, if they all have one."""
+        if self._state_typed:
+            return True
+        from .structs import as_struct
+
+        opened = {k: [as_struct(ev) for ev in q] for k, q in self._open.items()}
+        early = {k: as_struct(ev) for k, ev in self._early.items()}
+        if None in early.values() or any(None in q for q in opened.values()):
+            return False  # one carries fields a Struct cannot: this chunk goes the dict way
+        self._open, self._early, self._state_typed = opened, early, True
+        return True
+
+    def _state_to_dicts(self) -> None:
+        from .structs import as_dict
+
+        self._open = {k: [as_dict(ev) for ev in q] for k, q in self._open.items()}
+        self._early = {k: as_dict(ev) for k, ev in self._early.items()}
+        self._state_typed = False
+
     def _close_open_notes(self) -> list[dict]:
+        if self._state_typed:
+            self._state_to_dicts()
         self._orphan_offs += len(self._early)
         self._early.clear()
         if self._early_offs:
@@ -281,6 +367,21 @@ def _note(on: dict, off_t: int) -> dict:
     return note
 
 
+def _t(ev: dict) -> int:
+    return ev["t"]
+
+
+def _struct_t(ev) -> int:
+    return ev.t
+
+
+def _struct_note(on, off_t: int):
+    from .structs import Note
+
+    start = on.t
+    return Note(start, max(1, off_t - start), on.ch, on.key, on.vel, on.track)
+
+
 class _Partial(Exception):
     """Carries the events checked before a bad line, so none of them is lost."""
 
@@ -330,6 +431,8 @@ class Writer:
         if not self.pairs:
             self.pending.append(ev)
         else:
+            if ev.__class__ is not dict:
+                ev = dicts([ev])[0]
             typ = ev.get("type")
             if typ == "Note":
                 self.pending += (_pair_on(ev), _pair_off(ev))
@@ -379,7 +482,7 @@ class Writer:
         """Write lists of events (a stage working on its reader's batches)."""
         if self.pairs:
             for batch in batches:
-                for ev in batch:
+                for ev in dicts(batch):
                     self.write(ev)
             return
         pending = self.pending
@@ -400,12 +503,28 @@ PAIR_TYPES = ("Seed", "Tempo", "ProgramChange", "NoteOn", "NoteOff", "End")
 """The event types music-pipe-rs stages read: all that the pair form writes."""
 
 
-def encode(events: list[dict]) -> bytes:
-    """JSON Lines bytes for a list of events."""
+def encode(events: list) -> bytes:
+    """JSON Lines bytes for a list of events: dicts, Structs (a typed reader's), or both."""
+    kinds = set(map(type, events))
+    if dict not in kinds:
+        from .structs import encode_lines
+
+        return encode_lines(events)
+    if len(kinds) > 1:  # msgspec writes some floats unlike orjson: one writer for the list
+        events = dicts(events)
     data = _dumps(events)
     if data.count(b"},{") == len(events) - 1:
         return data[1:-1].replace(b"},{", b"}\n{") + b"\n"
     return b"".join([_dumps(ev, option=_NL) for ev in events])
+
+
+def dicts(events: list) -> list[dict]:
+    """A batch as dicts (a typed reader's Structs converted), for code that reads dicts."""
+    if all(ev.__class__ is dict for ev in events):
+        return events
+    from .structs import as_dict
+
+    return [ev if ev.__class__ is dict else as_dict(ev) for ev in events]
 
 
 def _pair_on(ev: dict) -> dict:

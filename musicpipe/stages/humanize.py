@@ -39,7 +39,7 @@ def command(io: cli.StageIO, seed: int | None, timing: str, velocity: str, lengt
     The randomness comes from the stream's Seed (or --seed): the same seed gives the same
     performance every run.
     """
-    batches, seed = io.seeded_batches(seed)
+    batches, seed = io.seeded_batches(seed, typed=True)
     io.writer.write_batches(humanize_batches(batches, seed, timing=timing, velocity=velocity,
                                              length=length, swing=swing, channels=channels,
                                              in_place=True))

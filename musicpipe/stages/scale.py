@@ -45,7 +45,7 @@ def command(io: cli.StageIO, root: int, mode: str, key, policy: str, drums: bool
         return None
     if key is not None:
         root, mode = key
-    batches = snap_batches(io.batches(), root, mode, snap=policy, drums=drums, channels=channels,
+    batches = snap_batches(io.batches(typed=not set_key), root, mode, snap=policy, drums=drums, channels=channels,
                            in_place=True)
     if set_key:
         return with_key(chain.from_iterable(batches), key_event(root, mode))

@@ -116,7 +116,8 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
         io.warn("reading events from the terminal (end with Ctrl-D); pipe a stream in, "
                 "e.g. `seed 1 | motif | to-midi --out tune.mid`")
     window = _Window(fp) if fp is not None else None
-    reader = Reader(window, warn=io.warn, abort_raises=False) if window is not None else None
+    reader = (Reader(window, warn=io.warn, abort_raises=False, typed=True)
+              if window is not None else None)
     song = midi.Song(checked=True, ppq=ppq, mark=lambda ev: window.snapshot(reader.lineno))
     events = 0
     try:

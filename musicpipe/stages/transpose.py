@@ -29,7 +29,7 @@ def command(io: cli.StageIO, semitones: int, drums: bool, channels: tuple[int, .
     of 0..127 follow --out-of-range; how many is counted on stderr.
     """
     stats: dict = {}
-    io.writer.write_batches(transpose_batches(io.batches(), semitones, drums=drums, channels=channels,
+    io.writer.write_batches(transpose_batches(io.batches(typed=True), semitones, drums=drums, channels=channels,
                                               policy=policy, stats=stats, in_place=True))
     if stats.get("out_of_range"):
         verb = {"octave": "moved by octaves into", "clamp": "clamped to", "drop": "dropped, outside"}[policy]

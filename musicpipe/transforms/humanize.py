@@ -16,6 +16,7 @@ from itertools import chain
 
 from ..events import MAX_TICK, PPQ
 from ..rng import stage_rng
+from ..stream import dicts
 
 SWING_TICKS = PPQ // 6
 """Full swing (1.0) moves an off-beat eighth to the last triplet of the beat: 80 ticks later."""
@@ -88,33 +89,51 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
     only = frozenset(channels) if channels else frozenset(range(16))
     rnd = stage_rng(seed, "humanize", *([salt] if salt else [])).random
 
-    # Held notes by channel*128+key: (release time, note out, input t). A heap entry whose
-    # key has since been released, or held again with another release time, is skipped.
-    held: dict[int, tuple[int, dict, int]] = {}
+    # Held notes by channel*128+key: (release time, the note, its input t, new t, new dur).
+    # A heap entry whose key has since been released, or held again with another release
+    # time, is skipped.
+    held: dict[int, tuple] = {}
     heap: list[tuple[int, int]] = []
     now = 0
     end = None  # the stream's End, held back so that the last notes can be kept inside it
+    note_cls = end_cls = None  # the Structs' classes, once a typed batch comes
     for batch in batches:
-        out: list[dict] = []
+        out: list = []
         emit = out.append
+        typed = bool(batch) and batch[0].__class__ is not dict
+        fresh = in_place
+        if typed and not in_place:
+            batch, typed, fresh = dicts(batch), False, True
+        elif typed and note_cls is None:
+            from ..structs import End as end_cls, Note as note_cls  # noqa: N813
         for ev in batch:
-            typ = ev["type"]
-            if typ != "Note" or ev["ch"] not in only:
-                if typ == "End":
-                    end = ev if end is None or ev["t"] >= end["t"] else end
-                else:
-                    emit(ev)
-                continue
-            t0 = ev["t"]
+            if typed:
+                if ev.__class__ is not note_cls or ev.ch not in only:
+                    if ev.__class__ is end_cls:
+                        end = ev if end is None or ev.t >= _t(end) else end
+                    else:
+                        emit(ev)
+                    continue
+                t0, dur, vel, k = ev.t, ev.dur, ev.vel, ev.ch << 7 | ev.key
+            else:
+                typ = ev["type"]
+                if typ != "Note" or ev["ch"] not in only:
+                    if typ == "End":
+                        end = ev if end is None or ev["t"] >= _t(end) else end
+                    else:
+                        emit(ev)
+                    continue
+                if not fresh:
+                    ev = ev.copy()
+                t0, dur, vel, k = ev["t"], ev["dur"], ev["vel"], ev["ch"] << 7 | ev["key"]
             if t0 > now:
                 now = t0
                 while heap and heap[0][0] <= now:
-                    r, k = heappop(heap)
-                    h = held.get(k)
+                    r, hk = heappop(heap)
+                    h = held.get(hk)
                     if h is not None and h[0] == r:
-                        del held[k]
+                        del held[hk]
                         emit(h[1])
-            dur = ev["dur"]
             t = t0 + int(rnd() * t_span) - t_amt
             if delay and t0 % beat == half:
                 t += delay
@@ -124,7 +143,6 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
                 t = 0
             elif t > MAX_TICK:
                 t = MAX_TICK
-            vel = ev["vel"]
             if v_pct:
                 a = int(vel * v_amt + 0.5)
                 vel += int(rnd() * (2 * a + 1)) - a
@@ -134,49 +152,67 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
                 vel = 1
             elif vel > 127:
                 vel = 127
-            if l_pct:
-                a = int(dur * l_amt + 0.5)
-                dur += int(rnd() * (2 * a + 1)) - a
+            if not l_amt:
+                rnd()  # drawn all the same: the amounts' draws stay independent
             else:
-                dur += int(rnd() * l_span) - l_amt
-            if dur < 1:
-                dur = 1
-            elif dur > MAX_TICK:
-                dur = MAX_TICK
-            k = (ev["ch"] << 7) | ev["key"]
-            n = ev if in_place else ev.copy()
-            n["t"] = t
-            n["dur"] = dur
-            n["vel"] = vel
+                if l_pct:
+                    a = int(dur * l_amt + 0.5)
+                    dur += int(rnd() * (2 * a + 1)) - a
+                else:
+                    dur += int(rnd() * l_span) - l_amt
+                if dur < 1:
+                    dur = 1
+                elif dur > MAX_TICK:
+                    dur = MAX_TICK
             h = held.get(k)
             if h is not None:
-                prev = h[1]
-                pt = prev["t"]
+                pt = h[3]
                 if t0 >= h[2]:  # the held note's next repetition: start after it, cut it short
                     if t <= pt:
-                        t = n["t"] = min(pt + 1, MAX_TICK)
-                    if pt + prev["dur"] > t:
-                        prev["dur"] = max(1, t - pt)
-                    emit(prev)
+                        t = min(pt + 1, MAX_TICK)
+                    if pt + h[4] > t:
+                        _set(h[1], pt, max(1, t - pt))
+                    emit(h[1])
                 else:  # an earlier note arriving late: keep it clear of the held one if it can
                     if t < pt < t + dur:
-                        n["dur"] = pt - t
-                    emit(n)
+                        dur = pt - t
+                    emit(_set(ev, t, dur, vel))
                     continue
-            release = t + n["dur"] + t_amt
-            held[k] = (release, n, t0)
+            if typed:
+                ev.t, ev.dur, ev.vel = t, dur, vel
+            else:
+                ev["t"], ev["dur"], ev["vel"] = t, dur, vel
+            release = t + dur + t_amt
+            held[k] = (release, ev, t0, t, dur)
             heappush(heap, (release, k))
         yield out
     out = []
-    for _, note, _ in sorted(held.values(), key=_release_order):
-        if end is not None and note["t"] + note["dur"] > end["t"]:  # never past the End
-            note["t"] = max(0, min(note["t"], end["t"] - 1))  # an End at 0 holds no note
-            note["dur"] = max(1, end["t"] - note["t"])
-        out.append(note)
+    for _, h in sorted(held.items(), key=_release_order):
+        if end is not None and h[3] + h[4] > _t(end):  # never past the End
+            t = max(0, min(h[3], _t(end) - 1))  # an End at 0 holds no note
+            _set(h[1], t, max(1, _t(end) - t))
+        out.append(h[1])
     if end is not None:
         out.append(end)
     yield out
 
 
-def _release_order(h: tuple[int, dict, int]) -> tuple[int, int, int]:
-    return h[0], h[1]["ch"], h[1]["key"]
+def _set(ev, t: int, dur: int, vel: int | None = None):
+    """A note (a dict or a Struct) given a new time, length and maybe velocity."""
+    if ev.__class__ is dict:
+        ev["t"], ev["dur"] = t, dur
+        if vel is not None:
+            ev["vel"] = vel
+    else:
+        ev.t, ev.dur = t, dur
+        if vel is not None:
+            ev.vel = vel
+    return ev
+
+
+def _t(ev) -> int:
+    return ev["t"] if ev.__class__ is dict else ev.t
+
+
+def _release_order(item: tuple[int, list]) -> tuple[int, int]:
+    return item[1][0], item[0]  # release time, then channel and key

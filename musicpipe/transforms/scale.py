@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from ..events import DRUM_CHANNEL
+from ..stream import dicts
 from ..theory import FLAT_NAMES, SCALE_ALIASES, SCALE_DOCS, SCALES, scale_pitch_classes
 from .reseed import at_head
 
@@ -107,7 +108,14 @@ def snap_batches(batches: Iterable[list[dict]], root: int, mode: str, *, snap: s
     moved = 0
     try:
         for batch in batches:
-            if in_place:  # the stage's hot loop
+            fresh = in_place
+            if batch and batch[0].__class__ is not dict:  # Structs (a typed reader's)
+                if in_place:
+                    moved += _snap_structs(batch, table, only)
+                    yield batch
+                    continue
+                batch, fresh = dicts(batch), True
+            if fresh:  # the stage's hot loop
                 for ev in batch:
                     if ev["type"] == "Note":
                         key = ev["key"]
@@ -131,6 +139,21 @@ def snap_batches(batches: Iterable[list[dict]], root: int, mode: str, *, snap: s
     finally:
         if stats is not None:
             stats["moved"] = moved
+
+
+def _snap_structs(batch: list, table: list[int], only: frozenset) -> int:
+    """The hot loop over Structs, in place; returns how many notes moved."""
+    from ..structs import Note
+
+    moved = 0
+    for ev in batch:
+        if ev.__class__ is Note:
+            key = ev.key
+            new = table[key]
+            if new != key and ev.ch in only:
+                ev.key = new
+                moved += 1
+    return moved
 
 
 # Scale tones on C as musicians spell most of them: flats, but the raised 4th as F#.

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from ..events import DRUM_CHANNEL
+from ..stream import dicts
 
 POLICIES = ("octave", "clamp", "drop")
 
@@ -32,7 +33,8 @@ def transpose_batches(batches: Iterable[list[dict]], semitones: int, *, drums: b
                       channels: Iterable[int] | None = None, policy: str = "octave",
                       stats: dict | None = None, in_place: bool = False) -> Iterator[list[dict]]:
     """``transpose`` over lists of events, a list out for each list in. ``in_place`` changes
-    the notes themselves, for lists nobody else holds (a stage's freshly read batches)."""
+    the notes themselves, for lists nobody else holds (a stage's freshly read batches,
+    which may be Structs: see ``musicpipe.structs``)."""
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}")
     only = frozenset(channels) if channels else frozenset(range(16))
@@ -42,7 +44,14 @@ def transpose_batches(batches: Iterable[list[dict]], semitones: int, *, drums: b
     fold = _octave_fold if policy == "octave" else _clamp
     try:
         for batch in batches:
-            if in_place and policy != "drop":  # the stage's hot loop
+            fresh = in_place
+            if batch and batch[0].__class__ is not dict:  # Structs (a typed reader's)
+                if in_place and policy != "drop":
+                    out_of_range += _transpose_structs(batch, semitones, only, fold)
+                    yield batch
+                    continue
+                batch, fresh = dicts(batch), True
+            if fresh and policy != "drop":  # the stage's hot loop
                 for ev in batch:
                     if ev["type"] == "Note" and ev["ch"] in only:
                         key = ev["key"] + semitones
@@ -61,7 +70,7 @@ def transpose_batches(batches: Iterable[list[dict]], semitones: int, *, drums: b
                         if policy == "drop":
                             continue
                         key = fold(key)
-                    if not in_place:
+                    if not fresh:
                         ev = ev.copy()
                     ev["key"] = key
                 out.append(ev)
@@ -69,6 +78,21 @@ def transpose_batches(batches: Iterable[list[dict]], semitones: int, *, drums: b
     finally:
         if stats is not None:
             stats["out_of_range"] = out_of_range
+
+
+def _transpose_structs(batch: list, semitones: int, only: frozenset, fold) -> int:
+    """The hot loop over Structs, in place; returns how many keys were folded."""
+    from ..structs import Note
+
+    folded = 0
+    for ev in batch:
+        if ev.__class__ is Note and ev.ch in only:
+            key = ev.key + semitones
+            if not 0 <= key <= 127:
+                folded += 1
+                key = fold(key)
+            ev.key = key
+    return folded
 
 
 def _clamp(key: int) -> int:
