@@ -3,9 +3,10 @@
 With ``MUSICPIPE_VERSUS=DIR`` (a folder holding their transpose, scale, humanize and to-midi)
 each workload runs with our stage and with theirs on the same input, one after the other, and
 the row shows ours / theirs: CPU time (user + system of every process), wall time and peak
-memory (one process: its peak RSS; a pipeline: the largest sum of its processes' RSS, sampled
-every 10 ms). Without it, only our figures. Their tools read notes only as NoteOn/NoteOff
-pairs, so their input is always the pair form; ours is given both forms where it matters.
+memory (one process: its peak RSS; a pipeline: the largest sum of its processes' PSS, sampled
+every 10 ms, with the RSS sum beside it). Without it, only our figures. Their tools read notes
+only as NoteOn/NoteOff pairs, so their input is always the pair form; ours is given both forms
+where it matters.
 Best of 3 runs (lowest CPU).
 """
 
@@ -50,8 +51,9 @@ def inputs(bench, n: int) -> tuple[str, str]:
     return str(notes), str(pairs)
 
 
-def best(bench, cmd: str, stdin_file: str, repeat: int = 3) -> tuple[float, float, int]:
-    """(CPU s, wall s, peak MB), the run with the lowest CPU time."""
+def best(bench, cmd: str, stdin_file: str, repeat: int = 3) -> tuple[float, float, int, int]:
+    """(CPU s, wall s, peak MB, RSS sum MB), the run with the lowest CPU time (see
+    run.run_measured: a pipeline's peak is its processes' summed PSS)."""
     return min((bench.run_measured(cmd, stdin_file=stdin_file) for _ in range(repeat)),
                key=lambda r: r[0])
 
@@ -77,17 +79,18 @@ def run(bench):
         ("humanize, Note lines", HUMANIZE, notes, f"{d}/humanize", "<= 1.5x CPU"),
         ("humanize, pair lines", HUMANIZE, pairs, f"{d}/humanize", ""),
         ("5-stage pipeline, 1 M pair lines", PIPE_OURS.format(humanize=HUMANIZE, out=out), pairs,
-         PIPE_THEIRS.format(d=d, out=out), "<= 1.0x wall, <= 100 MB total"),
+         PIPE_THEIRS.format(d=d, out=out), "<= 1.0x wall, <= 100 MB total (PSS)"),
     ]
     rows = []
     figures = {}
     for measure, ours, src, theirs, target in work:
-        cpu, wall, mb = figures[measure] = best(bench, ours, src)
-        value = f"{cpu:.2f} s CPU, {wall:.2f} s wall, {mb} MB"
+        cpu, wall, mb, rss = figures[measure] = best(bench, ours, src)
+        piped = "|" in ours
+        value = f"{cpu:.2f} s CPU, {wall:.2f} s wall, {mb} MB" + (f" (RSS sum {rss})" if piped else "")
         if theirs_dir:
-            tcpu, twall, tmb = best(bench, theirs, pairs)
-            value += (f" / {tcpu:.2f} s, {twall:.2f} s, {tmb} MB = {cpu / tcpu:.2f}x CPU, "
-                      f"{wall / twall:.2f}x wall, {mb / tmb:.2f}x memory")
+            tcpu, twall, tmb, trss = best(bench, theirs, pairs)
+            value += (f" / {tcpu:.2f} s, {twall:.2f} s, {tmb} MB" + (f" (RSS sum {trss})" if piped else "")
+                      + f" = {cpu / tcpu:.2f}x CPU, {wall / twall:.2f}x wall, {mb / tmb:.2f}x memory")
         rows.append(bench.Row(measure, value, target, f"{ours} < {os.path.basename(src)}"))
     ratio = figures["transpose, pair lines"][0] / figures["transpose, Note lines"][0]
     rows.append(bench.Row("pair-form input / Note lines (transpose CPU)", f"{ratio:.2f}x", "<= 1.3x",

@@ -63,30 +63,34 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
     return wall, usage.ru_maxrss // 1024
 
 
-def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
+def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int, int]:
     """Run a command or pipeline; return (CPU seconds of all its processes, wall seconds,
-    peak MB). Peak: for a pipeline, the largest sum of its processes' RSS, sampled every
-    10 ms (what the machine held at once); for one command, its own peak RSS."""
+    peak MB, peak RSS sum MB). Peak: for one command, its own peak RSS; for a pipeline, the
+    largest sum of its processes' proportional set sizes (PSS: a page shared by n processes,
+    such as the interpreter's code, counts 1/n in each), sampled every 10 ms: what the
+    machine held at once. The sum of their RSS, which counts shared pages in every process,
+    comes last."""
     own = _rss_kb("self")
     start = time.perf_counter()
     with open(stdin_file, "rb") as stdin:
         proc = subprocess.Popen(["bash", "-c", f"exec {cmd}" if "|" not in cmd else cmd],
                                 stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=ENV, cwd=ROOT, start_new_session=True)
-    total = hwm = 0
+    total = pss_total = hwm = 0
     done = threading.Event()
 
     def sample():
-        nonlocal total, hwm
+        nonlocal total, pss_total, hwm
         while not done.wait(0.01):
-            now = 0
+            now = pss = 0
             for pid in os.listdir("/proc"):
                 if pid.isdigit() and _group(pid) == proc.pid:
-                    rss = _rss_kb(pid, "VmRSS")
-                    now += rss
+                    now += _rss_kb(pid, "VmRSS")
+                    pss += _pss_kb(pid)
                     if pid == str(proc.pid):
                         hwm = max(hwm, _rss_kb(pid, "VmHWM"))
             total = max(total, now)
+            pss_total = max(pss_total, pss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -98,8 +102,8 @@ def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int]:
         raise RuntimeError(f"benchmark command failed: {cmd}")
     # ru_maxrss counts the forked copy of this process too: trust it only above our own size.
     single = usage.ru_maxrss if usage.ru_maxrss > own + 1024 else hwm
-    peak = total if "|" in cmd else max(single, total)
-    return usage.ru_utime + usage.ru_stime, wall, peak // 1024
+    peak = pss_total if "|" in cmd else max(single, total)
+    return usage.ru_utime + usage.ru_stime, wall, peak // 1024, total // 1024
 
 
 def _group(pid: str) -> int:
@@ -108,6 +112,18 @@ def _group(pid: str) -> int:
             return int(f.read().rsplit(b")", 1)[1].split()[2])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+def _pss_kb(pid: str) -> int:
+    """A process's proportional set size in kB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _rss_kb(pid: str, field: str = "VmRSS") -> int:
