@@ -2,7 +2,8 @@
 
 The reader takes whatever the pipe has (``read1``), so a stage sees events as soon as they
 arrive and memory stays constant; it parses each chunk's lines with one ``orjson.loads`` call
-and checks them with the table's compiled checkers. The writer keeps its own buffer and
+and checks them with the table's compiled checkers, or, for the hot stages (``typed``), turns
+a chunk into msgspec Structs that are decoded and checked in one C pass (``structs``). The writer keeps its own buffer and
 writes to the file descriptor itself, so output is fast even with ``PYTHONUNBUFFERED=1``, and
 it is flushed whenever the reader is about to wait for more input, so a slow producer never
 leaves finished events stuck in a buffer.
