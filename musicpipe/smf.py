@@ -2,9 +2,10 @@
 
 A song is read once, event by event: notes go into two ``array('q')`` per channel and key
 (16 bytes a note: start and reach, then velocity, part and stream position), the few other
-events stay as they are. Writing sorts each track's messages as packed integers (tick, rank
-on the tick, then what tells equal ones apart) and encodes them into one bytearray, with
-running status as mido writes it: the bytes are the ones the mido-based writer made.
+events stay as they are. Writing merges each track's messages as packed integers (tick, rank
+on the tick, then what tells equal ones apart) and encodes them many at a time with integer
+arithmetic, with running status as mido writes it: the bytes are the ones the mido-based
+writer made.
 
     >>> data = Song([{"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 90}]).encode()
     >>> data[:4], len(data)
@@ -13,10 +14,12 @@ running status as mido writes it: the bytes are the ones the mido-based writer m
 
 from __future__ import annotations
 
+import re
 from array import array
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from operator import le
+from operator import itemgetter, le
 from struct import pack
 
 from .events import DRUM_CHANNEL, PPQ, EventError, check
@@ -32,12 +35,16 @@ MAX_TEMPO_US = 0xFFFFFF
 # it applies to notes starting on that tick), controllers, and last the note-ons.
 _OFF, _META, _PROGRAM, _CC, _ON = range(5)
 
-# A track's messages sort as one integer each: tick << 34 | rank << 31 | sub. For a note, sub
-# is the rank of its key on the channel (keys in order of first appearance) << 10 | velocity
-# << 3; for anything else, its index in the track's list of encoded messages << 3 | its class
-# (what running status compares, see _CLASS).
-_TICK, _RANK = 34, 31
-_SUB = (1 << _RANK) - 1
+# A track's messages sort as one integer each: tick << 24 | rank << 21 | sub, below 2**52
+# (ticks in a file stay within MAX_DELTA). For a note, sub is the rank of its key on the
+# channel (keys in order of first appearance) << 14 | key << 7 | velocity (64 for a
+# note-off), so its bytes come from the key alone; anything else has sub 0 and keeps the
+# order it was added in (a stable sort). Keys are stored as the bits of the double
+# 2**52 + key (_FLOAT | key): list.sort is fastest on floats.
+_TICK, _RANK, _KEYRANK = 24, 21, 14
+_KEY = (1 << 52) - 1
+_FLOAT = 0x433 << 52
+_START = 7 << _RANK  # the key before a track's first: tick 0, a rank no message has
 
 _CHANNEL = ("ProgramChange", "ControlChange", "PitchBend", "ChannelPressure")
 _KINDS = frozenset(("Tempo", "TimeSig", "KeySig", "Note", "Marker", "End") + _CHANNEL)
@@ -243,24 +250,24 @@ class Song:
             warn(f"{late} events after the End at tick {end} dropped")
         tracks = [self._conductor(scale, end, title)]
         order = sorted(self.parts.items(), key=lambda item: item[0][1])  # stable: stream order
-        notes = self._note_keys(scale, end, warn)
+        notes = self._note_runs(scale, end, warn)
         for (track, ch), n in order:
             tracks.append(self._channel_track(track, ch, n, notes[n], scale, end))
+        del notes
+        pieces = [b"MThd" + pack(">Lhhh", 6, type, len(tracks) if type else 1, ppq)]
         if type == 0:  # one track: the tracks' names have nowhere to go
-            datas = [_merged_bytes(tracks, end)]
-        else:
-            datas = (_track_bytes(*track, end) for track in tracks)
-        out = bytearray(b"MThd" + pack(">Lhhh", 6, type, len(tracks) if type else 1, ppq))
+            datas = [[_merged_bytes(tracks, end)]]
+        else:  # each track's runs go once it is written, making room for the next one's bytes
+            tracks.reverse()
+            datas = (_track_bytes(*tracks.pop(), end) for _ in range(len(tracks)))
         for data in datas:
-            out += b"MTrk" + pack(">L", len(data))
-            out += data
-        return bytes(out)
+            pieces += (b"MTrk", pack(">L", sum(map(len, data))), *data)
+        return b"".join(pieces)
 
     def _conductor(self, scale, end: int, title: str | None) -> tuple:
-        keys: list[int] = []
-        payload: list[bytes] = []
+        others: list[tuple[int, bytes]] = []
         if title:
-            _add(keys, payload, 0, _META, _meta(0x03, title.encode()))
+            _add(others, 0, _META, _meta(0x03, title.encode()))
         for ev in self.conductor:
             t = scale(ev["t"])
             if t > end:
@@ -277,11 +284,11 @@ class Song:
                 data = _meta(0x59, bytes((sig[0] & 0xFF, sig[1])))
             else:
                 data = _meta(0x06, ev["text"].encode())
-            _add(keys, payload, t, _META, data)
-        return keys, payload, 0, ()
+            _add(others, t, _META, data)
+        return (*_with_others([], others), 0)
 
-    def _note_keys(self, scale, end: int, warn) -> list[array]:
-        """Each part's note-ons and note-offs as sort keys, in file ticks.
+    def _note_runs(self, scale, end: int, warn) -> list[list]:
+        """Each part's note-ons and note-offs as sorted runs of sort keys, in file ticks.
 
         A note keeps at least one tick after rescaling; notes are cut at the End; a note that
         starts while another on the same channel and key still sounds ends that one (two
@@ -289,22 +296,34 @@ class Song:
         with the wrong note-on in a DAW. Keys are ranked per channel in order of the first
         note that stays (the order note-ons on one tick are written in).
         """
-        keys = [array("q") for _ in self.parts]
-        self.keynames: list[list[int]] = [[] for _ in range(16)]  # per channel: key by rank
+        runs: list[list] = [[] for _ in self.parts]
+        ranks = [0] * 16  # per channel: the keys ranked so far
         parts_on = [0] * 16
         for _, ch in self.parts:
             parts_on[ch] += 1
         count = {"cut": 0, "dropped": 0, "shortened": 0, "merged": 0}
         spans_of, infos_of = self.spans, self.infos
-        starts = max((max(spans_of[g]) >> 32 for g in self.groups), default=0)
-        if scale(starts) < end and scale(self.last) <= end:  # no note is cut or dropped
+        if scale(self.last) <= end and (  # no note is cut or dropped
+                scale(self.last_start) < end  # (nothing starts on the End: the notes need no look)
+                or scale(max((max(spans_of[g]) >> 32 for g in self.groups), default=0)) < end):
             kept = sorted((infos_of[g][0] >> 31, g, None) for g in self.groups)
         else:
             kept = [self._cut(g, scale, end, count) for g in self.groups]
             kept = sorted(group for group in kept if group is not None)
         for _, g, cut in kept:
+            spans, infos = spans_of[g], infos_of[g]
+            spans_of[g] = infos_of[g] = None  # encoded once: make room as it goes
+            ch = g >> 7
+            note = _FLOAT | ranks[ch] << _KEYRANK | (g & 127) << 7
+            ranks[ch] += 1
+            on_bits, off_bits = note | _ON << _RANK, note | _OFF << _RANK | 64
+            one_part = parts_on[ch] == 1
+            part = infos[0] >> 7 & 0xFFFFFF  # the channel's one part, if one_part
+            if cut is None and scale is int and one_part and _keys_in_place(spans, infos, on_bits,
+                                                                            off_bits):
+                runs[part] += (_doubles(spans), _doubles(infos))
+                continue
             if cut is None:
-                spans, infos = spans_of[g], infos_of[g]
                 ons = [span >> 32 for span in spans]
                 offs = [span & 0xFFFFFFFF for span in spans]
                 if scale is not int:
@@ -312,19 +331,14 @@ class Song:
                     offs = [max(scale(t), on + 1) for on, t in zip(ons, offs)]
             else:
                 ons, offs, infos = cut
-            spans_of[g] = infos_of[g] = None  # encoded once: make room as it goes
-            ch = g >> 7
-            names = self.keynames[ch]
-            rank = len(names) << 10
-            names.append(g & 127)
-            if parts_on[ch] == 1 and all(map(le, offs, islice(ons, 1, None))):
-                # The common case: one part on the channel, notes in order, none overlapping.
-                part = keys[infos[0] >> 7 & 0xFFFFFF]
-                on_key, off_key = _ON << _RANK | rank, _OFF << _RANK | rank
-                part.extend([t << _TICK | on_key | (info & 127) << 3 for t, info in zip(ons, infos)])
-                part.extend([t << _TICK | off_key for t in offs])
+            if one_part and all(map(le, offs, islice(ons, 1, None))):
+                # One part on the channel, notes in order, none overlapping: two sorted runs.
+                runs[part] += (
+                    _doubles(array("q", [t << _TICK | on_bits | info & 127
+                                         for t, info in zip(ons, infos)])),
+                    _doubles(array("q", [t << _TICK | off_bits for t in offs])))
             else:
-                _resolve(ons, offs, infos, rank, keys, count)
+                _resolve(ons, offs, infos, on_bits, off_bits, runs, count)
         if count["dropped"] or count["cut"]:
             warn(f"{count['dropped'] + count['cut']} notes reach past the End at tick {end} "
                  f"({count['cut']} cut there, {count['dropped']} starting at or after it dropped)")
@@ -332,7 +346,7 @@ class Song:
             warn(f"{count['shortened'] + count['merged']} notes overlap another on the same "
                  f"channel and key ({count['shortened']} ended where the next starts, "
                  f"{count['merged']} starting together merged)")
-        return keys
+        return runs
 
     def _cut(self, g: int, scale, end: int, count: dict) -> tuple | None:
         """A key's notes in file ticks with the End applied: (first note's position, key,
@@ -354,21 +368,21 @@ class Song:
         ons, offs, infos = (list(column) for column in zip(*notes))
         return infos[0] >> 31, g, (ons, offs, infos)
 
-    def _channel_track(self, track: str, ch: int, n: int, keys: array, scale, end: int) -> tuple:
+    def _channel_track(self, track: str, ch: int, n: int, runs: list, scale, end: int) -> tuple:
         """One part's track, named by its Marker, else its ``track`` name, else its instrument."""
         evs = sorted(self.channel_events[n], key=_t)
         first = next((ev["program"] for ev in evs if ev["type"] == "ProgramChange"), None)
         name = self.names.get(n)
         text = name["text"] if name else track or _track_name(first or 0, ch)
-        payload: list[bytes] = []
-        _add(keys, payload, 0, _META, _meta(0x03, text.encode()))
+        others: list[tuple[int, bytes]] = []
+        _add(others, 0, _META, _meta(0x03, text.encode()))
         on_channel = [p for (t, c), p in self.parts.items() if c == ch]
         set_at_start = any(ev["t"] == 0 and ev["type"] == "ProgramChange"
                            for p in on_channel for ev in self.channel_events[p])
         if ch != DRUM_CHANNEL and not set_at_start and track == min(
                 t for t, c in self.parts if c == ch):
             # A track's program is set at its start, so a DAW picks the instrument on import.
-            _add(keys, payload, 0, _PROGRAM, bytes((0xC0 | ch, 0)))
+            _add(others, 0, _PROGRAM, bytes((0xC0 | ch, 0)))
         for ev in evs:
             t = scale(ev["t"])
             if t > end:
@@ -385,16 +399,19 @@ class Song:
                 rank, data = _CC, bytes((0xD0 | ch, ev["value"]))
             else:
                 rank, data = _META, _meta(0x06, ev["text"].encode())
-            _add(keys, payload, t, rank, data)
-        return keys, payload, ch, self.keynames[ch]
+            _add(others, t, rank, data)
+        return (*_with_others(runs, others), ch)
 
 
-def _resolve(ons: list, offs: list, infos, rank: int, keys: list[array], count: dict) -> None:
+def _resolve(ons: list, offs: list, infos, on_bits: int, off_bits: int, runs: list[list],
+             count: dict) -> None:
     """One channel and key's notes, sorted by start (the longer first, else in stream order):
-    a note still sounding when the next starts ends there; two starting together merge."""
+    a note still sounding when the next starts ends there; two starting together merge.
+    Each part gets one sorted run of its notes' keys."""
     notes = sorted(zip(ons, offs, infos), key=_by_start)
+    mine: dict[int, array] = {}
     prev_on = prev_off = -1
-    prev_part = None
+    prev_run = None
     for on, off, info in notes:
         if on == prev_on:
             count["merged"] += 1
@@ -402,12 +419,16 @@ def _resolve(ons: list, offs: list, infos, rank: int, keys: list[array], count: 
         if prev_off > on:
             prev_off = on
             count["shortened"] += 1
-        if prev_part is not None:
-            prev_part.append(prev_off << _TICK | _OFF << _RANK | rank)
-        part = keys[info >> 7 & 0xFFFFFF]
-        part.append(on << _TICK | _ON << _RANK | rank | (info & 127) << 3)
-        prev_on, prev_off, prev_part = on, off, part
-    prev_part.append(prev_off << _TICK | _OFF << _RANK | rank)
+        if prev_run is not None:
+            prev_run.append(prev_off << _TICK | off_bits)
+        run = mine.get(info >> 7 & 0xFFFFFF)
+        if run is None:
+            run = mine[info >> 7 & 0xFFFFFF] = array("q")
+        run.append(on << _TICK | on_bits | info & 127)
+        prev_on, prev_off, prev_run = on, off, run
+    prev_run.append(prev_off << _TICK | off_bits)
+    for part, run in mine.items():
+        runs[part].append(_doubles(run))
 
 
 def _by_start(note: tuple) -> tuple[int, int]:
@@ -476,82 +497,192 @@ def _meta(kind: int, data: bytes) -> bytes:
     return bytes((0xFF, kind)) + _varlen(len(data)) + data
 
 
-# What running status compares, kept in a payload key's low 3 bits: a message repeats the
-# previous one's status byte when both have the same rank and class (notes: class 0).
-_CLASS = {0xF0: 0, 0xC0: 1, 0xB0: 2, 0xE0: 3, 0xD0: 4}
-_SAME = 7 << _RANK | 7
-_START = 7 << _RANK  # the key before a track's first: tick 0, a rank no message has
-_RUNNING = 1 << 40  # in a message table's key: the message repeats the previous status
-_WINDOW = 1 << 16    # keys encoded at a time (bounds the temporary lists of a long track)
+def _add(others: list[tuple[int, bytes]], tick: int, rank: int, data: bytes) -> None:
+    """A message other than a note: its key (sub 0) and its bytes."""
+    others.append((tick << _TICK | rank << _RANK, data))
 
 
-def _add(keys, payload: list[bytes], tick: int, rank: int, data: bytes) -> None:
-    """A message other than a note: its key points at its bytes in ``payload``."""
-    keys.append(tick << _TICK | rank << _RANK | len(payload) << 3 | _CLASS[data[0] & 0xF0])
-    payload.append(data)
+def _with_others(runs: list, others: list[tuple[int, bytes]]) -> tuple[list, list[bytes]]:
+    """A track's runs with its other messages as one more (sorted stably, so in the order
+    they were added where tick and rank tie), and their bytes in that order."""
+    others.sort(key=itemgetter(0))
+    runs.append(_doubles(array("q", [_FLOAT | key for key, _ in others])))
+    return runs, [data for _, data in others]
 
 
-_DELTAS: list[bytes] = []  # the variable-length bytes of 0..4095, made on first use
+def _doubles(keys: array) -> memoryview:
+    """An ``array('q')`` of key bits seen as the doubles they are (see _FLOAT)."""
+    return memoryview(keys).cast("B").cast("d")
 
 
-def _track_bytes(keys, payload: list[bytes], ch: int, keynames: list[int], end: int) -> bytearray:
-    """A track's data: its messages in key order with delta times and running status, then
-    End of Track at ``end``.
+_WINDOW = 1 << 12  # keys worked on at a time: bounds a long track's temporaries (and they
+#                    stay in the CPU's cache)
 
-    Each message's bytes come from a table keyed by its rank and sub (and whether it repeats
-    the previous status), filled when a key is missing, so a long track costs a few integer
-    operations and two lookups per message.
-    """
-    def message(key: int) -> bytes:
-        data = _message_bytes(key >> _RANK & 7, key & _SUB, ch, keynames, payload)
-        return data[1:] if key & _RUNNING and data[0] != 0xFF else data
 
-    if not _DELTAS:
-        _DELTAS.extend(_varlen(d) for d in range(4096))
-    deltas, varlen = _DELTAS, _varlen
-    messages: dict[int, bytes] = {}
-    low = (1 << _TICK) - 1
-    out = bytearray()
-    ordered = sorted(keys)
+def _lanes(n: int, value: int) -> int:
+    """``value`` in each of ``n`` 64-bit lanes of one integer, lane 0 lowest: Python's big
+    integers then do the same arithmetic on n numbers at once (bit masks keep lanes apart)."""
+    return int.from_bytes(value.to_bytes(8, "little") * n, "little")
+
+
+def _keys_in_place(spans: array, infos: array, on_bits: int, off_bits: int) -> bool:
+    """Turn one key's notes (``spans`` and ``infos`` in stream order) into the keys of their
+    note-ons and note-offs, in place, if each note ends by the next one's start: both are
+    sorted runs then. False, leaving them as they are, if not."""
+    n = len(spans)
+    lanes: dict[int, tuple] = {}
+    for write in (False, True):
+        for at in range(0, n, _WINDOW):
+            k = min(_WINDOW, n - at)
+            if k not in lanes:
+                one = _lanes(k, 1)
+                lanes[k] = one, one * 0xFFFFFFFF, one << 40, one * 127
+            one, low, guard, vel = lanes[k]
+            s = int.from_bytes(spans[at:at + k], "little")
+            ons, offs = s >> 32 & low, s & low
+            if not write:  # the next start in each lane; a borrow clears the guard bit
+                last = spans[at + k] >> 32 if at + k < n else 0xFFFFFFFF
+                nxt = ons >> 64 | last << 64 * (k - 1)
+                if (nxt | guard) - offs & guard != guard:
+                    return False
+                continue
+            vels = int.from_bytes(infos[at:at + k], "little") & vel
+            memoryview(spans).cast("B")[8 * at:8 * (at + k)] = (
+                ons << _TICK | one * on_bits | vels).to_bytes(8 * k, "little")
+            memoryview(infos).cast("B")[8 * at:8 * (at + k)] = (
+                offs << _TICK | one * off_bits).to_bytes(8 * k, "little")
+    return True
+
+
+def _in_order(runs: list, size: int = _WINDOW) -> Iterator[list[float]]:
+    """The keys of sorted runs merged, ``size`` at a time (the last time fewer).
+
+    Each round takes from every run the keys up to a bound that keeps the round near
+    ``size``: the smallest of the keys ``size // runs`` ahead in each run that has that many
+    left. list.sort merges the runs' pieces in C, fastest on floats."""
+    runs = [run for run in runs if len(run)]
+    ats = [0] * len(runs)
+    step = max(size // max(len(runs), 1), 1)
+    keys: list[float] = []
+    while runs:
+        ahead = [run[at + step] for run, at in zip(runs, ats) if at + step < len(run)]
+        bound = min(ahead) if ahead else None
+        for i, run in enumerate(runs):
+            cut = len(run) if bound is None else bisect_right(run, bound, ats[i])
+            keys += run[ats[i]:cut].tolist()
+            ats[i] = cut
+        left = [i for i, run in enumerate(runs) if ats[i] < len(run)]
+        runs, ats = [runs[i] for i in left], [ats[i] for i in left]
+        keys.sort()
+        while len(keys) >= size:
+            yield keys[:size]
+            del keys[:size]
+    if keys:
+        yield keys
+
+
+class _Lanes:
+    """The constants _encode needs, in each of n lanes (see _lanes), for a track on ``ch``."""
+
+    def __init__(self, n: int, ch: int):
+        one = _lanes(n, 1)
+        self.all = (1 << 64 * n) - 1
+        self.low = one * 0xFFFFFF  # the bits below the tick
+        self.high = one * (0xFFFF_FFFF_FFFF_FFFF ^ 0xFFFFFF)
+        self.m7, self.m14, self.m21 = one * 0x7F, one * 0x3FFF, one * 0x1FFFFF
+        self.units12 = one * 0x0000_007F_007F_0000  # the 7 low bits of units 1 and 2
+        self.past = one << 48  # the bit past units 0-2
+        self.b15 = one * 0x0000_8000_8000_8000  # the top bit of units 0-2
+        self.c180 = one * 0x0000_0180_0180_0180
+        self.ranks, self.ranks12 = one * (7 << _RANK), one * (3 << _RANK)
+        self.b4, self.b23, self.b24 = one << 4, one << 23, one << 24
+        self.status = one * (0x80 | ch | 0x100 << 48)
+        self.placeholder = (0x80 | ch) ^ 0x200 | 0x100 << 16 | 0x100 << 32  # xor: see _encode
+
+
+# A placeholder for a message other than a note in _encode's text: the second when its rank
+# (so its kind of message) is the same as the previous message's.
+_OTHER = re.compile("([\u0200\u0300])")
+
+
+def _track_bytes(runs: list, payload: list[bytes], ch: int, end: int) -> list[bytes]:
+    """A track's data, in pieces: its messages in key order with delta times and running
+    status, then End of Track at ``end``."""
+    pieces = []
+    lanes: dict[int, _Lanes] = {}
     prev = _START
-    for at in range(0, len(ordered), _WINDOW):
-        window = ordered[at:at + _WINDOW]
-        prevs = [prev] + window[:-1]
-        while True:
-            try:
-                out += b"".join([(deltas[d] if (d := (k >> _TICK) - (p >> _TICK)) < 4096 else varlen(d))
-                                 + messages[k & low | (not (k ^ p) & _SAME) << 40]
-                                 for p, k in zip(prevs, window)])
-                break
-            except KeyError:  # messages not seen yet: make them, then encode the window again
-                for key in {k & low | (not (k ^ p) & _SAME) << 40 for p, k in zip(prevs, window)}:
-                    if key not in messages:
-                        messages[key] = message(key)
-        prev = window[-1]
-    out += _varlen(end - (prev >> _TICK))
-    out += b"\xff\x2f\x00"
-    return out
+    sent = 0  # messages from the payload written so far
+    for keys in _in_order(runs):
+        n = len(keys)
+        if n not in lanes:
+            lanes[n] = _Lanes(n, ch)
+        text, placeholders = _encode(keys, prev, lanes[n])
+        if placeholders:
+            parts = _OTHER.split(text)
+            for i in range(1, len(parts), 2):
+                data = payload[sent]
+                if parts[i] == "\u0300" and data[0] == payload[sent - 1][0] and data[0] != 0xFF:
+                    data = data[1:]  # running status: what a channel message repeats goes
+                parts[i] = data.decode("latin-1")
+                sent += 1
+            text = "".join(parts)
+        pieces.append(text.encode("latin-1", "ignore"))
+        prev = int(keys[-1]) & _KEY
+    pieces.append(_varlen(end - (prev >> _TICK)) + b"\xff\x2f\x00")
+    return pieces
 
 
-def _message_bytes(rank: int, sub: int, ch: int, keynames, payload) -> bytes:
-    """One message's bytes with its status: a note on or off from the packed key, anything
-    else from the track's payload table."""
-    if rank == _ON:
-        return bytes((0x90 | ch, keynames[sub >> 10], sub >> 3 & 127))
-    if rank == _OFF:
-        return bytes((0x80 | ch, keynames[sub >> 10], 64))
-    return payload[sub >> 3]
+def _encode(keys: list[float], prev: int, m: _Lanes) -> tuple[str, bool]:
+    """Sorted keys as text whose characters below 256 are the messages' bytes (delta time,
+    status, key, velocity); the rest are left out when it is encoded as Latin-1. A message
+    other than a note is a placeholder (see _OTHER) after its delta time. And whether there
+    is any. ``prev`` is the key before the first.
+
+    Each key is a 64-bit lane of one integer (see _lanes); each message comes out as two
+    lanes of four UTF-16 units: three for the leading delta bytes, one for the last, then
+    status, key, velocity and one unit always left out.
+    """
+    n = len(keys)
+    x = int.from_bytes(pack(f"<{n}d", *keys), "little")
+    before = (x << 64 | _FLOAT | prev) & m.all  # each lane: the previous key
+    # The tick's difference (no borrow: the bits below it are all set in x, clear in before).
+    delta = ((x | m.low) - (before & m.high)) >> _TICK  # (the next lane leaks in above bit 40)
+    # The delta's three leading 7-bit groups in units 0-2, the first in unit 0. A group is
+    # written (with the continuation bit) from the first that is not zero: v | -v sets every
+    # bit from v's lowest set bit up, so bit 15 of those units; a unit left out gets 0x180.
+    lead = (delta >> 7 & m.m21) * (1 << 32 | 1 << 9) & m.units12 | delta >> 21 & m.m7
+    times = lead | ((m.past - lead | lead) & m.b15) >> 7 ^ m.c180 | (delta & m.m7) << 48
+    # Status (0x80 | ch, + 0x10 for a note-on; left out for running status: the previous
+    # message has the same rank), key and velocity; for a message other than a note, the
+    # placeholder (0x200 | running << 8) and two units left out. Unit 3 is always left out.
+    changed = ((x ^ before) & m.ranks) + m.ranks & m.b24
+    other = (x & m.ranks12) + m.ranks12 & m.b23  # ranks 1-3: meta, program, controller
+    messages = (x >> 19 & m.b4 | (x & m.m14) * (1 << 9 | 1 << 32) & m.units12
+                | (changed ^ m.b24) >> 16 | m.status)
+    messages ^= (other >> 23) * m.placeholder
+    units = bytearray(16 * n)
+    lanes = memoryview(units).cast("Q")
+    lanes[0::2] = memoryview(times.to_bytes(8 * n, "little")).cast("Q")
+    lanes[1::2] = memoryview(messages.to_bytes(8 * n, "little")).cast("Q")
+    return units.decode("utf-16-le"), other != 0
 
 
 def _merged_bytes(tracks: list[tuple], end: int) -> bytearray:
     """Type 0: all tracks as one, ordered by tick, rank, then track; the parts' names go."""
     items = []
-    for n, (keys, payload, ch, keynames) in enumerate(tracks):
-        for k in sorted(keys):
-            data = _message_bytes(k >> _RANK & 7, k & _SUB, ch, keynames, payload)
-            if n and data[:2] == b"\xff\x03":  # a part's track name (note bytes never start FF)
-                continue
-            items.append((k >> _RANK, n, len(items), data))
+    for n, (runs, payload, ch) in enumerate(tracks):
+        others = iter(payload)
+        for keys in _in_order(runs):
+            for key in keys:
+                k = int(key) & _KEY
+                rank = k >> _RANK & 7
+                if rank == _ON or rank == _OFF:
+                    data = bytes(((0x90 if rank == _ON else 0x80) | ch, k >> 7 & 127, k & 127))
+                else:
+                    data = next(others)
+                    if n and data[:2] == b"\xff\x03":  # a part's track name
+                        continue
+                items.append((k >> _RANK, n, len(items), data))
     items.sort()
     out = bytearray()
     running = now = 0
