@@ -9,7 +9,7 @@ writer made.
 
     >>> data = Song([{"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 90}]).encode()
     >>> data[:4], len(data)
-    (b'MThd', 65)
+    (b'MThd', 61)
 """
 
 from __future__ import annotations

@@ -214,3 +214,18 @@ def test_the_library_does_not_import_click():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click'))")
     proc = sh(f"{BIN}/python -c \"$CODE\"", env={"CODE": code})
     assert proc.stdout.strip() == b"[]", proc.stdout
+
+
+def test_the_librarys_docstring_examples_run():
+    """Every ``>>>`` example in musicpipe's docstrings, so that none goes stale."""
+    import doctest
+    import importlib
+
+    ran = failed = 0
+    for path in sorted((ROOT / "musicpipe").rglob("*.py")):
+        if ">>> " not in path.read_text(encoding="utf-8"):
+            continue
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        ran, failed = ran + result.attempted, failed + result.failed
+    assert ran > 10 and not failed
