@@ -202,3 +202,13 @@ def test_a_stage_passes_every_event_of_a_long_piped_stream(tmp_path):
         out = sh(cmd).stdout
         assert out.count(b"\n") == 100_000, cmd
         assert out.endswith(orjson.dumps(note(t=99_999, key=80)) + b"\n")
+
+
+def test_a_stage_widens_its_stdout_pipe_so_it_can_run_ahead():
+    from musicpipe.cli import PIPE_SIZE
+
+    probe = "import fcntl, sys; sys.stdin.buffer.read(); print(fcntl.fcntl(0, fcntl.F_GETPIPE_SZ))"
+    got = int(sh(f"seed 1 | python3 -c '{probe}'").stdout)
+    with open("/proc/sys/fs/pipe-max-size") as f:
+        allowed = int(f.read())
+    assert got == (PIPE_SIZE if allowed >= PIPE_SIZE else 65536)
