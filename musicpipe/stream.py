@@ -120,7 +120,7 @@ class Reader:
                 pieces.append(data)
                 waiting += len(data)
                 continue
-            text = b"".join([*pieces, data[:cut]]) if pieces else data[:cut]
+            text = b"".join([*pieces, memoryview(data)[:cut]]) if pieces else data[:cut]
             pieces = [data[cut + 1:]]
             waiting = len(pieces[0])
             yield self._events(text)
@@ -139,10 +139,11 @@ class Reader:
         if self.typed and self.lineno:
             from . import structs
 
-            evs = structs.decode(text)
-            if evs is not None and self._state_to_structs():
+            typed = structs.decode(text)
+            if typed is not None and self._state_to_structs():
                 self.lineno += text.count(b"\n") + 1
-                if b'"NoteO' not in text:  # nothing to pair: the list is the batch
+                evs, kinds = typed
+                if kinds.isdisjoint(structs.PAIRS):  # nothing to pair: the list is the batch
                     return evs
                 return self._paired(evs)
         return self._dict_events(text.split(b"\n"))
@@ -271,7 +272,7 @@ class Reader:
                 if t > pt:
                     pt = t
                 k = ev.ch << 7 | ev.key
-                if ev.vel and k not in early:
+                if ev.vel and (not early or k not in early):
                     q = ons.get(k)
                     if q is None:
                         ons[k] = [ev]

@@ -6,9 +6,7 @@ range on the way, several times faster than parsing to dicts and checking them i
 A chunk takes this path only when every line is a typed event with no unknown field and
 the Structs encode back to exactly the chunk's bytes (the canonical form every stage
 writes), so a stage's output never depends on which path a chunk took. A chunk of only
-NoteOn/NoteOff lines skips that check: it becomes new Notes either way. (The text
-``{"type":"NoteO`` cannot occur inside a string, where a quote is escaped, and a Struct
-has no nested object, so counting it counts those lines.) Anything else
+NoteOn/NoteOff lines skips that check: it becomes new Notes either way. Anything else
 (a Seed, a KeySig, an unknown type or field, a blank line, an error to name) goes the dict
 way of ``musicpipe.stream``.
 
@@ -66,16 +64,20 @@ encode_lines = msgspec.json.Encoder().encode_lines
 """JSON Lines bytes for a list of Structs (the same bytes orjson writes for their dicts)."""
 
 
-def decode(text: bytes) -> list | None:
-    """The Structs of a chunk of complete lines (no final newline), or None when it must
-    go the dict way (see the module docstring)."""
+PAIRS = frozenset((NoteOn, NoteOff))
+
+
+def decode(text: bytes) -> tuple[list, set] | None:
+    """The Structs of a chunk of complete lines (no final newline) and the set of their
+    classes, or None when it must go the dict way (see the module docstring)."""
     try:
         evs = _decode_lines(text)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    if text.count(b'{"type":"NoteO') != len(evs) and encode_lines(evs)[:-1] != text:
-        return None  # (a chunk of NoteOn/NoteOff only needs no check: they become new Notes)
-    return evs
+    kinds = set(map(type, evs))
+    if not kinds <= PAIRS and encode_lines(evs)[:-1] != text:
+        return None  # (NoteOn/NoteOff lines alone need no check: they become new Notes)
+    return evs, kinds
 
 
 def as_dict(ev) -> dict:
