@@ -209,3 +209,17 @@ def test_hot_stages_through_real_pipes_equal_the_dict_path(tmp_path):
     mid = tmp_path / "x.mid"
     sh(f"transpose -s 5 < {src} | to-midi --out {mid}", check=True)
     assert mid.read_bytes() == midi_bytes(dicts(next(stage([parse_lines(data)]))), checked=True)
+
+
+def test_the_pair_form_writes_the_same_from_structs():
+    from musicpipe.stream import Writer
+
+    data = varied(4)
+    outs = []
+    for step, typed in ((None, False), (97, True)):
+        chunks: list[bytes] = []
+        writer = Writer(chunks.append, pairs=True)
+        writer.write_batches(Reader(Trickle(data, step) if step else io.BytesIO(data), typed=typed).batches())
+        writer.flush()
+        outs.append((b"".join(chunks), writer.pair_summary()))
+    assert outs[0] == outs[1]
