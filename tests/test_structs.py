@@ -223,3 +223,19 @@ def test_the_pair_form_writes_the_same_from_structs():
         writer.flush()
         outs.append((b"".join(chunks), writer.pair_summary()))
     assert outs[0] == outs[1]
+
+
+def test_odd_but_valid_pair_lines_read_the_same_either_way():
+    """Pair chunks skip the canonical check, so whatever msgspec accepts there must mean
+    what orjson reads: a repeated key (the last wins), the type not first, spaces."""
+    odd = [b'{"type":"NoteOn","t":7,"ch":0,"key":60,"vel":80,"t":5}',
+           b'{"t":9,"type":"NoteOff","key":60,"ch":0}',
+           b'{ "type" : "NoteOn" , "t":10, "ch":1, "key":61, "vel":1 }',
+           b'{"type":"NoteOff","t":20,"ch":1,"key":61,"vel":64}']
+    data = b"\n".join(odd * 200 + [odd[0].replace(b":7", b":-5")]) + b"\n"
+    want, warned = read(data, None, typed=False)
+    for step in STEPS:
+        batches, warnings = read(data, step, typed=True)
+        assert [ev for b in batches for ev in dicts(b)] == [ev for b in want for ev in b]
+        assert warnings == warned
+    assert any(structs.is_typed(b) for b in read(data, 1024, typed=True)[0])
