@@ -5,7 +5,7 @@ SECTION = "transforms"
 STAGES = [
     ("scale", "scale --root D --mode dorian", ">= 1 M events/s"),
     ("humanize", "humanize --seed 1", ">= 1 M events/s"),
-    ("rubato", "rubato --seed 1", ""),
+    ("rubato", "rubato --seed 1 --interval 1920", ""),  # a Tempo a bar: under its 100,000 cap
     ("trim", "trim --bars 100000", ""),
     ("viz", "viz 2>/dev/null", ""),
 ]
