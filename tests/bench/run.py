@@ -55,12 +55,24 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
                 pass
         thread = threading.Thread(target=pump, daemon=True)
         thread.start()
+    hwm = 0
+    done = threading.Event()
+
+    def sample():  # the child's own high-water mark, read after its exec
+        nonlocal hwm
+        while not done.wait(0.01):
+            hwm = max(hwm, _rss_kb(str(proc.pid), "VmHWM"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != expect:
         raise RuntimeError(f"benchmark command failed ({proc.returncode}): {cmd}")
-    return wall, usage.ru_maxrss // 1024
+    return wall, _peak_kb(usage, hwm) // 1024
 
 
 def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int, int]:
@@ -70,7 +82,6 @@ def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int, int]:
     such as the interpreter's code, counts 1/n in each), sampled every 10 ms: what the
     machine held at once. The sum of their RSS, which counts shared pages in every process,
     comes last."""
-    own = _rss_kb("self")
     start = time.perf_counter()
     with open(stdin_file, "rb") as stdin:
         proc = subprocess.Popen(["bash", "-c", f"exec {cmd}" if "|" not in cmd else cmd],
@@ -100,10 +111,15 @@ def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int, int]:
     sampler.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"benchmark command failed: {cmd}")
-    # ru_maxrss counts the forked copy of this process too: trust it only above our own size.
-    single = usage.ru_maxrss if usage.ru_maxrss > own + 1024 else hwm
-    peak = pss_total if "|" in cmd else max(single, total)
+    peak = pss_total if "|" in cmd else max(_peak_kb(usage, hwm), total)
     return usage.ru_utime + usage.ru_stime, wall, peak // 1024, total // 1024
+
+
+def _peak_kb(usage, hwm: int) -> int:
+    """A child's peak RSS: its VmHWM as sampled after its exec, which counts only its own
+    pages; ru_maxrss (for a child gone before the first sample) also counts the copy of this
+    process it was forked from."""
+    return hwm or usage.ru_maxrss
 
 
 def _group(pid: str) -> int:
