@@ -185,10 +185,12 @@ class Song:
         last, last_start, last_event, seq = self.last, self.last_start, self.last_event, self.seq
         try:
             for ev in events:
-                if ev.__class__ is not Note or ev.track is not UNSET:
-                    self.last, self.last_start, self.last_event, self.seq = last, last_start, last_event, seq
+                if ev.__class__ is not Note or ev.track is not UNSET:  # through add, in order
+                    self.last, self.last_start, self.last_event, self.seq = (
+                        last, last_start, last_event, seq)
                     self.add([as_dict(ev)])
-                    last, last_start, last_event, seq = self.last, self.last_start, self.last_event, self.seq
+                    last, last_start, last_event, seq = (
+                        self.last, self.last_start, self.last_event, self.seq)
                     continue
                 t = ev.t
                 if t > last_start:

@@ -3,10 +3,10 @@
 The reader takes whatever the pipe has (``read1``), so a stage sees events as soon as they
 arrive and memory stays constant; it parses each chunk's lines with one ``orjson.loads`` call
 and checks them with the table's compiled checkers, or, for the hot stages (``typed``), turns
-a chunk into msgspec Structs that are decoded and checked in one C pass (``structs``). The writer keeps its own buffer and
-writes to the file descriptor itself, so output is fast even with ``PYTHONUNBUFFERED=1``, and
-it is flushed whenever the reader is about to wait for more input, so a slow producer never
-leaves finished events stuck in a buffer.
+a chunk into msgspec Structs that are decoded and checked in one C pass (``structs``). The
+writer keeps its own buffer and writes to the file descriptor itself, so output is fast even
+with ``PYTHONUNBUFFERED=1``, and it is flushed whenever the reader is about to wait for more
+input, so a slow producer never leaves finished events stuck in a buffer.
 """
 
 from __future__ import annotations
@@ -264,7 +264,8 @@ class Reader:
                 if q:
                     on = q.pop(0)
                     start = on.t
-                    append(Note(start, t - start if t > start else 1, on.ch, on.key, on.vel, on.track))
+                    append(Note(start, t - start if t > start else 1, on.ch, on.key, on.vel,
+                                on.track))
                 else:
                     self._pair_rare(ev, t, k, False, append, _struct_note, _struct_t)
             elif cls is NoteOn:

@@ -119,7 +119,8 @@ def test_only_canonical_chunks_of_known_events_become_structs():
                     b'{"type":"KeySig","t":0,"key":"C","mode":"major"}',
                     b'{"type":"Tempo","t":0,"bpm":120.50}'):
         assert structs.decode(refused) is None, refused
-    pairs = b'{"type":"NoteOff","t":9,"key":60,"ch":0}\n{"type":"NoteOn","ch":0,"t":0,"key":60,"vel":1}'
+    pairs = (b'{"type":"NoteOff","t":9,"key":60,"ch":0}\n'
+             b'{"type":"NoteOn","ch":0,"t":0,"key":60,"vel":1}')
     assert len(structs.decode(pairs)[0]) == 2  # pair lines become new Notes: their form is free
 
 
@@ -135,7 +136,8 @@ def test_errors_name_the_same_line_and_keep_the_same_events(bad, message):
     for step, typed in ((None, False), (1024, True), (97, True)):
         got: list = []
         with pytest.raises(DataError) as e:
-            for batch in Reader(Trickle(data, step) if step else io.BytesIO(data), typed=typed).batches():
+            fp = Trickle(data, step) if step else io.BytesIO(data)
+            for batch in Reader(fp, typed=typed).batches():
                 got += dicts(batch)
         assert message in str(e.value)
         results.append((str(e.value), got))
@@ -219,7 +221,8 @@ def test_the_pair_form_writes_the_same_from_structs():
     for step, typed in ((None, False), (97, True)):
         chunks: list[bytes] = []
         writer = Writer(chunks.append, pairs=True)
-        writer.write_batches(Reader(Trickle(data, step) if step else io.BytesIO(data), typed=typed).batches())
+        fp = Trickle(data, step) if step else io.BytesIO(data)
+        writer.write_batches(Reader(fp, typed=typed).batches())
         writer.flush()
         outs.append((b"".join(chunks), writer.pair_summary()))
     assert outs[0] == outs[1]
