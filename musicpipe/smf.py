@@ -23,6 +23,7 @@ from operator import itemgetter, le
 from struct import pack
 
 from .events import DRUM_CHANNEL, PPQ, EventError, check
+from .stream import is_typed
 
 MAX_DELTA = 0x0FFFFFFF
 """The largest gap between two events of a track: MIDI's 4-byte variable-length number."""
@@ -127,7 +128,7 @@ class Song:
 
     def add(self, events: Iterable) -> None:
         """Read more of the stream (a stage feeds its reader's batches, dicts or Structs)."""
-        if events.__class__ is list and events and events[0].__class__ is not dict:
+        if events.__class__ is list and is_typed(events):
             return self._add_structs(events)
         checked, far = self.checked, self.far
         spans, infos, plain = self.spans, self.infos, self.plain

@@ -221,26 +221,26 @@ class Reader:
                 self.abort = ev
         elif typ in ("NoteOn", "NoteOff"):
             self._pair_rare(ev, ev["t"], ev["ch"] << 7 | ev["key"],
-                            typ == "NoteOn" and ev["vel"] > 0, append, _note, _t)
+                            typ == "NoteOn" and ev["vel"] > 0, append)
         else:
             append(ev)
 
-    def _pair_rare(self, ev, t: int, k: int, opens: bool, append, note, t_of) -> None:
-        """The rare cases of pairing, for dicts and Structs alike (``note(on, end)`` makes a
-        Note, ``t_of`` reads a time): a NoteOn on a key whose NoteOff came first (``opens``),
-        a NoteOff with no NoteOn open, one closing a NoteOn with more fields to carry."""
+    def _pair_rare(self, ev, t: int, k: int, opens: bool, append) -> None:
+        """The rare cases of pairing, for dicts and Structs alike: a NoteOn on a key whose
+        NoteOff came first (``opens``), a NoteOff with no NoteOn open, one closing a NoteOn
+        with more fields to carry."""
         if opens:
-            off_t = t_of(self._early.pop(k))
+            off_t = time_of(self._early.pop(k))
             if off_t >= t - EARLY:
                 self._early_offs += 1
-                append(note(ev, off_t))
+                append(_note_of(ev, off_t))
             else:
                 self._orphan_offs += 1
                 self._open.setdefault(k, []).append(ev)
             return
         waiting = self._open.get(k)
         if waiting:
-            append(note(waiting.pop(0), t))
+            append(_note_of(waiting.pop(0), t))
         else:
             self._orphan_offs += k in self._early
             self._early[k] = ev  # a NoteOn may follow within EARLY ticks
@@ -267,7 +267,7 @@ class Reader:
                     append(Note(start, t - start if t > start else 1, on.ch, on.key, on.vel,
                                 on.track))
                 else:
-                    self._pair_rare(ev, t, k, False, append, _struct_note, _struct_t)
+                    self._pair_rare(ev, t, k, False, append)
             elif cls is NoteOn:
                 t = ev.t
                 if t > pt:
@@ -280,7 +280,7 @@ class Reader:
                     else:
                         q.append(ev)
                 else:
-                    self._pair_rare(ev, t, k, ev.vel > 0, append, _struct_note, _struct_t)
+                    self._pair_rare(ev, t, k, ev.vel > 0, append)
             else:
                 append(ev)
         self._pair_t = pt
@@ -370,15 +370,15 @@ def _note(on: dict, off_t: int) -> dict:
     return note
 
 
-def _t(ev: dict) -> int:
-    return ev["t"]
+def time_of(ev) -> int:
+    """An event's ``t``, whether it is a dict or a Struct."""
+    return ev["t"] if ev.__class__ is dict else ev.t
 
 
-def _struct_t(ev) -> int:
-    return ev.t
-
-
-def _struct_note(on, off_t: int):
+def _note_of(on, off_t: int):
+    """The Note a NoteOn makes, ending at ``off_t``, in the NoteOn's own form."""
+    if on.__class__ is dict:
+        return _note(on, off_t)
     from .structs import Note
 
     start = on.t
@@ -519,6 +519,11 @@ def encode(events: list) -> bytes:
     if data.count(b"},{") == len(events) - 1:
         return data[1:-1].replace(b"},{", b"}\n{") + b"\n"
     return b"".join([_dumps(ev, option=_NL) for ev in events])
+
+
+def is_typed(batch: list) -> bool:
+    """Whether a reader's batch holds Structs (else dicts: a batch is never mixed)."""
+    return bool(batch) and batch[0].__class__ is not dict
 
 
 def dicts(events: list) -> list[dict]:

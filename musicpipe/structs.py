@@ -100,8 +100,3 @@ def as_struct(ev: dict):
     if any(name not in known for name in ev if name != "type"):
         return None
     return cls(**{name: value for name, value in ev.items() if name != "type"})
-
-
-def is_typed(batch: list) -> bool:
-    """Whether a reader's batch holds Structs (else dicts: a batch is never mixed)."""
-    return bool(batch) and batch[0].__class__ is not dict

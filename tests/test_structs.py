@@ -17,7 +17,7 @@ import pytest
 from musicpipe import structs
 from musicpipe.midi import midi_bytes
 from musicpipe.smf import Song
-from musicpipe.stream import DataError, Reader, dicts, encode, parse_lines
+from musicpipe.stream import DataError, Reader, dicts, encode, is_typed, parse_lines
 from musicpipe.transforms.humanize import humanize_batches
 from musicpipe.transforms.scale import snap_batches
 from musicpipe.transforms.transpose import transpose_batches
@@ -103,7 +103,7 @@ def test_a_typed_reader_gives_the_dict_readers_events_and_warnings():
             batches, warnings = read(data, step, typed=True)
             for batch in batches:
                 assert len({ev.__class__ is dict for ev in batch}) <= 1, "a mixed batch"
-                typed_chunks += structs.is_typed(batch)
+                typed_chunks += is_typed(batch)
             assert [ev for batch in batches for ev in dicts(batch)] == want, (seed, step)
             assert warnings == warned
     assert typed_chunks > 100  # the typed path was taken, not only the dict one
@@ -241,4 +241,4 @@ def test_odd_but_valid_pair_lines_read_the_same_either_way():
         batches, warnings = read(data, step, typed=True)
         assert [ev for b in batches for ev in dicts(b)] == [ev for b in want for ev in b]
         assert warnings == warned
-    assert any(structs.is_typed(b) for b in read(data, 1024, typed=True)[0])
+    assert any(is_typed(b) for b in read(data, 1024, typed=True)[0])

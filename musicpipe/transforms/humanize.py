@@ -17,7 +17,7 @@ from itertools import chain
 
 from ..events import MAX_TICK, PPQ
 from ..rng import stage_rng
-from ..stream import dicts
+from ..stream import dicts, is_typed, time_of
 
 SWING_TICKS = PPQ // 6
 """Full swing (1.0) moves an off-beat eighth to the last triplet of the beat: 80 ticks later."""
@@ -103,7 +103,7 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
     for batch in batches:
         out: list = []
         emit = out.append
-        typed = bool(batch) and batch[0].__class__ is not dict
+        typed = is_typed(batch)
         fresh = in_place
         if typed and not in_place:
             batch, typed, fresh = dicts(batch), False, True
@@ -113,7 +113,7 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
             if typed:
                 if ev.__class__ is not note_cls or some and ev.ch not in only:
                     if ev.__class__ is end_cls:
-                        end = ev if end is None or ev.t >= _t(end) else end
+                        end = ev if end is None or ev.t >= time_of(end) else end
                     else:
                         emit(ev)
                     continue
@@ -122,7 +122,7 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
                 typ = ev["type"]
                 if typ != "Note" or ev["ch"] not in only:
                     if typ == "End":
-                        end = ev if end is None or ev["t"] >= _t(end) else end
+                        end = ev if end is None or ev["t"] >= time_of(end) else end
                     else:
                         emit(ev)
                     continue
@@ -191,9 +191,9 @@ def humanize_batches(batches: Iterable[list[dict]], seed: int, *, timing: int | 
         yield out
     out = []
     for _, h in sorted(held.items(), key=_release_order):
-        if end is not None and h[3] + h[4] > _t(end):  # never past the End
-            t = max(0, min(h[3], _t(end) - 1))  # an End at 0 holds no note
-            _set(h[1], t, max(1, _t(end) - t))
+        if end is not None and h[3] + h[4] > time_of(end):  # never past the End
+            t = max(0, min(h[3], time_of(end) - 1))  # an End at 0 holds no note
+            _set(h[1], t, max(1, time_of(end) - t))
         out.append(h[1])
     if end is not None:
         out.append(end)
@@ -211,10 +211,6 @@ def _set(ev, t: int, dur: int, vel: int | None = None):
         if vel is not None:
             ev.vel = vel
     return ev
-
-
-def _t(ev) -> int:
-    return ev["t"] if ev.__class__ is dict else ev.t
 
 
 def _release_order(item: tuple[int, list]) -> tuple[int, int]:

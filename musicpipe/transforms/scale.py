@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from ..events import DRUM_CHANNEL
-from ..stream import dicts
+from ..stream import dicts, is_typed
 from ..theory import FLAT_NAMES, SCALE_ALIASES, SCALE_DOCS, SCALES, scale_pitch_classes
 from .reseed import at_head
 
@@ -109,7 +109,7 @@ def snap_batches(batches: Iterable[list[dict]], root: int, mode: str, *, snap: s
     try:
         for batch in batches:
             fresh = in_place
-            if batch and batch[0].__class__ is not dict:  # Structs (a typed reader's)
+            if is_typed(batch):  # Structs (a typed reader's)
                 if in_place:
                     moved += _snap_structs(batch, table, only)
                     yield batch

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from ..events import DRUM_CHANNEL
-from ..stream import dicts
+from ..stream import dicts, is_typed
 
 POLICIES = ("octave", "clamp", "drop")
 
@@ -45,7 +45,7 @@ def transpose_batches(batches: Iterable[list[dict]], semitones: int, *, drums: b
     try:
         for batch in batches:
             fresh = in_place
-            if batch and batch[0].__class__ is not dict:  # Structs (a typed reader's)
+            if is_typed(batch):  # Structs (a typed reader's)
                 if in_place and policy != "drop":
                     out_of_range += _transpose_structs(batch, semitones, only, fold)
                     yield batch
