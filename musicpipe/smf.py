@@ -128,89 +128,60 @@ class Song:
 
     def add(self, events: Iterable) -> None:
         """Read more of the stream (a stage feeds its reader's batches, dicts or Structs)."""
-        if events.__class__ is list and is_typed(events):
-            return self._add_structs(events)
         checked, far = self.checked, self.far
         spans, infos, plain = self.spans, self.infos, self.plain
         last, last_start, last_event, seq = self.last, self.last_start, self.last_event, self.seq
+        note_cls = unset = None
+        if events.__class__ is list and is_typed(events):
+            from .structs import UNSET as unset, Note as note_cls, as_dict  # noqa: N811
         try:
             for ev in events:
-                typ = ev.get("type")
-                if typ == "Note":
-                    if not checked:
-                        self._check(ev)
-                    t = ev["t"]
-                    if t > last_start:
-                        last_start = t
-                    reach = t + ev["dur"]
-                    if reach > last:
-                        last, last_event = reach, ev
-                        if reach > far:
-                            self.last_where = self.mark(ev)
-                    ch = ev["ch"]
-                    part = plain[ch] if "track" not in ev else -1
-                    if part < 0:
-                        part = self._part(ev)
-                    g = ch << 7 | ev["key"]
-                    span = spans[g]
-                    if span is None:
-                        span = self._group(g)
-                    span.append(t << 32 | reach)
-                    infos[g].append(seq << 31 | part << 7 | ev["vel"])
-                    seq += 1
-                elif typ in _KINDS:
-                    if not checked:
-                        self._check(ev)
-                    t = ev["t"]
-                    if t > last_start:
-                        last_start = t
-                    if typ == "End":
-                        if self.end is None or t >= self.end["t"]:
-                            self.end = ev
-                            self.end_where = self.mark(ev) if t > far else None
+                if ev.__class__ is note_cls:  # a typed reader's Note: its fields read as such
+                    t, ch, key, vel, track = ev.t, ev.ch, ev.key, ev.vel, ev.track
+                    reach = t + ev.dur
+                    if track is unset:
+                        track = None
+                else:
+                    if ev.__class__ is not dict:
+                        ev = as_dict(ev)
+                    typ = ev.get("type")
+                    if typ != "Note":
+                        if typ in _KINDS:
+                            if not checked:
+                                self._check(ev)
+                            t = ev["t"]
+                            if t > last_start:
+                                last_start = t
+                            if typ == "End":
+                                if self.end is None or t >= self.end["t"]:
+                                    self.end = ev
+                                    self.end_where = self.mark(ev) if t > far else None
+                                continue
+                            self._other(typ, ev)
+                            if t > last:
+                                last, last_event = t, ev
+                                if t > far:
+                                    self.last_where = self.mark(ev)
                         continue
-                    self._other(typ, ev)
-                    if t > last:
-                        last, last_event = t, ev
-                        if t > far:
-                            self.last_where = self.mark(ev)
-        finally:
-            self.last, self.last_start, self.last_event, self.seq = last, last_start, last_event, seq
-
-    def _add_structs(self, events: list) -> None:
-        """``add`` for a typed reader's batch: its Notes without a track in a loop of their
-        own (the bulk of a long stream), anything else through ``add`` as a dict."""
-        from .structs import UNSET, Note, as_dict
-
-        far, spans, infos, plain = self.far, self.spans, self.infos, self.plain
-        last, last_start, last_event, seq = self.last, self.last_start, self.last_event, self.seq
-        try:
-            for ev in events:
-                if ev.__class__ is not Note or ev.track is not UNSET:  # through add, in order
-                    self.last, self.last_start, self.last_event, self.seq = (
-                        last, last_start, last_event, seq)
-                    self.add([as_dict(ev)])
-                    last, last_start, last_event, seq = (
-                        self.last, self.last_start, self.last_event, self.seq)
-                    continue
-                t = ev.t
+                    if not checked:
+                        self._check(ev)
+                    t, ch, key, vel, track = ev["t"], ev["ch"], ev["key"], ev["vel"], ev.get("track")
+                    reach = t + ev["dur"]
                 if t > last_start:
                     last_start = t
-                reach = t + ev.dur
                 if reach > last:
                     last, last_event = reach, ev
                     if reach > far:
                         self.last_where = self.mark(ev)
-                ch = ev.ch
-                part = plain[ch]
+                part = plain[ch] if track is None else -1
                 if part < 0:
-                    part = self._part_of(None, ch, ev)
-                g = ch << 7 | ev.key
+                    part = self._part_of(track, ch, ev)
+                g = ch << 7 | key
                 span = spans[g]
                 if span is None:
                     span = self._group(g)
                 span.append(t << 32 | reach)
-                infos[g].append(seq << 31 | part << 7 | ev.vel)
+                infos[g].append(seq << 31 | part << 7 | vel)
                 seq += 1
         finally:
             self.last, self.last_start, self.last_event, self.seq = last, last_start, last_event, seq
