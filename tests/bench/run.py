@@ -56,19 +56,12 @@ def run_timed(cmd: str | list[str], *, stdin_bytes: bytes | None = None, stdin_f
         thread = threading.Thread(target=pump, daemon=True)
         thread.start()
     hwm = 0
-    done = threading.Event()
 
     def sample():  # the child's own high-water mark, read after its exec
         nonlocal hwm
-        while not done.wait(0.01):
-            hwm = max(hwm, _rss_kb(str(proc.pid), "VmHWM"))
+        hwm = max(hwm, _rss_kb(str(proc.pid), "VmHWM"))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    status, usage, wall = _wait_sampling(proc.pid, start, sample)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != expect:
         raise RuntimeError(f"benchmark command failed ({proc.returncode}): {cmd}")
@@ -88,31 +81,42 @@ def run_measured(cmd: str, *, stdin_file: str) -> tuple[float, float, int, int]:
                                 stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env=ENV, cwd=ROOT, start_new_session=True)
     total = pss_total = hwm = 0
-    done = threading.Event()
 
     def sample():
         nonlocal total, pss_total, hwm
-        while not done.wait(0.01):
-            now = pss = 0
-            for pid in os.listdir("/proc"):
-                if pid.isdigit() and _group(pid) == proc.pid:
-                    now += _rss_kb(pid, "VmRSS")
-                    pss += _pss_kb(pid)
-                    if pid == str(proc.pid):
-                        hwm = max(hwm, _rss_kb(pid, "VmHWM"))
-            total = max(total, now)
-            pss_total = max(pss_total, pss)
+        now = pss = 0
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and _group(pid) == proc.pid:
+                now += _rss_kb(pid, "VmRSS")
+                pss += _pss_kb(pid)
+                if pid == str(proc.pid):
+                    hwm = max(hwm, _rss_kb(pid, "VmHWM"))
+        total = max(total, now)
+        pss_total = max(pss_total, pss)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    status, usage, wall = _wait_sampling(proc.pid, start, sample)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"benchmark command failed: {cmd}")
     peak = pss_total if "|" in cmd else max(_peak_kb(usage, hwm), total)
     return usage.ru_utime + usage.ru_stime, wall, peak // 1024, total // 1024
+
+
+def _wait_sampling(pid: int, start: float, sample) -> tuple[int, object, float]:
+    """Wait for process ``pid``, calling ``sample()`` from a thread every 10 ms meanwhile;
+    return (wait status, its rusage, wall seconds since ``start``)."""
+    done = threading.Event()
+
+    def loop():
+        while not done.wait(0.01):
+            sample()
+
+    sampler = threading.Thread(target=loop, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    return status, usage, wall
 
 
 def _peak_kb(usage, hwm: int) -> int:
