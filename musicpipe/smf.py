@@ -1,11 +1,11 @@
 """Standard MIDI File bytes from a stream, written directly: no message objects (docs/midi.md).
 
 A song is read once, event by event: notes go into two ``array('q')`` per channel and key
-(16 bytes a note: start and reach, then velocity, part and stream position), the few other
-events stay as they are. Writing merges each track's messages as packed integers (tick, rank
-on the tick, then what tells equal ones apart) and encodes them many at a time with integer
-arithmetic, with running status as mido writes it: the bytes are the ones the mido-based
-writer made.
+(16 bytes a note: start and reach, then velocity and part) and one ``array('H')`` of keys
+in stream order (2 bytes a note), the few other events stay as they are. Writing merges
+each track's messages as packed integers (tick, rank on the tick, then what tells equal
+ones apart) and encodes them many at a time with integer arithmetic, with running status
+as mido writes it: the bytes are the ones the mido-based writer made.
 
     >>> data = Song([{"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 90}]).encode()
     >>> data[:4], len(data)
@@ -91,11 +91,11 @@ class Song:
         self.parts: dict[tuple[str, int], int] = {}
         self.channel_events: list[list[dict]] = []  # per part: programs, controls, markers
         self.names: dict[int, dict] = {}         # per part: the Marker naming its track
-        self.plain = [-1] * 16                   # the part of each channel's notes without track
+        self.plain = [-1] * 16                   # per channel: part << 7 of its notes without track
         self.spans: list[array | None] = [None] * 2048   # per ch << 7 | key: t << 32 | reach
-        self.infos: list[array | None] = [None] * 2048   # seq << 31 | part << 7 | vel
+        self.infos: list[array | None] = [None] * 2048   # part << 7 | vel
+        self.order = array("H")                  # each note's ch << 7 | key, in stream order
         self.groups: list[int] = []              # the keys (ch << 7 | key) in order of first note
-        self.seq = 0
         self.end: dict | None = None
         self.end_where = None
         self.last = 0                            # the latest tick any event reaches
@@ -107,7 +107,7 @@ class Song:
     @property
     def notes(self) -> int:
         """How many Notes were read."""
-        return self.seq
+        return len(self.order)
 
     def _part(self, ev: dict) -> int:
         """The part of an event with a channel: its ``track`` name (if any) and channel."""
@@ -123,14 +123,15 @@ class Song:
             n = self.parts[part] = len(self.parts)
             self.channel_events.append([])
             if part[0] == "":
-                self.plain[part[1]] = n
+                self.plain[part[1]] = n << 7
         return n
 
     def add(self, events: Iterable) -> None:
         """Read more of the stream (a stage feeds its reader's batches, dicts or Structs)."""
         checked, far = self.checked, self.far
         spans, infos, plain = self.spans, self.infos, self.plain
-        last, last_start, last_event, seq = self.last, self.last_start, self.last_event, self.seq
+        last, last_start, last_event = self.last, self.last_start, self.last_event
+        order = self.order.append
         note_cls = unset = None
         if events.__class__ is list and is_typed(events):
             from .structs import UNSET as unset, Note as note_cls, as_dict  # noqa: N811
@@ -173,18 +174,93 @@ class Song:
                     last, last_event = reach, ev
                     if reach > far:
                         self.last_where = self.mark(ev)
-                part = plain[ch] if track is None else -1
-                if part < 0:
-                    part = self._part_of(track, ch, ev)
+                base = plain[ch] if track is None else -1
+                if base < 0:
+                    base = self._part_of(track, ch, ev) << 7
                 g = ch << 7 | key
                 span = spans[g]
                 if span is None:
                     span = self._group(g)
                 span.append(t << 32 | reach)
-                infos[g].append(seq << 31 | part << 7 | vel)
-                seq += 1
+                infos[g].append(base | vel)
+                order(g)
         finally:
-            self.last, self.last_start, self.last_event, self.seq = last, last_start, last_event, seq
+            self.last, self.last_start, self.last_event = last, last_start, last_event
+
+    def add_pairs(self, evs: list, reader) -> list:
+        """A typed chunk holding NoteOn/NoteOff lines, paired and filed in one pass: the
+        reader's pairing (``Reader._paired``'s common case, over its open NoteOns) with no
+        Note made for a pair. Everything else (other events, pairing's rare cases, a Note
+        ``add`` must look at) goes through ``add`` in stream order, so the song is the one
+        ``add`` makes of the paired chunk. Returns what is left for ``add``: nothing."""
+        from .structs import UNSET, NoteOff, NoteOn
+        from .stream import note_of
+
+        ons, early, pt = reader.opened, reader.early, reader.pair_t
+        far, spans, infos, plain = self.far, self.spans, self.infos, self.plain
+        last, last_start, order = self.last, self.last_start, self.order.append
+        top = top_t = None  # the NoteOn and NoteOff tick of the note reaching furthest
+        one: list = []
+        for ev in evs:
+            cls = ev.__class__
+            if cls is NoteOff:
+                t = ev.t
+                if t > pt:
+                    pt = t
+                k = ev.ch << 7 | ev.key
+                q = ons.get(k)
+                if not q:
+                    reader.pair_rare(ev, t, k, False, one.append)
+                    if not one:
+                        continue
+                    ev = one.pop()
+                else:
+                    on = q.pop(0)
+                    start = on.t
+                    reach = t if t > start else start + 1
+                    base = plain[k >> 7]
+                    if base >= 0 and reach <= far and on.track is UNSET:
+                        if start > last_start:
+                            last_start = start
+                        if reach > last:
+                            last = reach
+                            top = on
+                            top_t = t
+                        span = spans[k]
+                        if span is None:
+                            span = self._group(k)
+                        span.append(start << 32 | reach)
+                        infos[k].append(base | on.vel)
+                        order(k)
+                        continue
+                    ev = note_of(on, t)
+            elif cls is NoteOn:
+                t = ev.t
+                if t > pt:
+                    pt = t
+                k = ev.ch << 7 | ev.key
+                if ev.vel and (not early or k not in early):
+                    q = ons.get(k)
+                    if q is None:
+                        ons[k] = [ev]
+                    else:
+                        q.append(ev)
+                    continue
+                reader.pair_rare(ev, t, k, ev.vel > 0, one.append)
+                if not one:
+                    continue
+                ev = one.pop()
+            # anything else is filed by add, in stream order
+            self.last, self.last_start = last, last_start
+            if top is not None:
+                self.last_event, top = note_of(top, top_t), None
+            self.add([ev])
+            last, last_start = self.last, self.last_start
+        self.last, self.last_start = last, last_start
+        if top is not None:
+            self.last_event = note_of(top, top_t)
+        reader.pair_t = pt
+        return []
 
     def _group(self, g: int) -> array:
         """A new channel and key's arrays; returns its spans."""
@@ -313,11 +389,10 @@ class Song:
         if scale(self.last) <= end and (  # no note is cut or dropped
                 scale(self.last_start) < end  # (nothing starts on the End: the notes need no look)
                 or scale(max((max(spans_of[g]) >> 32 for g in self.groups), default=0)) < end):
-            kept = sorted((infos_of[g][0] >> 31, g, None) for g in self.groups)
+            kept = [(g, None) for g in self.groups]  # in order of their first notes
         else:
-            kept = [self._cut(g, scale, end, count) for g in self.groups]
-            kept = sorted(group for group in kept if group is not None)
-        for _, g, cut in kept:
+            kept = self._cut_keys(scale, end, count)
+        for g, cut in kept:
             spans, infos = spans_of[g], infos_of[g]
             spans_of[g] = infos_of[g] = None  # encoded once: make room as it goes
             ch = g >> 7
@@ -355,16 +430,37 @@ class Song:
                  f"{count['merged']} starting together merged)")
         return runs
 
+    def _cut_keys(self, scale, end: int, count: dict) -> list[tuple]:
+        """The keys with notes left after the End, (key, (starts, ends, infos)) each, in
+        order of their first note left: one pass over the stream order finds where each
+        of those notes was."""
+        kept = {}
+        for g in self.groups:
+            cut = self._cut(g, scale, end, count)
+            if cut is not None:
+                kept[g] = cut
+        first = {g: cut[0] for g, cut in kept.items()}  # key -> its first kept note's index
+        at = {}  # key -> that note's place in the stream
+        seen = [0] * 2048
+        for pos, g in enumerate(self.order):
+            if seen[g] == first.get(g):
+                at[g] = pos
+            seen[g] += 1
+        return [(g, kept[g][1]) for g in sorted(kept, key=at.__getitem__)]
+
     def _cut(self, g: int, scale, end: int, count: dict) -> tuple | None:
-        """A key's notes in file ticks with the End applied: (first note's position, key,
-        (starts, ends, infos)), or None when none is left."""
+        """A key's notes in file ticks with the End applied: (the index of its first note
+        left, (starts, ends, infos)), or None when none is left."""
         spans, infos = self.spans[g], self.infos[g]
         notes = []
-        for span, info in zip(spans, infos):
+        first = None
+        for i, (span, info) in enumerate(zip(spans, infos)):
             on = scale(span >> 32)
             if on >= end:
                 count["dropped"] += 1
                 continue
+            if first is None:
+                first = i
             off = max(scale(span & 0xFFFFFFFF), on + 1)
             if off > end:
                 off = end
@@ -373,7 +469,7 @@ class Song:
         if not notes:
             return None
         ons, offs, infos = (list(column) for column in zip(*notes))
-        return infos[0] >> 31, g, (ons, offs, infos)
+        return first, (ons, offs, infos)
 
     def _channel_track(self, track: str, ch: int, n: int, runs: list, scale, end: int) -> tuple:
         """One part's track, named by its Marker, else its ``track`` name, else its instrument."""

@@ -78,10 +78,15 @@ class Reader:
         self.seed: int | None = None
         self.abort: dict | None = None
         self.lineno = 0
-        self._open: dict[int, list[dict]] = {}   # channel << 7 | key -> open NoteOns, oldest first
-        self._early: dict[int, dict] = {}        # the same -> a NoteOff that came before any NoteOn
+        self.opened: dict[int, list[dict]] = {}  # channel << 7 | key -> open NoteOns, oldest first
+        self.early: dict[int, dict] = {}         # the same -> a NoteOff that came before any NoteOn
         self._state_typed = False                # whether those hold Structs (else dicts)
-        self._pair_t = 0
+        self._pairs_only = False                 # whether the last typed chunk held only pairs
+        self.pair_t = 0                          # the latest tick a pair line had
+        self.pair_typed: Callable[[list], list] | None = None
+        """A sink's own pairing of a typed chunk with NoteOn/NoteOff lines (a list of
+        Structs; it returns the batch), e.g. ``smf.Song.add_pairs``. None: they become
+        Notes here."""
         self._orphan_offs = 0
         self._early_offs = 0
 
@@ -139,13 +144,14 @@ class Reader:
         if self.typed and self.lineno:
             from . import structs
 
-            typed = structs.decode(text)
+            typed = structs.decode(text, self._pairs_only)
             if typed is not None and self._state_to_structs():
                 self.lineno += text.count(b"\n") + 1
                 evs, kinds = typed
+                self._pairs_only = kinds <= structs.PAIRS
                 if kinds.isdisjoint(structs.PAIRS):  # nothing to pair: the list is the batch
                     return evs
-                return self._paired(evs)
+                return self._paired(evs) if self.pair_typed is None else self.pair_typed(evs)
         return self._dict_events(text.split(b"\n"))
 
     def _dict_events(self, lines: list[bytes]) -> list[dict]:
@@ -186,7 +192,7 @@ class Reader:
         ones before it, then raise."""
         out: list[dict] = []
         try:
-            self._pair_t = check_batch(evs, self._special, out, self._open, self._early, self._pair_t)
+            self.pair_t = check_batch(evs, self._special, out, self.opened, self.early, self.pair_t)
             return out
         except (KeyError, TypeError, EventError):
             pass
@@ -220,37 +226,38 @@ class Reader:
             if self.abort is None:  # the first is the cause; later ones were passed on with it
                 self.abort = ev
         elif typ in ("NoteOn", "NoteOff"):
-            self._pair_rare(ev, ev["t"], ev["ch"] << 7 | ev["key"],
-                            typ == "NoteOn" and ev["vel"] > 0, append)
+            self.pair_rare(ev, ev["t"], ev["ch"] << 7 | ev["key"],
+                           typ == "NoteOn" and ev["vel"] > 0, append)
         else:
             append(ev)
 
-    def _pair_rare(self, ev, t: int, k: int, opens: bool, append) -> None:
+    def pair_rare(self, ev, t: int, k: int, opens: bool, append) -> None:
         """The rare cases of pairing, for dicts and Structs alike: a NoteOn on a key whose
         NoteOff came first (``opens``), a NoteOff with no NoteOn open, one closing a NoteOn
         with more fields to carry."""
         if opens:
-            off_t = time_of(self._early.pop(k))
+            off_t = time_of(self.early.pop(k))
             if off_t >= t - EARLY:
                 self._early_offs += 1
-                append(_note_of(ev, off_t))
+                append(note_of(ev, off_t))
             else:
                 self._orphan_offs += 1
-                self._open.setdefault(k, []).append(ev)
+                self.opened.setdefault(k, []).append(ev)
             return
-        waiting = self._open.get(k)
+        waiting = self.opened.get(k)
         if waiting:
-            append(_note_of(waiting.pop(0), t))
+            append(note_of(waiting.pop(0), t))
         else:
-            self._orphan_offs += k in self._early
-            self._early[k] = ev  # a NoteOn may follow within EARLY ticks
+            self._orphan_offs += k in self.early
+            self.early[k] = ev  # a NoteOn may follow within EARLY ticks
 
     def _paired(self, evs: list) -> list:
         """A typed chunk with NoteOn/NoteOff pairs made Notes: ``check_batch``'s pairing,
-        over Structs."""
+        over Structs. (``smf.Song.add_pairs`` repeats its common case for to-midi, filing
+        each pair with no Note made: keep the two in step.)"""
         from .structs import Note, NoteOff, NoteOn
 
-        ons, early, pt = self._open, self._early, self._pair_t
+        ons, early, pt = self.opened, self.early, self.pair_t
         out: list = []
         append = out.append
         for ev in evs:
@@ -267,7 +274,7 @@ class Reader:
                     append(Note(start, t - start if t > start else 1, on.ch, on.key, on.vel,
                                 on.track))
                 else:
-                    self._pair_rare(ev, t, k, False, append)
+                    self.pair_rare(ev, t, k, False, append)
             elif cls is NoteOn:
                 t = ev.t
                 if t > pt:
@@ -280,10 +287,10 @@ class Reader:
                     else:
                         q.append(ev)
                 else:
-                    self._pair_rare(ev, t, k, ev.vel > 0, append)
+                    self.pair_rare(ev, t, k, ev.vel > 0, append)
             else:
                 append(ev)
-        self._pair_t = pt
+        self.pair_t = pt
         return out
 
     def _state_to_structs(self) -> bool:
@@ -292,35 +299,35 @@ class Reader:
             return True
         from .structs import as_struct
 
-        opened = {k: [as_struct(ev) for ev in q] for k, q in self._open.items()}
-        early = {k: as_struct(ev) for k, ev in self._early.items()}
+        opened = {k: [as_struct(ev) for ev in q] for k, q in self.opened.items()}
+        early = {k: as_struct(ev) for k, ev in self.early.items()}
         if None in early.values() or any(None in q for q in opened.values()):
             return False  # one carries fields a Struct cannot: this chunk goes the dict way
-        self._open, self._early, self._state_typed = opened, early, True
+        self.opened, self.early, self._state_typed = opened, early, True
         return True
 
     def _state_to_dicts(self) -> None:
         from .structs import as_dict
 
-        self._open = {k: [as_dict(ev) for ev in q] for k, q in self._open.items()}
-        self._early = {k: as_dict(ev) for k, ev in self._early.items()}
+        self.opened = {k: [as_dict(ev) for ev in q] for k, q in self.opened.items()}
+        self.early = {k: as_dict(ev) for k, ev in self.early.items()}
         self._state_typed = False
 
     def _close_open_notes(self) -> list[dict]:
         if self._state_typed:
             self._state_to_dicts()
-        self._orphan_offs += len(self._early)
-        self._early.clear()
+        self._orphan_offs += len(self.early)
+        self.early.clear()
         if self._early_offs:
             self.warn(f"{self._early_offs} NoteOff came up to {EARLY} ticks before their NoteOn "
                       "(music-pipe-rs humanize does that to short notes): paired, 1 tick long")
         if self._orphan_offs:
             self.warn(f"{self._orphan_offs} NoteOff without a NoteOn dropped")
-        still = sorted((on for ons in self._open.values() for on in ons), key=lambda e: e["t"])
-        self._open.clear()
+        still = sorted((on for ons in self.opened.values() for on in ons), key=lambda e: e["t"])
+        self.opened.clear()
         if still:
-            self.warn(f"{len(still)} NoteOn without a NoteOff closed at tick {self._pair_t}")
-        return [_note(on, self._pair_t) for on in still]
+            self.warn(f"{len(still)} NoteOn without a NoteOff closed at tick {self.pair_t}")
+        return [_note(on, self.pair_t) for on in still]
 
 
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -375,7 +382,7 @@ def time_of(ev) -> int:
     return ev["t"] if ev.__class__ is dict else ev.t
 
 
-def _note_of(on, off_t: int):
+def note_of(on, off_t: int):
     """The Note a NoteOn makes, ending at ``off_t``, in the NoteOn's own form."""
     if on.__class__ is dict:
         return _note(on, off_t)

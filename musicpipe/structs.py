@@ -60,6 +60,7 @@ NoteOff = TYPES["NoteOff"]
 End = TYPES["End"]
 
 _decode_lines = msgspec.json.Decoder(Union[tuple(TYPES.values())]).decode_lines
+_decode_pairs = msgspec.json.Decoder(Union[NoteOn, NoteOff]).decode_lines
 encode_lines = msgspec.json.Encoder().encode_lines
 """JSON Lines bytes for a list of Structs (the same bytes orjson writes for their dicts)."""
 
@@ -67,9 +68,16 @@ encode_lines = msgspec.json.Encoder().encode_lines
 PAIRS = frozenset((NoteOn, NoteOff))
 
 
-def decode(text: bytes) -> tuple[list, set] | None:
+def decode(text: bytes, pairs: bool = False) -> tuple[list, set] | None:
     """The Structs of a chunk of complete lines (no final newline) and the set of their
-    classes, or None when it must go the dict way (see the module docstring)."""
+    classes, or None when it must go the dict way (see the module docstring). ``pairs``:
+    the chunk likely holds only NoteOn/NoteOff lines (the one before did), so try that
+    first and skip finding out which classes the Structs have."""
+    if pairs:
+        try:
+            return _decode_pairs(text), PAIRS
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
     try:
         evs = _decode_lines(text)
     except (msgspec.ValidationError, msgspec.DecodeError):

@@ -181,6 +181,24 @@ def test_to_midi_song_from_structs_is_the_same_file():
             assert song.encode() == want, (seed, step)
 
 
+def test_to_midi_pairing_straight_into_the_song_is_the_same_file():
+    """to-midi files a typed chunk's pairs itself (Song.add_pairs): the file and the
+    reader's warnings are the ones pairing into Notes first gives, rare cases included."""
+    for seed in range(8):
+        data = varied(seed)
+        want = midi_bytes(parse_lines(data), checked=True)
+        warned = read(data, None, typed=False)[1]
+        for step in STEPS:
+            warnings: list[str] = []
+            song = Song(checked=True)
+            reader = Reader(Trickle(data, step), typed=True, warn=warnings.append)
+            reader.pair_typed = lambda evs, reader=reader, song=song: song.add_pairs(evs, reader)
+            for batch in reader.batches():
+                song.add(batch)
+            assert (song.encode(), warnings) == (want, warned), (seed, step)
+            assert song.notes == sum(ev["type"] == "Note" for ev in parse_lines(data))
+
+
 def test_writer_encodes_mixed_batches_as_orjson_would():
     note = structs.Note(0, 480, 0, 60, 90, "Lead")
     other = {"type": "Lyric", "t": 0, "big": 2.5e16}
@@ -211,6 +229,8 @@ def test_hot_stages_through_real_pipes_equal_the_dict_path(tmp_path):
     mid = tmp_path / "x.mid"
     sh(f"transpose -s 5 < {src} | to-midi --out {mid}", check=True)
     assert mid.read_bytes() == midi_bytes(dicts(next(stage([parse_lines(data)]))), checked=True)
+    sh(f"cat {src} | to-midi --out {mid}", check=True)  # the pairs filed straight into the song
+    assert mid.read_bytes() == midi_bytes(parse_lines(data), checked=True)
 
 
 def test_the_pair_form_writes_the_same_from_structs():

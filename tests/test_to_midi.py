@@ -186,3 +186,17 @@ def test_an_error_deep_in_a_long_stream_names_its_line(bad):
     proc = sh("to-midi --out -", input=head + bad + b"\n" + head[:head.index(b"\n") + 1], check=False)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == 65 and len(err) == 1 and err[0].startswith("to-midi: line 30001: "), err
+
+
+def test_a_pair_too_far_deep_in_a_pair_stream_names_its_line():
+    """A typed chunk's pairs go straight into the song, yet the culprit's line is exact."""
+    pair = (b'{"type":"NoteOn","t":%d,"ch":0,"key":%d,"vel":80}\n'
+            b'{"type":"NoteOff","t":%d,"ch":0,"key":%d}\n')
+    head = b"".join(pair % (i * 60, i % 9 + 60, i * 60 + 50, i % 9 + 60) for i in range(30_000))
+    far = (b'{"type":"NoteOn","t":300000000,"ch":1,"key":60,"vel":9}\n'
+           b'{"type":"NoteOff","t":300000001,"ch":1,"key":60}\n')
+    tail = head[:head.index(b'\n{"type":"NoteOn"', 9000) + 1]
+    proc = sh("to-midi --out -", input=head + far + tail, check=False)
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 65 and len(err) == 1, err
+    assert err[0].startswith("to-midi: line 60001: the piece is"), err

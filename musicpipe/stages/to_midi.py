@@ -120,6 +120,14 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
               if window is not None else None)
     song = midi.Song(checked=True, ppq=ppq, mark=lambda ev: window.snapshot(reader.lineno))
     events = 0
+
+    def pair_into_song(evs: list) -> list:
+        nonlocal events
+        events += len(evs)
+        return song.add_pairs(evs, reader)
+
+    if reader is not None:
+        reader.pair_typed = pair_into_song
     try:
         for batch in reader.batches() if reader is not None else ():
             song.add(batch)
