@@ -38,6 +38,44 @@ with open(notes, "wb") as a, open(pairs, "wb") as b:
         b.write(orjson.dumps({"type": "NoteOff", "t": t + 120, "ch": ch, "key": key}) + b"\\n")
 """
 
+# What pair-form input costs beyond Note lines even if pairing itself were free: decoding the
+# twice as many lines, and making the Notes (here by msgspec in C, no Python loop).
+FLOOR = """
+import itertools, sys, time
+from musicpipe import structs
+def chunks(path):
+    with open(path, "rb") as f:
+        f.readline()  # the Seed
+        data = f.read()
+    out, i = [], 0
+    while i < len(data):
+        j = data.rfind(b"\\n", i, i + 65536)
+        out.append(data[i:j]); i = j + 1
+    return out
+def best(f):
+    times = []
+    for _ in range(3):
+        t = time.process_time(); f(); times.append(time.process_time() - t)
+    return min(times)
+notes, pairs = chunks(sys.argv[1]), chunks(sys.argv[2])
+n, rep = int(sys.argv[3]), itertools.repeat
+decode_notes = best(lambda: [structs.decode(c) for c in notes])
+decode_pairs = best(lambda: [structs.decode(c, True) for c in pairs])
+make = best(lambda: list(map(structs.Note, range(n), rep(120), rep(0), rep(60), rep(90))))
+print(decode_pairs - decode_notes, make)
+"""
+
+
+def pair_floor(notes: str, pairs: str, n: int) -> tuple[float, float]:
+    """(the pair form's extra decoding, making its n Notes in C), CPU seconds, measured in a
+    child process."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FLOOR, notes, pairs, str(n)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
 
 def inputs(bench, n: int) -> tuple[str, str]:
     """The same music as n Note lines and as 2n NoteOn/NoteOff lines (cached files), written
@@ -95,6 +133,12 @@ def run(bench):
     ratio = figures["transpose, pair lines"][0] / figures["transpose, Note lines"][0]
     rows.append(bench.Row("pair-form input / Note lines (transpose CPU)", f"{ratio:.2f}x", "<= 1.3x",
                           "the two transpose rows above"))
+    extra, make = pair_floor(notes, pairs, NOTES)
+    base = figures["transpose, Note lines"][0]
+    rows.append(bench.Row(
+        "the same, if pairing cost nothing in Python", f"{(base + extra + make) / base:.2f}x "
+        f"(+{extra:.2f} s decoding twice the lines, +{make:.2f} s making the Notes in C)", "",
+        "transpose on Note lines + those two, measured in-process"))
     small, _ = inputs(bench, NOTES // 4)
     for name in ("transpose -s 5", "scale --root D --mode dorian", HUMANIZE, f"to-midi --out {out}"):
         a, b = best(bench, name, small, 1)[2], figures_mb(bench, name, notes)
