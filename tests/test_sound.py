@@ -98,6 +98,60 @@ def test_bs1770_reads_a_sine_and_the_true_peak_between_samples():
     assert loudness.true_peak(stereo) == pytest.approx(0.0, abs=0.2)
 
 
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000, 96000])
+def test_the_loudness_meter_gives_pyloudnorms_figures(rate):
+    """Our numpy meter against the reference (pyloudnorm, a test dependency only): the same
+    K-weighting as scipy's lfilter gives it, fed in uneven chunks, and the same gated
+    loudness for noise, a sine, bursts with silence between, a quiet tail, mono, odd lengths,
+    clipped input and audio that never passes the gates."""
+    import warnings
+
+    import pyloudnorm
+    import scipy.signal
+
+    rng = np.random.default_rng(rate)
+    x = rng.standard_normal((rate * 2 + 7, 2))
+    for b, a in loudness._k_weighting(rate):
+        stage = loudness._Stage(b, a, 2)
+        cuts = [0, 1, 2, 3, 1000, rate, len(x)]
+        got = np.concatenate([stage(x[i:j].T) for i, j in zip(cuts, cuts[1:])], axis=1).T
+        want = scipy.signal.lfilter(b, a, x, axis=0)
+        assert np.abs(got - want).max() <= 1e-10 * np.abs(want).max()
+    t = np.arange(rate * 3) / rate
+    signals = {
+        "noise": 0.1 * rng.standard_normal((rate * 5, 2)),
+        "sine": np.stack([0.3 * np.sin(2 * np.pi * 997 * t)] * 2, axis=1),
+        "bursts": (np.repeat(rng.standard_normal((40, 2)) > 1, rate // 10, axis=0)
+                   * rng.standard_normal((rate * 4, 2))),
+        "quiet tail": np.concatenate((0.3 * rng.standard_normal((rate, 2)),
+                                      1e-5 * rng.standard_normal((rate * 4, 2)))),
+        "mono": 0.2 * rng.standard_normal((rate * 2, 1)),
+        "odd length": 0.05 * rng.standard_normal((rate * 7 + 13, 2)),
+        "clipped": np.clip(3 * rng.standard_normal((rate * 2, 2)), -1, 1),
+        "under the gate": 1e-6 * rng.standard_normal((rate * 2, 2)),
+    }
+    meter = pyloudnorm.Meter(rate)
+    for name, sig in signals.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = meter.integrated_loudness(sig)
+        got = loudness.integrated(sig, rate)
+        assert got == pytest.approx(want, abs=1e-9) or got == want == -np.inf, name
+    assert loudness.integrated(np.zeros((rate, 2)), rate) == -np.inf
+    assert loudness.integrated(signals["noise"][: rate // 3], rate) == -np.inf  # under 400 ms
+
+
+def test_a_render_imports_no_scipy(tmp_path):
+    """scipy.signal took three quarters of a short render's time (0.8 s of 1.1 s)."""
+    from tests.conftest import BIN, sh
+
+    out = tmp_path / "calm.wav"
+    proc = sh(f"{BIN}/python -X importtime {BIN}/mood calm --duration 1 --seed 1 --out {out}")
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert out.read_bytes()[:4] == b"RIFF" and "numpy" in imported and "scipy" not in imported
+
+
 def test_the_limiter_reaches_a_loud_target_under_the_ceiling():
     rng = np.random.default_rng(1)
     clicks = np.zeros((RATE * 4, 2))
