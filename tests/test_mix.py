@@ -57,7 +57,7 @@ def test_expression_curve_and_pedalling_span_the_piece():
 
 
 def test_bad_options_are_usage_errors():
-    for args in ("--ch 0", "--ch 0 --pan middle-ish", "--ch 0 --expression 40>200", "--level -6"):
+    for args in ("--ch 0", "--ch 0 --pan middle-ish", "--ch 0 --expression '40>200'", "--level -6"):
         proc = sh(f"mix {args}", input=jsonl(PHRASE), check=False)
         assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, (args, proc.stderr)
 
