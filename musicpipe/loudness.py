@@ -34,7 +34,7 @@ def integrated(buf, rate: int) -> float:
     blocks' bounds (the bounds computed as pyloudnorm does)."""
     import numpy as np
 
-    x = np.asarray(buf, dtype="float64")
+    x = np.asarray(buf)  # each chunk becomes float64 as it is filtered: no copy of the whole
     x = x.reshape(len(x), -1)
     n, channels = x.shape
     size, step = 0.4, 0.25  # seconds; the fraction of a block each next one starts after
