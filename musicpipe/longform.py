@@ -8,10 +8,10 @@ They read a ``analyze.Piece`` after ``finish``; the melody is the channel analyz
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from .events import PPQ
-from .meter import bar_lines
+from .meter import bar_lines, seconds_at
 from .theory import SCALES
 
 PERIODS = (4, 8)  # bars: the chord-loop periods looked for
@@ -22,16 +22,21 @@ GRID = PPQ // 8
 jitter does not hide a repeated bar; keys are compared exactly."""
 ONSET_TOLERANCE = PPQ // 16
 """Two melody onsets of two pieces are one if they lie within a 64th note (30 ticks)."""
+MAX_BEATS = 80_000  # beats: the chord measures stop here, like analyze's bar measures
 CHORD_SHARE = 0.25
 """Without Chord events, a beat's chord is the pitch classes the accompaniment sounds for at
 least this share of the beat."""
 
 
-def beats(piece) -> list[list[int]]:
-    """The beat ticks of every bar of the piece (bars as ``piece.bars()`` gives them)."""
-    out = []
-    for (start, end), (_, count, beat) in zip(piece.bars(), bar_lines(piece.sigs)):
-        out.append([start + i * beat for i in range(count)])
+def beats(piece) -> list[list[tuple[int, int]]]:
+    """(tick, length) of every beat, bar by bar (bars as ``piece.bars()`` gives them); no
+    bars past MAX_BEATS beats (the chord measures are then left out)."""
+    out, total = [], 0
+    for (start, _), (_, count, beat) in zip(piece.bars(), bar_lines(piece.sigs)):
+        total += count
+        if total > MAX_BEATS:
+            return []
+        out.append([(start + i * beat, beat) for i in range(count)])
     return out
 
 
@@ -40,36 +45,53 @@ def beat_chords(piece, melody: int | None) -> list[list]:
     or, in a stream without Chord events, the sorted pitch classes the accompaniment (pitched
     channels but the melody's) holds for at least CHORD_SHARE of the beat; None for none."""
     grid = beats(piece)
+    flat = [b for bar in grid for b, _ in bar]
     if piece.chords:
         starts = [c[0] for c in piece.chords]
-        out = []
-        for bar in grid:
-            row = []
-            for b in bar:
-                i = bisect_right(starts, b) - 1
-                row.append(piece.chords[i][2] if i >= 0 and b < piece.chords[i][0] + piece.chords[i][1] else None)
-            out.append(row)
-        return out
-    flat = [b for bar in grid for b in bar]
-    ends = [(flat[i + 1] if i + 1 < len(flat) else max(piece.end, flat[i] + 1)) for i in range(len(flat))]
-    held = [[0] * 12 for _ in flat]
-    for t, dur, ch, key, _ in piece.pitched:
-        if ch == melody:
-            continue
-        i = max(0, bisect_right(flat, t) - 1)
-        while i < len(flat) and flat[i] < t + dur:
-            held[i][key % 12] += max(0, min(t + dur, ends[i]) - max(t, flat[i]))
-            i += 1
-    labels = []
-    for i, pcs in enumerate(held):
-        need = CHORD_SHARE * (ends[i] - flat[i])
-        chord = tuple(pc for pc in range(12) if pcs[pc] and pcs[pc] >= need)
-        labels.append(chord or None)
+        labels = []
+        for b in flat:
+            i = bisect_right(starts, b) - 1
+            labels.append(piece.chords[i][2] if i >= 0 and b < piece.chords[i][0] + piece.chords[i][1] else None)
+    else:
+        labels = _held_chords(piece, melody, [b for bar in grid for b in bar])
     out, i = [], 0
     for bar in grid:
         out.append(labels[i:i + len(bar)])
         i += len(bar)
     return out
+
+
+def _held_chords(piece, melody: int | None, grid: list[tuple[int, int]]) -> list:
+    """Each beat's held pitch classes (see ``beat_chords``): a note's partly covered first and
+    last beats are summed by the tick, the beats it covers whole counted by a difference
+    array, so a note held over the whole piece costs no more than a short one."""
+    if not grid:
+        return []
+    flat = [b for b, _ in grid]
+    part: dict[tuple[int, int], int] = {}  # (beat, pc) -> ticks held in a partly covered beat
+    whole = [[0] * 12 for _ in range(len(flat) + 1)]  # +1 where whole beats start, -1 after
+    for t, dur, ch, key, _ in piece.pitched:
+        if ch == melody:
+            continue
+        end, pc = t + dur, key % 12
+        first = max(0, bisect_right(flat, t) - 1)
+        last = bisect_left(flat, end) - 1
+        for i in {first, last}:
+            start, length = grid[i]
+            held = min(end, start + length) - max(t, start)
+            if held > 0:
+                part[i, pc] = part.get((i, pc), 0) + held
+        if last - first >= 2:
+            whole[first + 1][pc] += 1
+            whole[last][pc] -= 1
+    labels = []
+    running = [0] * 12
+    for i, (start, length) in enumerate(grid):
+        running = [r + w for r, w in zip(running, whole[i])]
+        chord = tuple(pc for pc in range(12)
+                      if running[pc] > 0 or part.get((i, pc), 0) >= CHORD_SHARE * length)
+        labels.append(chord or None)
+    return labels
 
 
 def chord_loop(bar_chords: list[list]) -> dict:
@@ -111,11 +133,12 @@ def melody_repeats(piece, melody: int | None) -> dict:
     if melody is None:
         return {"share": None, "bars": 0}
     contents = bar_contents([n for n in piece.pitched if n[2] == melody], piece)
+    seconds = seconds_at(piece.tempos)
     seen, repeats, counted = set(), 0, 0
     for (start, _), content in zip(piece.bars(), contents):
         if content is None:
             continue
-        if piece.seconds(start) >= AFTER - 1e-9:
+        if seconds(start) >= AFTER - 1e-9:
             counted += 1
             repeats += content in seen
         seen.add(content)
