@@ -115,14 +115,16 @@ def chord_loop(bar_chords: list[list]) -> dict:
 
 def bar_contents(notes, piece) -> list[tuple | None]:
     """Each bar's notes as (bar length, ((onset from the bar line on GRID, key), ...)): what
-    two bars must share to be the same; None for a bar where no note starts."""
+    two bars must share to be the same; None for a bar where no note starts. Onsets go to
+    the nearest GRID point first, so a downbeat humanized a few ticks early stays in its bar."""
     bars = piece.bars()
     starts = [b[0] for b in bars]
     found: list[list] = [[] for _ in bars]
     for t, _, _, key, _ in notes:
+        t = round(t / GRID) * GRID
         i = bisect_right(starts, t) - 1
         if 0 <= i < len(bars):
-            found[i].append((round((t - starts[i]) / GRID), key))
+            found[i].append(((t - starts[i]) // GRID, key))
     return [(end - start, tuple(sorted(f))) if f else None for (start, end), f in zip(bars, found)]
 
 
@@ -233,19 +235,20 @@ def measures(piece, key: tuple[int, str], melody: int | None, line) -> dict:
             **colour(piece.pitched, key)}
 
 
-def compare(a, b, melody_a: int | None, melody_b: int | None) -> dict:
+def compare(a, b, melody_a: int | None, melody_b: int | None, skip: frozenset = frozenset()) -> dict:
     """How much piece ``b`` (the stream) shares with piece ``a`` (the reference): chords per
     beat (of the beats both have, where either has a chord, the share with the same chord);
     accompaniment bars (of b's bars per non-melody channel with notes, the share whose notes,
     to GRID and by key, a's same channel plays in some bar); melody onsets (of a's melody
     onsets, the share b's melody also has within ONSET_TOLERANCE ticks of the start); melody
     intervals (of the steps between consecutive notes of a's melody line, the share b's line
-    makes by the same interval between its notes at those onsets: a transposition keeps all)."""
+    makes by the same interval between its notes at those onsets: a transposition keeps all).
+    Channels in ``skip`` are left out of the accompaniment bars (a drone, say)."""
     ca = [c for bar in beat_chords(a, melody_a) for c in bar]
     cb = [c for bar in beat_chords(b, melody_b) for c in bar]
     pairs = [(x, y) for x, y in zip(ca, cb) if x is not None or y is not None]
     same_beats = sum(1 for x, y in pairs if x == y)
-    kept_bars, b_bars = _accompaniment(a, b, melody_a, melody_b)
+    kept_bars, b_bars = _accompaniment(a, b, {melody_a, *skip}, {melody_b, *skip})
     line_a, line_b = _line(a, melody_a), _line(b, melody_b)
     on_b = [n[0] for n in line_b]
     match = [_near(on_b, n[0]) for n in line_a]
@@ -259,14 +262,14 @@ def compare(a, b, melody_a: int | None, melody_b: int | None) -> dict:
             "onsets": len(line_a), "melody_intervals": share(same_steps, len(line_a) - 1)}
 
 
-def _accompaniment(a, b, melody_a, melody_b) -> tuple[int, int]:
-    def by_channel(piece, melody):
-        chans = sorted({n[2] for n in piece.notes if n[2] != melody})
+def _accompaniment(a, b, out_a: set, out_b: set) -> tuple[int, int]:
+    def by_channel(piece, out):
+        chans = sorted({n[2] for n in piece.notes if n[2] not in out})
         return {ch: bar_contents([n for n in piece.notes if n[2] == ch], piece) for ch in chans}
 
-    ours = {ch: set(bars) - {None} for ch, bars in by_channel(a, melody_a).items()}
+    ours = {ch: set(bars) - {None} for ch, bars in by_channel(a, out_a).items()}
     kept = total = 0
-    for ch, bars in by_channel(b, melody_b).items():
+    for ch, bars in by_channel(b, out_b).items():
         for content in bars:
             if content is not None:
                 total += 1

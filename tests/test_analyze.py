@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import orjson
 import pytest
@@ -315,3 +316,10 @@ def test_a_bad_compare_file_is_one_line_naming_it(tmp_path):
     assert f"--compare {bad}: line 3".encode() in proc.stderr
     missing = sh(f"analyze --compare {tmp_path / 'none.jsonl'}", input=b"", check=False)
     assert missing.returncode == 2
+
+
+def test_the_long_form_table_prints_for_a_mood():
+    """`python -m tests.formcheck NAME` (docs/longform.md): every table, with pass marks."""
+    out = sh(f"{sys.executable} -m tests.formcheck calm").stdout.decode()
+    assert out.startswith("### Summary") and out.count("| calm") == 5
+    assert "longest chord loop" in out and "--key a tone up" in out and ("✓" in out or "✗" in out)
