@@ -51,7 +51,8 @@ def beat_chords(piece, melody: int | None) -> list[list]:
         labels = []
         for b in flat:
             i = bisect_right(starts, b) - 1
-            labels.append(piece.chords[i][2] if i >= 0 and b < piece.chords[i][0] + piece.chords[i][1] else None)
+            sounding = i >= 0 and b < piece.chords[i][0] + piece.chords[i][1]
+            labels.append(piece.chords[i][2] if sounding else None)
     else:
         labels = _held_chords(piece, melody, [b for bar in grid for b in bar])
     out, i = [], 0
@@ -162,7 +163,7 @@ def density(piece) -> dict:
     if len(blocks) >= 2 and sum(blocks):
         mean = sum(blocks) / len(blocks)
         cv = round(math.sqrt(sum((b - mean) ** 2 for b in blocks) / len(blocks)) / mean, 3)
-    return {"block_bars": BLOCK, "per_bar": [round(b, 2) for b in blocks], "cv": cv}
+    return {"block_bars": BLOCK, "notes_per_bar": [round(b, 2) for b in blocks], "cv": cv}
 
 
 def melody_arc(line, seconds: float) -> dict:

@@ -239,7 +239,7 @@ def test_density_over_8_bar_blocks_and_its_variation():
     evs = [n(b * BAR + i * 240, 240, 60, ch=b % 3) for b in range(8) for i in range(2)]
     evs += [n(b * BAR + i * 240, 240, 60) for b in range(8, 16) for i in range(6)]
     evs += [n(b * BAR + i * 60, 60, 60) for b in range(16, 19) for i in range(30)]
-    assert longform.density(piece(evs)) == {"block_bars": 8, "per_bar": [2.0, 6.0], "cv": 0.5}
+    assert longform.density(piece(evs)) == {"block_bars": 8, "notes_per_bar": [2.0, 6.0], "cv": 0.5}
     assert longform.density(piece(evs[:16]))["cv"] is None  # one block
 
 
@@ -323,3 +323,17 @@ def test_the_long_form_table_prints_for_a_mood():
     out = sh(f"{sys.executable} -m tests.formcheck calm").stdout.decode()
     assert out.startswith("### Summary") and out.count("| calm") == 5
     assert "longest chord loop" in out and "--key a tone up" in out and ("✓" in out or "✗" in out)
+
+
+def test_compare_in_process_a_piece_with_itself(tmp_path):
+    from click.testing import CliRunner
+
+    from musicpipe.stages.analyze import command
+
+    (tmp_path / "a.jsonl").write_bytes(jsonl(closing()))
+    result = CliRunner().invoke(command, ["--compare", str(tmp_path / "a.jsonl"), "--json", "-"],
+                                input=jsonl(closing()))
+    assert result.exit_code == 0, result.output
+    shared = orjson.loads(result.stdout_bytes)["compare"]
+    assert shared["accompaniment_bars"] == shared["melody_onsets"] == shared["melody_intervals"] == 1.0
+    assert shared["chords_per_beat"] == 1.0 and shared["beats"] == 16  # chords of the pad, inferred
