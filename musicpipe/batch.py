@@ -13,6 +13,9 @@ So a job is deterministic wherever it runs, a killed batch leaves only complete 
 and a rerun skips every job whose files are all there. Workers: a local process pool, or
 ``--cluster ADDRESS``, a Dask distributed scheduler (the workers need musicpipe installed,
 not the output folder: the files travel back).
+
+A job file is type-checked and its jobs counted before anything is expanded (``MAX_JOBS``);
+one batch at a time writes into a folder (a lock); local workers die with the batch.
 """
 
 from __future__ import annotations
@@ -127,12 +130,14 @@ def _toml_jobs(path: str, data: bytes) -> list[tuple[str, dict]]:
     tables = doc.pop("jobs", [])
     if not isinstance(tables, list) or not tables:
         raise JobError(f"{path}: no [[jobs]] tables")
-    lines = [n for n, line in enumerate(data.splitlines(), 1)
-             if re.match(rb"\s*\[\[\s*jobs\s*\]\]", line)]
+    text = data.splitlines()
+    lines = [n for n, line in enumerate(text, 1) if re.match(rb"\s*\[\[\s*jobs\s*\]\]", line)]
+    if len(lines) != len(tables):  # written inline: jobs = [{ ... }, { ... }]
+        lines = [n for n, line in enumerate(text, 1) if re.match(rb"\s*jobs\s*=", line)][:1]
+        lines *= len(tables)
     raw = []
     for n, table in enumerate(tables, 1):
-        where = (f"{path} line {lines[n - 1]} (job {n})" if len(lines) == len(tables)
-                 else f"{path}: job {n}")
+        where = f"{path} line {lines[n - 1]} (job {n})" if lines else f"{path}: job {n}"
         if not isinstance(table, dict):
             raise JobError(f"{where}: a job is a table ([[jobs]]), not {_shown(table)}")
         raw.append((where, {**doc, **table}))

@@ -110,7 +110,9 @@ def test_a_bad_job_stops_the_batch_before_it_starts(tmp_path, line, message):
 
 
 @pytest.mark.parametrize("text, message", [
-    ('jobs = [1, 2]\n', "jobs.toml: job 1: a job is a table ([[jobs]]), not 1"),
+    ('jobs = [1, 2]\n', "jobs.toml line 1 (job 1): a job is a table ([[jobs]]), not 1"),
+    ('seconds = 1\njobs = [{ mood = "calm" }, { mood = 2 }]\n',
+     "jobs.toml line 2 (job 2): mood: 2 should be a mood name"),
     ('seconds = "5"\n[[jobs]]\nmood = "calm"\n', "jobs.toml line 2 (job 1): seconds: '5'"),
     ('[[jobs]]\nmood = "calm"\n\n[[jobs]]\nmood = "calm"\nseed = []\n',
      "jobs.toml line 4 (job 2): seed: an empty list"),
