@@ -223,6 +223,8 @@ def test_long_pipelines_and_pieces_are_refused(tmp_path, config):
                                                     "the part would hold 1,600,000 notes"),
     ("seed 1 | motif --notes 1000 | loop --times 100000", "loop: 100,000 passes of"),
     ("{ " * 500 + "seed 1" + "; }" * 500, "pipeline: { } groups nested more than 32 deep"),
+    ("seed 1 | { motif; mood jazz -d 3600 --intensity 100; }",
+     "serve: mood --duration 3600: the studio renders at most 600 s"),
 ])
 def test_costly_pipelines_are_refused_before_they_are_built(tmp_path, config, text, start):
     """A few bytes of request must not make millions of events before a limit looks: the

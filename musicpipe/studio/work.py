@@ -70,6 +70,10 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
                 raise Refused(f"serve: {cmd.name} {option} {value}: the studio reads and writes "
                               "no files a pipeline names (it makes the .mid and .wav: see the "
                               "downloads)", stage=i, stages=stages)
+            seconds = _mood_seconds(cmd)
+            if seconds is not None and seconds > limits.seconds:  # before it is composed
+                raise Refused(f"serve: mood --duration {seconds:g}: the studio renders at most "
+                              f"{limits.seconds:g} s", stage=i, stages=stages)
     data, result = None, Result(b"")
     for i, el in enumerate(pipe.elements):
         try:  # generators and loop refuse a bigger plan before building it (budget); any
@@ -102,6 +106,24 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
     return {**piece, "kind": "pipeline", "settings": {"pipeline": pipeline_text, "seed": seed},
             "stages": stages, "warnings": result.stderr,
             "title": f"{stages[0]} … · seed {seed}" if len(stages) > 1 else stages[0]}
+
+
+def _mood_seconds(cmd) -> float | None:
+    """A `mood` command's --duration as written (None: another stage, or a value the
+    stage's own parser will refuse with its message)."""
+    import click
+
+    from ..umbrella import _module
+
+    if cmd.name != "mood":
+        return None
+    command = _module("mood").command
+    ctx = click.Context(command, info_name="mood", resilient_parsing=True)
+    try:
+        values, _, _ = command.make_parser(ctx).parse_args(list(cmd.args))
+        return float(values.get("duration") or 0) or None
+    except (click.ClickException, ValueError, TypeError):
+        return None
 
 
 def _events(data: bytes, limits: Limits) -> list[dict]:
