@@ -46,6 +46,11 @@ VALUES = {
                 None],
     "colour": [1],
 }
+VALID = {"mood": ["calm", "lofi", ["calm", "jazz"]], "seconds": [0.5, 1, [0.5, 1]],
+         "key": ["C", "Am", ["C", "D"]], "tempo": [90, 120.5], "intensity": [0, 50, 100],
+         "seed": [1, "1..2", [3, 4], 2**64 - 1], "pipeline": ["seed {seed} | motif --notes 4"],
+         "name": ["{mood}-{seed}", "job-{seed}", "ünïcode-{seed}"],
+         "formats": [["mid"], ["jsonl", "mid"]], "colour": [1]}
 RAW_JOB_LINES = [b"", b"# a comment", b"{", b"[1, 2]", b"null", b'"calm"', b"\xff\xfe",
                  b"[" * 3000 + b"]" * 3000, b'{"mood": "calm", "seed": 1e400}',
                  b'{"mood": "calm", "seconds": 1, "seconds": 2}', b"\x00"]
@@ -68,8 +73,10 @@ def job(draw, toml: bool = False) -> dict:
     chosen = {"mood": ["mood"], "pipeline": ["pipeline"], "both": ["mood", "pipeline"],
               "neither": []}[kind]
     out = {}
+    valid = draw(st.booleans())  # half the jobs are valid but for a field now and then
     for name in chosen + [f for f in fields if f not in ("mood", "pipeline")]:
-        value = draw(st.sampled_from(VALUES[name]))
+        hostile = not valid or name == "colour" or draw(st.integers(0, 9)) == 0
+        value = draw(st.sampled_from(VALUES[name] if hostile else VALID[name]))
         if not (toml and value is None):  # TOML has no null
             out[name] = value
     if draw(st.integers(0, 2)) and "seconds" not in out and "mood" in out:
