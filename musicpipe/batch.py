@@ -13,20 +13,27 @@ So a job is deterministic wherever it runs, a killed batch leaves only complete 
 and a rerun skips every job whose files are all there. Workers: a local process pool, or
 ``--cluster ADDRESS``, a Dask distributed scheduler (the workers need musicpipe installed,
 not the output folder: the files travel back).
+
+A job file is type-checked and its jobs counted before anything is expanded (``MAX_JOBS``);
+one batch at a time writes into a folder (a lock); local workers die with the batch.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 
 from .errors import OutputError, StageError, Unavailable
+from .events import MAX_SEED
 from .pipeline import PipelineError
 from .stream import DataError
 
@@ -45,7 +52,8 @@ BATCH_HELP = (
     "expands into one job per value; seed may be \"1..200\". Output: DIR/NAME.FORMAT, "
     "written atomically, and DIR/manifest.jsonl: one line per job in job order (job, spec, "
     "files, duration in seconds, LUFS and peak of the WAV, seed, notes, the analyze report, "
-    "warnings, or error). A rerun skips jobs whose files all exist. docs/batch.md."
+    "warnings, or error). A rerun skips jobs whose files all exist. At most 10000 jobs a "
+    "file; one batch at a time in a DIR (a second exits 73). docs/batch.md."
 )
 
 
@@ -53,68 +61,185 @@ class JobError(DataError):
     """A job that cannot run as written (exit 65): the message names the file and job."""
 
 
+MAX_JOBS = 10_000
+"""Jobs one file may make, counted before anything is expanded (a split file is the way on)."""
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The largest jobs file read."""
+MAX_NAME_BYTES = 200
+"""A name's length in UTF-8: NAME.FORMAT and atomic_write's temporary name fit in 255."""
+RESERVED = {MANIFEST.split(".")[0]}
+NAME = re.compile(r"[^\x00-\x1f\x7f/\\]+")
+
+
+def _shown(value, width: int = 60) -> str:
+    """A value for a one-line message: repr, cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 # --- reading and expanding jobs -------------------------------------------------------------
 
 
 def load(path: str) -> list[dict]:
-    """The jobs in a .jsonl or .toml file, expanded and checked; JobError names the place."""
+    """The jobs in a .jsonl or .toml file, counted, type-checked, expanded and checked;
+    JobError names the file and the job's line."""
+    chunks, size = [], 0
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            while chunk := f.read(1 << 16):  # in pieces: a FIFO or /dev/zero has no size
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    raise JobError(f"{path}: over {MAX_FILE_BYTES // 2**20} MiB; split the jobs "
+                                   "into several files")
+                chunks.append(chunk)
     except OSError as e:
         raise JobError(f"{path}: {e.strerror or e}") from None
-    raw: list[tuple[str, dict]] = []
-    if path.endswith(".toml"):
-        import tomllib
-
-        try:
-            doc = tomllib.loads(data.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise JobError(f"{path}: {e}") from None
-        tables = doc.pop("jobs", [])
-        if not isinstance(tables, list) or not tables:
-            raise JobError(f"{path}: no [[jobs]] tables")
-        raw = [(f"{path}: job {n}", {**doc, **t}) for n, t in enumerate(tables, 1)]
-    else:
-        for n, line in enumerate(data.splitlines(), 1):
-            if not line.strip() or line.lstrip().startswith(b"#"):
-                continue
-            try:
-                job = orjson.loads(line)
-            except orjson.JSONDecodeError as e:
-                raise JobError(f"{path} line {n}: invalid JSON ({e})") from None
-            if not isinstance(job, dict):
-                raise JobError(f"{path} line {n}: a job is a JSON object")
-            raw.append((f"{path} line {n}", job))
+    data = b"".join(chunks)
+    raw = _toml_jobs(path, data) if path.endswith(".toml") else _jsonl_jobs(path, data)
+    total = 0
+    for where, job in raw:
+        _check_types(job, where)
+        total += count(job)
+        if total > MAX_JOBS:
+            raise JobError(f"{where}: the jobs so far make {total} jobs; a batch takes at most "
+                           f"{MAX_JOBS} (split the file, or narrow the lists and seed range)")
     jobs, names = [], {}
     for where, job in raw:
         for one in expand(job, where):
             check(one, where)
-            if one["name"] in names:
-                raise JobError(f"{where}: job name {one['name']!r} already used by "
-                               f"{names[one['name']]}; give each a distinct name")
-            names[one["name"]] = where
+            folded = one["name"].casefold()  # a.wav and A.wav are one file on macOS
+            if folded in names:
+                raise JobError(f"{where}: job name {_shown(one['name'])} already used by "
+                               f"{names[folded]}; give each a distinct name")
+            names[folded] = where
             jobs.append(one)
     return jobs
 
 
-def _seeds(value, where: str) -> list[int]:
+def _toml_jobs(path: str, data: bytes) -> list[tuple[str, dict]]:
+    """(where, job) for every [[jobs]] table, the top-level keys merged in as defaults;
+    ``where`` names the table's line when the file writes them as [[jobs]] headers."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise JobError(f"{path}: {e}") from None
+    except RecursionError:
+        raise JobError(f"{path}: nested too deeply") from None
+    tables = doc.pop("jobs", [])
+    if not isinstance(tables, list) or not tables:
+        raise JobError(f"{path}: no [[jobs]] tables")
+    text = data.splitlines()
+    lines = [n for n, line in enumerate(text, 1) if re.match(rb"\s*\[\[\s*jobs\s*\]\]", line)]
+    if len(lines) != len(tables):  # written inline: jobs = [{ ... }, { ... }]
+        lines = [n for n, line in enumerate(text, 1) if re.match(rb"\s*jobs\s*=", line)][:1]
+        lines *= len(tables)
+    raw = []
+    for n, table in enumerate(tables, 1):
+        where = f"{path} line {lines[n - 1]} (job {n})" if lines else f"{path}: job {n}"
+        if not isinstance(table, dict):
+            raise JobError(f"{where}: a job is a table ([[jobs]]), not {_shown(table)}")
+        raw.append((where, {**doc, **table}))
+    return raw
+
+
+def _jsonl_jobs(path: str, data: bytes) -> list[tuple[str, dict]]:
+    raw = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith(b"#"):
+            continue
+        try:
+            job = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            raise JobError(f"{path} line {n}: invalid JSON ({e})") from None
+        if not isinstance(job, dict):
+            raise JobError(f"{path} line {n}: a job is a JSON object, not {_shown(job)}")
+        raw.append((f"{path} line {n}", job))
+    return raw
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _seed(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SEED
+
+
+TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "mood": (lambda v: isinstance(v, str) and v != "", "a mood name"),
+    "seconds": (_number, "a number"),
+    "key": (lambda v: isinstance(v, str), "a key like \"Am\""),
+    "tempo": (_number, "a number"),
+    "intensity": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "seed": (_seed, f"a whole number 0..{MAX_SEED}"),
+    "pipeline": (lambda v: isinstance(v, str), "stage text"),
+    "name": (lambda v: isinstance(v, str), "text"),
+}
+OPTIONAL = {"key", "tempo", "intensity"}  # null: the mood's own
+SEED_RANGE = re.compile(r"\s*(\d{1,20})\s*\.\.\s*(\d{1,20})\s*")
+
+
+def _check_types(job: dict, where: str) -> None:
+    """Every field's type (a list of them where a field expands), before any counting or
+    expanding; the stages check the values' ranges later (``check``)."""
+    unknown = sorted(set(job) - FIELDS, key=str)
+    if unknown:
+        raise JobError(f"{where}: unknown field {_shown(unknown[0])}; fields: "
+                       f"{', '.join(sorted(FIELDS))}")
+    if ("mood" in job) == ("pipeline" in job):
+        raise JobError(f"{where}: give either mood or pipeline")
+    for field, value in job.items():
+        if field == "formats":
+            if (not isinstance(value, list) or not value or len(set(map(str, value))) < len(value)
+                    or any(f not in FORMATS for f in value)):
+                raise JobError(f"{where}: formats: {_shown(value)} should be a list of "
+                               f"{', '.join(FORMATS)}, each once")
+            continue
+        ok, what = TYPES[field]
+        if field == "seed" and isinstance(value, str):
+            m = SEED_RANGE.fullmatch(value)
+            if not m or int(m.group(1)) > int(m.group(2)) or int(m.group(2)) > MAX_SEED:
+                raise JobError(f"{where}: seed {_shown(value)}: a number, a list or a range "
+                               "like \"1..200\"")
+            continue
+        if field in EXPANDS and isinstance(value, list):
+            if not value:
+                raise JobError(f"{where}: {field}: an empty list makes no jobs; give at least "
+                               "one value")
+            bad = [v for v in value if not ok(v)]
+            if bad:
+                raise JobError(f"{where}: {field}: {_shown(bad[0])} in the list should be {what}")
+        elif not ok(value) and not (value is None and field in OPTIONAL):
+            lists = " (or a list of them)" if field in EXPANDS else ""
+            raise JobError(f"{where}: {field}: {_shown(value)} should be {what}{lists}")
+
+
+def count(job: dict) -> int:
+    """How many jobs a type-checked job expands into, without expanding it."""
+    n = 1
+    for field in EXPANDS:
+        value = job.get(field)
+        if isinstance(value, list):
+            n *= len(value)
+        elif field == "seed" and isinstance(value, str):
+            lo, hi = SEED_RANGE.fullmatch(value).groups()
+            n *= int(hi) - int(lo) + 1
+    return n
+
+
+def _seeds(value) -> list:
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", value)
-        if not m or int(m.group(1)) > int(m.group(2)):
-            raise JobError(f"{where}: seed {value!r}: a number, a list or a range like \"1..200\"")
-        return list(range(int(m.group(1)), int(m.group(2)) + 1))
+        lo, hi = SEED_RANGE.fullmatch(value).groups()
+        return list(range(int(lo), int(hi) + 1))
     return value if isinstance(value, list) else [value]
 
 
 def expand(job: dict, where: str) -> Iterator[dict]:
-    """One job per combination of the listed values, named and with its defaults."""
-    unknown = sorted(set(job) - FIELDS)
-    if unknown:
-        raise JobError(f"{where}: unknown field {unknown[0]!r}; fields: {', '.join(sorted(FIELDS))}")
-    if ("mood" in job) == ("pipeline" in job):
-        raise JobError(f"{where}: give either mood or pipeline")
-    lists = {k: (_seeds(job[k], where) if k == "seed" else job[k]) for k in EXPANDS
+    """One job per combination of the listed values, named and with its defaults (a job
+    ``_check_types`` passed)."""
+    lists = {k: (_seeds(job[k]) if k == "seed" else job[k]) for k in EXPANDS
              if k in job and (isinstance(job[k], list) or k == "seed")}
     keys = list(lists)
     for values in itertools.product(*(lists[k] for k in keys)):
@@ -173,11 +298,18 @@ def check(job: dict, where: str) -> None:
     from .umbrella import _module
 
     name = job["name"]
-    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-        raise JobError(f"{where}: name {name!r}: a plain file name (no / or leading .)")
-    formats = job["formats"]
-    if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
-        raise JobError(f"{where}: formats {formats!r}: a list of {', '.join(FORMATS)}")
+    if not NAME.fullmatch(name) or name.startswith(".") or name.strip() != name:
+        raise JobError(f"{where}: name {_shown(name)}: a plain file name (no /, \\, control "
+                       "characters, leading . or surrounding spaces)")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate from a \\ud800 escape
+        raise JobError(f"{where}: name {_shown(name)}: not valid Unicode text") from None
+    if size > MAX_NAME_BYTES:
+        raise JobError(f"{where}: name {_shown(name)}: {size} bytes; at most {MAX_NAME_BYTES} "
+                       "of UTF-8")
+    if name.casefold() in RESERVED:
+        raise JobError(f"{where}: name {name!r} is the batch's own ({MANIFEST}); choose another")
     try:
         if "mood" in job:
             runs = [("mood", mood_args(job))]
@@ -337,13 +469,52 @@ def run_batch(jobs: list[dict], out: str, *, workers: int = 1, cluster: str | No
               progress: Callable[[int, int, int, int], None] | None = None,
               warn: Callable[[str], None] = lambda msg: None) -> dict:
     """Render ``jobs`` into ``out``; returns counts {jobs, rendered, skipped, failed, exit}."""
-    from .atomic import atomic_write
-
     folder = Path(out)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"cannot create {out}: {e.strerror or e}") from None
+    with _folder_lock(folder):
+        return _run_locked(jobs, folder, workers, cluster, progress, warn)
+
+
+LOCK = ".musicpipe-batch.lock"
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One batch per folder at a time: two would each rewrite the manifest from what they
+    saw. A POSIX lock (lockf) on DIR/.musicpipe-batch.lock: the kernel drops it when the
+    batch dies, however it dies, and unlike flock the forked workers do not hold it too."""
+    import fcntl
+
+    path = folder / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise Busy(f"{folder} is in use by another batch{f' (pid {holder})' if holder else ''}"
+                       "; wait for it to finish or give another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race a newcomer)
+
+
+class Busy(OutputError):
+    """The output folder is another batch's now (exit 73)."""
+
+
+def _run_locked(jobs: list[dict], folder: Path, workers: int, cluster: str | None,
+                progress, warn) -> dict:
+    from .atomic import atomic_write
+
     manifest = folder / MANIFEST
     before = read_manifest(manifest)
     entries: dict[str, dict] = {}
@@ -426,12 +597,42 @@ def _execute(jobs: list[dict], workers: int, cluster: str | None):
         for job in jobs:
             yield render_job(job)
     else:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                   mp_context=multiprocessing.get_context(START),
+                                   initializer=_tie_to_parent, initargs=(os.getpid(),))
+        finished = False
+        try:
             futures = [pool.submit(render_job, job) for job in jobs]
             for future in as_completed(futures):
                 yield future.result()
+            finished = True
+        finally:
+            if not finished:  # an error, Ctrl-C or SIGTERM here: the workers stop now too
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.kill()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+START = "fork" if sys.platform.startswith("linux") else None
+"""Workers are the batch's own children (not a fork server's), so they can be tied to it."""
+
+
+def _tie_to_parent(parent: int) -> None:
+    """In each worker, first: die with the batch. Linux sends SIGKILL when the parent dies
+    (PR_SET_PDEATHSIG); a batch that died before this ran is seen by its pid. SIGTERM ends
+    a worker (fork gave it the batch's handler, which would only fail the job at hand)."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _on_dask(jobs: list[dict], address: str):

@@ -14,6 +14,7 @@ stops the run with ``PipelineError`` (its exit code and its one-line message).
 
 from __future__ import annotations
 
+import errno
 import io
 import shlex
 import sys
@@ -99,13 +100,19 @@ def _skip(toks, i: int, ops: str) -> int:
     return i
 
 
-def _pipeline(toks, i: int) -> tuple[Pipeline, int]:
+MAX_DEPTH = 32
+"""{ } groups nested deeper than this are refused (the parser recurses per group)."""
+
+
+def _pipeline(toks, i: int, depth: int = 0) -> tuple[Pipeline, int]:
     elements = []
     while True:
         if i >= len(toks) or isinstance(toks[i], tuple):
             raise PipelineError("pipeline: a stage is missing (around `|` or `;`)")
         if toks[i] == "{":
-            element, i = _group(toks, i + 1)
+            if depth == MAX_DEPTH:
+                raise PipelineError(f"pipeline: {{ }} groups nested more than {MAX_DEPTH} deep")
+            element, i = _group(toks, i + 1, depth + 1)
         else:
             element, i = _command(toks, i)
         elements.append(element)
@@ -115,7 +122,7 @@ def _pipeline(toks, i: int) -> tuple[Pipeline, int]:
         return Pipeline(elements), i
 
 
-def _group(toks, i: int) -> tuple[Group, int]:
+def _group(toks, i: int, depth: int) -> tuple[Group, int]:
     parts = []
     while True:
         i = _skip(toks, i, ";\n")
@@ -125,7 +132,7 @@ def _group(toks, i: int) -> tuple[Group, int]:
             if not parts:
                 raise PipelineError("pipeline: empty { } group")
             return Group(parts), i + 1
-        part, i = _pipeline(toks, i)
+        part, i = _pipeline(toks, i, depth)
         parts.append(part)
         if i < len(toks) and toks[i] not in ((";",), ("\n",)):
             raise PipelineError("pipeline: end each part of a { } group with ; or a newline")
@@ -234,15 +241,16 @@ def file_arguments(name: str, args: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _run_pipeline(pipe: Pipeline, data: bytes | None, result: Result, stderr) -> bytes:
+def _run_pipeline(pipe: Pipeline, data: bytes | None, result: Result, stderr,
+                  max_lines: int | None = None) -> bytes:
     for el in pipe.elements:
         if isinstance(el, Command):
-            data = run_stage(el.name, el.args, data, result, stderr)
+            data = run_stage(el.name, el.args, data, result, stderr, max_lines)
         else:  # { a; b; }: the first part reads the input, the others find it used up
             outs = []
             for n, part in enumerate(el.parts):
                 part_in = data if n == 0 else (None if data is None else b"")
-                outs.append(_run_pipeline(part, part_in, result, stderr))
+                outs.append(_run_pipeline(part, part_in, result, stderr, max_lines))
             data = b"".join(outs)
     return data if data is not None else b""
 
@@ -250,8 +258,9 @@ def _run_pipeline(pipe: Pipeline, data: bytes | None, result: Result, stderr) ->
 class _Out(io.TextIOWrapper):
     """A text stdout/stderr over bytes that is no terminal and has no file descriptor."""
 
-    def __init__(self):
-        super().__init__(io.BytesIO(), encoding="utf-8", errors="replace", write_through=True)
+    def __init__(self, max_lines: int | None = None):
+        super().__init__(io.BytesIO() if max_lines is None else _Capped(max_lines),
+                         encoding="utf-8", errors="replace", write_through=True)
 
     def isatty(self) -> bool:
         return False
@@ -261,13 +270,35 @@ class _Out(io.TextIOWrapper):
         return self.buffer.getvalue()
 
 
+class _Capped(io.BytesIO):
+    """Bytes that take ``max_lines`` lines, then act as a pipe whose reader left (`| head`):
+    a streaming stage stops there instead of making everything it was asked for."""
+
+    def __init__(self, max_lines: int):
+        super().__init__()
+        self.room, self.full = max_lines, False
+
+    def write(self, data) -> int:
+        self.room -= (data if isinstance(data, bytes) else bytes(data)).count(b"\n")
+        if self.room < 0:
+            self.full = True
+            raise BrokenPipeError(errno.EPIPE, "more lines than the reader takes")
+        return super().write(data)
+
+
+class TooLong(PipelineError):
+    """A stage wrote more lines than ``max_lines`` (exit 65): ``str(e)`` says which."""
+
+
 def run_stage(name: str, args: list[str], data: bytes | None, result: Result | None = None,
-              stderr: Callable[[str], object] | None = None) -> bytes:
-    """One stage's stdout for stdin ``data`` (None: no stdin); PipelineError when it fails."""
+              stderr: Callable[[str], object] | None = None,
+              max_lines: int | None = None) -> bytes:
+    """One stage's stdout for stdin ``data`` (None: no stdin); PipelineError when it fails,
+    TooLong when it writes more than ``max_lines`` lines (it is stopped there)."""
     from .umbrella import _module
 
     command = _module(name).command
-    out, err = _Out(), _Out()
+    out, err = _Out(max_lines), _Out()
     stdin = None if data is None else io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     with _SWAP:
         saved = sys.stdin, sys.stdout, sys.stderr
@@ -288,4 +319,6 @@ def run_stage(name: str, args: list[str], data: bytes | None, result: Result | N
         said = [line for line in lines if line.startswith(f"{name}: ")]
         message = said[-1] if said else f"{name}: exited {code}"
         raise PipelineError(message, code if isinstance(code, int) else 1, stage=name)
+    if max_lines is not None and out.buffer.full:
+        raise TooLong(f"{name}: more than {max_lines} lines of output", 65, stage=name)
     return out.value()

@@ -71,6 +71,27 @@ def test_toml_jobs_with_defaults(tmp_path):
 
 @pytest.mark.parametrize("line, message", [
     (b'{"mood": "calm", "key": "H"}', "line 2: mood: Invalid value for '--key'"),
+    (b'{"mood": "calm", "seconds": "5"}', "line 2: seconds: '5' should be a number"),
+    (b'{"mood": "calm", "seed": [1, true]}', "line 2: seed: True in the list should be"),
+    (b'{"mood": "calm", "seed": -1}', "line 2: seed: -1 should be a whole number 0.."),
+    (b'{"mood": "calm", "intensity": 5.5}', "line 2: intensity: 5.5 should be a whole number"),
+    (b'{"mood": ["calm", 3]}', "line 2: mood: 3 in the list should be a mood name"),
+    (b'{"mood": "calm", "seed": []}', "line 2: seed: an empty list makes no jobs"),
+    (b'{"mood": [], "seed": 1}', "line 2: mood: an empty list makes no jobs"),
+    (b'{"mood": "calm", "formats": []}', "line 2: formats: [] should be a list of wav"),
+    (b'{"mood": "calm", "formats": ["wav", "wav"]}', "each once"),
+    (b'{"mood": "calm", "name": "a\\u0000b"}', "line 2: name 'a\\x00b': a plain file name"),
+    (b'{"mood": "calm", "name": "a\\nb"}', "line 2: name 'a\\nb': a plain file name"),
+    (b'{"mood": "calm", "name": "' + b"x" * 300 + b'"}', "300 bytes; at most 200"),
+    (b'{"mood": "calm", "name": "manifest"}', "name 'manifest' is the batch's own"),
+    (b'{"mood": "calm", "name": "Manifest"}', "is the batch's own"),
+    (b'{"mood": "calm", "seconds": 1}', "line 2: job name 'calm-1s-s0' already used by"),
+    (b'{"mood": "calm", "name": "CALM-1s-s0"}', "already used by"),
+    (b'{"pipeline": 7}', "line 2: pipeline: 7 should be stage text"),
+    (b'[1, 2]', "line 2: a job is a JSON object, not [1, 2]"),
+    (b'{"mood": "calm", "seed": "1..100000000"}', "make 100000001 jobs; a batch takes at most 10000"),
+    (b'{"mood": "calm", "seed": "1..99999999999999999999999"}', "a range like"),
+    (b'{"mood": "calm", "colour": "' + b"y" * 3000 + b'"}', "line 2: unknown field 'colour'"),
     (b'{"mood": "nope"}', "line 2: no mood 'nope'"),
     (b'{"mood": "calm", "colour": 1}', "line 2: unknown field 'colour'"),
     (b'{"pipeline": "seed 1 | motif | to-midi --out x.mid"}', "writes no files itself"),
@@ -84,8 +105,50 @@ def test_a_bad_job_stops_the_batch_before_it_starts(tmp_path, line, message):
     proc = sh(f"musicpipe batch {tmp_path}/jobs.jsonl --out {tmp_path}/out", check=False)
     err = proc.stderr.decode().strip()
     assert proc.returncode == 65 and len(err.splitlines()) == 1, err
-    assert err.startswith("batch: ") and message in err, err
+    assert err.startswith("batch: ") and message in err and len(err) < 400, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ('jobs = [1, 2]\n', "jobs.toml line 1 (job 1): a job is a table ([[jobs]]), not 1"),
+    ('seconds = 1\njobs = [{ mood = "calm" }, { mood = 2 }]\n',
+     "jobs.toml line 2 (job 2): mood: 2 should be a mood name"),
+    ('seconds = "5"\n[[jobs]]\nmood = "calm"\n', "jobs.toml line 2 (job 1): seconds: '5'"),
+    ('[[jobs]]\nmood = "calm"\n\n[[jobs]]\nmood = "calm"\nseed = []\n',
+     "jobs.toml line 4 (job 2): seed: an empty list"),
+    ('[[jobs]]\nmood = "calm"\nseconds = nan\n', "seconds: nan should be a number"),
+    ('[[jobs]]\nmood = "calm"\nname = "a\\u0000"\n', "a plain file name"),
+    ('jobs = "x"\n', "no [[jobs]] tables"),
+    ('[[jobs]]\nmood = "calm"\nseed = "1..100000000"\n', "at most 10000"),
+    ('[[jobs]]\nmood = ["calm", "jazz"]\nseed = "1..1000"\nkey = ["C", "D", "E", "F"]\n'
+     'tempo = [60, 70]\n', "jobs.toml line 1 (job 1): the jobs so far make 16000 jobs"),
+])
+def test_bad_toml_jobs_name_their_line(tmp_path, text, message):
+    (tmp_path / "jobs.toml").write_text(text)
+    with pytest.raises(JobError) as e:
+        load(str(tmp_path / "jobs.toml"))
+    assert message in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_a_huge_seed_range_is_refused_before_it_is_built(tmp_path):
+    import tracemalloc
+
+    (tmp_path / "jobs.jsonl").write_bytes(b'{"mood": "calm", "seed": "1..100000000"}\n')
+    tracemalloc.start()
+    try:
+        with pytest.raises(JobError, match="100000000 jobs; a batch takes at most 10000"):
+            load(str(tmp_path / "jobs.jsonl"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak  # counted, not listed: 100 M seeds would be gigabytes
+
+
+def test_jobs_are_counted_across_the_file(tmp_path):
+    (tmp_path / "jobs.jsonl").write_bytes(b'{"mood": "calm", "seed": "1..6000", "name": "a{seed}"}\n'
+                                          b'{"mood": "calm", "seed": "1..6000", "name": "b{seed}"}\n')
+    with pytest.raises(JobError, match="line 2: the jobs so far make 12000 jobs"):
+        load(str(tmp_path / "jobs.jsonl"))
 
 
 def test_duplicate_names_are_refused(tmp_path):
@@ -153,3 +216,89 @@ def test_help_examples_run(tmp_path):
         if "--cluster" not in example:  # needs a scheduler: test_dask_cluster_... covers it
             sh(example, cwd=tmp_path)
     assert len(manifest(tmp_path / "library")) == 14 + 6
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def _start_batch(tmp_path, seconds=3, count=12, workers=2, out="out") -> subprocess.Popen:
+    jobs = b"".join(b'{"mood": "calm", "seconds": %d, "seed": %d}\n' % (seconds, s)
+                    for s in range(1, count + 1))
+    (tmp_path / "jobs.jsonl").write_bytes(jobs)
+    return subprocess.Popen([str(BIN / "musicpipe"), "batch", str(tmp_path / "jobs.jsonl"),
+                             "--out", str(tmp_path / out), "--jobs", str(workers)], env=ENV,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads the workers from /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_end_with_the_batch(tmp_path, how):
+    proc = _start_batch(tmp_path)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "no workers started"
+            workers = _children(proc.pid)
+            time.sleep(0.05)
+        os.kill(proc.pid, how)  # the batch alone, not its process group
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [w for w in workers if _alive(w)]
+        assert not left, f"workers {left} outlived the batch ({how.name})"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    if how == signal.SIGTERM:
+        assert proc.returncode == 128 + signal.SIGTERM, proc.stderr.read()
+        assert b"Traceback" not in proc.stderr.read()
+
+
+def test_one_batch_per_folder(tmp_path):
+    first = _start_batch(tmp_path, seconds=2, count=6, workers=1)
+    lock = tmp_path / "out" / ".musicpipe-batch.lock"
+    try:
+        deadline = time.monotonic() + 60
+        while not (lock.is_file() and lock.read_text().strip()):
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        (tmp_path / "other.jsonl").write_bytes(b'{"pipeline": "seed 1 | motif", "name": "m"}\n')
+        second = sh(f"musicpipe batch {tmp_path}/other.jsonl --out {tmp_path}/out", check=False)
+        err = second.stderr.decode().strip()
+        assert second.returncode == 73 and len(err.splitlines()) == 1, err
+        assert err == (f"batch: {tmp_path}/out is in use by another batch (pid {first.pid}); "
+                       "wait for it to finish or give another --out"), err
+    finally:
+        first.wait(timeout=300)
+    assert first.returncode == 0, first.stderr.read()
+    assert len(manifest(tmp_path / "out")) == 6
+    # once it has finished, the folder is free: the other job file's entries join the manifest
+    sh(f"musicpipe batch {tmp_path}/other.jsonl --out {tmp_path}/out")
+    assert [e["job"] for e in manifest(tmp_path / "out")] == (
+        ["m"] + [f"calm-2s-s{s}" for s in range(1, 7)])

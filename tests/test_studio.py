@@ -7,9 +7,13 @@ The browser side is tests/test_studio_browser.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import io
+import itertools
+import socket
 import threading
+import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 
@@ -184,7 +188,10 @@ def test_a_layered_pipeline_and_its_warnings(tmp_path, config):
     ("seed 1 | motif | viz --svg /tmp/x.svg", 2, "serve: viz --svg /tmp/x.svg"),
     ("mood calm --pack %2e%2e/p.toml", 0, "serve: mood --pack %2e%2e/p.toml"),
     ("seed 1 | motif | to-midi --out -", 2, "serve: the output is not an event stream"),
-    ("seed 1 | motif --notes 300", 1, "serve: motif made "),
+    ("seed 1 | motif --notes 300", 1, "motif: Invalid value for --repeat: the part would hold "
+                                      "300 notes, more than 200"),
+    ("seed 1 | motif --notes 190 | euclid --pulses 4 --steps 16 --repeat 8", 2,
+     "serve: euclid makes more than 200 events"),
     ("seed 1", 0, "serve: no notes to play"),
 ])
 def test_pipeline_errors_name_the_stage(tmp_path, config, text, stage, start):
@@ -207,6 +214,50 @@ def test_long_pipelines_and_pieces_are_refused(tmp_path, config):
         text = "seed 1 | " + " | ".join(["humanize"] * 600)
         assert "characters; the studio takes 4000" in one_line_error(
             c.post("/api/pipeline", json={"text": text}), 400)
+
+
+@pytest.mark.parametrize("text, start", [
+    ("motif --notes 1000000", "motif: Invalid value for --repeat: the part would hold "
+                              "1,000,000 notes, more than 100,000"),
+    ("euclid --pulses 8 --steps 16 --repeat 100000", "euclid: Invalid value for --repeat: "
+                                                    "the part would hold 1,600,000 notes"),
+    ("seed 1 | motif --notes 1000 | loop --times 100000", "loop: 100,000 passes of"),
+    ("{ " * 500 + "seed 1" + "; }" * 500, "pipeline: { } groups nested more than 32 deep"),
+    ("seed 1 | { motif; mood jazz -d 3600 --intensity 100; }",
+     "serve: mood --duration 3600: the studio renders at most 600 s"),
+])
+def test_costly_pipelines_are_refused_before_they_are_built(tmp_path, config, text, start):
+    """A few bytes of request must not make millions of events before a limit looks: the
+    generators and loop plan their size against the studio's budget first."""
+    import tracemalloc
+
+    with client(tmp_path) as c:
+        tracemalloc.start()
+        try:
+            response = c.post("/api/pipeline", json={"text": text})
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert one_line_error(response, 400).startswith(start)
+    assert peak < 20 * 2**20, peak  # 1,000,000 notes built would be hundreds of MB
+
+
+def test_a_streaming_stage_is_stopped_at_the_event_limit(tmp_path, config):
+    """A stage with no plan to check (chords over a long stream) is cut off like `| head` as
+    soon as it passes the limit; a { } group's parts are counted together."""
+    with client(tmp_path, events=40) as c:
+        response = c.post("/api/pipeline", json={"text": "seed 1 | motif --notes 30 | "
+                                                         "chords 'I IV V I'"})
+        assert one_line_error(response, 400) == (
+            "serve: chords makes more than 40 events; the studio takes 40 a pipeline")
+        assert response.json()["stage"] == 2
+        group = "{ motif --notes 30; motif --notes 20; }"
+        response = c.post("/api/pipeline", json={"text": f"seed 1 | {group} | humanize"})
+        assert one_line_error(response, 400).startswith(f"serve: {group} made ")
+        assert response.json()["stage"] == 1
+        response = c.post("/api/pipeline", json={"text": "seed 1 | motif --notes 60"})
+        assert one_line_error(response, 400).startswith(
+            "motif: Invalid value for --repeat: the part would hold 60 notes, more than 40")
 
 
 PACK = """[[moods]]
@@ -438,3 +489,82 @@ def test_the_serve_command(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.decode().count("\n") == 1 and "cannot listen on 127.0.0.1" in proc.stderr.decode()
     assert b"Traceback" not in proc.stderr
+
+
+@contextlib.contextmanager
+def live_server(tmp_path, **limits):
+    """A real uvicorn server with the studio's configuration, in a thread (short timeouts
+    are the point: the ``studio`` fixture's process keeps the defaults)."""
+    import uvicorn
+
+    from musicpipe.studio.app import listen, server_config
+
+    sock = listen(0)
+    server = uvicorn.Server(server_config(sock, str(tmp_path / "renders"), Limits(**limits)))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(600):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _until_closed(conn: socket.socket, drip: bytes = b"") -> tuple[bytes, float]:
+    """Send ``drip`` a byte every 0.1 s (or nothing) and read until the server closes the
+    connection: (what it said, seconds it took). The socket's own timeout guards a hang."""
+    start, said = time.monotonic(), b""
+    conn.settimeout(0.1)
+    for byte in itertools.cycle([drip[i:i + 1] for i in range(len(drip))] or [b""]):
+        try:
+            if byte:
+                conn.sendall(byte)
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            said += chunk
+        except TimeoutError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        assert time.monotonic() - start < 60, "the connection was never closed"
+    return said, time.monotonic() - start
+
+
+def test_idle_and_slow_connections_are_closed(tmp_path, config):
+    with live_server(tmp_path, idle_seconds=0.5, read_seconds=0.5) as port:
+        with socket.create_connection(("127.0.0.1", port)) as silent:
+            said, _ = _until_closed(silent)
+        assert said == b""  # opened, never spoke: closed without a word
+        head = (f"POST /api/pipeline HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 30\r\n").encode()
+        with socket.create_connection(("127.0.0.1", port)) as slow:  # headers, a byte at a time
+            said, _ = _until_closed(slow, head * 10)
+        assert said.startswith(b"HTTP/1.1 408 ") and b"did not arrive within 0.5 s" in said
+        with socket.create_connection(("127.0.0.1", port)) as slow:  # the body, a byte at a time
+            slow.sendall(head + b"\r\n")
+            said, _ = _until_closed(slow, b'{"text": "seed 1 | motif"}    ')
+        assert said.startswith(b"HTTP/1.1 408 ")
+        body = said.split(b"\r\n\r\n", 1)[1]
+        assert orjson.loads(body) == {"error": "serve: the request did not arrive within 0.5 s; "
+                                               "closed"}
+        # a kept-alive connection: answered, then closed after the idle time
+        with socket.create_connection(("127.0.0.1", port)) as kept:
+            kept.sendall(f"GET /api/packs HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            said, _ = _until_closed(kept)
+        assert said.startswith(b"HTTP/1.1 200 ") and said.count(b"HTTP/1.1") == 1
+        # a render that takes longer than the read deadline is not cut off
+        status = _post_json(port, "/api/render", {"mood": "calm", "seconds": 20, "seed": 1})
+        assert status == 200
+
+
+def _post_json(port: int, path: str, body: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("POST", path, orjson.dumps(body), {"Content-Type": "application/json"})
+    status = conn.getresponse().status
+    conn.close()
+    return status

@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .. import budget
 from ..events import MAX_TICK, PPQ
 from ..meter import bar_tick
 
 _AT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|beats?|bars?|t|ticks?)?\s*$", re.I)
-
-MAX_PART = 2_000_000
-"""The most notes one generator writes (a part times --repeat): more is refused, not tried."""
 
 
 class PartError(ValueError):
@@ -24,9 +22,11 @@ class PartError(ValueError):
 
 
 def check_size(notes: int, repeat: int = 1) -> None:
-    """Refuse a part of more than MAX_PART notes before building it."""
-    if notes * repeat > MAX_PART:
-        raise PartError(f"the part would hold {notes * repeat:,} notes, more than {MAX_PART:,}: "
+    """Refuse a part of more notes than ``budget.events()`` (2,000,000 in the shell) before
+    building it."""
+    if notes * repeat > budget.events():
+        raise PartError(f"the part would hold {notes * repeat:,} notes, more than "
+                        f"{budget.events():,}: "
                         "lower --repeat or the part's length")
 
 

@@ -65,7 +65,7 @@ def run(io: cli.StageIO, seed: int | None,
     for --at in bars. A part that draws no random numbers says ``random=False``: then no
     seed is invented (and announced) for it. ``listen`` sees every event passed through
     (the chords a bass line or a melody follows). A part past tick 2^31-1 or of more than
-    place.MAX_PART notes (``PartError``) is a usage error, exit 2.
+    ``budget.events()`` notes (``PartError``) is a usage error, exit 2.
     """
     sigs: list[tuple[int, int, int]] = []
     used = yield from _returning(io.generator_input(seed, random=random), sigs, listen)

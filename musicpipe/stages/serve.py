@@ -11,7 +11,9 @@ SERVE_HELP = (
     "(Host 127.0.0.1:PORT or localhost:PORT). Renders are kept in a temporary folder that "
     "is removed when the server stops, or under --root DIR, where they stay; names are the "
     "server's. Mood packs are saved into the user's pack folder "
-    "($XDG_CONFIG_HOME/musicpipe/moods). Stop it with Ctrl-C. See docs/studio.md."
+    "($XDG_CONFIG_HOME/musicpipe/moods). Limits: 600 s of music and 100,000 events a "
+    "request, refused before they are built; a silent connection is closed after 5 s, and "
+    "a request must arrive within 10 s. Stop it with Ctrl-C. See docs/studio.md."
 )
 
 

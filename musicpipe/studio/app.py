@@ -15,7 +15,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
@@ -51,6 +51,8 @@ async def fields(request: Request, spec: dict[str, tuple[str, bool]]) -> dict:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as e:
         raise Refused(f"serve: the body is not JSON ({e})") from None
+    except ClientDisconnect:  # closed mid-body (or cut off as too slow): nobody to answer
+        raise Refused("serve: the client went away before its request arrived", 400) from None
     if not isinstance(body, dict):
         raise Refused("serve: the body should be a JSON object")
     unknown = sorted(set(body) - set(spec))
@@ -202,7 +204,18 @@ def serve(sock, root: str | None = None, limits: Limits | None = None) -> None:
 
     with contextlib.suppress(Unavailable):
         _import_fluidsynth()  # once, before any render thread
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(build(port, root, limits), log_level="warning", server_header=False,
-                            timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(server_config(sock, root, limits)).run(sockets=[sock])
+
+
+def server_config(sock, root: str | None = None, limits: Limits | None = None):
+    """uvicorn's configuration for the studio on ``sock``: idle and slow connections are
+    closed (``timeouts``)."""
+    import uvicorn
+
+    from .timeouts import protocol
+
+    limits = limits or Limits()
+    return uvicorn.Config(build(sock.getsockname()[1], root, limits), log_level="warning",
+                          server_header=False, timeout_graceful_shutdown=5,
+                          timeout_keep_alive=limits.idle_seconds,
+                          http=protocol(limits.idle_seconds, limits.read_seconds))

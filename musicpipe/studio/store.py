@@ -34,7 +34,8 @@ class Refused(Exception):
 @dataclass
 class Limits:
     """What one server allows: seconds of music, events a pipeline may make, request
-    bytes, renders at once (``workers``) and waiting (``waiting``), renders kept."""
+    bytes, renders at once (``workers``) and waiting (``waiting``), renders kept, and how
+    long a connection may sit idle and a request take to arrive (``timeouts``)."""
 
     seconds: float = 600.0
     events: int = 100_000
@@ -43,6 +44,8 @@ class Limits:
     workers: int = 2
     waiting: int = 8
     kept: int = 200
+    idle_seconds: float = 5.0
+    read_seconds: float = 10.0
 
 
 class Store:

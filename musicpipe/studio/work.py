@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import re
 
+from .. import budget
 from ..errors import StageError
-from ..pipeline import (Pipeline, PipelineError, Result, _run_pipeline, commands, file_arguments,
-                        parse, run_stage, text)
+from ..pipeline import (Pipeline, PipelineError, Result, TooLong, _run_pipeline, commands,
+                        file_arguments, parse, run_stage, text)
 from .store import Limits, Refused, Store
 
 PACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}")
@@ -69,15 +70,25 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
                 raise Refused(f"serve: {cmd.name} {option} {value}: the studio reads and writes "
                               "no files a pipeline names (it makes the .mid and .wav: see the "
                               "downloads)", stage=i, stages=stages)
+            seconds = _mood_seconds(cmd)
+            if seconds is not None and seconds > limits.seconds:  # before it is composed
+                raise Refused(f"serve: mood --duration {seconds:g}: the studio renders at most "
+                              f"{limits.seconds:g} s", stage=i, stages=stages)
     data, result = None, Result(b"")
     for i, el in enumerate(pipe.elements):
-        try:
-            data = _run_pipeline(Pipeline([el]), data, result, None)
+        try:  # generators and loop refuse a bigger plan before building it (budget); any
+            # other stage is stopped at the limit, like `| head`
+            with budget.at_most(limits.events):
+                data = _run_pipeline(Pipeline([el]), data, result, None, limits.events)
+        except TooLong as e:
+            raise Refused(f"serve: {e.stage} makes more than {limits.events} events; the studio "
+                          f"takes {limits.events} a pipeline", stage=i, stages=stages) from None
         except PipelineError as e:
             raise _refuse(e, stage=i, stages=stages) from None
         made = data.count(b"\n")
-        if made > limits.events:
-            raise Refused(f"serve: {stages[i].split()[0]} made {made} events; the studio takes "
+        if made > limits.events:  # a { a; b; } group: each part within the limit, not all
+            group = stages[i] if len(stages[i]) <= 60 else stages[i][:57] + "..."
+            raise Refused(f"serve: {group} made {made} events; the studio takes "
                           f"{limits.events} a pipeline", stage=i, stages=stages)
     try:
         events = _events(data, limits)
@@ -95,6 +106,24 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
     return {**piece, "kind": "pipeline", "settings": {"pipeline": pipeline_text, "seed": seed},
             "stages": stages, "warnings": result.stderr,
             "title": f"{stages[0]} … · seed {seed}" if len(stages) > 1 else stages[0]}
+
+
+def _mood_seconds(cmd) -> float | None:
+    """A `mood` command's --duration as written (None: another stage, or a value the
+    stage's own parser will refuse with its message)."""
+    import click
+
+    from ..umbrella import _module
+
+    if cmd.name != "mood":
+        return None
+    command = _module("mood").command
+    ctx = click.Context(command, info_name="mood", resilient_parsing=True)
+    try:
+        values, _, _ = command.make_parser(ctx).parse_args(list(cmd.args))
+        return float(values.get("duration") or 0) or None
+    except (click.ClickException, ValueError, TypeError):
+        return None
 
 
 def _events(data: bytes, limits: Limits) -> list[dict]:

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .. import budget
 from ..events import MAX_TICK, TIMED
 from ..meter import bar_line_at_or_after
 from ..stream import DataError
-
-MAX_EVENTS = 2_000_000
-"""The most events one loop writes: more is refused (exit 65), not streamed for hours."""
 from .reseed import at_head
 
 SETTINGS = ("Tempo", "TimeSig", "KeySig")
@@ -146,9 +144,9 @@ def loop(events: Iterable[dict], *, times: int | None = None, bars: int | None =
 
         total = bar_tick(bars or 1, part.sigs)
         times = -(-total // length)
-    if times * max(1, len(body)) > MAX_EVENTS:
+    if times * max(1, len(body)) > budget.events():
         raise DataError(f"{times:,} passes of {len(body):,} events would write more than "
-                        f"{MAX_EVENTS:,} events")
+                        f"{budget.events():,} events")
     _check_tick((times - 1) * length + max([ev["t"] for ev in body if ev["type"] in TIMED],
                                            default=0))
     out = _repeat(body, length, times)
