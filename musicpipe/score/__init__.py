@@ -1,0 +1,2 @@
+"""Scoring a scene: moods on a timeline (issue 23). ``plan``: the plan format and its
+checks; ``timeline``: tempi fitted so regions meet on bar lines at their exact seconds."""

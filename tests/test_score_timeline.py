@@ -1,0 +1,137 @@
+"""The timeline: whole bars on exact seconds, checked through meter.seconds_at (the same
+tempo map arithmetic to-midi's readers use) and through a real .mid read by mido."""
+
+from __future__ import annotations
+
+import mido
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from musicpipe.events import PPQ
+from musicpipe.meter import bar_length, seconds_at
+from musicpipe.midi import midi_bytes
+from musicpipe.score.timeline import (FitError, Segment, bar_intensities, fit_bars,
+                                      fit_timeline)
+
+MOOD_TEMPI = (72, 60, 96, 66, 124, 132, 150, 84, 140, 108, 80, 112)  # the 12 built-in moods
+
+
+def ends_on_a_bar_line(fit, meter=(4, 4)) -> bool:
+    body = fit.bars * bar_length(*meter)
+    return fit.ticks == body if fit.short is None else fit.ticks - body == bar_length(*fit.short)
+
+
+@pytest.mark.parametrize("tempo", MOOD_TEMPI)
+@pytest.mark.parametrize("seconds", [8, 20, 30])
+def test_mood_whole_bars_last_exactly_and_stay_within_4_percent(seconds, tempo):
+    fit = fit_bars(seconds, tempo)
+    assert seconds_at([(0, fit.tempo)])(fit.ticks) == pytest.approx(seconds, abs=1e-9)
+    assert ends_on_a_bar_line(fit)
+    assert abs(fit.percent) <= 4.0 + 1e-9
+
+
+def test_whole_bars_come_first_and_a_short_bar_only_when_they_cannot():
+    assert (fit_bars(20, 124).bars, fit_bars(20, 124).short) == (10, None)  # -3.2 %
+    f = fit_bars(8, 72)  # 2.4 bars: 2 bars is -17 %, 3 is +25 %
+    assert (f.bars, f.short, f.tempo) == (2, (3, 8), 71.25)
+    assert fit_bars(30, 84).short == (2, 4)  # 10.5 bars: 10 or 11 are 4.8 % off
+
+
+def test_bars_asked_for_are_given_at_the_tempo_they_need():
+    f = fit_bars(10, 100, bars=4)
+    assert (f.bars, f.ticks, f.tempo) == (4, 4 * 4 * PPQ, 96.0)
+    assert fit_bars(10, 100, (3, 4), bars=4).tempo == 72.0
+    with pytest.raises(FitError, match="tempo 20..400"):
+        fit_bars(10, 100, bars=100)
+
+
+def test_six_eight_short_bars_are_eighths():
+    f = fit_bars(8, 66, (6, 8))  # 66 quarter notes/min: 8.8 quarters, 2.93 bars of 6/8
+    assert f.short is None and f.bars == 3
+
+
+def issue_plan():
+    # calm 72 BPM from 0, suspense 96 from 20, heroic 112 from 40; 60 s
+    return fit_timeline([Segment(0, 72), Segment(20, 96), Segment(40, 112)], 60)
+
+
+def test_the_issues_plan_meets_on_bar_lines_at_20_and_40_and_ends_at_60():
+    tl = issue_plan()
+    at = seconds_at(list(tl.tempos))
+    assert [at(r.tick) for r in tl.regions] == pytest.approx([0, 20, 40], abs=1e-3)
+    assert at(tl.end_tick) == pytest.approx(60, abs=1e-3)
+    bar_ticks = {t for t, _ in tl.bars()}
+    assert {r.tick for r in tl.regions} | {tl.end_tick} <= bar_ticks
+    assert all(abs(r.percent) <= 6 for r in tl.regions)
+    # ramps: into suspense and into heroic, none after the last region
+    assert [r.ramp_tick is not None for r in tl.regions] == [True, True, False]
+    rising = [bpm for t, bpm in tl.tempos if tl.regions[0].ramp_tick <= t <= tl.regions[1].tick]
+    assert rising == sorted(rising) and rising[-1] == tl.regions[1].tempo
+
+
+def test_the_tempo_map_through_a_real_midi_file():
+    tl = issue_plan()
+    stream = ([{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in tl.tempos]
+              + [{"type": "Note", "t": r.tick, "dur": 240, "ch": 0, "key": 60, "vel": 80}
+                 for r in tl.regions] + [{"type": "End", "t": tl.end_tick}])
+    mid = mido.MidiFile(file=__import__("io").BytesIO(midi_bytes(stream)))
+    starts, now = [], 0.0
+    for msg in mid:
+        now += msg.time
+        if msg.type == "note_on" and msg.velocity:
+            starts.append(now)
+    # MIDI stores tempo in whole microseconds per quarter: still well inside 1 ms
+    assert starts == pytest.approx([0, 20, 40], abs=1e-3)
+    assert mid.length == pytest.approx(60, abs=1e-3)
+
+
+def test_hits_map_to_ticks_within_a_millisecond():
+    tl = issue_plan()
+    at = seconds_at(list(tl.tempos))
+    for second in (12.0, 39.5, 0.0, 59.999):
+        assert at(tl.tick_at(second)) == pytest.approx(second, abs=1e-3)
+    bar, beat = tl.position(tl.regions[1].tick)
+    assert beat == 1 and bar == tl.regions[0].fit.bars + 1
+
+
+def test_meter_changes_and_short_bars_get_time_signatures():
+    tl = fit_timeline([Segment(0, 100, (3, 4)), Segment(10, 100, (4, 4))], 21)
+    assert tl.time_sigs[0] == (0, 3, 4)
+    assert (tl.regions[1].tick, 4, 4) in tl.time_sigs
+    at = seconds_at(list(tl.tempos))
+    assert at(tl.regions[1].tick) == pytest.approx(10, abs=1e-3)
+    assert at(tl.end_tick) == pytest.approx(21, abs=1e-3)
+
+
+def test_close_tempi_step_instead_of_ramping():
+    tl = fit_timeline([Segment(0, 100), Segment(9.6, 100)], 19.2)
+    assert [r.ramp_tick for r in tl.regions] == [None, None]
+    assert tl.tempos == ((0, 100.0), (tl.regions[1].tick, 100.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(4, 60), st.sampled_from(MOOD_TEMPI),
+                          st.sampled_from([(4, 4), (3, 4), (6, 8)])), min_size=1, max_size=6))
+def test_any_plan_lands_every_boundary_within_a_millisecond(parts):
+    segments, at = [], 0.0
+    for length, tempo, meter in parts:
+        segments.append(Segment(at, tempo, meter))
+        at += length
+    tl = fit_timeline(segments, at)
+    when = seconds_at(list(tl.tempos))
+    for seg, region in zip(segments, tl.regions):
+        assert when(region.tick) == pytest.approx(seg.at, abs=1e-3)
+    assert when(tl.end_tick) == pytest.approx(at, abs=1e-3)
+    assert all(bpm > 0 for _, bpm in tl.tempos)
+
+
+def test_bar_intensities_follow_the_keyframes():
+    bars = [(20 + 2.5 * i, 22.5 + 2.5 * i) for i in range(8)]
+    levels = bar_intensities(bars, [(20, 20), (40, 90)])
+    assert levels == sorted(levels) and levels[0] > 20 and levels[-1] < 90
+    assert levels[0] == round(20 + 70 * 1.25 / 20)
+    assert bar_intensities(bars, 55) == [55] * 8
+    assert bar_intensities(bars, [(30, 10)]) == [10] * 8  # one keyframe: flat
+    steps = bar_intensities(bars, [(20, 0), (30, 0), (30, 100), (40, 100)])
+    assert steps == [0] * 4 + [100] * 4
