@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from musicpipe.events import PPQ
-from musicpipe.meter import bar_length, seconds_at
+from musicpipe.meter import bar_count, bar_length, bar_line_at_or_after, seconds_at
 from musicpipe.midi import midi_bytes
 from musicpipe.score.timeline import (FitError, Segment, bar_intensities, fit_bars,
                                       fit_timeline)
@@ -124,6 +124,12 @@ def test_any_plan_lands_every_boundary_within_a_millisecond(parts):
         assert when(region.tick) == pytest.approx(seg.at, abs=1e-3)
     assert when(tl.end_tick) == pytest.approx(at, abs=1e-3)
     assert all(bpm > 0 for _, bpm in tl.tempos)
+    lines = {t for t, _ in tl.bars()}  # bar lines by the TimeSigs, short bars included
+    assert {r.tick for r in tl.regions} | {tl.end_tick} <= lines
+    assert [tl.position(r.tick)[1] for r in tl.regions] == [1] * len(tl.regions)
+    # musicpipe.meter (analyze's and trim's bar lines) counts the same bars
+    assert bar_count(tl.end_tick, tl.time_sigs) == len(lines) - 1
+    assert all(bar_line_at_or_after(r.tick, tl.time_sigs) == r.tick for r in tl.regions)
 
 
 def test_bar_intensities_follow_the_keyframes():
@@ -135,3 +141,9 @@ def test_bar_intensities_follow_the_keyframes():
     assert bar_intensities(bars, [(30, 10)]) == [10] * 8  # one keyframe: flat
     steps = bar_intensities(bars, [(20, 0), (30, 0), (30, 100), (40, 100)])
     assert steps == [0] * 4 + [100] * 4
+
+
+def test_a_fit_gives_its_time_signatures():
+    f = fit_bars(8, 72)
+    assert f.time_sigs() == [(0, 4, 4), (2 * 4 * PPQ, 3, 8)]
+    assert fit_bars(20, 124).time_sigs(960) == [(960, 4, 4)]

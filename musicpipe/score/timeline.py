@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..events import PPQ
 from ..meter import bar_length, seconds_at
@@ -49,6 +50,13 @@ class Fit:
     def percent(self) -> float:
         """How far the fitted tempo is from the nominal one, in percent (+ is faster)."""
         return (self.tempo / self.nominal - 1) * 100
+
+    def time_sigs(self, start: int = 0) -> list[tuple[int, int, int]]:
+        """The TimeSigs (tick, num, den) from ``start``: the meter, and the short bar's."""
+        sigs = [(start, *self.meter)]
+        if self.short is not None:
+            sigs.append((start + self.bars * bar_length(*self.meter), *self.short))
+        return sigs
 
 
 def _short_meter(ticks: int, den: int) -> tuple[int, int]:
@@ -166,14 +174,21 @@ class Timeline:
     def end_tick(self) -> int:
         return self.regions[-1].end_tick
 
+    @cached_property
+    def _at(self) -> Callable[[int], float]:
+        return seconds_at(list(self.tempos))
+
+    @cached_property
+    def _starts(self) -> list[float]:
+        return [self._at(t) for t, _ in self.tempos]
+
     def seconds(self, tick: int) -> float:
         """The second at which ``tick`` sounds."""
-        return seconds_at(list(self.tempos))(tick)
+        return self._at(tick)
 
     def tick_at(self, second: float) -> int:
         """The tick nearest ``second`` (a hit's time): within half a tick, under 1 ms."""
-        at = seconds_at(list(self.tempos))
-        starts = [at(t) for t, _ in self.tempos]
+        starts = self._starts
         i = max(0, bisect_right(starts, second) - 1)
         t0, bpm = self.tempos[i]
         return round(t0 + (second - starts[i]) * bpm * PPQ / 60)
@@ -186,8 +201,7 @@ class Timeline:
             stop = sigs[i + 1][0] if i + 1 < len(sigs) else self.end_tick
             ticks.extend(range(t, stop, bar_length(num, den)))
         ticks.append(self.end_tick)
-        at = seconds_at(list(self.tempos))
-        return [(t, at(t)) for t in ticks]
+        return [(t, self._at(t)) for t in ticks]
 
     def position(self, tick: int) -> tuple[int, float]:
         """(bar, beat) of ``tick``, both counted from 1 as musicians do; beat in the bar's
@@ -297,11 +311,8 @@ def _assemble(segments, ends, placed, duration: float) -> Timeline:
         if steps:
             following = placed[len(regions)][0].tempo
             tempos.extend((tick + t, fit.tempo + (following - fit.tempo) * f) for t, _, f in steps)
-        meter = (tick, *fit.meter)
-        if not sigs or sigs[-1][1:] != meter[1:]:
-            sigs.append(meter)
-        if fit.short is not None:
-            sigs.append((tick + fit.bars * bar_length(*fit.meter), *fit.short))
+        own = fit.time_sigs(tick)
+        sigs.extend(own[1:] if sigs and sigs[-1][1:] == own[0][1:] else own)
         tick += fit.ticks
     return Timeline(tuple(regions), tuple(tempos), tuple(sigs), duration)
 

@@ -14,13 +14,16 @@ NOT_YET = ("score plays no music yet (issue 23: the mood engine comes first); "
            "`score --check PLAN` validates a plan and prints its timeline")
 
 
-def _read(path: str) -> bytes:
+def _read(io: cli.StageIO, path: str) -> bytes:
     from ..score.plan import MAX_PLAN_BYTES
 
     if path == "-":
         fp = sys.stdin.buffer if sys.stdin is not None else None
         if fp is None:
             raise BadOption("no plan on stdin")
+        if fp.isatty():
+            io.warn("reading the plan from the terminal (end with Ctrl-D); "
+                    "or name a file: score --check scene.toml")
         data = fp.read(MAX_PLAN_BYTES + 1)
     else:
         try:
@@ -67,7 +70,7 @@ def command(io: cli.StageIO, plan_path, check, as_json, packs):
     if asked:
         raise DataError(asked[0])
     try:
-        plan = parse(_read(plan_path), fmt)
+        plan = parse(_read(io, plan_path), fmt)
         regions, timeline = checking.check(plan, library)
     except PlanError as e:
         raise DataError(f"{where}: {e}") from None
