@@ -69,13 +69,23 @@ def test_a_second_call_replaces_the_loop_in_place(wav):
     assert smpl_loops(chunks(path)[b"smpl"]) == [(0, 100, 4409, 0)]
 
 
-def test_a_24_bit_wav_gets_its_frames_right(tmp_path):
+@pytest.mark.parametrize("subtype", ["PCM_24", "FLOAT"])  # FLOAT adds fact and PEAK chunks
+def test_other_sample_formats_get_their_frames_right(tmp_path, subtype):
     path = tmp_path / "b.wav"
-    sf.write(path, np.zeros((1000, 2)), 48000, subtype="PCM_24")
+    sf.write(path, np.zeros((1000, 2)), 48000, subtype=subtype)
     add_wav_loop(path, 10, 1000)
     assert smpl_loops(chunks(path)[b"smpl"]) == [(0, 10, 999, 0)]
     with pytest.raises(ValueError, match="inside the file's 1000 frames"):
         add_wav_loop(path, 0, 1001)
+
+
+def test_a_wav_rendered_by_to_wav_takes_loop_points(tmp_path):
+    sh(f'seq "C4/4 E4/4 G4/4 C5/4" --bpm 120 | to-wav --out {tmp_path}/r.wav')
+    path = tmp_path / "r.wav"
+    frames = sf.info(path).frames
+    add_wav_loop(path, 0, frames)
+    assert smpl_loops(chunks(path)[b"smpl"]) == [(0, 0, frames - 1, 0)]
+    assert sf.info(path).frames == frames
 
 
 def test_a_file_that_is_not_wav_is_refused_untouched(tmp_path):

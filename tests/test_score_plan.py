@@ -7,8 +7,11 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from musicpipe.moods.packs import Library
+from musicpipe.score import check as checking
 from musicpipe.score import plan as P
 from tests.conftest import ROOT
 
@@ -62,6 +65,9 @@ def test_the_issues_example_is_in_the_docs_and_parses():
     assert P.parse(blocks[0]) == P.parse(ISSUE_TOML)
     example = P.parse((ROOT / "examples/scene.toml").read_text())
     assert [r.name for r in example.region] == [None, None, "finale"]
+
+
+LIBRARY = Library()
 
 
 def edit(old: str, new: str) -> str:
@@ -125,6 +131,10 @@ def test_sizes_are_bounded():
         P.parse(ISSUE_TOML + "#" * (1 << 20))
     with pytest.raises(P.PlanError, match="not UTF-8"):
         P.parse(b"duration = 1 # \xff\n")
+    for deep in ("x = " + "[" * 100000, '{"a":' + "[" * 100000,
+                 "duration = 1\nregion = " + "[" * 5000 + "]" * 5000):
+        with pytest.raises(P.PlanError, match="^the plan is nested too deeply$"):
+            P.parse(deep)
 
 
 def test_the_duration_limit_is_moods():
@@ -155,3 +165,48 @@ def test_the_schema_accepts_the_issues_plan_and_refuses_a_bad_one():
     bad = json.loads(ISSUE_JSON)
     bad["hit"][0]["kind"] = "boom"
     assert not validator.is_valid(bad)
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 2**65) | st.floats(allow_nan=True)
+    | st.sampled_from(["calm", "Am", "H", "accent", "riser-to", "fade", "", "x" * 70]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["mood", "at", "intensity", "key", "tempo", "name", "kind", "foo"]),
+        inner, max_size=4),
+    max_leaves=12)
+
+
+def mutations():
+    """The issue's plan with one field (top level, a region's, a hit's) set to anything."""
+    base = json.loads(ISSUE_JSON)
+    fields = ([("", k) for k in ("duration", "seed", "key", "tempo", "loop", "ending", "title",
+                                  "region", "hit")]
+              + [(f"region.{i}", k) for i in range(3) for k in ("mood", "at", "intensity", "key",
+                                                                  "tempo", "name", "bogus")]
+              + [(f"hit.{i}", k) for i in range(2) for k in ("at", "kind", "label")])
+    return st.tuples(st.just(base), st.sampled_from(fields), JSONISH)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutations())
+def test_any_plan_is_a_plan_or_one_line_naming_a_field(case):
+    import copy
+
+    base, (where, key), value = case
+    data = copy.deepcopy(base)
+    target = data
+    if where:
+        kind, i = where.split(".")
+        target = data[kind][int(i)]
+    target[key] = value
+    text = json.dumps(data, allow_nan=True).encode()
+    try:
+        plan = P.parse(text, "json")
+    except P.PlanError as e:
+        message = str(e)
+        assert "\n" not in message and message
+        return
+    try:  # a plan that parses also checks and fits, or fails the same way
+        checking.check(plan, LIBRARY)
+    except P.PlanError as e:
+        assert "\n" not in str(e)

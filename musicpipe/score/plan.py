@@ -113,14 +113,15 @@ def parse(text: str | bytes, fmt: str | None = None) -> Plan:
         fmt = "json" if raw.lstrip()[:1] == b"{" else "toml"
     try:
         data = _decode(raw, fmt)
+        if not isinstance(data, dict):
+            raise PlanError("the plan is not a table (JSON: an object {...})")
+        plan = msgspec.convert(data, Plan)
     except UnicodeDecodeError as e:
         raise PlanError(f"the plan is not UTF-8 text (byte {e.start})") from None
-    if not isinstance(data, dict):
-        raise PlanError("the plan is not a table (JSON: an object {...})")
-    try:
-        plan = msgspec.convert(data, Plan)
     except msgspec.ValidationError as e:
         raise PlanError(_explain(str(e), data)) from None
+    except RecursionError:  # [[[[... a few thousand deep: no plan looks like that
+        raise PlanError("the plan is nested too deeply") from None
     check(plan)
     return plan
 
