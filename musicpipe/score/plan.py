@@ -150,10 +150,10 @@ def _words(types: re.Match) -> str:
 
 def _explain(message: str, data: dict) -> str:
     """msgspec's ``Expected `float` <= 3600.0 - at `$.region[2].at``` as
-    ``region[2].at: 4000 is not a number <= 3600``: field first, the value, the range."""
+    ``region[2].at: 4000: expected a number <= 3600``: field first, the value, the range."""
     what, _, where = message.partition(" - at `$")
     path = where.rstrip("`").lstrip(".")
-    m = re.fullmatch(r"Object (contains unknown|missing required) field `(\w[\w-]*)`", what)
+    m = re.fullmatch(r"Object (contains unknown|missing required) field `(.*)`", what)
     if m:
         field = f"{path}.{m.group(2)}" if path else m.group(2)
         if m.group(1) == "missing required":
@@ -191,13 +191,9 @@ def _lookup(data: object, path: str) -> object:
     return data
 
 
-def _struct_at(path: str) -> type[Struct]:
-    last = re.findall(r"[a-z]+", path.split("[")[0] if path else "")
-    return {"region": Region, "hit": Hit}.get(last[0] if last else "", Plan)
-
-
 def _fields_at(path: str) -> list[str]:
-    return list(_struct_at(path).__struct_fields__)
+    """The fields of the table at ``path``: ``region[2]``'s, ``hit[0]``'s, the plan's."""
+    return list({"region": Region, "hit": Hit}.get(path.split("[")[0], Plan).__struct_fields__)
 
 
 def _choices(path: str) -> tuple[str, ...]:

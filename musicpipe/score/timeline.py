@@ -69,17 +69,17 @@ def _short_meter(ticks: int, den: int) -> tuple[int, int]:
     return num, d
 
 
-def _candidates(quarters: float, meter: tuple[int, int]) -> list[tuple[bool, int, tuple | None, int]]:
-    """(whole, bars, short meter, ticks) near ``quarters`` quarter notes: the whole numbers
+def _candidates(quarters: float, meter: tuple[int, int]) -> list[tuple[int, tuple | None, int]]:
+    """(bars, short meter or None, ticks) near ``quarters`` quarter notes: the whole numbers
     of bars either side, and the whole bars plus a short bar of each length in eighths."""
     num, den = meter
     bar = bar_length(num, den)
     unit = PPQ * 4 // (16 if den >= 16 else 8)
     nominal = quarters * PPQ
     below = int(nominal // bar)
-    out = [(True, b, None, b * bar) for b in sorted({max(1, below), below + 1})]
+    out = [(b, None, b * bar) for b in sorted({max(1, below), below + 1})]
     for rest in range(unit, bar, unit):
-        out.append((False, below, _short_meter(rest, den), below * bar + rest))
+        out.append((below, _short_meter(rest, den), below * bar + rest))
     return out
 
 
@@ -108,7 +108,7 @@ def fit_bars(seconds: float, tempo: float, meter: tuple[int, int] = (4, 4), *,
                            f"(tempo {MIN_TEMPO:g}..{MAX_TEMPO:g})")
         return Fit(bars, None, ticks, fitted, tempo, meter)
     fits = [Fit(b, short, ticks, _constant(ticks, seconds), tempo, meter)
-            for whole, b, short, ticks in _candidates(seconds * tempo / 60, meter)
+            for b, short, ticks in _candidates(seconds * tempo / 60, meter)
             if MIN_TEMPO <= _constant(ticks, seconds) <= MAX_TEMPO]
     if not fits:
         raise FitError(f"{seconds:g} s holds no whole bar of {num}/{den} between "
@@ -278,7 +278,7 @@ def fit_timeline(segments: Sequence[Segment], duration: float, *,
         num, den = seg.meter
         beat = PPQ * 4 // den
         fits = []
-        for whole, bars, short, ticks in _candidates(seconds * seg.tempo / 60, seg.meter):
+        for bars, short, ticks in _candidates(seconds * seg.tempo / 60, seg.meter):
             steps = []
             constant = _constant(ticks, seconds)
             ramp = _ramp_bars(bars)
