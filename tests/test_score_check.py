@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 
+import mido
 import pytest
 from click.testing import CliRunner
 
+from musicpipe.events import check as check_event
 from musicpipe.meter import seconds_at
-from musicpipe.score import check as checking
-from musicpipe.score.plan import PlanError, parse
 from musicpipe.moods.packs import Library
+from musicpipe.score import check as checking
+from musicpipe.score.conductor import conductor
+from musicpipe.score.plan import PlanError, parse
 from musicpipe.stages.score import command
-from tests.conftest import sh
+from tests.conftest import jsonl, sh
 from tests.test_score_plan import ISSUE_JSON, ISSUE_TOML
 
 
@@ -102,3 +105,43 @@ def test_the_fit_limit_is_a_plan_error():
     plan = parse("duration = 10\n[[region]]\nmood = \"calm\"\nat = 0\n[[region]]\nmood = \"jazz\"\nat = 9\n")
     with pytest.raises(PlanError, match=r"^region\[1\]: "):
         checking.check(plan, Library())
+
+
+def issue_conductor(text: str = ISSUE_TOML) -> tuple[list[dict], object]:
+    plan = parse(text)
+    regions, timeline = checking.check(plan, Library())
+    return conductor(plan, regions, timeline), timeline
+
+
+def test_the_conductor_events_are_valid_and_sorted():
+    events, timeline = issue_conductor()
+    for ev in events:
+        check_event(ev)
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+    assert events[-1] == {"type": "End", "t": timeline.end_tick}
+    keys = [(e["t"], e["key"], e["mode"]) for e in events if e["type"] == "KeySig"]
+    assert keys == [(r.tick, k, m) for r, (k, m) in
+                    zip(timeline.regions, [("F", "major"), ("A", "minor"), ("C", "major")])]
+
+
+def test_the_conductor_in_a_real_midi_file(tmp_path):
+    events, timeline = issue_conductor(ISSUE_TOML.replace("seed = 7", "seed = 7\nloop = true"))
+    events.insert(0, {"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 80})
+    sh(f"to-midi --out {tmp_path}/c.mid", input=jsonl(events))
+    mid = mido.MidiFile(tmp_path / "c.mid")
+    now, markers, keys, tempi = 0.0, [], [], 0
+    for msg in mid:
+        now += msg.time
+        if msg.type == "marker":
+            markers.append((now, msg.text))
+        elif msg.type == "key_signature":
+            keys.append((round(now, 3), msg.key))
+        elif msg.type == "set_tempo":
+            tempi += 1
+    assert mid.length == pytest.approx(60, abs=1e-3)
+    assert keys == [(0, "F"), (20, "Am"), (40, "C")]
+    assert [text for _, text in markers] == ["calm", "loopStart", "accent", "suspense",
+                                             "stinger", "heroic", "loopEnd"]
+    # a hit's tick is the nearest one: under a millisecond from its second
+    assert [at for at, _ in markers] == pytest.approx([0, 0, 12, 20, 39.5, 40, 60], abs=1e-3)
+    assert tempi == len(timeline.tempos) > 3  # the ramps' steps
