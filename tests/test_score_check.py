@@ -145,3 +145,11 @@ def test_the_conductor_in_a_real_midi_file(tmp_path):
     # a hit's tick is the nearest one: under a millisecond from its second
     assert [at for at, _ in markers] == pytest.approx([0, 0, 12, 20, 39.5, 40, 60], abs=1e-3)
     assert tempi == len(timeline.tempos) > 3  # the ramps' steps
+
+
+def test_a_looping_plan_ramps_back_into_its_start():
+    plan = parse(ISSUE_TOML.replace("seed = 7", "seed = 7\nloop = true"))
+    regions, timeline = checking.check(plan, Library())
+    assert timeline.regions[-1].ramp_tick is not None
+    data = checking.report(plan, regions, timeline)
+    assert data["loop"] is True and data["ending"] is None

@@ -147,3 +147,19 @@ def test_a_fit_gives_its_time_signatures():
     f = fit_bars(8, 72)
     assert f.time_sigs() == [(0, 4, 4), (2 * 4 * PPQ, 3, 8)]
     assert fit_bars(20, 124).time_sigs(960) == [(960, 4, 4)]
+
+
+def test_a_loop_ramps_back_into_the_first_tempo():
+    segments = [Segment(0, 72), Segment(20, 96), Segment(40, 112)]
+    tl = fit_timeline(segments, 60, loop=True)
+    last = tl.regions[-1]
+    assert last.ramp_tick is not None
+    into_seam = [bpm for t, bpm in tl.tempos if t >= last.ramp_tick]
+    assert into_seam == sorted(into_seam, reverse=True)  # 108 down toward 70
+    # the step at the seam (the last ramp step to the first tempo) is no bigger than a
+    # ramp step, and the first region's tempo is the one the ramp aimed at
+    steps = [abs(b - a) for a, b in zip(into_seam, into_seam[1:])]
+    assert abs(into_seam[-1] - tl.regions[0].tempo) <= max(steps) * 1.01
+    at = seconds_at(list(tl.tempos))
+    assert [at(r.tick) for r in tl.regions] + [at(tl.end_tick)] == pytest.approx([0, 20, 40, 60], abs=1e-3)
+    assert fit_timeline(segments[:1], 20, loop=True).tempos == ((0, 72.0),)

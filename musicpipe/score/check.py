@@ -52,7 +52,7 @@ def fitted(plan: Plan, regions: list[Resolved]) -> Timeline:
     """The timeline, or PlanError naming a region too short or too long for whole bars
     within REGION_TOLERANCE of its tempo (with the lengths that would fit)."""
     try:
-        timeline = fit_timeline([r.segment for r in regions], plan.duration)
+        timeline = fit_timeline([r.segment for r in regions], plan.duration, loop=plan.loop)
     except FitError as e:
         raise PlanError(str(e)) from None
     for i, (r, placed) in enumerate(zip(regions, timeline.regions)):
