@@ -153,3 +153,11 @@ def test_a_looping_plan_ramps_back_into_its_start():
     assert timeline.regions[-1].ramp_tick is not None
     data = checking.report(plan, regions, timeline)
     assert data["loop"] is True and data["ending"] is None
+
+
+def test_the_plan_is_a_file_to_the_agent_surfaces_confinement():
+    from musicpipe.pipeline import file_arguments
+
+    assert file_arguments("score", ["--check", "/etc/scene.toml", "--pack", "p.toml"]) == [
+        ("PLAN", "/etc/scene.toml"), ("--pack", "p.toml")]
+    assert file_arguments("score", ["--check", "-"]) == []

@@ -46,7 +46,7 @@ def _read(io: cli.StageIO, path: str) -> bytes:
     "bar lines at their seconds and the piece ends exactly at `duration`, and prints the "
     "timeline: bars, tempi and the fit in percent, ramps, per-bar intensity, where each hit "
     "lands. The format and its JSON Schema: docs/score.md."))
-@click.argument("plan_path", metavar="PLAN")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--check", is_flag=True, help="Validate PLAN and print its fitted timeline "
               "(regions, bars, tempi, the fit in %, hits); nothing is played.")
 @click.option("--json", "as_json", is_flag=True, help="With --check: the timeline as JSON.")
