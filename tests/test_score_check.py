@@ -161,3 +161,17 @@ def test_the_plan_is_a_file_to_the_agent_surfaces_confinement():
     assert file_arguments("score", ["--check", "/etc/scene.toml", "--pack", "p.toml"]) == [
         ("PLAN", "/etc/scene.toml"), ("--pack", "p.toml")]
     assert file_arguments("score", ["--check", "-"]) == []
+
+
+def test_the_report_says_which_hits_are_caught_on_the_beat(scene):
+    data = json.loads(sh(f"score --check {scene}/scene.toml --json").stdout)
+    assert [(h["on_beat"], h["bar"], h["beat"]) for h in data["hits"]] == [
+        (True, 4, 3), (False, 14, 4.112)]
+    assert data["hits"][0]["error_ms"] == pytest.approx(0, abs=1e-6)
+
+
+def test_a_hit_on_a_region_boundary_is_on_the_beat():
+    plan = parse(ISSUE_TOML.replace("at = 39.5", "at = 40"))
+    regions, timeline = checking.check(plan, Library())
+    hit = checking.report(plan, regions, timeline)["hits"][1]
+    assert (hit["on_beat"], hit["beat"], hit["tick"]) == (True, 1, timeline.regions[2].tick)

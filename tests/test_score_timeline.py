@@ -163,3 +163,39 @@ def test_a_loop_ramps_back_into_the_first_tempo():
     at = seconds_at(list(tl.tempos))
     assert [at(r.tick) for r in tl.regions] + [at(tl.end_tick)] == pytest.approx([0, 20, 40, 60], abs=1e-3)
     assert fit_timeline(segments[:1], 20, loop=True).tempos == ((0, 72.0),)
+
+
+def test_hits_are_caught_on_the_nearest_beat_when_the_tempo_need_bend_little():
+    segments = [Segment(0, 72), Segment(20, 96), Segment(40, 112)]
+    plain = fit_timeline(segments, 60)
+    tl = fit_timeline(segments, 60, hits=[12.0, 39.5, 12.1])
+    at = seconds_at(list(tl.tempos))
+    # 12.0 s: on beat 3 of bar 4 exactly; the rest of the region bends to keep 20 s in place
+    tick = tl.tick_at(12.0)
+    assert tick % PPQ == 0 and tl.position(tick) == (4, 3.0)
+    assert at(tick) == pytest.approx(12.0, abs=1e-9)
+    assert [at(r.tick) for r in tl.regions] + [at(tl.end_tick)] == pytest.approx([0, 20, 40, 60], abs=1e-9)
+    # 12.1 s is nearest the same beat: not caught twice, left at its tick
+    assert tl.tick_at(12.1) % PPQ != 0
+    assert tl.caught == (12.0,)
+    # 39.5 s, half a second before a bar line: catching it would bend a beat by 14 %
+    assert tl.tick_at(39.5) == plain.tick_at(39.5) and tl.position(tl.tick_at(39.5))[1] != 4
+    bodies = [bpm for t, bpm in tl.tempos if t < tl.regions[0].ramp_tick]
+    assert all(abs(b / plain.regions[0].tempo - 1) <= 0.05 for b in bodies)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(5, 40), min_size=2, max_size=4), st.lists(st.floats(0, 1), max_size=6),
+       st.sampled_from(MOOD_TEMPI))
+def test_caught_hits_and_boundaries_stay_exact(lengths, where, tempo):
+    starts = [sum(lengths[:i]) for i in range(len(lengths))]
+    duration = sum(lengths)
+    segments = [Segment(s, tempo + 10 * i) for i, s in enumerate(starts)]
+    hits = sorted(w * duration for w in where)
+    tl = fit_timeline(segments, duration, hits=hits)
+    at = seconds_at(list(tl.tempos))
+    assert [at(r.tick) for r in tl.regions] == pytest.approx(starts, abs=1e-6)
+    assert at(tl.end_tick) == pytest.approx(duration, abs=1e-6)
+    for h in hits:
+        assert at(tl.tick_at(h)) == pytest.approx(h, abs=1.5e-3)  # a caught hit: exactly
+    assert all(20 <= bpm <= 400 for _, bpm in tl.tempos)

@@ -52,7 +52,8 @@ def fitted(plan: Plan, regions: list[Resolved]) -> Timeline:
     """The timeline, or PlanError naming a region too short or too long for whole bars
     within REGION_TOLERANCE of its tempo (with the lengths that would fit)."""
     try:
-        timeline = fit_timeline([r.segment for r in regions], plan.duration, loop=plan.loop)
+        timeline = fit_timeline([r.segment for r in regions], plan.duration, loop=plan.loop,
+                                hits=[h.at for h in plan.hit])
     except FitError as e:
         raise PlanError(str(e)) from None
     for i, (r, placed) in enumerate(zip(regions, timeline.regions)):
@@ -79,7 +80,8 @@ def check(plan: Plan, library) -> tuple[list[Resolved], Timeline]:
 
 def report(plan: Plan, regions: list[Resolved], timeline: Timeline) -> dict:
     """The fitted timeline as data: regions (seconds, ticks, bars, tempi, fit in percent,
-    the ramp, key, intensity per bar), hits (tick, bar and beat, the error in ms), tempo map."""
+    the ramp, key, intensity per bar), hits (tick, bar and beat, caught on the beat or not,
+    the error in ms), tempo map."""
     at = timeline.seconds
     bar_lines = timeline.bars()
     rows = []
@@ -102,6 +104,8 @@ def report(plan: Plan, regions: list[Resolved], timeline: Timeline) -> dict:
         bar, beat = timeline.position(tick)
         hits.append({"index": i, "at": h.at, "kind": h.kind, "label": h.label or h.kind,
                      "tick": tick, "bar": bar, "beat": round(beat, 3),
+                     "on_beat": h.at in timeline.caught or (  # caught, or there already
+                         beat == int(beat) and abs(at(tick) - h.at) < 1e-6),
                      "error_ms": round((at(tick) - h.at) * 1000, 3)})
     return {"duration": plan.duration, "end_tick": timeline.end_tick,
             "end_seconds": round(at(timeline.end_tick), 6), "bars": len(bar_lines) - 1,
@@ -128,6 +132,7 @@ def report_text(data: dict) -> str:
                      f"{bars + ' ' + r['meter']:<9} {r['tempo']:>5g} -> {r['fitted_tempo']:>6.2f} "
                      f"({r['fit_percent']:+.1f} %)    {r['key']:<4}  {level}{ramp}")
     for h in data["hits"]:
+        where = "caught on the beat" if h["on_beat"] else "off the beat"
         lines.append(f"hit {h['index']}: {h['kind']} at {h['at']:.3f} s: bar {h['bar']}, beat "
-                     f"{h['beat']:g}, tick {h['tick']} ({h['error_ms']:+.2f} ms)")
+                     f"{h['beat']:g}, tick {h['tick']} ({h['error_ms']:+.2f} ms, {where})")
     return "\n".join(lines) + "\n"

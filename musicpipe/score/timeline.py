@@ -23,6 +23,7 @@ from functools import cached_property
 
 from ..events import PPQ
 from ..meter import bar_length, seconds_at
+from .hits import catch
 
 MIN_TEMPO, MAX_TEMPO = 20.0, 400.0  # what mood and the mood packs accept
 WHOLE_BARS_TOLERANCE = 0.04  # `mood`: the fitted tempo within +-4 % of the mood's
@@ -163,12 +164,14 @@ class RegionFit:
 
 @dataclass(frozen=True)
 class Timeline:
-    """The fitted piece: regions, tempo map [(tick, bpm)], TimeSigs [(tick, num, den)]."""
+    """The fitted piece: regions, tempo map [(tick, bpm)], TimeSigs [(tick, num, den)],
+    the hits caught on a beat."""
 
     regions: tuple[RegionFit, ...]
     tempos: tuple[tuple[int, float], ...]
     time_sigs: tuple[tuple[int, int, int], ...]
     duration: float
+    caught: tuple[float, ...] = ()  # the hits (seconds) caught on a beat
 
     @property
     def end_tick(self) -> int:
@@ -255,7 +258,7 @@ def _ramp_bars(bars: int) -> int:
 
 
 def fit_timeline(segments: Sequence[Segment], duration: float, *, loop: bool = False,
-                 tolerance: float = REGION_TOLERANCE,
+                 hits: Sequence[float] = (), tolerance: float = REGION_TOLERANCE,
                  ramp_threshold: float = RAMP_THRESHOLD) -> Timeline:
     """Fit every region's bars and tempo so each starts at its exact second and the piece
     ends at ``duration`` on a bar line.
@@ -266,7 +269,8 @@ def fit_timeline(segments: Sequence[Segment], duration: float, *, loop: bool = F
     body tempo. The caller checks ``RegionFit.percent`` against what it accepts. ``loop``:
     the last region ramps back into the first one's tempo, so the seam has no tempo jump
     (the chain is fitted again with the first tempo known, a fixed few times: it settles
-    to well under 0.01 %).
+    to well under 0.01 %). ``hits`` (seconds) are caught on their nearest beat where the
+    tempo around them need move little (``hits.catch``).
     """
     if not segments or segments[0].at != 0:
         raise ValueError("the first region starts at 0")
@@ -274,7 +278,7 @@ def fit_timeline(segments: Sequence[Segment], duration: float, *, loop: bool = F
     placed = _fit_chain(segments, ends, None, tolerance, ramp_threshold)
     for _ in range(4 if loop and len(segments) > 1 else 0):
         placed = _fit_chain(segments, ends, placed[0][0].tempo, tolerance, ramp_threshold)
-    return _assemble(segments, ends, placed, duration)
+    return _assemble(segments, ends, placed, duration, sorted(hits))
 
 
 def _fit_chain(segments, ends, wrap: float | None, tolerance: float, ramp_threshold: float):
@@ -312,18 +316,24 @@ def _fit_chain(segments, ends, wrap: float | None, tolerance: float, ramp_thresh
     return placed
 
 
-def _assemble(segments, ends, placed, duration: float) -> Timeline:
-    regions, tempos, sigs = [], [], []
+def _assemble(segments, ends, placed, duration: float, hits: list[float]) -> Timeline:
+    regions, tempos, sigs, caught = [], [], [], []
     tick = 0
     for seg, end, (fit, ramp_at, steps, following) in zip(segments, ends, placed):
         regions.append(RegionFit(seg.at, end, tick, tick + fit.ticks, fit,
                                  None if ramp_at is None else tick + ramp_at))
-        tempos.append((tick, fit.tempo))
-        tempos.extend((tick + t, fit.tempo + (following - fit.tempo) * f) for t, _, f in steps)
+        profile = [(0, fit.tempo)] + [(t, fit.tempo + (following - fit.tempo) * f)
+                                      for t, _, f in steps]
+        inside = [h - seg.at for h in hits if seg.at < h < end]
+        if inside:
+            profile, on_beat = catch(profile, fit.ticks, inside, PPQ * 4 // fit.meter[1],
+                                     (MIN_TEMPO, MAX_TEMPO))
+            caught += [seg.at + h for h in on_beat]
+        tempos.extend((tick + t, bpm) for t, bpm in profile)
         own = fit.time_sigs(tick)
         sigs.extend(own[1:] if sigs and sigs[-1][1:] == own[0][1:] else own)
         tick += fit.ticks
-    return Timeline(tuple(regions), tuple(tempos), tuple(sigs), duration)
+    return Timeline(tuple(regions), tuple(tempos), tuple(sigs), duration, tuple(caught))
 
 
 def bar_intensities(bars: Sequence[tuple[float, float]],
