@@ -62,9 +62,9 @@ def _scaled(profile, ticks: int, anchors: dict[int, float],
 
 def catch(profile: Sequence[tuple[int, float]], ticks: int, hits: Sequence[float],
           beat: int, limits: tuple[float, float]) -> tuple[list[tuple[int, float]], list[float]]:
-    """The region's profile with the hits caught, and the hits caught (seconds and ticks
-    from the region's start). ``hits`` in order of time,
-    strictly inside the region; ``limits``: the slowest and fastest tempo allowed."""
+    """The region's profile with the hits caught, and the hits it caught. Ticks and seconds
+    count from the region's start; ``hits`` in order of time, strictly inside the region;
+    ``beat``: the meter's beat in ticks; ``limits``: the slowest and fastest tempo allowed."""
     profile = list(profile)
     anchors: dict[int, float] = {}
     caught: list[float] = []
