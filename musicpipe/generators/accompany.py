@@ -17,6 +17,12 @@ ARP_SHAPES = ("up", "down", "updown")
 
 
 def note(t: int, dur: int, ch: int, key: int, vel: float) -> dict:
+    """A Note; a key past either end of 0..127 (a line reaching over the register's edge)
+    moves by octaves back inside, keeping its pitch class."""
+    while key > 127:
+        key -= 12
+    while key < 0:
+        key += 12
     return {"type": "Note", "t": t, "dur": max(1, dur), "ch": ch, "key": key,
             "vel": max(1, min(127, round(vel)))}
 
@@ -64,7 +70,7 @@ def part(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 4 * PPQ, be
         keys = voicing(change.chord, floor=base, ceiling=base + span, voices=voices,
                        style=voicing_style, near=top)
         if style == "arp":
-            keys = keys + [k + 12 for k in keys if k + 12 <= base + span + 12]
+            keys = keys + [k + 12 for k in keys if k + 12 <= min(127, base + span + 12)]
         top = max(keys) if keys else top
         out.append(change.chord.event(change.start, change.end - change.start, flats))
         out += hits(style, change.start, change.end, keys, ch=ch, vel=vel, rng=rng, bar=bar,

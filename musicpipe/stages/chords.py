@@ -59,6 +59,7 @@ def command(io: cli.StageIO, chords_text, key, bars_per_chord, style, voicing, v
 
     `chords "I vi IV V" --key G` or `chords Am7 D7 Gmaj7`.
     """
+    generator.check_register(base, range_)
     root, mode = key or (0, "major")
     try:
         chords = progression(" ".join(chords_text), root, mode)

@@ -1,0 +1,90 @@
+"""Stages bounded by what they write (issue 21): work refused before it starts when the
+output would pass the stream's limits, keys kept inside 0..127, unreadable events named by
+their line. Each failure is one stderr line with its exit code, through real pipes."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from musicpipe.events import MAX_TICK
+from musicpipe.harmony import Chord, diatonic
+from musicpipe.theory import SCALES, parse_chord
+from tests.conftest import events, notes, sh
+
+
+def one_line(proc, code: int, *words: bytes) -> None:
+    err = proc.stderr.strip()
+    assert proc.returncode == code, (proc.returncode, err)
+    assert len(err.splitlines()) == 1 and b"Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+
+
+def chord(t: int, dur: int, name: str = "C") -> bytes:
+    return orjson.dumps({"type": "Chord", "t": t, "dur": dur, "root": name[0], "quality": "",
+                         "name": name}) + b"\n"
+
+
+@pytest.mark.parametrize("style", ["walking", "rhythmic", "octave", "root-fifth"])
+def test_bass_over_a_chord_spanning_the_timeline_is_refused_before_it_starts(style):
+    proc = sh(f"bass --seed 1 --style {style} | tail -c 400", input=chord(0, MAX_TICK),
+              check=False, timeout=60)
+    assert b"Abort" in proc.stdout and b"notes, more than 2,000,000" in proc.stdout
+    proc = sh(f"bass --seed 1 --style {style} > /dev/null", input=chord(0, MAX_TICK), check=False)
+    one_line(proc, 65, b"the stream's Chord events", b"more than 2,000,000")
+
+
+def test_bass_over_chords_ending_past_the_last_tick_is_refused():
+    proc = sh("bass --seed 1 --style pedal > /dev/null", input=chord(MAX_TICK, MAX_TICK),
+              check=False)
+    one_line(proc, 65, b"past the stream's limit")
+
+
+def test_a_long_held_bass_line_within_the_limit_is_written():
+    out = sh("bass --seed 1 --style pedal", input=chord(0, 1920 * 1000)).stdout
+    assert len(notes(events(out))) == 1000
+
+
+@pytest.mark.parametrize("stage", ['bass --chords "I IV"', 'chords "I IV"'])
+@pytest.mark.parametrize("base", ["127", "G9", "C9"])
+def test_a_register_past_key_127_is_a_usage_error(stage, base):
+    proc = sh(f"{stage} --base {base} > /dev/null", check=False)
+    one_line(proc, 2, b"past 127", b"--base")
+
+
+@pytest.mark.parametrize("line", [
+    'bass --chords "I V vi IV" --style octave --base 113',
+    'bass --chords "I V vi IV" --style walking --base 0',
+    'bass --chords "I V vi IV" --style root --base 122 --range 5',
+    'chords "I V vi IV" --style arp --base 113 --voices 4',
+    'chords "I V vi IV" --style block --base 0 --voicing spread',
+])
+def test_lines_at_the_edges_of_the_keyboard_stay_inside_0_to_127(line):
+    keys = [n["key"] for n in notes(events(sh(f"{line} --seed 3").stdout))]
+    assert keys and 0 <= min(keys) and max(keys) <= 127
+
+
+def test_an_unreadable_chord_is_a_data_error_naming_its_line():
+    stream = chord(0, 1920) + chord(1920, 1920, "Xq") + chord(3840, 1920, "G")
+    for stage in ("bass --seed 1", "motif --seed 1", "transpose -s 2", "to-midi"):
+        proc = sh(f"{stage} > /dev/null", input=stream, check=False)
+        one_line(proc, 65, b"line 2", b'"name"', b"Xq")
+
+
+def test_every_chord_the_library_builds_has_a_symbol_that_reads_back():
+    """mood writes a Chord event for each chord of its progression, in any of the scales;
+    every one must pass the reader's check (the symbol reads back to the same chord)."""
+    for mode in SCALES:
+        for degree in range(1, 8):
+            for seventh in (False, True):
+                for root in range(12):
+                    c = diatonic(degree, root, mode, seventh)
+                    for flats in (True, False):
+                        assert Chord(*parse_chord(c.name(flats))) == c, (mode, degree, c.name())
+
+
+def test_mood_in_an_exotic_mode_pipes_into_bass():
+    out = sh('mood jazz --key "C harmonic-minor" --seed 1 --duration 10 | bass --seed 1').stdout
+    names = [e["name"] for e in events(out) if e["type"] == "Chord"]
+    assert names and "?" not in "".join(names)
