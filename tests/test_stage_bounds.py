@@ -88,3 +88,24 @@ def test_mood_in_an_exotic_mode_pipes_into_bass():
     out = sh('mood jazz --key "C harmonic-minor" --seed 1 --duration 10 | bass --seed 1').stdout
     names = [e["name"] for e in events(out) if e["type"] == "Chord"]
     assert names and "?" not in "".join(names)
+
+
+FAR = (b'{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}\n'
+       + orjson.dumps({"type": "End", "t": MAX_TICK}) + b"\n")
+
+
+def test_mix_sustain_over_a_far_end_is_refused_before_writing():
+    proc = sh("mix --ch 0 --sustain 1 | wc -l", input=FAR, check=False, timeout=60)
+    assert proc.stdout.strip() == b"1"  # the Abort line alone
+    one_line(proc, 0, b"8,947,850 controllers", b"more than 2,000,000")
+    proc = sh("mix --ch 0 --sustain 1 > /dev/null", input=FAR, check=False)
+    one_line(proc, 65, b"--sustain")
+    sparse = notes(events(sh("mix --ch 0 --sustain 64", input=FAR).stdout))
+    assert len(sparse) == 1  # pedalling every 16 bars: within the limit, written
+
+
+def test_mix_expression_curve_over_a_far_end_is_as_cheap_as_over_a_bar():
+    ccs = [e for e in events(sh("mix --ch 0 --expression '0>127>0'", input=FAR, timeout=60).stdout)
+           if e["type"] == "ControlChange"]
+    assert [c["value"] for c in ccs] == list(range(128)) + list(range(126, -1, -1))
+    assert ccs[-1]["t"] <= MAX_TICK
