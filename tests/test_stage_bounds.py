@@ -109,3 +109,24 @@ def test_mix_expression_curve_over_a_far_end_is_as_cheap_as_over_a_bar():
            if e["type"] == "ControlChange"]
     assert [c["value"] for c in ccs] == list(range(128)) + list(range(126, -1, -1))
     assert ccs[-1]["t"] <= MAX_TICK
+
+
+@pytest.mark.parametrize("stream", [b"", b'{"type":"Seed","seed":1}\n',
+                                    b'{"type":"Tempo","t":0,"bpm":120}\n',
+                                    b'{"type":"Tempo","t":0,"bpm":120}\n{"type":"End","t":0}\n'])
+@pytest.mark.parametrize("how", ["--bars 1000", "--times 3"])
+def test_loop_of_a_stream_without_length_is_refused_at_once(stream, how):
+    proc = sh(f"loop {how} > /dev/null", input=stream, check=False, timeout=60)
+    one_line(proc, 65, b"lasts 0 ticks")
+
+
+def test_loop_never_cuts_a_pass_at_the_last_tick():
+    half = (b'{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}\n'
+            + orjson.dumps({"type": "End", "t": 2**30}) + b"\n")
+    proc = sh("loop --times 3 > /dev/null", input=half, check=False)
+    one_line(proc, 65, b"3 passes", b"past the stream's limit", b"1 fit")
+    two = events(sh("loop --times 2", input=half.replace(b"1073741824", b"1073741823")).stdout)
+    assert two[-1] == {"type": "End", "t": 2 * (2**30 - 1)}
+    wide = b'{"type":"TimeSig","t":0,"num":64,"den":1}\n' + half
+    proc = sh("loop --bars 100000 > /dev/null", input=wide, check=False)
+    one_line(proc, 65, b"100,000 bars end at tick 12,288,000,000")
