@@ -130,3 +130,91 @@ def test_loop_never_cuts_a_pass_at_the_last_tick():
     wide = b'{"type":"TimeSig","t":0,"num":64,"den":1}\n' + half
     proc = sh("loop --bars 100000 > /dev/null", input=wide, check=False)
     one_line(proc, 65, b"100,000 bars end at tick 12,288,000,000")
+
+
+def split_names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_split_force_replaces_the_last_piece_and_keeps_the_users_files(tmp_path):
+    t = tmp_path / "t"
+    sh(f"mood jazz --duration 3 --seed 1 | to-midi --split {t}")
+    assert split_names(t) == [".musicpipe-files", "01-bass.mid", "02-piano.mid", "03-melody.mid",
+                              "04-drums.mid"]
+    (t / "notes.txt").write_text("mine")
+    (t / "05-mine.mid").write_bytes(b"mine")
+    proc = sh(f"seed 1 | motif --patch flute | to-midi --split {t}", check=False)
+    one_line(proc, 73, b"holds files", b"--force")
+    sh(f"seed 1 | motif --patch flute | to-midi --split {t} --force")
+    assert split_names(t) == [".musicpipe-files", "01-flute.mid", "05-mine.mid", "notes.txt"]
+    assert (t / "05-mine.mid").read_bytes() == b"mine"
+    sh(f"mood jazz --duration 3 --seed 1 | to-midi --split {t} --force")
+    assert "01-flute.mid" not in split_names(t) and "04-drums.mid" in split_names(t)
+
+
+def test_two_splits_into_one_new_folder_never_both_write(tmp_path):
+    """Started together, many times: one writes, the other is refused with one line."""
+    sh(f"mood jazz --duration 3 --seed 1 > {tmp_path}/j.jsonl")
+    script = (f"cd {tmp_path}; for i in $(seq 1 8); do rm -rf race; "
+              "(to-midi --split race < j.jsonl 2> e1; echo $? >> codes) & "
+              "(to-midi --split race < j.jsonl 2> e2; echo $? >> codes); wait; "
+              "cat e1 e2 >> errors; done")
+    sh(script, timeout=300)
+    codes = (tmp_path / "codes").read_text().split()
+    assert sorted(codes) == ["0"] * 8 + ["73"] * 8, codes
+    errors = (tmp_path / "errors").read_text().splitlines()
+    assert len(errors) == 8 and all("another run is writing" in e or "holds files" in e
+                                    for e in errors), errors
+
+
+def test_split_folder_and_track_names_too_long_for_the_file_system(tmp_path):
+    proc = sh(f"seed 1 | motif | to-midi --split {tmp_path}/{'d' * 300}", check=False)
+    one_line(proc, 73, b"File name too long")
+    assert len(proc.stderr) < 400
+    sh(f"seed 1 | motif --name {'x' * 3000} | to-midi --split {tmp_path}/t")
+    assert split_names(tmp_path / "t") == [".musicpipe-files", f"01-{'x' * 40}.mid"]
+
+
+@pytest.mark.parametrize("line", ["tempo = " + "9" * 5000, "intensity = " + "9" * 400,
+                                  '[[moods.layers]]\nname = "x"\ndensity = 1' + "0" * 400,
+                                  '[[moods.layers]]\nname = "x"\npan = 1' + "0" * 400])
+def test_huge_numbers_in_a_pack_are_data_errors(line, tmp_path):
+    (tmp_path / "p.toml").write_text(f'[[moods]]\nname = "fz"\nextends = "calm"\n{line}\n')
+    proc = sh(f"mood fz --pack {tmp_path}/p.toml --duration 1 --seed 1 > /dev/null", check=False)
+    one_line(proc, 65, b"p.toml")
+
+
+def test_mood_show_prints_toml_that_reads_back_whatever_the_name(tmp_path):
+    import tomllib
+
+    name = 'line\none "quoted" \\ \x1b[31mred\x7f\ttab'
+    pack = tmp_path / "p.toml"
+    pack.write_text('[[moods]]\nname = "line\\none \\"quoted\\" \\\\ \\u001b[31mred\\u007f\\ttab"\n'
+                    'extends = "calm"\n')
+    shown = sh(f'mood --pack {pack} --show "$NAME"', env={"NAME": name}).stdout
+    mood = tomllib.loads(shown.decode())["moods"][0]
+    assert mood["name"] == name and mood["tempo"] == 72
+
+
+def test_control_characters_in_names_are_escaped_in_every_message(tmp_path):
+    pack = tmp_path / "p.toml"
+    pack.write_text('[[moods]]\nname = "a\\u001b[31mred\\nnext"\nextends = "nope"\n')
+    listing = sh(f"mood --pack {pack} --list").stdout
+    assert b"\x1b" not in listing and b"a\\x1b[31mred\\nnext" in listing
+    proc = sh(f"mood --pack {pack} nope", check=False)
+    assert b"\x1b" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    bad = b'{"type":"Marker","t":0,"text":"a"}\n{"type":"Note","t":"\\u001b[2J","dur":1}\n'
+    proc = sh("transpose -s 1 > /dev/null", input=bad, check=False)
+    one_line(proc, 65, b"line 2")
+    assert b"\x1b" not in proc.stderr
+
+
+def test_a_3000_character_value_gives_a_short_error_line():
+    long = "x" * 3000
+    stream = orjson.dumps({"type": "Marker", "t": 0, "ch": 99, "text": long}) + b"\n"
+    proc = sh("to-midi > /dev/null", input=stream, check=False)
+    one_line(proc, 65, b"line 1")
+    assert len(proc.stderr) < 300
+    proc = sh(f"seq '{long}' > /dev/null", check=False)
+    one_line(proc, 2)
+    assert len(proc.stderr) < 400
