@@ -207,6 +207,11 @@ def test_control_characters_in_names_are_escaped_in_every_message(tmp_path):
     proc = sh("transpose -s 1 > /dev/null", input=bad, check=False)
     one_line(proc, 65, b"line 2")
     assert b"\x1b" not in proc.stderr
+    named = (b'{"type":"Marker","t":0,"ch":1,"text":"a\\u001b[31m\\nb"}\n'
+             b'{"type":"Note","t":0,"dur":480,"ch":1,"key":60,"vel":90}\n')
+    for viz in ("viz", "viz --roll"):
+        drawn = sh(f"{viz} > /dev/null", input=named).stderr
+        assert b"\x1b" not in drawn and b"a\\x1b[31m" in drawn, drawn
 
 
 def test_a_3000_character_value_gives_a_short_error_line():
