@@ -223,3 +223,10 @@ def test_a_3000_character_value_gives_a_short_error_line():
     proc = sh(f"seq '{long}' > /dev/null", check=False)
     one_line(proc, 2)
     assert len(proc.stderr) < 400
+
+
+def test_chords_counts_its_notes_before_making_them():
+    many = " ".join(["I"] * 10_000)
+    proc = sh(f"chords {many} --bars-per-chord 64 --style arp --rate 8t > /dev/null", check=False,
+              timeout=60)
+    one_line(proc, 2, b"7,680,000 notes", b"more than 2,000,000")

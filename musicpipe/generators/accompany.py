@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..events import PPQ
 from ..harmony import Chord, changes, voicing
 from ..rng import Rng, stage_rng
+from .place import check_size
 
 STYLES = ("pad", "block", "comp", "rhythmic", "arp")
 RATES = {"4": PPQ, "8": PPQ // 2, "16": PPQ // 4, "8t": PPQ // 3}
@@ -63,6 +64,11 @@ def part(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 4 * PPQ, be
     chord (in ``base`` .. ``base + span``, each top voice near the last one), then an End."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
+    span_ticks = bars_per_chord * bar  # at most this many notes, counted before any is made:
+    per_chord = {"pad": voices, "block": -(-span_ticks // bar) * voices,
+                 "comp": 2 * -(-span_ticks // beat) * voices, "rhythmic": -(-span_ticks // step) * voices,
+                 "arp": -(-span_ticks // step)}[style]
+    check_size(per_chord * len(chords))
     rng = stage_rng(seed, "chords") if style in ("comp", "rhythmic") else None
     out: list[dict] = []
     top = None

@@ -40,7 +40,7 @@ BASS_HELP = (
 @click.option("--bars-per-chord", type=click.IntRange(1, 64), default=1, show_default=True,
               help="With --chords: bars each chord lasts.")
 @click.option("--base", callback=cli.parsed(parse_note), default="E1", show_default=True,
-              metavar="NOTE", help="Lowest key of the line.")
+              metavar="NOTE", help="Lowest key of the line (--base + --range at most 127).")
 @click.option("--range", "range_", type=click.IntRange(5, 36), default=14, show_default=True,
               help="Semitones above --base the line may use.")
 @click.option("--rate", type=click.Choice(tuple(RATES)), default="8", show_default=True,
