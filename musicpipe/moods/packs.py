@@ -258,7 +258,10 @@ def _check(schema: dict, data: dict, where: str) -> dict:
         if field is None:
             raise ValueError(f"{path}: unknown field (known: {', '.join(schema)})")
         if field.kind is float and isinstance(v, int) and not isinstance(v, bool):
-            v = float(v) if abs(v) < 2**1023 else math.inf  # a huge one fails the range below
+            if abs(v) >= 2**1023:  # past any float
+                raise ValueError(f"{path}: a {len(str(abs(v)))}-digit number is out of range "
+                                 f"{field.lo}..{field.hi}")
+            v = float(v)
         kinds = field.kind if isinstance(field.kind, tuple) else (field.kind,)
         if isinstance(v, bool) and bool not in kinds or not isinstance(v, kinds):
             names = " or ".join({str: "text", int: "a whole number", float: "a number",
