@@ -128,14 +128,10 @@ def changes(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 1920, st
 
 
 def from_events(events: list[dict]) -> list[Change]:
-    """The stream's Chord events as changes, in time order (an unknown symbol is skipped)."""
-    out = []
-    for ev in sorted(events, key=lambda e: e["t"]):
-        try:
-            out.append(Change(ev["t"], ev["t"] + ev["dur"], Chord(*parse_chord(ev["name"]))))
-        except TheoryError:
-            continue
-    return out
+    """The stream's Chord events as changes, in time order (the reader has checked that
+    each name is a chord symbol: an unknown one is a data error on its line, not skipped)."""
+    return [Change(ev["t"], ev["t"] + ev["dur"], Chord(*parse_chord(ev["name"])))
+            for ev in sorted(events, key=lambda e: e["t"])]
 
 
 def progression(text: str | list, root: int, mode: str, *, written: str | None = None) -> list[Chord]:
@@ -180,6 +176,7 @@ def voicing(chord: Chord, *, floor: int, ceiling: int, voices: int = 3, style: s
     tones (a seventh chord drops its fifth first), the top one nearest ``near`` (the last
     top: small moves) among the chord tones in the top octave. ``spread`` puts the root
     alone at the bottom; ``open`` drops the second voice from the top an octave."""
+    floor, ceiling = max(0, floor), min(127, ceiling)  # a register over the edge: MIDI's keys
     pcs = list(chord.pcs)
     if voices < len(pcs) and len(pcs) >= 4:
         pcs.remove(chord.pcs[2])  # the fifth adds least

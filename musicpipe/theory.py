@@ -202,6 +202,12 @@ CHORDS: dict[str, tuple[int, ...]] = {
     "7sus4": (0, 5, 7, 10), "add9": (0, 4, 7, 14), "madd9": (0, 3, 7, 14),
     "9": (0, 4, 7, 10, 14), "maj9": (0, 4, 7, 11, 14), "m9": (0, 3, 7, 10, 14),
     "11": (0, 4, 7, 10, 14, 17), "m11": (0, 3, 7, 10, 14, 17), "13": (0, 4, 7, 10, 14, 21),
+    # the chords on the degrees of the other seven-note scales (harmonic and melodic minor,
+    # double harmonic, Neapolitan, enigmatic ...), so every Chord event has a symbol to read
+    "7#5": (0, 4, 8, 10), "maj7#5": (0, 4, 8, 11), "(b5)": (0, 4, 6), "7b5": (0, 4, 6, 10),
+    "sus2b5": (0, 2, 6), "6sus2b5": (0, 2, 6, 9), "7sus2b5": (0, 2, 6, 10),
+    "maj7sus2": (0, 2, 7, 11), "madd4no5": (0, 3, 5), "m7add4no5": (0, 3, 5, 10),
+    "6sus4no5": (0, 5, 9), "maj7add6sus4no5": (0, 5, 9, 11),
 }
 _CHORD_ALIASES = {"maj": "", "M": "", "min": "m", "-": "m", "°": "dim", "+": "aug",
                   "ø": "m7b5", "M7": "maj7", "Δ": "maj7", "min7": "m7", "-7": "m7", "°7": "dim7"}

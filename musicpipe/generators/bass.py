@@ -10,8 +10,10 @@ every bar whatever the chord).
 
 from __future__ import annotations
 
+from ..events import MAX_TICK
 from ..rng import Rng, stage_rng
 from .accompany import note
+from .place import MAX_PART, PartError
 
 STYLES = ("root", "root-fifth", "octave", "rhythmic", "walking", "pedal")
 
@@ -97,9 +99,24 @@ def part(changes: list, *, style: str = "root", base: int = 36, span: int = 14,
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
     if not changes:
         return []
+    _check_bounds(changes, style=style, bar=bar, beat=beat, step=step)
     tonic = changes[0].chord.root if tonic is None else tonic
     scale = scale or {pc for c in changes for pc in c.chord.pcs}
     notes = line(changes, style=style, base=base, span=span, tonic=tonic, scale=scale,
                  rng=stage_rng(seed, "bass"), bar=bar, beat=beat, step=step, density=density,
                  ch=ch, vel=vel)
     return notes + [{"type": "End", "t": changes[-1].end}]
+
+
+def _check_bounds(changes: list, *, style: str, bar: int, beat: int, step: int) -> None:
+    """Refuse (PartError) before any note is made: changes past the stream's last tick, or
+    a line of more notes than a part may hold (a chord lasting the whole timeline)."""
+    end = max(c.end for c in changes)
+    if end > MAX_TICK:
+        raise PartError(f"the chords end at tick {end:,}, past the stream's limit {MAX_TICK:,}")
+    grid = {"pedal": bar, "walking": beat, "root-fifth": bar // 2, "root": bar}.get(style, step)
+    extra = 1 if style == "root" else 0  # root's passing note before the next chord
+    count = sum(-(-(c.end - c.start) // grid) + extra for c in changes)
+    if count > MAX_PART:
+        raise PartError(f"a {style} line over these chords would hold {count:,} notes, more "
+                        f"than {MAX_PART:,}: shorter chords, or a style with fewer notes")

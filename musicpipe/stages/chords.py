@@ -45,7 +45,7 @@ CHORDS_HELP = (
 @click.option("--voices", type=click.IntRange(1, 6), default=3, show_default=True,
               help="Tones per chord.")
 @click.option("--base", callback=cli.parsed(parse_note), default="C3", show_default=True,
-              metavar="NOTE", help="Lowest key of the voicings.")
+              metavar="NOTE", help="Lowest key of the voicings (--base + --range at most 127).")
 @click.option("--range", "range_", type=click.IntRange(5, 48), default=14, show_default=True,
               help="Semitones above --base the voicings may use.")
 @click.option("--rate", type=click.Choice(tuple(RATES)), default="8", show_default=True,
@@ -59,6 +59,7 @@ def command(io: cli.StageIO, chords_text, key, bars_per_chord, style, voicing, v
 
     `chords "I vi IV V" --key G` or `chords Am7 D7 Gmaj7`.
     """
+    generator.check_register(base, range_)
     root, mode = key or (0, "major")
     try:
         chords = progression(" ".join(chords_text), root, mode)

@@ -56,6 +56,14 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
     return decorate
 
 
+def check_register(base: int, range_: int) -> None:
+    """Refuse a register (--base .. --base + --range) that reaches past MIDI's top key."""
+    if base + range_ > 127:
+        raise click.BadParameter(
+            f"key {base} plus --range {range_} reaches key {base + range_}, past 127: give "
+            f"--base {127 - range_} or lower, or a smaller --range", param_hint="--base")
+
+
 def run(io: cli.StageIO, seed: int | None,
         make: Callable[[int | None, list[tuple[int, int, int]]], Iterable[dict]], *,
         random: bool = True, listen: Callable[[dict], object] | None = None) -> Iterator[dict]:

@@ -137,16 +137,26 @@ def loop(events: Iterable[dict], *, times: int | None = None, bars: int | None =
     part = Part()
     for ev in held:
         part.see(ev)
-    length = max(1, part.length())
+    length = part.length()
+    if length <= 0:
+        raise DataError("a pass of the stream lasts 0 ticks (no notes, and no End or one at "
+                        "0): give it a length, e.g. `trim --bars 1` writes an End on the bar line")
     body = [ev for ev in held if ev["type"] != "End"]
     if times is None:
         from ..meter import bar_tick
 
         total = bar_tick(bars or 1, part.sigs)
+        if total > MAX_TICK:
+            raise DataError(f"{bars:,} bars end at tick {total:,}, past the stream's limit "
+                            f"{MAX_TICK:,}")
         times = -(-total // length)
     if times * max(1, len(body)) > budget.events():
         raise DataError(f"{times:,} passes of {len(body):,} events would write more than "
                         f"{budget.events():,} events")
+    if times * length > MAX_TICK and bars is None:  # never a last pass cut short in silence
+        raise DataError(f"{times:,} passes of {length:,} ticks end at tick {times * length:,}, "
+                        f"past the stream's limit {MAX_TICK:,}: "
+                        f"{MAX_TICK // length:,} fit")
     _check_tick((times - 1) * length + max([ev["t"] for ev in body if ev["type"] in TIMED],
                                            default=0))
     out = _repeat(body, length, times)
@@ -154,7 +164,7 @@ def loop(events: Iterable[dict], *, times: int | None = None, bars: int | None =
         yield from trim(out, bars=bars)
         return
     yield from out
-    yield {"type": "End", "t": min(times * length, MAX_TICK)}
+    yield {"type": "End", "t": times * length}
 
 
 def _repeat(body: list[dict], length: int, times: int) -> Iterator[dict]:
