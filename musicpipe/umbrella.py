@@ -21,6 +21,7 @@ STAGES = {
     "scale": "snap notes to a scale or mode",
     "transpose": "shift notes by semitones",
     "humanize": "seeded timing, velocity and length variation",
+    "quantize": "move notes onto a rhythmic grid (16, 8t), with strength and swing",
     "rubato": "tempo variation over time",
     "trim": "cut trailing silence or to N bars",
     "concat": "play stream files one after another (intro, verse, chorus)",

@@ -32,9 +32,10 @@ STREAM_STAGES = {
     "viz": "viz",
     "analyze": "analyze",
     "mix": "mix --ch 0 --level -6 --pan L20",
+    "quantize": "quantize --grid 16",
 }
 # Transforms whose first output must appear before their input ends.
-STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix"]
+STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix", "quantize"]
 
 PRESENT = set(available())
 
