@@ -22,12 +22,13 @@ STAGES = {
     "transpose": "shift notes by semitones",
     "humanize": "seeded timing, velocity and length variation",
     "quantize": "move notes onto a rhythmic grid (16, 8t), with strength and swing",
+    "click": "a metronome part: accented downbeats following the stream's meter and tempo",
     "rubato": "tempo variation over time",
     "trim": "cut trailing silence or to N bars",
     "concat": "play stream files one after another (intro, verse, chorus)",
     "merge": "play stream files together, one End at the longest",
     "loop": "repeat the stream N times or to fill N bars",
-    "section": "name a section: a Marker DAWs and MuseScore show",
+    "section": "name a section: a Marker DAWs show (to-musicxml: a rehearsal mark)",
     "mix": "level, pan, reverb/chorus sends, expression, sustain per channel (CCs)",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
@@ -41,6 +42,9 @@ COMMANDS = {
     "mcp": "MCP server on stdio for AI agents (--root DIR)",
     "batch": "render many variations (jobs.jsonl or jobs.toml) over a process pool",
     "serve": "the local web studio on 127.0.0.1 (--port 8765, --root DIR)",
+    "instruments": "list the GM instruments --patch accepts (--json for programs)",
+    "drums": "list the GM drum names euclid and seq accept (--json)",
+    "scales": "list the scales and modes (--json)",
 }
 
 AGENT_HELP = """\

@@ -33,6 +33,7 @@ STREAM_STAGES = {
     "analyze": "analyze",
     "mix": "mix --ch 0 --level -6 --pan L20",
     "quantize": "quantize --grid 16",
+    "click": "click --bars 2",
 }
 # Transforms whose first output must appear before their input ends.
 STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix", "quantize"]

@@ -3,7 +3,8 @@
 A part's length is its End, else its last note's end rounded up to the bar line (by its
 TimeSigs). ``concat`` plays parts one after another, each shifted by the lengths before it;
 ``loop`` repeats one; ``merge`` plays parts together from tick 0; ``section`` names a point
-(a Marker without a channel: a DAW shows it as a marker, MuseScore as a rehearsal mark).
+(a Marker without a channel: a DAW shows it as a marker; MuseScore shows no MIDI marker,
+to-musicxml writes it as a rehearsal mark).
 
 Each part starts in its own meter: a part that sets no TimeSig at its start plays in 4/4
 (MIDI's default), so one is written there when the part before left another meter in force.
