@@ -32,6 +32,7 @@ STAGES = {
     "mix": "level, pan, reverb/chorus sends, expression, sustain per channel (CCs)",
     "viz": "draw the stream on stderr (sparkline, piano roll, SVG); passes it through",
     "to-midi": "write a multi-track Standard MIDI File",
+    "to-musicxml": "write a MusicXML score (parts, chord symbols, sections) for MuseScore & co",
     "from-midi": "read a MIDI file into a stream (or seq notation)",
     "to-wav": "render with FluidSynth to a WAV file",
     "mood": "a whole arrangement from a mood preset (TOML packs)",
