@@ -84,6 +84,8 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
         flats = next((sh for kt, sh in reversed(keysigs) if kt <= t), 0) < 0
         return pitch.Pitch((FLAT_NAMES if flats else SHARP_NAMES)[k % 12].replace("b", "-") + str(k // 12 - 1))
 
+    cuts = sorted({ql(snap(e["t"])) for e in events if e["type"] == "Chord"})  # chord symbols' places
+
     score = stream.Score()
     score.insert(0, metadata.Metadata(title=title or "", composer=""))
     tracks = split(events)
@@ -116,7 +118,12 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
             for item in flat.chordify(addTies=True).notesAndRests:
                 if item.isRest:
                     continue
-                part.insert(item.offset, item)
+                if len(item.pitches) == 1:  # a chord of one note is a note
+                    single = note.Note(item.pitches[0], quarterLength=item.quarterLength)
+                    single.tie = item.tie
+                    item = _at(single, item.offset)
+                for piece in _split_at(item, cuts if not parts else ()):
+                    part.insert(piece.offset, piece)
         part.makeRests(refStreamOrTimeRange=[0, ql(end)], fillGaps=True, inPlace=True,
                        timeRangeFromBarDuration=False)
         for t, num, den in sigs or [(0, 4, 4)]:
@@ -151,6 +158,24 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
     for part in parts:
         score.insert(0, part)
     return score
+
+
+def _split_at(item, cuts):
+    """``item`` tied across each cut strictly inside it (where a chord symbol stands: a
+    symbol inside a held note makes music21 write two voices)."""
+    start = item.offset
+    for cut in cuts:
+        if start < cut < start + item.quarterLength:
+            head, item = item.splitAtQuarterLength(cut - start)
+            yield _at(head, start)
+            start = cut
+            item = _at(item, start)
+    yield item
+
+
+def _at(item, offset):
+    item.offset = offset
+    return item
 
 
 def _instrument(instrument, program: int):

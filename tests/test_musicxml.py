@@ -45,6 +45,10 @@ def check_against_midi(stream_file, tmp_path, *, parts, sharps, meter="4/4"):
     chords = [e for e in events(stream_file.read_bytes()) if e["type"] == "Chord"]
     symbols = list(score.recurse().getElementsByClass(music21.harmony.ChordSymbol))
     assert len(symbols) == len(chords) and chords
+    for part in score.parts:  # one voice a part, nothing shorter than the grid
+        assert not part.recurse().getElementsByClass("Voice"), part.partName
+        played = [n for n in part.recurse().notes if not isinstance(n, music21.harmony.ChordSymbol)]
+        assert played and all(n.quarterLength >= 0.25 for n in played)
     return score
 
 
@@ -89,10 +93,6 @@ def test_moods_as_scores(mood, parts, sharps, tmp_path):
     assert drums and drums[0].recurse().getElementsByClass("PercussionClef")
     assert drums[0].recurse().getElementsByClass("Unpitched") or \
         drums[0].recurse().getElementsByClass("PercussionChord")
-    for part in score.parts:  # one voice a part, nothing shorter than the grid
-        assert not part.recurse().getElementsByClass("Voice"), part.partName
-        played = [n for n in part.recurse().notes if not isinstance(n, music21.harmony.ChordSymbol)]
-        assert played and all(n.quarterLength >= 0.25 for n in played)
 
 
 def test_triplets_with_their_grid_and_spelling_as_the_key(tmp_path):
