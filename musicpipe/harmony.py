@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .theory import (CHORDS, FLAT_NAMES, SCALES, SHARP_NAMES, TheoryError, key_signature,
-                     parse_chord, parse_roman, scale_name)
+from .theory import (CHORDS, FLAT_NAMES, PITCH_CLASSES, SCALES, SHARP_NAMES, TheoryError,
+                     key_signature, parse_chord, parse_roman, scale_name)
 
 _NUMERAL = re.compile(r"^(b|#)?([ivIV]+)(°|dim|\+|aug)?(maj7|7)?$")
 _DEGREES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
@@ -156,11 +156,31 @@ def from_events(events: list[dict]) -> list[Change]:
     return out
 
 
-def progression(text: str | list, root: int, mode: str, *, written: str | None = None) -> list[Chord]:
+def spell_degree(tonic: str, numeral_text: str, pc: int) -> str | None:
+    """The root of a numeral's chord spelled on its scale degree's letter in the key of
+    ``tonic`` as written: IV in Gb is Cb (not B), III in E is G#, bVII in C is Bb; None
+    when that would take more than one sharp or flat.
+
+    >>> spell_degree("Gb", "IV", 11), spell_degree("C", "bVII", 10), spell_degree("E", "III", 8)
+    ('Cb', 'Bb', 'G#')
+    """
+    m = _NUMERAL.match(numeral_text.strip())
+    if not m or m.group(2).lower() not in _DEGREES:
+        return None
+    letters = "CDEFGAB"
+    letter = letters[(letters.index(tonic[0].upper()) + _DEGREES[m.group(2).lower()] - 1) % 7]
+    shift = (pc - PITCH_CLASSES[letter] + 6) % 12 - 6
+    return letter + {-1: "b", 0: "", 1: "#"}[shift] if -1 <= shift <= 1 else None
+
+
+def progression(text: str | list, root: int, mode: str, *, written: str | None = None,
+                tonic: str | None = None) -> list[Chord]:
     """'I V vi IV', 'Am F C G' or a list of either -> chords, a chord symbol spelled as
     written. With bar lines ('C Am | F G7') each bar is one slot, shared evenly by its
     chords. Numerals written for a mood in ``written`` mode and played in a ``mode`` of the
-    other family are re-spelled (see ``numeral``), so every layer agrees on the key."""
+    other family are re-spelled (see ``numeral``), so every layer agrees on the key. With
+    ``tonic`` (the key's tonic as written: Gb) numerals are named on their degrees' letters
+    (IV in Gb: Cb)."""
     bars = [text] if isinstance(text, list) or "|" not in text else text.split("|")
     respell = written is not None and family(written) != family(mode)
     out = []
@@ -170,8 +190,13 @@ def progression(text: str | list, root: int, mode: str, *, written: str | None =
             raise TheoryError(f"an empty bar in {text!r}: write a chord between each pair of bar lines")
         share = Fraction(1, len(tokens)) if len(bars) > 1 else Fraction(1)
         for tok in tokens:
-            chord = Chord(*parse_chord(tok), spelled=tok.strip()) if tok[0] in "ABCDEFG" else \
-                numeral(tok, root, mode, respell=respell)
+            if tok[0] in "ABCDEFG":
+                chord = Chord(*parse_chord(tok), spelled=tok.strip())
+            else:
+                chord = numeral(tok, root, mode, respell=respell)
+                name = spell_degree(tonic, tok, chord.root) if tonic else None
+                if name and chord.quality != "?":
+                    chord.spelled = name + chord.quality
             chord.share = share
             out.append(chord)
     if not out:

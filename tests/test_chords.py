@@ -149,7 +149,9 @@ def test_the_writers_spelling_is_kept_in_names_and_key_signatures(tmp_path):
         sigs = [m.key for t in mido.MidiFile(tmp_path / "k.mid").tracks for m in t
                 if m.type == "key_signature"]
         assert sigs == [written], key
-    assert [c["name"] for c in chord_events(events(sh('chords "I V" --key Gb').stdout))] == ["Gb", "Db"]
+    assert [c["name"] for c in chord_events(events(sh('chords "I IV V7" --key Gb').stdout))] == ["Gb", "Cb", "Db7"]
+    assert [c["name"] for c in chord_events(events(sh('chords "I III bVII iv" --key E').stdout))] == \
+        ["E", "G#", "D", "Am"]
 
 
 def test_parts_default_to_instruments_of_their_role_and_are_named_after_it():

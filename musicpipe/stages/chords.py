@@ -73,7 +73,7 @@ def command(io: cli.StageIO, chords_text, key, bars_per_chord, style, voicing, v
     """
     root, mode, spelled = key or (0, "major", None)
     try:
-        chords = progression(" ".join(chords_text), root, mode)
+        chords = progression(" ".join(chords_text), root, mode, tonic=spelled)
     except TheoryError as e:
         raise click.BadParameter(str(e), param_hint="PROGRESSION") from None
     bar = bar_length(*time_sig) if time_sig else bar_length(4, 4)
