@@ -55,6 +55,8 @@ def test_keep_lengths_and_channels_and_parts():
     assert spans(quantize(src, "16", lengths=False)) == [(120, 100)] * 3
     assert spans(quantize(src, "16", channels=[9])) == [(130, 100), (120, 120), (130, 100)]
     assert spans(quantize(src, "16", tracks=["Lead"])) == [(130, 100), (130, 100), (120, 120)]
+    named = [{"type": "Marker", "t": 0, "ch": 0, "text": "Bass (Upright Bass)"}] + src
+    assert spans(quantize(named, "16", tracks=["bass"])) == [(120, 120), (130, 100), (130, 100)]
 
 
 def test_the_grid_counts_from_the_latest_time_signature():

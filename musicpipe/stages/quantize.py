@@ -14,6 +14,7 @@ from ..transforms.quantize import GRID_HELP, parse_grid, quantize_batches
     "seed 1 | motif --bars 2 | quantize --grid 8t                  # onto eighth triplets",
     "seed 1 | motif | quantize --grid 16 --swing 50 --keep-lengths",
     "mood lofi --duration 8 --seed 1 | quantize --ch 9             # only the drums",
+    "mood jazz --duration 8 --seed 1 | quantize --track Melody --grid 8",
 ], epilog=GRID_HELP)
 @click.option("--grid", default="16", show_default=True, callback=cli.parsed(lambda v: (parse_grid(v), v)[1]),
               help="Note value of the grid: 4, 8, 16, 32 ...; 8t, 16t for triplets.")
@@ -25,7 +26,8 @@ from ..transforms.quantize import GRID_HELP, parse_grid, quantize_batches
 @click.option("--ch", "channels", type=click.IntRange(0, 15), multiple=True,
               help="Only these channels (repeatable); default all, drums included.")
 @click.option("--track", "tracks", multiple=True, metavar="NAME",
-              help="Only the notes of this part (its `track` name; repeatable).")
+              help="Only the notes of this part (repeatable): a `track` name, or a channel's "
+                   "name (Bass finds a mood's \"Bass (Upright Bass)\").")
 def command(io: cli.StageIO, grid: str, strength: float, swing: float, keep_lengths: bool,
             channels: tuple[int, ...], tracks: tuple[str, ...]):
     """Quantize notes: move starts and ends onto (or toward) a grid.

@@ -47,7 +47,9 @@ def quantize(events: Iterable[dict], grid: str = "16", *, strength: float = 100,
 
     ``strength`` and ``swing`` are percentages. ``channels`` and ``tracks`` limit it to those
     channels or parts (a note matching either is quantized; neither given: all notes, drums
-    too). Other events pass unchanged; moved notes are copies.
+    too). A part is a note's ``track``, or its channel's name (a Marker with ``ch`` earlier in
+    the stream: "Bass" finds "Bass (Upright Bass)"). Other events pass unchanged; moved
+    notes are copies.
 
     >>> n = {"type": "Note", "t": 130, "dur": 100, "ch": 0, "key": 60, "vel": 80}
     >>> [(e["t"], e["dur"]) for e in quantize([n], "16")]
@@ -72,8 +74,9 @@ def quantize_batches(batches: Iterable[list[dict]], grid: str = "16", *, strengt
         raise ValueError(f"swing must be 0..100 %, got {swing}")
     if swing and triplet:
         raise ValueError("swing applies to straight grids; a triplet grid is swung already")
-    only_ch = frozenset(channels or ())
+    only_ch = set(channels or ())
     only_tr = frozenset(tracks or ())
+    wanted = {t.casefold() for t in only_tr}
     every = not only_ch and not only_tr
     delay = round(swing / 100 * step / 3)
     pull = strength / 100
@@ -97,6 +100,9 @@ def quantize_batches(batches: Iterable[list[dict]], grid: str = "16", *, strengt
             typ = ev["type"]
             if typ == "TimeSig":
                 anchor = ev["t"]
+            elif typ == "Marker" and wanted and ev.get("ch") is not None and \
+                    {ev["text"].casefold(), ev["text"].split(" (")[0].casefold()} & wanted:
+                only_ch.add(ev["ch"])  # the part named so: its channel
             elif typ == "Note" and (every or ev["ch"] in only_ch or ev.get("track") in only_tr):
                 t0 = ev["t"]
                 t = min(max(snap(t0), 0), MAX_TICK)
