@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import click
 
 from .. import cli
@@ -73,8 +75,9 @@ def command(io: cli.StageIO, note, accent, accent_vel, bars, ch, patch, vel, bpm
         if end <= start:
             raise click.UsageError("nothing to click along: the stream has no notes and no End; "
                                    "give --bars N")
-        part = [n for n in clicks(end, sigs, ch=ch, key=note, accent_key=accent, vel=vel,
-                                  accent_vel=accent_vel) if n["t"] >= start]
+        beats = clicks(end, sigs, ch=ch, key=note, accent_key=accent, vel=vel, accent_vel=accent_vel)
+        part = list(islice((n for n in beats if n["t"] >= start), place.MAX_PART + 1))
+        place.check_size(len(part), repeat)  # a far End: refused before more is built
         for n in part:
             n["t"] -= start
         return place.place(part + [{"type": "End", "t": end - start}], start=start, repeat=repeat,
