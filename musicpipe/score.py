@@ -23,7 +23,8 @@ import zipfile
 from fractions import Fraction
 
 from .events import DRUM_CHANNEL, PPQ
-from .meter import bar_line_at_or_after
+from .meter import bar_count, bar_line_at_or_after
+from .stream import DataError
 from .theory import (FLAT_NAMES, GM_PROGRAMS, SHARP_NAMES, TheoryError, key_signature, parse_key,
                      track_name)
 from .tracks import split
@@ -37,6 +38,8 @@ DRUM_STAFF = {
     49: ("A5", "x"), 50: ("E5", None), 51: ("F5", "x"), 52: ("A5", "x"), 53: ("F5", "diamond"),
     54: ("E5", "x"), 55: ("A5", "x"), 56: ("E5", "triangle"), 57: ("A5", "x"), 59: ("F5", "x"),
 }
+MAX_MEASURES = 5000
+"""The longest score written (an hour and more at most tempos): a far End is refused, not tried."""
 _QUALITY = {"mmaj7": "mM7"}  # our chord qualities music21 spells otherwise
 
 
@@ -76,6 +79,9 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
     ends = [e["t"] for e in events if e["type"] == "End"]
     last = max((n["t"] + n["dur"] for n in notes), default=0)
     end = snap(max(ends)) if ends else bar_line_at_or_after(snap(last), sigs)
+    if bar_count(end, sigs) > MAX_MEASURES:
+        raise DataError(f"the stream lasts {bar_count(end, sigs):,} bars; a score holds at most "
+                        f"{MAX_MEASURES:,} (trim it: trim --bars N)")
     ql = lambda t: Fraction(t, PPQ)  # noqa: E731 - ticks to quarter lengths
     keysigs = sorted((e["t"], _sharps(e)) for e in events if e["type"] == "KeySig")
 

@@ -122,6 +122,9 @@ def test_bad_outputs_and_inputs(tmp_path):
     assert proc.returncode == 65 and not (tmp_path / "x.musicxml").exists()
     proc = sh(f"seed 1 | motif | to-musicxml --grid 12 --out {tmp_path}/x.musicxml", check=False)
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    far = '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":80}\n{"type":"End","t":2147483647}\n'
+    proc = sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=far, check=False)
+    assert proc.returncode == 65 and b"at most 5,000" in proc.stderr and not (tmp_path / "x.musicxml").exists()
 
 
 def test_without_music21_it_exits_69_with_the_fix(tmp_path):
