@@ -41,7 +41,7 @@ SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 EXIT_CODES = {0, 2, 65, 69, 73}
 STREAM_OUT = {"seed", "transpose", "motif", "seq", "euclid", "scale", "humanize", "rubato",
               "trim", "viz", "from-midi", "mood", "chords", "bass", "loop", "section", "concat",
-              "merge", "analyze", "mix"}
+              "merge", "analyze", "mix", "quantize", "click"}
 
 
 def fuzz_settings(examples: int):
@@ -259,7 +259,8 @@ def _check_stream(out: bytes, code: int, where: str) -> None:
 # --- the tests -----------------------------------------------------------------------------
 
 STREAM_STAGES = ["seed", "transpose", "scale", "humanize", "rubato", "trim", "viz", "motif",
-                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix"]
+                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix", "quantize",
+                 "click"]
 PROGRESSION = st.one_of(
     st.sampled_from(["I vi IV V", "ii7 V7 Imaj7", "Am F C G", "I XIV", "", "bVII", "Qmaj7",
                      "i iv v", "I" * 40]),
