@@ -279,10 +279,10 @@ def test_streams_and_options(stage):
     case()
 
 
-@pytest.mark.parametrize("sink", ["to-midi", "viz"])
+@pytest.mark.parametrize("sink", ["to-midi", "viz", "to-musicxml"])
 def test_sinks_never_replace_a_file_on_failure(sink, tmp_path):
-    target = tmp_path / ("keep.mid" if sink == "to-midi" else "keep.svg")
-    flag = "--out" if sink == "to-midi" else "--svg"
+    target = tmp_path / {"to-midi": "keep.mid", "viz": "keep.svg", "to-musicxml": "keep.musicxml"}[sink]
+    flag = "--svg" if sink == "viz" else "--out"
 
     @fuzz_settings(250)
     @given(data=stream(), args=arguments(sink))
