@@ -45,7 +45,7 @@ SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 EXIT_CODES = {0, 2, 65, 69, 73}
 STREAM_OUT = {"seed", "transpose", "motif", "seq", "euclid", "scale", "humanize", "rubato",
               "trim", "viz", "from-midi", "mood", "chords", "bass", "loop", "section", "concat",
-              "merge", "analyze", "mix"}
+              "merge", "analyze", "mix", "quantize", "click"}
 
 
 def fuzz_settings(examples: int):
@@ -293,7 +293,8 @@ def _check_stream(out: bytes, code: int, where: str) -> None:
 # --- the tests -----------------------------------------------------------------------------
 
 STREAM_STAGES = ["seed", "transpose", "scale", "humanize", "rubato", "trim", "viz", "motif",
-                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix"]
+                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix", "quantize",
+                 "click"]
 PROGRESSION = st.one_of(
     st.sampled_from(["I vi IV V", "ii7 V7 Imaj7", "Am F C G", "I XIV", "", "bVII", "Qmaj7",
                      "i iv v", "I" * 40]),
@@ -312,10 +313,10 @@ def test_streams_and_options(stage):
     case()
 
 
-@pytest.mark.parametrize("sink", ["to-midi", "viz"])
+@pytest.mark.parametrize("sink", ["to-midi", "viz", "to-musicxml"])
 def test_sinks_never_replace_a_file_on_failure(sink, tmp_path):
-    target = tmp_path / ("keep.mid" if sink == "to-midi" else "keep.svg")
-    flag = "--out" if sink == "to-midi" else "--svg"
+    target = tmp_path / {"to-midi": "keep.mid", "viz": "keep.svg", "to-musicxml": "keep.musicxml"}[sink]
+    flag = "--svg" if sink == "viz" else "--out"
 
     @fuzz_settings(40)
     @given(data=stream(), args=arguments(sink))

@@ -3,8 +3,9 @@
 Styles: ``root`` (held; the second bar of a long chord on its third or fifth, a passing note
 into a root a third away), ``root-fifth`` (root, then the fifth on the half bar),
 ``octave`` (root and its octave on the rate's grid), ``rhythmic`` (roots on the grid),
-``walking`` (quarter notes: root on the chord's first beat, chord tones on later downbeats,
-chord and scale tones between, a chromatic approach to the next root), ``pedal`` (the tonic
+``walking`` (quarter notes: root on the chord's first beat, chord tones on the strong beats
+(1 and 3), chord and scale tones between, a chromatic approach to the next root, the root at
+the line's end; never outside ``base .. base + span``), ``pedal`` (the tonic
 every bar whatever the chord).
 """
 
@@ -44,17 +45,28 @@ def line(changes: list, *, style: str, base: int, span: int, tonic: int, scale: 
         elif style == "walking":
             beats = list(range(sp.start, sp.end, beat))
             key = root
+            lo, hi = base, base + span
             for j, t in enumerate(beats):
+                strong = t % bar == 0 or bar == 4 * beat and t % (2 * beat) == 0  # 1 (and 3)
                 if j == 0:
                     key = root
                 elif t % bar == 0:  # a later bar of a long chord: the nearest chord tone
                     key = min(keys_in(pcs, key - 6, key + 6) or [root], key=lambda k: abs(k - key))
                 elif j == len(beats) - 1:
-                    key = nxt + rng.choice((-1, 1))  # chromatic approach to the next root
+                    side = rng.choice((-1, 1))  # chromatic approach to the next root
+                    key = nxt + (side if lo <= nxt + side <= hi else -side)
+                    if following is None:  # the line's end: home on the root
+                        key = root
+                    elif strong:  # on a strong beat: the chord tone nearest the next root
+                        key = min(keys_in(pcs, lo, hi) or [root], key=lambda k: (abs(k - nxt), k))
                 else:
-                    pool = [k for k in keys_in(pcs | scale, key - 4, key + 4) if k != key] or [key]
+                    pool = [k for k in keys_in((pcs if strong else pcs | scale), key - 4, key + 4)
+                            if k != key and lo <= k <= hi] or [key]
                     key = rng.choice(pool)
-                key = max(base - 5, min(base + span + 5, key))
+                while key < lo:
+                    key += 12
+                while key > hi:
+                    key -= 12
                 out.append(note(t, beat - 30, ch, key, vel * (1.0 if j % 2 == 0 else 0.88)))
         elif style in ("rhythmic", "octave"):
             for j, t in enumerate(range(sp.start, sp.end, step)):

@@ -47,13 +47,16 @@ BASS_HELP = (
               help="Note value of octave and rhythmic.")
 @click.option("--density", type=cli.FloatRange(0, 1), default=0.7, show_default=True,
               help="How many notes rhythmic keeps, and how often root passes into the next chord.")
-@generator.options(ch=2, vel=90)
+@generator.options(ch=2, vel=90, role="Bass",
+                   instrument="acoustic-bass for walking, electric-bass-finger for the others")
 def command(io: cli.StageIO, style, chords_text, key, bars_per_chord, base, range_, rate, density,
             ch, patch, vel, bpm, repeat, at, name, time_sig, seed):
     """A bass line over the chords in the stream (or --chords): root, root-fifth, octave,
     rhythmic, walking or pedal."""
     generator.check_register(base, range_)
     bar = bar_length(*time_sig) if time_sig else bar_length(4, 4)
+    patch = (32 if style == "walking" else 33) if patch is None else patch
+    name = "Bass" if name is None else name
     written = None
     if chords_text:
         root, mode = key or (0, "major")

@@ -110,6 +110,7 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     """
     if split:
         return _split(io, split, force, type=int(smf_type), ppq=ppq, title=title)
+    _check_extension(out)
     if out is None and _is_terminal(sys.stdout):
         raise click.UsageError("stdout is a terminal: give --out FILE (or --out - to force)")
     from .. import midi
@@ -151,6 +152,21 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     except OSError as e:
         raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     return None
+
+
+AUDIO = {"wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "m4a", "aac", "wma"}
+SCORES = {"musicxml", "mxl", "xml"}
+
+
+def _check_extension(out: str | None) -> None:
+    """--out x.wav would write MIDI bytes under an audio name: say which stage writes that."""
+    ext = out.rsplit(".", 1)[-1].lower() if out and "." in out.rsplit("/", 1)[-1] else ""
+    if ext in AUDIO:
+        raise click.BadParameter(f"{out} names an audio file; to-midi writes MIDI (.mid): "
+                                 f"render audio with `to-wav --out {out}`", param_hint="'--out'")
+    if ext in SCORES:
+        raise click.BadParameter(f"{out} names a score; to-midi writes MIDI (.mid): write "
+                                 f"MusicXML with `to-musicxml --out {out}`", param_hint="'--out'")
 
 
 def _split(io: cli.StageIO, folder: str, force: bool, **kw) -> None:
