@@ -49,15 +49,18 @@ def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, 
     else:
         source, label = file, file
     try:
-        events = midi.midi_to_events(source, warn=io.warn)
+        batches = midi.read_midi(source, warn=io.warn)
     except midi.MidiFileError as e:
         raise DataError(f"{label}: {e}") from None
     if as_notation:
         from ..notation import format_parts
+        from ..stream import dicts
 
+        events = [ev for batch in batches for ev in dicts(batch)]
         io.writer.sink(format_parts(events, channels, grid).encode())
         return None
-    return events
+    io.writer.write_batches(batches)
+    return None
 
 
 main = command
