@@ -70,15 +70,17 @@ def write_midi(events: Iterable[dict], path: str | os.PathLike, **kw) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def read_midi(source, *, warn: Callable[[str], None] | None = None) -> Iterator[list]:
+def read_midi(source, *, warn: Callable[[str], None] | None = None,
+              progress: Callable[[float], None] | None = None) -> Iterator[list]:
     """The stream of a MIDI file (a path, a binary file object or bytes), at 480 PPQ, in
     batches of events (msgspec Structs, a KeySig as a dict): what ``from-midi`` writes.
 
     Times are rescaled to the nearest 480th of a quarter note (halves round up); a note
     keeps at least one tick. Events come in time order; on the same tick Tempo, TimeSig,
     KeySig, Marker, ProgramChange, ControlChange, Note, and End last. ``warn`` receives
-    one-line notes (clipped data bytes, dropped messages). Raises MidiFileError for a file
-    that is not MIDI, truncated or corrupt, before the first batch.
+    one-line notes (clipped data bytes, dropped messages); ``progress`` the fraction of the
+    work done, now and then. Raises MidiFileError for a file that is not MIDI, truncated or
+    corrupt, before the first batch.
     """
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
@@ -93,7 +95,7 @@ def read_midi(source, *, warn: Callable[[str], None] | None = None) -> Iterator[
         data = data[max(0, data.find(b"MThd")):]
     if data[:4] != b"MThd":
         raise MidiFileError("not a MIDI file (it does not start with MThd)")
-    return smfread.read(data, warn or _ignore)
+    return smfread.read(data, warn or _ignore, progress)
 
 
 def midi_to_events(source, *, warn: Callable[[str], None] | None = None) -> list[dict]:

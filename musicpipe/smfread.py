@@ -113,18 +113,19 @@ def text(raw: bytes) -> str:
 
 
 def parse_track(data: bytes, i: int, end: int, scaling: tuple[int, int, int], smpte: bool,
-                stats: dict, dropped: dict) -> Track:
+                stats: dict, dropped: dict, progress: Callable[[int], None] | None = None) -> Track:
     """One track's messages (the bytes ``data[i:end]``); a file tick t is stream tick
-    (t * mul + half) // div for ``scaling`` = (mul, half, div). Raises MidiFileError."""
+    (t * mul + half) // div for ``scaling`` = (mul, half, div). ``progress`` is told the
+    byte offset reached now and then. Raises MidiFileError."""
     tr = Track()
     try:
-        _parse(data, i, end, scaling, smpte, stats, dropped, tr)
+        _parse(data, i, end, scaling, smpte, stats, dropped, tr, progress)
     except (IndexError, _Truncated):
         raise MidiFileError("truncated MIDI file: it ends inside a message") from None
     return tr
 
 
-def _parse(data, i, end, scaling, smpte, stats, dropped, tr) -> None:  # noqa: C901 - the hot loop
+def _parse(data, i, end, scaling, smpte, stats, dropped, tr, progress) -> None:  # noqa: C901 - the hot loop
     mul, half, div = scaling
 
     def scale(t: int) -> int:
@@ -202,6 +203,8 @@ def _parse(data, i, end, scaling, smpte, stats, dropped, tr) -> None:  # noqa: C
                     dur.extend(_BLOCK)
                     closed.extend(_BLOCK)
                     room += len(_BLOCK)
+                    if progress is not None:
+                        progress(i)
                 slots += 1
                 t = (tick * mul + half) // div
                 on_add(t if t <= MAX_TICK else LATE)
@@ -340,9 +343,15 @@ def _system(data: bytes, i: int, status: int, peek: int | None, dropped: dict) -
     return i + length, any(b > 127 for b in body)
 
 
-def read(data: bytes, warn: Callable[[str], None]) -> Iterator[list]:
+PARSING = 0.55
+"""The share of a read's time that parsing takes (the rest is merging and writing)."""
+
+
+def read(data: bytes, warn: Callable[[str], None],
+         progress: Callable[[float], None] | None = None) -> Iterator[list]:
     """The events of a Standard MIDI File's bytes, in batches (Structs, a KeySig as a dict).
-    The whole file is parsed, and every error raised, before the first batch."""
+    The whole file is parsed, and every error raised, before the first batch. ``progress``
+    is told the fraction of the work done (0..1) now and then."""
     fmt, _, division, spans = chunks(data)
     scaling, smpte = _scaler(division)
     mul, half, div = scaling
@@ -352,7 +361,8 @@ def read(data: bytes, warn: Callable[[str], None]) -> Iterator[list]:
 
     stats = {"orphan": 0, "open": 0, "tempo": 0, "sig": 0, "key": 0, "clipped": False}
     dropped: dict[str, int] = {}
-    tracks = [parse_track(data, a, b, scaling, smpte, stats, dropped) for a, b in spans]
+    at = None if progress is None else (lambda i: progress(PARSING * i / len(data)))
+    tracks = [parse_track(data, a, b, scaling, smpte, stats, dropped, at) for a, b in spans]
     if stats["clipped"]:
         warn("data bytes above 127 clipped to 127 (the file breaks the MIDI standard)")
     if smpte:
@@ -360,7 +370,7 @@ def read(data: bytes, warn: Callable[[str], None]) -> Iterator[list]:
     _name_tracks(tracks, fmt, scale)
     end = min(max((scale(tr.end) for tr in tracks), default=0), MAX_TICK)
     head = [(0, 0, Tempo(0, 120))] if smpte else []
-    return _merge(tracks, head, end, stats, dropped, warn)
+    return _merge(tracks, head, end, stats, dropped, warn, progress)
 
 
 def _scaler(division: int) -> tuple[tuple[int, int, int], bool]:
@@ -412,7 +422,7 @@ def _name_tracks(tracks: list[Track], fmt: int, scale) -> None:
 
 
 def _merge(tracks: list[Track], head: list, end: int, stats: dict, dropped: dict,
-           warn) -> Iterator[list]:
+           warn, progress) -> Iterator[list]:
     """The batches: each window's notes with the other events of its ticks between them;
     End last, then the warnings."""
     others = head + sorted((item for tr in tracks for item in tr.others),
@@ -423,6 +433,7 @@ def _merge(tracks: list[Track], head: list, end: int, stats: dict, dropped: dict
     late = len(others) - keep
     del others[keep:]
     pos = [0] * len(tracks)
+    total = sum(len(tr.on) for tr in tracks) or 1
     k = 0  # the next other event
     last = False
     while not last:
@@ -448,6 +459,8 @@ def _merge(tracks: list[Track], head: list, end: int, stats: dict, dropped: dict
             batch = notes
         if batch:
             yield batch
+        if progress is not None:
+            progress(PARSING + (1 - PARSING) * sum(pos) / total)
     late += sum(len(tr.on) - p for tr, p in zip(tracks, pos))
     yield [End(end)]
     if late:
