@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
+from heapq import merge
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from operator import itemgetter, le
@@ -771,25 +772,12 @@ def _encode(keys: list[float], prev: int, m: _Lanes) -> tuple[str, bool]:
 
 
 def _merged_bytes(tracks: list[tuple], end: int) -> bytearray:
-    """Type 0: all tracks as one, ordered by tick, rank, then track; the parts' names go."""
-    items = []
-    for n, (runs, payload, ch) in enumerate(tracks):
-        others = iter(payload)
-        for keys in _in_order(runs):
-            for key in keys:
-                k = int(key) & _KEY
-                rank = k >> _RANK & 7
-                if rank == _ON or rank == _OFF:
-                    data = bytes(((0x90 if rank == _ON else 0x80) | ch, k >> 7 & 127, k & 127))
-                else:
-                    data = next(others)
-                    if n and data[:2] == b"\xff\x03":  # a part's track name
-                        continue
-                items.append((k >> _RANK, n, len(items), data))
-    items.sort()
+    """Type 0: all tracks as one, ordered by tick, rank, then track; the parts' names go.
+    The tracks' messages are merged as they are made (heapq.merge), so memory stays that of
+    type 1."""
     out = bytearray()
     running = now = 0
-    for tick_rank, _, _, data in items:
+    for tick_rank, _, data in merge(*(_messages(n, *track) for n, track in enumerate(tracks))):
         tick = tick_rank >> 3
         out += _varlen(tick - now)
         now = tick
@@ -801,3 +789,23 @@ def _merged_bytes(tracks: list[tuple], end: int) -> bytearray:
     out += _varlen(end - now)
     out += b"\xff\x2f\x00"
     return out
+
+
+def _messages(n: int, runs: list, payload: list[bytes], ch: int) -> Iterator[tuple]:
+    """One track's messages in order, as (tick << 3 | rank, n, bytes); a part's name left out."""
+    others = iter(payload)
+    notes: dict[int, bytes] = {}  # the bytes of each note message, made once
+    for keys in _in_order(runs):
+        for key in keys:
+            k = int(key) & _KEY
+            rank = k >> _RANK & 7
+            if rank == _ON or rank == _OFF:
+                data = notes.get(k & 0x3FFF | rank << 14)
+                if data is None:
+                    data = notes[k & 0x3FFF | rank << 14] = bytes((
+                        (0x90 if rank == _ON else 0x80) | ch, k >> 7 & 127, k & 127))
+            else:
+                data = next(others)
+                if n and data[:2] == b"\xff\x03":  # a part's track name
+                    continue
+            yield k >> _RANK, n, data
