@@ -125,7 +125,8 @@ def parse_track(data: bytes, i: int, end: int, scaling: tuple[int, int, int], sm
     return tr
 
 
-def _parse(data, i, end, scaling, smpte, stats, dropped, tr, progress) -> None:  # noqa: C901 - the hot loop
+def _parse(data, i, end, scaling, smpte, stats, dropped, tr, progress) -> None:  # noqa: C901
+    """parse_track's loop: one pass, locals only, the common messages first."""
     mul, half, div = scaling
 
     def scale(t: int) -> int:

@@ -79,7 +79,8 @@ def busy_files(draw) -> bytes:
     for _ in range(draw(st.integers(1, 4))):
         body = b""
         if draw(st.booleans()):
-            body += b"\x00\xff\x03" + bytes([3]) + draw(st.sampled_from([b"Pno", b"Bss", b"\xe2\x99\xaa"]))
+            name = draw(st.sampled_from([b"Pno", b"Bss", b"\xe2\x99\xaa"]))
+            body += b"\x00\xff\x03" + bytes([len(name)]) + name
         status = None
         for _ in range(draw(st.integers(0, 40))):
             body += draw(st.sampled_from([b"\x00", b"\x00", b"\x01", b"\x3c", b"\x81\x70"]))
