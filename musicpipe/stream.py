@@ -460,25 +460,32 @@ class Writer:
 
     def _write_typed_pairs(self, batch: list) -> None:
         """A typed batch in the pair form: each run of Notes becomes its NoteOn and NoteOff
-        Structs, made by C loops (``map``) over the run; other events go one by one."""
+        Structs, made by C loops (``map``) over the run and encoded at once; other events
+        go one by one."""
         from .structs import Note
 
+        if set(map(type, batch)) == {Note}:
+            self._write_note_pairs(batch)
+            return
         for cls, run in groupby(batch, key=type):
-            if cls is not Note:
+            if cls is Note:
+                self._write_note_pairs(list(run))
+            else:
                 for ev in run:
                     self.write(ev)
-                continue
-            run = list(run)
-            t, ch, key = list(map(_T, run)), list(map(_CH, run)), list(map(_KEY, run))
-            off = list(map(add, t, map(_DUR, run)))
-            if max(off) > MAX_TICK:
-                off = [min(x, MAX_TICK) for x in off]
-            lines = [None] * (2 * len(run))
-            lines[0::2] = map(_pair_types()[0], t, ch, key, map(_VEL, run))
-            lines[1::2] = map(_pair_types()[1], off, ch, key, repeat(0))
-            self.pending += lines
-            if len(self.pending) >= self.limit:
-                self.flush()
+
+    def _write_note_pairs(self, run: list) -> None:
+        from .structs import NoteOff, NoteOn, encode_lines
+
+        t, ch, key = list(map(_T, run)), list(map(_CH, run)), list(map(_KEY, run))
+        off = list(map(add, t, map(_DUR, run)))
+        if max(off) > MAX_TICK:
+            off = [min(x, MAX_TICK) for x in off]
+        lines = [None] * (2 * len(run))
+        lines[0::2] = map(NoteOn, t, ch, key, map(_VEL, run))
+        lines[1::2] = map(NoteOff, off, ch, key, repeat(0))
+        self.flush()
+        self.sink(encode_lines(lines))
 
     def pair_summary(self) -> str | None:
         """One line on what the pair form changed, or None: what a stage says on stderr."""
@@ -569,13 +576,6 @@ def dicts(events: list) -> list[dict]:
 
 
 _T, _DUR, _CH, _KEY, _VEL = map(attrgetter, ("t", "dur", "ch", "key", "vel"))
-
-
-def _pair_types() -> tuple[type, type]:
-    """The NoteOn and NoteOff Structs (musicpipe.structs imports msgspec: only when used)."""
-    from .structs import NoteOff, NoteOn
-
-    return NoteOn, NoteOff
 
 
 def _pair_on(ev: dict) -> dict:
