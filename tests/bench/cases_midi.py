@@ -50,7 +50,35 @@ def run(bench):
                               stdin_file=str(src))
     from_midi = bench.median_time(f"from-midi {mid}", repeat=7)
     start = bench.median_time("to-midi --force --out /dev/null", repeat=7)
-    return [*small_rows(bench, to_midi, type0, from_midi, start), *growth_rows(bench)]
+    return [*small_rows(bench, to_midi, type0, from_midi, start), *growth_rows(bench),
+            *type0_rows(bench)]
+
+
+PAIRS = 500_000  # notes: 1 M NoteOn/NoteOff lines, as bench versus
+
+
+def type0_rows(bench) -> list:
+    """to-midi --type 0 beside type 1 on 1 M pair lines: CPU and peak RSS, best of 3."""
+    import orjson
+
+    src = bench.WORK / "pairs-1m.jsonl"
+    with open(src, "wb") as f:
+        f.write(b'{"type":"Seed","seed":1}\n')
+        for start in range(0, PAIRS, 50_000):
+            f.write(b"".join(
+                orjson.dumps({"type": "NoteOn", "t": i * 120, "ch": i % 4, "key": 36 + (i * 7) % 48,
+                              "vel": 64 + i % 40}) + b"\n"
+                + orjson.dumps({"type": "NoteOff", "t": i * 120 + 120, "ch": i % 4,
+                                "key": 36 + (i * 7) % 48}) + b"\n"
+                for i in range(start, min(PAIRS, start + 50_000))))
+    out = bench.WORK / "pairs.mid"
+    one, zero = (min((bench.run_measured(f"to-midi {opt}--out {out}", stdin_file=str(src))
+                      for _ in range(3)), key=lambda r: r[0]) for opt in ("", "--type 0 "))
+    src.unlink()
+    return [bench.Row("to-midi --type 0 / type 1, 1 M pair lines",
+                      f"{zero[0]:.2f} s CPU, {zero[2]} MB / {one[0]:.2f} s CPU, {one[2]} MB "
+                      f"= {zero[0] / one[0]:.2f}x CPU", "<= 1.2x CPU, <= 100 MB",
+                      "to-midi [--type 0] --out a.mid < pairs-1m.jsonl")]
 
 
 def growth_rows(bench) -> list:
