@@ -3,9 +3,10 @@
 A 2 M-note file reads in seconds and tens of MB (mido took 33 s and 2 GB) in two steps:
 
 1. Each track's messages are parsed once (running status, note-ons paired with their
-   note-offs, oldest first) into arrays: a note is a slot made at its note-on (raw onset,
-   channel/key/velocity packed) whose end and closing order are filled in at its note-off.
-   The other events, few in real files, are kept as they are made.
+   note-offs, oldest first) into arrays: a note is a slot made at its note-on (onset in
+   stream ticks, channel/key/velocity packed) whose length and closing order are filled in
+   at its note-off, 16 bytes a note. The other events, few in real files, are kept as they
+   are made.
 2. The tracks are merged in time order, a window of a few thousand notes at a time, and
    handed out as batches of msgspec Structs (``musicpipe.structs``: the writer encodes them
    in C).
@@ -36,7 +37,7 @@ class MidiFileError(ValueError):
     """Not a MIDI file, or a truncated or corrupt one; the message is one line."""
 
 
-_BLOCK = array("I", bytes(4 * 4096))
+_BLOCK = array("I", bytes(4 * 4096))  # the slots a track's arrays grow by
 LATE = MAX_TICK + 1
 """A note's onset past the stream's last tick: dropped, counted."""
 
