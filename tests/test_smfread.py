@@ -103,18 +103,20 @@ def busy_files(draw) -> bytes:
     return _smf(division, tracks, draw(st.sampled_from([0, 1, 1, 2])))
 
 
-SETTINGS = settings(max_examples=max(1, int(150 * SCALE)), deadline=None, derandomize=True,
+def examples(n: int):
+    """Hypothesis settings for n examples (times FUZZ_SCALE), the same ones every run."""
+    return settings(max_examples=max(1, int(n * SCALE)), deadline=None, derandomize=True,
                     database=None, suppress_health_check=list(HealthCheck))
 
 
-@SETTINGS
+@examples(150)
 @given(data=busy_files())
 def test_busy_files_read_as_they_did(data):
     assert both(data)[0][0] == "ok"
     same_as_before(data)
 
 
-@SETTINGS
+@examples(60)
 @given(data=midi_bytes())
 def test_fuzzed_files_read_as_they_did(data):
     """The fuzz suite's MIDI files (random messages, flipped, cut and grown bytes)."""
