@@ -220,7 +220,9 @@ def file_arguments(name: str, args: list[str]) -> list[tuple[str, str]]:
 
     command = _module(name).command
     files = file_params(command)
-    ctx = click.Context(command, info_name=name, resilient_parsing=True)
+    # the command's own settings: click caches the help option the first context names
+    ctx = click.Context(command, info_name=name, resilient_parsing=True,
+                        **command.context_settings)
     try:
         values, _, _ = command.make_parser(ctx).parse_args(list(args))
     except click.ClickException:
