@@ -34,9 +34,13 @@ def classify(line: bytes):
     from pydantic import ValidationError
 
     try:
-        return types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+        message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
     except ValidationError:
         pass
+    else:  # the SDK reads {"id": [7], "method": ...} as a notification: refuse it instead
+        if not (isinstance(message, types.JSONRPCNotification) and b'"id"' in line
+                and "id" in json.loads(line)):
+            return message
     try:
         value = json.loads(line)
     except (ValueError, RecursionError):

@@ -1,0 +1,246 @@
+"""`musicpipe mcp` on the raw wire: every line gets an answer, and nothing stalls it.
+
+The real server process, fed JSON-RPC lines through a pipe as a client (or a broken one)
+would write them: malformed lines, bad params, a 60 MB request, a request for a 60 MB
+stream, and generated lines (``FUZZ_SCALE`` multiplies the default volume).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import subprocess
+import threading
+
+import pytest
+
+from musicpipe.mcptools import TEXT_MAX
+from musicpipe.mcpwire import LINE_MAX
+from tests.conftest import BIN, ENV
+
+WAIT = 120.0
+"""Seconds before a missing answer counts as a hang (generous: the machine is shared)."""
+
+
+class Wire:
+    """The server as a process, a line at a time: ``send`` a line, ``reply`` the next."""
+
+    def __init__(self, root, cwd=None):
+        self.proc = subprocess.Popen([str(BIN / "musicpipe"), "mcp", "--root", str(root)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=ENV, cwd=cwd)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                    "clientInfo": {"name": "test", "version": "1"}}, rid=0)
+        self.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def send(self, line: str | bytes) -> None:
+        self.proc.stdin.write(line if isinstance(line, bytes) else line.encode())
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+
+    def reply(self) -> tuple[dict, int]:
+        """The next reply and its size in bytes; a test failure when none comes."""
+        try:
+            line = self.lines.get(timeout=WAIT)
+        except queue.Empty:
+            pytest.fail(f"no reply in {WAIT} s")
+        assert line is not None, "the server ended"
+        return json.loads(line), len(line)
+
+    def request(self, method: str, params: dict | None = None, rid: int = 1) -> dict:
+        message = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            message["params"] = params
+        self.send(json.dumps(message))
+        answer, _ = self.reply()
+        assert answer["id"] == rid, answer
+        return answer
+
+    def call(self, tool: str, arguments: dict, rid: int = 1) -> dict:
+        return self.request("tools/call", {"name": tool, "arguments": arguments}, rid)
+
+    def close(self) -> int:
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=WAIT)
+
+
+@pytest.fixture
+def wire(tmp_path):
+    w = Wire(tmp_path)
+    yield w
+    assert w.close() == 0
+
+
+BAD_LINES = [  # (line, JSON-RPC error code, the id the reply names)
+    ("not json", -32700, None),
+    ('{"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {', -32700, None),
+    ("[1, 2]", -32600, None),
+    ("42", -32600, None),
+    ('{"id": 4}', -32600, 4),
+    ('{"jsonrpc": "1.0", "id": "a", "method": "ping"}', -32600, "a"),
+    ('{"jsonrpc": "2.0", "id": 5, "method": 7}', -32600, 5),
+    ('{"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": 5}', -32600, 6),
+    ('{"jsonrpc": "2.0", "id": [7], "method": "ping"}', -32600, None),
+    ('{"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {}}', -32602, 8),
+    ('{"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": 1}}', -32602, 9),
+    ('{"jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": {"name": "nope"}}',
+     -32602, 10),
+    ('{"jsonrpc": "2.0", "id": 11, "method": "no/such/method"}', -32601, 11),
+    (b'\xff\xfe{"jsonrpc"', -32700, None),
+]
+
+
+def test_every_bad_line_gets_a_json_rpc_error(wire):
+    for line, code, rid in BAD_LINES:
+        wire.send(line)
+        answer, _ = wire.reply()
+        assert answer.get("id") == rid and answer["error"]["code"] == code, (line, answer)
+        assert "\n" not in answer["error"]["message"]
+    assert wire.request("ping", rid=99)["result"] == {}
+
+
+def test_a_60_mb_request_is_refused_without_stalling_the_server(wire):
+    huge = json.dumps({"jsonrpc": "2.0", "id": 12, "method": "tools/call", "params": {
+        "name": "run_pipeline", "arguments": {"pipeline": "trim --bars 1",
+                                              "input": "x" * (60 << 20)}}})
+    assert len(huge) > LINE_MAX
+    wire.send(huge)
+    answer, _ = wire.reply()
+    assert answer["id"] == 12 and answer["error"]["code"] == -32600
+    assert "16 MiB" in answer["error"]["message"]
+    assert not wire.call("run_pipeline", {"pipeline": "seed 1 | motif"}, rid=13)["result"]["isError"]
+
+
+def test_a_60_mb_stream_is_answered_with_a_file_and_the_next_call_works(wire, tmp_path):
+    wire.send(json.dumps({"jsonrpc": "2.0", "id": 14, "method": "tools/call", "params": {
+        "name": "run_pipeline", "arguments": {"pipeline": "seed 1 | motif --notes 1000000"}}}))
+    answer, size = wire.reply()
+    result = answer["result"]
+    assert not result["isError"], result
+    data = result["structuredContent"]
+    assert size < 16 << 10 and data["inline"] is False  # a bounded answer: the path, no stream
+    assert len(result["content"]) == 1
+    stream = (tmp_path / data["path"]).read_bytes()
+    assert len(stream) == data["bytes"] > 55 << 20 and data["bytes"] > TEXT_MAX
+    assert data["path"] == "pipeline-output.jsonl" and stream.startswith(b'{"type":"Seed"')
+    assert wire.call("list_scales", {}, rid=15)["result"]["structuredContent"]["result"]
+
+
+def _value(rng: random.Random, depth: int = 0):
+    """A random JSON value: the kinds of things a confused client sends."""
+    pool = [None, True, False, 0, -1, 1, 2, 0.5, 1e300, -7.25, 2**70, "", "calm", "x" * 300,
+            "seed 1 | motif --notes 3", "mood --list", "../.bashrc", ".bashrc", "a.mid",
+            "out.wav", "\u00e9\u0000\u202e", "{", "'", "$(rm -rf ~)", "\ud800"]
+    roll = rng.random()
+    if depth < 3 and roll < 0.12:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if depth < 3 and roll < 0.24:
+        return {rng.choice(KEYS): _value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    return rng.choice(pool)
+
+
+KEYS = ["mood", "seconds", "key", "tempo", "intensity", "seed", "format", "out", "inline",
+        "pipeline", "input", "stream", "midi", "wav", "length", "normalize", "melody",
+        "duration", "name", "arguments", "_meta", "x"]
+TOOLS = ["compose_mood", "run_pipeline", "render", "analyze"] * 3 + [
+    "list_moods", "list_scales", "list_drums", "list_instruments", "nope", ""]
+METHODS = ["tools/call"] * 12 + ["tools/list", "ping", "initialize", "resources/list",
+                                "prompts/get", "notifications/cancelled", "x", ""]
+PIECES = ["seed 1", "motif --notes 3", "|", "to-midi --out a.mid", "--help", ".bashrc",
+          "{", "}", ";", "'", "$(x)", "mood --list", "viz --svg ../a.svg", "scale --list",
+          "trim --bars 1", "mood calm --duration 1 --seed 2 --out b.mid", "from-midi a.mid",
+          "analyze --json -", "to-midi --split parts", "--out=.x.mid", "\\", "\n"]
+
+
+NAMES = ["a.mid", "b.wav", "c.flac", "parts", ".bashrc", "../x.mid", "/etc/passwd", "a.sh",
+         "sub/.x.mid", "nosuch/a.mid", "x" * 300 + ".mid", "\u00e9.mid", "a\u0007.mid", ""]
+CHOICES = {  # (tool, argument): values worth trying; any other argument gets _value
+    "pipeline": lambda rng: " ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6))),
+    "mood": lambda rng: rng.choice(["calm", "jazz", "nope", "", 1]),
+    "seconds": lambda rng: rng.choice([0.5, 1, 2, 0, -1, 601, "1", "x", None]),
+    "format": lambda rng: rng.choice(["mid", "jsonl", "wav", "flac", "x", None]),
+    "out": lambda rng: rng.choice(NAMES), "midi": lambda rng: rng.choice(NAMES),
+    "wav": lambda rng: rng.choice(NAMES),
+    "key": lambda rng: rng.choice(["C", "Am", "D dorian", "H", "", None]),
+    "seed": lambda rng: rng.choice([0, 1, 2**64 - 1, 2**64, -1, None]),
+    "stream": lambda rng: rng.choice([NOTE, "", "junk", '{"type":"Note"}', NOTE * 3]),
+    "input": lambda rng: rng.choice([NOTE, "", "junk"]),
+    "length": lambda rng: rng.choice([0.5, 1, 0, 1e9, None]),
+    "inline": lambda rng: rng.choice([True, False, "yes"]),
+}
+TOOL_ARGS = {"compose_mood": ["mood", "seconds", "key", "seed", "format", "out", "inline"],
+             "run_pipeline": ["pipeline", "pipeline", "input"],
+             "render": ["out", "stream", "midi", "length"],
+             "analyze": ["stream", "midi", "wav", "key"]}
+NOTE = '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}\n'
+
+
+def _arguments(rng: random.Random, tool: str):
+    """Mostly the tool's own arguments with values near their limits; sometimes anything."""
+    if rng.random() < 0.1:
+        return _value(rng)
+    if tool in TOOL_ARGS and rng.random() < 0.7:
+        names = set(rng.sample(TOOL_ARGS[tool], rng.randint(1, len(TOOL_ARGS[tool]))))
+        return {n: CHOICES[n](rng) for n in names}
+    return {rng.choice(KEYS): _value(rng) for _ in range(rng.randint(0, 4))}
+
+
+def fuzz_line(rng: random.Random, rid: int) -> tuple[bytes, bool]:
+    """A generated line and whether it carries ``rid`` (else the reply's id is null)."""
+    roll = rng.random()
+    if roll < 0.15:  # bytes, mostly not JSON; never blank (a blank line is skipped)
+        junk = bytes(rng.randrange(256) for _ in range(rng.randint(1, 40))).replace(b"\n", b"")
+        return b"!" + junk, False
+    if roll < 0.25:
+        return json.dumps(_value(rng)).encode(), False
+    message = {"jsonrpc": "2.0", "id": rid, "method": rng.choice(METHODS)}
+    if message["method"] == "tools/call":
+        tool = rng.choice(TOOLS)
+        message["params"] = {"name": tool, "arguments": _arguments(rng, tool)}
+    elif rng.random() < 0.3:
+        message["params"] = _value(rng)
+    if rng.random() < 0.1:  # a broken envelope
+        message[rng.choice(["jsonrpc", "method", "params"])] = _value(rng)
+    line = json.dumps(message).encode()
+    if rng.random() < 0.05:
+        line = line[: rng.randrange(1, len(line))]  # cut short
+        return line, False
+    return line, True
+
+
+def test_generated_lines_each_get_an_answer_and_the_server_goes_on(tmp_path):
+    """FUZZ_SCALE=N multiplies the 300 lines of the default run."""
+    count = 300 * int(os.environ.get("FUZZ_SCALE", "1"))
+    root, home = tmp_path / "root", tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("export A=1\n")
+    wire = Wire(root, cwd=home)
+    rng = random.Random(21)
+    for n in range(count):
+        rid = 1000 + n
+        line, has_id = fuzz_line(rng, rid)
+        wire.send(line)
+        answer, _ = wire.reply()
+        assert ("result" in answer) != ("error" in answer), (line, answer)
+        if has_id:
+            assert answer["id"] == rid, (line, answer)
+        else:
+            assert answer["id"] in (None, rid) and "error" in answer, (line, answer)
+        if "error" in answer:
+            assert "\n" not in answer["error"]["message"], (line, answer)
+        elif answer["result"].get("isError"):
+            assert "\n" not in answer["result"]["content"][0]["text"], (line, answer)
+    assert wire.request("ping", rid=1)["result"] == {}
+    assert wire.close() == 0
+    assert os.listdir(home) == [".bashrc"]
+    for folder, dirs, names in os.walk(root):
+        assert not [n for n in dirs + names if n.startswith(".")], folder
