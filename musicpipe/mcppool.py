@@ -2,7 +2,7 @@
 
 A stage runs in-process with its own stdin/stdout, so one process runs one stage at a
 time; the server hands its calls to a bounded pool of worker processes instead, each
-``python -m musicpipe.mcppool ROOT``, speaking one JSON line per request and reply on its
+``python -m musicpipe.mcppool ROOT SERVER_PID``, speaking one JSON line per request and reply on its
 stdin/stdout. A cheap call does not wait behind a render (up to ``SIZE`` calls run at
 once, more wait for a free worker), and a cancelled call ends its worker: SIGTERM (the
 stage removes its temporary files), SIGKILL after ``GRACE`` seconds, a new worker next time.
@@ -71,7 +71,7 @@ class _Worker:
         import anyio
 
         process = await anyio.open_process(
-            [sys.executable, "-m", "musicpipe.mcppool", root],
+            [sys.executable, "-m", "musicpipe.mcppool", root, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None)
         return cls(process)
 
@@ -103,23 +103,26 @@ class _Worker:
                 await self.process.wait()
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel sends SIGKILL when the server ends (even by kill -9)."""
+def _die_with_parent(server: int) -> None:
+    """Linux: the kernel sends SIGKILL when the server ends (even by kill -9); a server
+    that ended before this was set is seen by its pid."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != server:
+        os._exit(0)
 
 
 def main() -> None:
     """A worker: read a request line, run the tool in the folder, write the reply line."""
+    _die_with_parent(int(sys.argv[2]))
     from .mcpfiles import Folder
     from .mcptools import TOOLS, Failure
 
-    _die_with_parent()
     requests = os.fdopen(os.dup(0), "rb")
     replies = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)

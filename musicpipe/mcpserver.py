@@ -300,7 +300,13 @@ def serve(root: str | None) -> None:
     from .mcppool import Pool
     from .mcpwire import stdio
 
-    folder = Folder(root if root is not None else default_root())
+    from .errors import OutputError
+
+    where = root if root is not None else default_root()
+    try:
+        folder = Folder(where)
+    except OSError as e:
+        raise OutputError(f"cannot use {where} as the server's folder: {e.strerror}") from None
 
     async def main():
         pool = Pool(folder.root)

@@ -424,3 +424,10 @@ def test_the_umbrella_lists_the_commands():
     assert "  mcp " in out and "  batch " in out
     help = sh("musicpipe mcp --help").stdout
     assert b"--root DIR" in help and b"XDG_DATA_HOME" in help
+
+
+def test_a_folder_that_cannot_be_made_is_one_line_and_exit_73(tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = sh(f"musicpipe mcp --root {tmp_path}/file/sub", check=False)
+    assert proc.returncode == 73
+    assert proc.stderr.decode().count("\n") == 1 and "server's folder" in proc.stderr.decode()

@@ -244,3 +244,30 @@ def test_generated_lines_each_get_an_answer_and_the_server_goes_on(tmp_path):
     assert os.listdir(home) == [".bashrc"]
     for folder, dirs, names in os.walk(root):
         assert not [n for n in dirs + names if n.startswith(".")], folder
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_workers_end_with_a_killed_server(tmp_path):
+    import time
+
+    wire = Wire(tmp_path)
+    wire.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "compose_mood", "arguments": {"mood": "calm", "seconds": 600, "seed": 1}}}))
+    deadline = time.monotonic() + WAIT
+    while not (workers := _children(wire.proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers
+    wire.proc.kill()
+    wire.proc.wait()
+    deadline = time.monotonic() + WAIT
+    while any(os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/stat").read().split()[2] != "Z"
+              for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}")
+             and open(f"/proc/{w}/stat").read().split()[2] != "Z"]
+    assert alive == []
