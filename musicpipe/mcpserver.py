@@ -127,7 +127,8 @@ def tools() -> list[Tool]:
         stream: str = Field("", description="JSONL events to render")
         midi: str | None = Field(None, max_length=MAX_NAME,
                                  description="Or a .mid file in the server's folder")
-        length: float | None = Field(None, gt=0, le=longest, description=(
+        length: float | None = Field(None, ge=_range("to-wav", "length")[0], le=longest,
+                                     description=(
             "Exactly this many seconds; none: the piece plus its release tail"))
         normalize: bool = Field(False, description="Scale the peak to -1 dBFS")
 

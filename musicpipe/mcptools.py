@@ -111,7 +111,8 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     if fmt not in ("wav", "flac", "ogg", "mp3", "mid", "jsonl"):
         raise Failure(f"compose_mood: out {out}: give a .wav .flac .ogg .mp3 .mid or .jsonl file")
     target = _checked(folder, out, "write", "out") if out is not None else None
-    if target is not None and os.path.splitext(target)[1].lower() not in (f".{fmt}", ".midi"):
+    if target is not None and os.path.splitext(target)[1].lower() not in (
+            (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
         raise Failure(f"compose_mood: out {out}: give a .{fmt} file for format {fmt}")
     mood = a["mood"]
     base = ["--duration", str(a["seconds"])]

@@ -33,10 +33,13 @@ def classify(line: bytes):
     import mcp_types as types
     from pydantic import ValidationError
 
+    why = "not a JSON-RPC 2.0 request or notification"
     try:
         message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-    except ValidationError:
-        pass
+    except ValidationError as e:
+        first = e.errors()[0]
+        if first["type"] == "json_invalid":  # e.g. a lone surrogate: JSON, but not Unicode
+            why = " ".join(first["msg"].split())[:200]
     else:  # the SDK reads {"id": [7], "method": ...} as a notification: refuse it instead
         if not (isinstance(message, types.JSONRPCNotification) and b'"id"' in line
                 and "id" in json.loads(line)):
@@ -58,7 +61,7 @@ def classify(line: bytes):
         return INVALID_REQUEST, rid, 'Invalid Request: "params" must be an object'
     if "id" in value and rid is None:
         return INVALID_REQUEST, None, 'Invalid Request: "id" must be a string or an integer'
-    return INVALID_REQUEST, rid, "Invalid Request: not a JSON-RPC 2.0 request or notification"
+    return INVALID_REQUEST, rid, f"Invalid Request: {why}"
 
 
 def _error(code: int, rid, message: str):

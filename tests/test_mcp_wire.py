@@ -96,6 +96,7 @@ BAD_LINES = [  # (line, JSON-RPC error code, the id the reply names)
      -32602, 10),
     ('{"jsonrpc": "2.0", "id": 11, "method": "no/such/method"}', -32601, 11),
     (b'\xff\xfe{"jsonrpc"', -32700, None),
+    ('{"jsonrpc": "2.0", "id": 12, "method": "ping", "params": {"x": "\\ud800"}}', -32600, 12),
 ]
 
 
