@@ -272,3 +272,32 @@ def test_workers_end_with_a_killed_server(tmp_path):
     alive = [w for w in workers if os.path.exists(f"/proc/{w}")
              and open(f"/proc/{w}/stat").read().split()[2] != "Z"]
     assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_a_cancelled_call_ends_its_worker_and_leaves_no_file(wire, tmp_path):
+    import time
+
+    wire.send(json.dumps({"jsonrpc": "2.0", "id": 40, "method": "tools/call", "params": {
+        "name": "compose_mood", "arguments": {"mood": "calm", "seconds": 600, "seed": 1}}}))
+    deadline = time.monotonic() + WAIT
+    while not os.listdir(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.listdir(tmp_path)  # the render has begun: the file claimed, a temporary one
+    [worker] = _children(wire.proc.pid)
+    wire.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                          "params": {"requestId": 40, "reason": "the user gave up"}}))
+    deadline = time.monotonic() + WAIT
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker)
+    assert wire.request("ping", rid=41)["id"] == 41  # and no answer for the cancelled call
+    assert os.listdir(tmp_path) == []
