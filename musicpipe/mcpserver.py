@@ -141,7 +141,8 @@ def tools() -> list[Tool]:
         key: str | None = Field(None, max_length=40, description=(
             "Judge the ending in this key (C, Am, D dorian); none: the stream's KeySig or "
             "the estimate"))
-        melody: int | None = Field(None, ge=0, le=15, description="The melody's channel; none: found")
+        melody: int | None = Field(None, ge=0, le=15,
+                                   description="The melody's channel; none: found")
 
     class NoArgs(Args):
         pass
@@ -248,17 +249,16 @@ def build(folder: Folder, pool):
                    annotations=types.ToolAnnotations(read_only_hint=t.read_only))
         for t in table.values()])
 
-    def result(data: dict[str, Any], payload: dict[str, Any] | None = None,
-               error: bool = False) -> types.CallToolResult:
+    def result(data: dict[str, Any], payload: dict[str, Any] | None = None) -> types.CallToolResult:
+        """The summary as structured content (and its JSON, as the protocol asks), then the
+        payload once: a text block or an audio block."""
         content: list = [types.TextContent(type="text", text=json.dumps(data))]
-        if payload is None:
-            pass
-        elif payload["type"] == "text":
+        if payload is not None and payload["type"] == "text":
             content.append(types.TextContent(type="text", text=payload["text"]))
-        else:
+        elif payload is not None:
             content.append(types.AudioContent(type="audio", data=payload["data"],
                                               mime_type=payload["mime"]))
-        return types.CallToolResult(content=content, structured_content=data, is_error=error)
+        return types.CallToolResult(content=content, structured_content=data, is_error=False)
 
     def failed(message: str) -> types.CallToolResult:
         return types.CallToolResult(content=[types.TextContent(type="text", text=message)],

@@ -49,7 +49,8 @@ def classify(line: bytes):
     except (ValueError, RecursionError):
         return PARSE_ERROR, None, "Parse error: the line is not JSON"
     if isinstance(value, list):
-        return INVALID_REQUEST, None, "Invalid Request: batches are not supported; one message a line"
+        return INVALID_REQUEST, None, ("Invalid Request: batches are not supported; "
+                                       "one message a line")
     if not isinstance(value, dict):
         return INVALID_REQUEST, None, "Invalid Request: give a JSON-RPC 2.0 object"
     rid = _usable_id(value.get("id"))

@@ -281,7 +281,8 @@ def test_started_in_a_home_folder_no_call_can_write_a_dot_file(tmp_path):
                           "out": "notes.sh"}),
         ("compose_mood", {"mood": "calm", "seconds": 1, "seed": 1, "inline": True,
                           "out": "keep.wav"}),
-        ("run_pipeline", {"pipeline": "seed 1 | motif --name '$(rm -rf ~)' | to-midi --out .bashrc"}),
+        ("run_pipeline", {"pipeline": "seed 1 | motif --name '$(rm -rf ~)' | "
+                                      "to-midi --out .bashrc"}),
         ("run_pipeline", {"pipeline": f"seed 1 | motif | to-midi --out={bashrc}"}),
         ("run_pipeline", {"pipeline": "seed 1 | motif | to-midi --out sub/.x.mid"}),
         ("run_pipeline", {"pipeline": "seed 1 | motif | to-midi --split .config"}),
@@ -343,7 +344,8 @@ def test_render_analyze_and_the_lists(tmp_path):
     assert (tmp_path / "m.wav").read_bytes() == (tmp_path / "shell.wav").read_bytes()
     programs = instruments.structured_content["result"]
     assert len(programs) == 128 and "strings" in programs[48]["aliases"]
-    assert any(d["key"] == 36 and "kick" in d["aliases"] for d in drums.structured_content["result"])
+    kits = drums.structured_content["result"]
+    assert any(d["key"] == 36 and "kick" in d["aliases"] for d in kits)
     names = [s["name"] for s in scales.structured_content["result"]]
     assert "dorian" in names and len(names) == len(set(names)) >= 30
 
