@@ -24,6 +24,15 @@ GRACE = 2.0
 """Seconds a cancelled call's worker gets to clean up before it is killed."""
 REPLY_MAX = 64 << 20
 """The longest reply line a worker may send (its payloads are bounded well below)."""
+CALL_SECONDS = 600.0
+"""How long a call may run before its worker is ended (``musicpipe mcp --call-seconds``)."""
+MEMORY_SHARE = 0.75
+"""A worker's address space is capped at this share of the machine's memory: a call that
+asks for more fails with the stage's "out of memory" line, and the machine stays usable."""
+
+
+class TooLong(Exception):
+    """A call that ran past its time limit; its worker was ended."""
 
 
 class WorkerDied(Exception):
@@ -33,19 +42,26 @@ class WorkerDied(Exception):
 class Pool:
     """Up to ``size`` worker processes for the folder ``root``, started when first needed."""
 
-    def __init__(self, root: str, size: int = SIZE):
+    def __init__(self, root: str, size: int = SIZE, seconds: float = CALL_SECONDS):
         import anyio
 
-        self.root = root
+        self.root, self.seconds = root, seconds
         self.idle: list[_Worker] = []
         self.limiter = anyio.CapacityLimiter(size)
 
     async def call(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-        """The worker's answer: {"ok": reply} or {"error": one line}."""
+        """The worker's answer: {"ok": reply} or {"error": one line}; WorkerDied, TooLong."""
+        import anyio
+
         async with self.limiter:
             worker = self.idle.pop() if self.idle else await _Worker.start(self.root)
             try:
-                answer = await worker.ask({"tool": tool, "args": args})
+                with anyio.fail_after(self.seconds):
+                    answer = await worker.ask({"tool": tool, "args": args})
+            except TimeoutError:
+                await worker.stop()
+                raise TooLong(f"stopped after {self.seconds:g} s, the server's limit for a "
+                              "call (musicpipe mcp --call-seconds); ask for less") from None
             except BaseException:  # cancelled, or the worker died: it is not reused
                 await worker.stop()
                 raise
@@ -117,9 +133,21 @@ def _die_with_parent(server: int) -> None:
         os._exit(0)
 
 
+def _cap_memory() -> None:
+    import resource
+
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        cap = int(total * MEMORY_SHARE)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (ValueError, OSError):
+        pass
+
+
 def main() -> None:
     """A worker: read a request line, run the tool in the folder, write the reply line."""
     _die_with_parent(int(sys.argv[2]))
+    _cap_memory()
     from .mcpfiles import Folder
     from .mcptools import TOOLS, Failure
 

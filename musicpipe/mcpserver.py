@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .events import MAX_SEED
 from .mcpfiles import AUDIO, MAX_NAME, Folder, default_root
+from .mcppool import CALL_SECONDS
 from .mcptools import INLINE_MAX, TEXT_MAX
 from .mcpwire import LINE_MAX
 from .umbrella import STAGES
@@ -241,7 +242,7 @@ def build(folder: Folder, pool):
 
     from . import __version__
     from .mcpfiles import WRITES
-    from .mcppool import WorkerDied
+    from .mcppool import TooLong, WorkerDied
 
     table = {t.name: t for t in tools()}
     listed = types.ListToolsResult(tools=[
@@ -280,7 +281,7 @@ def build(folder: Folder, pool):
             return result(tool.local())
         try:
             answer = await pool.call(tool.name, args.model_dump())
-        except WorkerDied as e:
+        except (WorkerDied, TooLong) as e:
             return failed(f"{tool.name}: {e}")
         if "error" in answer:
             return failed(answer["error"])
@@ -293,9 +294,9 @@ def build(folder: Folder, pool):
                   on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-def serve(root: str | None) -> None:
+def serve(root: str | None, call_seconds: float = CALL_SECONDS) -> None:
     """Serve on stdin/stdout until the client closes them; files live in ``root`` (None: the
-    server's own folder under the user's data folder)."""
+    server's own folder under the user's data folder); a call runs ``call_seconds`` at most."""
     import anyio
 
     from .mcppool import Pool
@@ -310,7 +311,7 @@ def serve(root: str | None) -> None:
         raise OutputError(f"cannot use {where} as the server's folder: {e.strerror}") from None
 
     async def main():
-        pool = Pool(folder.root)
+        pool = Pool(folder.root, seconds=call_seconds)
         server = build(folder, pool)
         try:
             async with stdio() as (read, write):

@@ -27,8 +27,8 @@ WAIT = 120.0
 class Wire:
     """The server as a process, a line at a time: ``send`` a line, ``reply`` the next."""
 
-    def __init__(self, root, cwd=None):
-        self.proc = subprocess.Popen([str(BIN / "musicpipe"), "mcp", "--root", str(root)],
+    def __init__(self, root, cwd=None, args=()):
+        self.proc = subprocess.Popen([str(BIN / "musicpipe"), "mcp", "--root", str(root), *args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=ENV, cwd=cwd)
         self.lines: queue.Queue = queue.Queue()
@@ -301,4 +301,32 @@ def test_a_cancelled_call_ends_its_worker_and_leaves_no_file(wire, tmp_path):
         time.sleep(0.1)
     assert not _alive(worker)
     assert wire.request("ping", rid=41)["id"] == 41  # and no answer for the cancelled call
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_a_call_past_its_time_limit_is_stopped_and_its_worker_was_capped(tmp_path):
+    import time
+
+    wire = Wire(tmp_path, args=["--call-seconds", "2"])
+    wire.send(json.dumps({"jsonrpc": "2.0", "id": 50, "method": "tools/call", "params": {
+        "name": "compose_mood", "arguments": {"mood": "calm", "seconds": 600, "seed": 1}}}))
+    deadline = time.monotonic() + WAIT
+    while not (workers := _children(wire.proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    def address_space() -> str:
+        with open(f"/proc/{workers[0]}/limits") as f:
+            return next(line for line in f if line.startswith("Max address space")).split()[3]
+
+    while address_space() == "unlimited" and time.monotonic() < deadline:
+        time.sleep(0.05)  # the worker sets its cap first thing
+    assert address_space() != "unlimited"  # the worker's memory is capped below the machine's
+    answer, _ = wire.reply()
+    assert answer["id"] == 50 and answer["result"]["isError"]
+    assert "stopped after 2 s" in answer["result"]["content"][0]["text"]
+    assert not wire.call("list_scales", {}, rid=51)["result"].get("isError")
+    after = wire.call("run_pipeline", {"pipeline": "seed 1 | motif"}, rid=52)
+    assert not after["result"]["isError"]
+    assert wire.close() == 0
     assert os.listdir(tmp_path) == []
