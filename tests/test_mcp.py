@@ -433,3 +433,17 @@ def test_a_folder_that_cannot_be_made_is_one_line_and_exit_73(tmp_path):
     proc = sh(f"musicpipe mcp --root {tmp_path}/file/sub", check=False)
     assert proc.returncode == 73
     assert proc.stderr.decode().count("\n") == 1 and "server's folder" in proc.stderr.decode()
+
+
+@needs_font
+def test_inline_audio_over_the_limit_becomes_a_new_file(tmp_path):
+    from musicpipe.mcptools import INLINE_MAX
+
+    (tmp_path / "calm-1.wav").write_bytes(b"mine")
+    [big] = session(tmp_path, [("compose_mood", {"mood": "calm", "seconds": 30, "seed": 1,
+                                                 "inline": True})])
+    data = big.structured_content
+    assert not big.is_error and data["inline"] is False and data["bytes"] > INLINE_MAX
+    assert len(big.content) == 1 and str(INLINE_MAX) in data["note"]
+    assert data["path"] == "calm-1-2.wav" and (tmp_path / "calm-1.wav").read_bytes() == b"mine"
+    assert (tmp_path / data["path"]).stat().st_size == data["bytes"]
