@@ -42,6 +42,11 @@ FILE_OPTIONS = {
     ("to-midi", "--split"): "dir", ("to-wav", "--stems"): "dir", ("mood", "--stems"): "dir",
 }
 
+STDIO = {("concat", "FILE..."), ("merge", "FILE..."), ("from-midi", "FILE"), ("seq", "--file"),
+         ("to-midi", "--out"), ("to-wav", "--out"), ("analyze", "--json")}
+"""The options that read ``-`` as stdin or write it as stdout; for any other, ``-`` would be
+a file of that name, and is refused like any name without musicpipe's extensions."""
+
 
 class Refused(ValueError):
     """A name the server will not use; ``str(e)`` is the one line the agent sees."""
@@ -128,6 +133,8 @@ class Folder:
     def pipeline_check(self, stage: str, option: str, value: str) -> None:
         """``pipeline.run``'s check_file: every file option goes through ``check``."""
         kind = FILE_OPTIONS.get((stage, option))
+        if value == "-" and (stage, option) in STDIO:
+            return
         if kind is None:  # an option added since: refuse rather than let it through
             raise Refused(f"{stage} {option}: not available through the MCP server")
         self.check(value, kind, f"{stage} {option}")

@@ -210,7 +210,7 @@ def run_pipeline(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     try:
         pipe = parse(text)
         for cmd in commands(pipe):
-            for option, value in file_arguments(cmd.name, cmd.args):
+            for option, value in file_arguments(cmd.name, cmd.args, dash=True):
                 check(cmd.name, option, value)
         before = _written(folder, pipe)
         result = run_text(text, input=stdin.encode() if stdin else None)

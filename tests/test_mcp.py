@@ -447,3 +447,18 @@ def test_inline_audio_over_the_limit_becomes_a_new_file(tmp_path):
     assert len(big.content) == 1 and str(INLINE_MAX) in data["note"]
     assert data["path"] == "calm-1-2.wav" and (tmp_path / "calm-1.wav").read_bytes() == b"mine"
     assert (tmp_path / data["path"]).stat().st_size == data["bytes"]
+
+
+def test_run_pipeline_returns_a_printed_file_as_media(tmp_path):
+    """A file printed to stdout comes back as media; `-` where a stage would make a file of
+    that name (viz --svg -) is refused like any name without musicpipe's extensions."""
+    midi, report, dash = session(tmp_path, [
+        ("run_pipeline", {"pipeline": "seed 1 | motif | to-midi --out -"}),
+        ("run_pipeline", {"pipeline": "seed 1 | motif | analyze --json -"}),
+        ("run_pipeline", {"pipeline": "seed 1 | motif | viz --svg -"})])
+    audio = payload(midi)
+    assert (audio.type, audio.mime_type) == ("audio", "audio/midi")
+    assert base64.b64decode(audio.data) == sh("seed 1 | motif | to-midi").stdout
+    assert payload(report).text == sh("seed 1 | motif | analyze --json -").stdout.decode()
+    assert dash.is_error and "viz --svg -: give a file ending in" in text(dash)
+    assert os.listdir(tmp_path) == []
