@@ -34,6 +34,9 @@ MAX_SECONDS = 600.0
 """The longest piece a call composes or renders (seconds): a call's cost stays bounded
 (about 15 s of rendering), and below what fits this machine's memory (``max_seconds``)."""
 
+EVENTS_MAX = LINE_MAX - (1 << 20)
+"""The longest stream argument (characters): what fits in a request line with room to spare."""
+
 INSTRUCTIONS = """\
 musicpipe composes MIDI and audio deterministically: the same arguments and seed give the
 same bytes. compose_mood makes a whole arrangement from a preset (list_moods) as audio,
@@ -116,16 +119,17 @@ def tools() -> list[Tool]:
             f"audio, {_mib(TEXT_MAX)} of stream; larger: a new file); excludes out"))
 
     class RunPipeline(Args):
-        pipeline: str = Field(max_length=LINE_MAX, description=(
+        pipeline: str = Field(max_length=TEXT_MAX, description=(
             "Stages joined by |, e.g. `seed 42 | motif --notes 16 | scale --root D --mode "
             "dorian | to-midi --out tune.mid`; { a; b; } layers parts. Stages: "
             f"{' '.join(STAGES)}; their options are the CLI's (`STAGE --help`)."))
-        input: str = Field("", description="JSONL events for the first stage's stdin (empty: none)")
+        input: str = Field("", max_length=EVENTS_MAX, description=(
+            "JSONL events for the first stage's stdin (empty: none)"))
 
     class Render(Args):
         out: str = Field(max_length=MAX_NAME, description=(
             f"The audio file to write ({' '.join(AUDIO)}), relative to the server's folder"))
-        stream: str = Field("", description="JSONL events to render")
+        stream: str = Field("", max_length=EVENTS_MAX, description="JSONL events to render")
         midi: str | None = Field(None, max_length=MAX_NAME,
                                  description="Or a .mid file in the server's folder")
         length: float | None = Field(None, ge=_range("to-wav", "length")[0], le=longest,
@@ -134,7 +138,7 @@ def tools() -> list[Tool]:
         normalize: bool = Field(False, description="Scale the peak to -1 dBFS")
 
     class Analyze(Args):
-        stream: str = Field("", description="JSONL events to analyze")
+        stream: str = Field("", max_length=EVENTS_MAX, description="JSONL events to analyze")
         midi: str | None = Field(None, max_length=MAX_NAME,
                                  description="Or a .mid file in the server's folder")
         wav: str | None = Field(None, max_length=MAX_NAME, description=(
