@@ -128,7 +128,11 @@ async def stdio():
         async with from_server:
             async for message in from_server:
                 data = message.message.model_dump_json(by_alias=True, exclude_unset=True)
-                await anyio.to_thread.run_sync(_write, stdout, data.encode() + b"\n")
+                try:
+                    await anyio.to_thread.run_sync(_write, stdout, data.encode() + b"\n")
+                except OSError:  # the client closed its end: nobody is listening, so end
+                    tg.cancel_scope.cancel()
+                    return
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(writer)

@@ -330,3 +330,25 @@ def test_a_call_past_its_time_limit_is_stopped_and_its_worker_was_capped(tmp_pat
     assert not after["result"]["isError"]
     assert wire.close() == 0
     assert os.listdir(tmp_path) == []
+
+
+def test_a_client_that_stops_reading_ends_the_server_quietly(tmp_path):
+    proc = subprocess.Popen([str(BIN / "musicpipe"), "mcp", "--root", str(tmp_path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV)
+    request = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}}
+    proc.stdin.write(json.dumps(request).encode() + b"\n")
+    proc.stdin.flush()
+    assert json.loads(proc.stdout.readline())["id"] == 0
+    proc.stdout.close()  # the client goes away without a word
+    try:
+        for n in range(1, 4):
+            line = json.dumps({"jsonrpc": "2.0", "id": n, "method": "tools/list"})
+            proc.stdin.write(line.encode() + b"\n")
+            proc.stdin.flush()
+    except BrokenPipeError:  # it may have ended already
+        pass
+    assert proc.wait(timeout=WAIT) == 0
+    assert proc.stderr.read() == b""
