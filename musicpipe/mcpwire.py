@@ -16,6 +16,8 @@ import os
 import re
 from contextlib import asynccontextmanager
 
+import mcp_types as types
+
 LINE_MAX = 16 << 20
 """The longest request line read (16 MiB): a stream argument must fit in it."""
 
@@ -30,7 +32,6 @@ def _usable_id(value):
 
 def classify(line: bytes):
     """A message for the server, or (error code, id, message) for the reply to send."""
-    import mcp_types as types
     from pydantic import ValidationError
 
     why = "not a JSON-RPC 2.0 request or notification"
@@ -66,7 +67,6 @@ def classify(line: bytes):
 
 
 def _error(code: int, rid, message: str):
-    import mcp_types as types
     from mcp.shared.message import SessionMessage
 
     return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=rid,
@@ -101,11 +101,15 @@ async def stdio():
             pass
         return line[:4096], True
 
+    pending: set = set()  # ids of requests not answered yet
+
     async def reader():
         async with to_server:
             while True:
-                line, cut = await anyio.to_thread.run_sync(read_line)
-                if not line:
+                line, cut = await anyio.to_thread.run_sync(read_line, abandon_on_cancel=True)
+                if not line:  # the client has said all: answer what it asked, then end
+                    while pending:
+                        await anyio.sleep(0.05)
                     return
                 if cut:
                     m = _ID.search(line)
@@ -122,6 +126,10 @@ async def stdio():
                 else:
                     from mcp.shared.message import SessionMessage
 
+                    if isinstance(message, types.JSONRPCRequest):
+                        pending.add(message.id)
+                    elif message.method == "notifications/cancelled" and message.params:
+                        pending.discard(message.params.get("requestId"))  # never answered
                     await to_server.send(SessionMessage(message))
 
     async def writer():
@@ -133,6 +141,8 @@ async def stdio():
                 except OSError:  # the client closed its end: nobody is listening, so end
                     tg.cancel_scope.cancel()
                     return
+                if isinstance(message.message, (types.JSONRPCResponse, types.JSONRPCError)):
+                    pending.discard(message.message.id)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(writer)

@@ -352,3 +352,23 @@ def test_a_client_that_stops_reading_ends_the_server_quietly(tmp_path):
         pass
     assert proc.wait(timeout=WAIT) == 0
     assert proc.stderr.read() == b""
+
+
+def test_lines_piped_in_all_get_answers_before_the_server_ends(tmp_path):
+    """`cat requests | musicpipe mcp`: the end of input waits for the calls it holds."""
+    lines = [json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}}),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "run_pipeline", "arguments": {"pipeline": "seed 1 | motif --notes 2"}}}),
+        "not json",
+        json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "list_drums", "arguments": {}}})]
+    proc = subprocess.run([str(BIN / "musicpipe"), "mcp", "--root", str(tmp_path)],
+                          input="\n".join(lines).encode() + b"\n", capture_output=True,
+                          env=ENV, timeout=WAIT)
+    assert proc.returncode == 0 and proc.stderr == b""
+    answers = {a["id"]: a for a in map(json.loads, proc.stdout.splitlines())}
+    assert sorted(answers, key=str) == [0, 1, 2, None]
+    assert not answers[1]["result"]["isError"] and answers[None]["error"]["code"] == -32700
