@@ -101,7 +101,7 @@ async def stdio():
             pass
         return line[:4096], True
 
-    pending: set = set()  # ids of requests not answered yet
+    pending: set[str] = set()  # ids (as text: 5 and "5" are one) of requests not answered yet
 
     async def reader():
         async with to_server:
@@ -127,9 +127,9 @@ async def stdio():
                     from mcp.shared.message import SessionMessage
 
                     if isinstance(message, types.JSONRPCRequest):
-                        pending.add(message.id)
+                        pending.add(str(message.id))
                     elif message.method == "notifications/cancelled" and message.params:
-                        pending.discard(message.params.get("requestId"))  # never answered
+                        pending.discard(str(message.params.get("requestId")))  # no answer
                     await to_server.send(SessionMessage(message))
 
     async def writer():
@@ -142,7 +142,7 @@ async def stdio():
                     tg.cancel_scope.cancel()
                     return
                 if isinstance(message.message, (types.JSONRPCResponse, types.JSONRPCError)):
-                    pending.discard(message.message.id)
+                    pending.discard(str(message.message.id))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(writer)
