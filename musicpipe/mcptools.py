@@ -116,9 +116,9 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
         raise Failure(f"compose_mood: out {out}: give a .{fmt} file for format {fmt}")
     mood = a["mood"]
     base = ["--duration", str(a["seconds"])]
-    for flag in ("key", "tempo", "intensity"):
+    for flag in ("key", "tempo", "intensity"):  # --flag=VALUE: a value is never an option
         if a.get(flag) is not None:
-            base += [f"--{flag}", str(a[flag])]
+            base.append(f"--{flag}={a[flag]}")
     seed = [] if a.get("seed") is None else ["--seed", str(a["seed"])]
     data = _stage("mood", base + seed + ["--", mood])
     info = summary(data)
@@ -280,7 +280,7 @@ def analyze(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     data = stream.encode() if stream else _stage("from-midi", [_checked(folder, midi, "read",
                                                                          "midi")])
     if a.get("key") is not None:
-        args += ["--key", a["key"]]
+        args.append(f"--key={a['key']}")
     if a.get("melody") is not None:
         args += ["--melody", str(a["melody"])]
     return reply(orjson.loads(_stage("analyze", args, data)))
