@@ -255,15 +255,16 @@ def build(folder: Folder, pool):
         for t in table.values()])
 
     def result(data: dict[str, Any], payload: dict[str, Any] | None = None) -> types.CallToolResult:
-        """The summary as structured content (and its JSON, as the protocol asks), then the
-        payload once: a text block or an audio block."""
+        """The data as JSON text, then the payload (a text or an audio block): every byte
+        once, and all of it where a client reads only the content (so no structuredContent,
+        which would repeat the data)."""
         content: list = [types.TextContent(type="text", text=json.dumps(data))]
         if payload is not None and payload["type"] == "text":
             content.append(types.TextContent(type="text", text=payload["text"]))
         elif payload is not None:
             content.append(types.AudioContent(type="audio", data=payload["data"],
                                               mime_type=payload["mime"]))
-        return types.CallToolResult(content=content, structured_content=data, is_error=False)
+        return types.CallToolResult(content=content, is_error=False)
 
     def failed(message: str) -> types.CallToolResult:
         return types.CallToolResult(content=[types.TextContent(type="text", text=message)],

@@ -57,9 +57,14 @@ def text(result) -> str:
     return " ".join(c.text for c in result.content if c.type == "text")
 
 
+def data(result) -> dict:
+    """A reply's data: the JSON of its first block (sent once, so no structuredContent)."""
+    assert result.structured_content is None
+    return json.loads(result.content[0].text)
+
+
 def payload(result):
-    """The one content block after the JSON summary: the stream, the text, the audio."""
-    assert json.loads(result.content[0].text) == result.structured_content
+    """The one content block after the data: the stream, the text, the audio."""
     [block] = result.content[1:]
     return block
 
@@ -95,23 +100,23 @@ def test_compose_mood_to_wav_and_midi_gives_the_clis_bytes(tmp_path):
         ("list_moods", {}),
     ])
     assert not wav.is_error, text(wav)
-    assert wav.structured_content["path"] == "calm-7.wav"
-    assert wav.structured_content["seed"] == 7 and wav.structured_content["notes"] > 0
+    assert data(wav)["path"] == "calm-7.wav"
+    assert data(wav)["seed"] == 7 and data(wav)["notes"] > 0
     sh(f"mood calm --duration 3 --seed 7 --out {tmp_path}/calm.wav")
     assert (root / "calm-7.wav").read_bytes() == (tmp_path / "calm.wav").read_bytes()
 
     assert not mid.is_error, text(mid)
-    assert mid.structured_content["path"] == "jazz.mid"
+    assert data(mid)["path"] == "jazz.mid"
     sh(f"mood jazz --duration 2 --seed 1 --key F --out {tmp_path}/jazz.mid")
     expected = (tmp_path / "jazz.mid").read_bytes()
     assert (root / "jazz.mid").read_bytes() == expected
     audio = payload(inline)
     assert (audio.type, audio.mime_type) == ("audio", "audio/midi")
     assert base64.b64decode(audio.data) == expected
-    assert "base64" not in inline.structured_content  # the bytes travel once
+    assert "base64" not in data(inline)  # the bytes travel once
     assert sorted(p.name for p in root.iterdir()) == ["calm-7.wav", "jazz.mid"]  # inline left none
 
-    names = [m["name"] for m in listed.structured_content["moods"]]
+    names = [m["name"] for m in data(listed)["moods"]]
     assert names == Library().names()
 
 
@@ -120,7 +125,7 @@ def test_a_name_the_server_picks_never_replaces_a_file(tmp_path):
     first, second = session(tmp_path, [
         ("compose_mood", {"mood": "calm", "seconds": 1, "seed": 7, "format": "mid"}),
         ("compose_mood", {"mood": "calm", "seconds": 1, "seed": 7, "format": "mid"})])
-    assert [first.structured_content["path"], second.structured_content["path"]] == [
+    assert [data(first)["path"], data(second)["path"]] == [
         "calm-7-2.mid", "calm-7-3.mid"]
     assert (tmp_path / "calm-7.mid").read_bytes() == b"mine"
 
@@ -166,9 +171,9 @@ def test_run_pipeline_gives_the_shells_stream_and_files(tmp_path):
         ("run_pipeline", {"pipeline": "seed 1 | motif --notes 0"}),
     ])
     assert payload(stream).text.encode() == sh(pipeline).stdout
-    assert stream.structured_content["seed"] == 42
-    assert stream.structured_content["kind"] == "stream"
-    assert to_file.structured_content["files"] == ["tune.mid"]
+    assert data(stream)["seed"] == 42
+    assert data(stream)["kind"] == "stream"
+    assert data(to_file)["files"] == ["tune.mid"]
     sh(f"{pipeline} | to-midi --out {tmp_path}/tune.mid")
     assert (root / "tune.mid").read_bytes() == (tmp_path / "tune.mid").read_bytes()
     assert bad_stage.is_error
@@ -183,7 +188,7 @@ def test_run_pipeline_returns_the_text_of_text_printing_stages(tmp_path):
     results = session(tmp_path, [("run_pipeline", {"pipeline": c}) for c in commands])
     for command, result in zip(commands, results):
         assert not result.is_error, (command, text(result))
-        assert result.structured_content["kind"] == "text"
+        assert data(result)["kind"] == "text"
         shell = sh(command, cwd=tmp_path).stdout.decode()
         assert payload(result).text == shell and shell.strip(), command
 
@@ -199,8 +204,8 @@ def test_run_pipeline_names_a_missing_folder_and_lists_what_split_wrote(tmp_path
     assert "there is no folder nosuch in the server's folder" in text(missing)
     assert not split.is_error, text(split)
     wrote = sorted(f"parts/{n}" for n in os.listdir(tmp_path / "parts"))
-    assert split.structured_content["files"] == wrote and len(wrote) >= 1
-    assert again.structured_content["files"] == ["a.mid"]
+    assert data(split)["files"] == wrote and len(wrote) >= 1
+    assert data(again)["files"] == ["a.mid"]
 
 
 @needs_font
@@ -209,7 +214,7 @@ def test_files_lists_what_stems_wrote(tmp_path):
         "pipeline": "mood calm --duration 1 --seed 1 --out mix.wav --stems stems"})])
     assert not stems.is_error, text(stems)
     wrote = sorted(["mix.wav"] + [f"stems/{n}" for n in os.listdir(tmp_path / "stems")])
-    assert stems.structured_content["files"] == wrote and len(wrote) >= 3
+    assert data(stems)["files"] == wrote and len(wrote) >= 3
 
 
 def test_a_bad_key_is_a_tool_error_with_the_clis_message(tmp_path):
@@ -320,9 +325,9 @@ def test_render_reports_the_real_mime_type(tmp_path):
     mime = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "mp3": "audio/mpeg"}
     for ext, result in zip(magic, results):
         assert not result.is_error, text(result)
-        assert result.structured_content["mime"] == mime[ext]
-        data = (tmp_path / f"n.{ext}").read_bytes()
-        assert data.startswith(magic[ext]) or (ext == "mp3" and data[:2] == b"\xff\xfb")
+        assert data(result)["mime"] == mime[ext]
+        head = (tmp_path / f"n.{ext}").read_bytes()[:4]
+        assert head.startswith(magic[ext]) or (ext == "mp3" and head[:2] == b"\xff\xfb")
 
 
 @needs_font
@@ -337,16 +342,16 @@ def test_render_analyze_and_the_lists(tmp_path):
     shell = sh(f"analyze --json - --wav {tmp_path}/m.wav --key C", input=stream).stdout
     import orjson
 
-    assert report.structured_content == orjson.loads(shell)
-    assert report.structured_content["loudness"]["integrated_lufs"] < 0
+    assert data(report) == orjson.loads(shell)
+    assert data(report)["loudness"]["integrated_lufs"] < 0
     assert not rendered.is_error, text(rendered)
     sh(f"to-wav --out {tmp_path}/shell.wav --length 2", input=stream)
     assert (tmp_path / "m.wav").read_bytes() == (tmp_path / "shell.wav").read_bytes()
-    programs = instruments.structured_content["result"]
+    programs = data(instruments)["result"]
     assert len(programs) == 128 and "strings" in programs[48]["aliases"]
-    kits = drums.structured_content["result"]
+    kits = data(drums)["result"]
     assert any(d["key"] == 36 and "kick" in d["aliases"] for d in kits)
-    names = [s["name"] for s in scales.structured_content["result"]]
+    names = [s["name"] for s in data(scales)["result"]]
     assert "dorian" in names and len(names) == len(set(names)) >= 30
 
 
@@ -442,11 +447,11 @@ def test_inline_audio_over_the_limit_becomes_a_new_file(tmp_path):
     (tmp_path / "calm-1.wav").write_bytes(b"mine")
     [big] = session(tmp_path, [("compose_mood", {"mood": "calm", "seconds": 30, "seed": 1,
                                                  "inline": True})])
-    data = big.structured_content
-    assert not big.is_error and data["inline"] is False and data["bytes"] > INLINE_MAX
-    assert len(big.content) == 1 and str(INLINE_MAX) in data["note"]
-    assert data["path"] == "calm-1-2.wav" and (tmp_path / "calm-1.wav").read_bytes() == b"mine"
-    assert (tmp_path / data["path"]).stat().st_size == data["bytes"]
+    got = data(big)
+    assert not big.is_error and got["inline"] is False and got["bytes"] > INLINE_MAX
+    assert len(big.content) == 1 and str(INLINE_MAX) in got["note"]
+    assert got["path"] == "calm-1-2.wav" and (tmp_path / "calm-1.wav").read_bytes() == b"mine"
+    assert (tmp_path / got["path"]).stat().st_size == got["bytes"]
 
 
 def test_run_pipeline_returns_a_printed_file_as_media(tmp_path):

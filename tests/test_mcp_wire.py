@@ -128,13 +128,15 @@ def test_a_60_mb_stream_is_answered_with_a_file_and_the_next_call_works(wire, tm
     answer, size = wire.reply()
     result = answer["result"]
     assert not result["isError"], result
-    data = result["structuredContent"]
+    assert "structuredContent" not in result  # the data once, as JSON text
+    data = json.loads(result["content"][0]["text"])
     assert size < 16 << 10 and data["inline"] is False  # a bounded answer: the path, no stream
     assert len(result["content"]) == 1
     stream = (tmp_path / data["path"]).read_bytes()
     assert len(stream) == data["bytes"] > 55 << 20 and data["bytes"] > TEXT_MAX
     assert data["path"] == "pipeline-output.jsonl" and stream.startswith(b'{"type":"Seed"')
-    assert wire.call("list_scales", {}, rid=15)["result"]["structuredContent"]["result"]
+    scales = wire.call("list_scales", {}, rid=15)["result"]["content"][0]["text"]
+    assert json.loads(scales)["result"]
 
 
 def _value(rng: random.Random, depth: int = 0):
