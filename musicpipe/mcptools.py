@@ -1,8 +1,8 @@
 """What the MCP server's tools do, run in a worker process (``musicpipe.mcppool``).
 
 Each tool is a plain function of the server's ``Folder`` and its validated arguments that
-returns a ``Reply``: small structured data (a summary, a path, the warnings) and at most
-one payload (a stream, a stage's text, audio), so the payload travels once. Payloads are
+returns ``reply(data, payload)``: small data (a summary, a path, the warnings) and at most
+one payload (a stream, a stage's text, audio), each sent once. Payloads are
 bounded: up to ``TEXT_MAX`` bytes of text and ``INLINE_MAX`` bytes of audio are returned
 in the reply; anything larger is written to a new file in the server's folder (a name
 that did not exist: nothing is replaced) and its path returned instead.
@@ -33,7 +33,7 @@ class Failure(Exception):
 
 
 def reply(data: dict[str, Any], payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A tool's answer: ``data`` (structured) and ``payload`` (one content block or none)."""
+    """A tool's answer: ``data`` (a JSON object) and ``payload`` (one content block or none)."""
     return {"data": data, "payload": payload}
 
 
@@ -200,20 +200,15 @@ def _stat(path: str) -> tuple | None:
 
 def run_pipeline(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     text, stdin = a["pipeline"], a["input"]
-
-    def check(stage: str, option: str, value: str) -> None:
-        try:
-            folder.pipeline_check(stage, option, value)
-        except Refused as e:
-            raise PipelineError(f"mcp: {e}") from None
-
     try:
         pipe = parse(text)
-        for cmd in commands(pipe):
+        for cmd in commands(pipe):  # every name checked before anything runs
             for option, value in file_arguments(cmd.name, cmd.args, dash=True):
-                check(cmd.name, option, value)
+                folder.pipeline_check(cmd.name, option, value)
         before = _written(folder, pipe)
         result = run_text(text, input=stdin.encode() if stdin else None)
+    except Refused as e:
+        raise Failure(f"mcp: {e}") from None
     except PipelineError as e:
         raise Failure(str(e)) from None
     after = _written(folder, pipe)
