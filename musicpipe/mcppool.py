@@ -148,7 +148,7 @@ def main() -> None:
     """A worker: read a request line, run the tool in the folder, write the reply line."""
     _die_with_parent(int(sys.argv[2]))
     _cap_memory()
-    from .mcpfiles import Folder
+    from .mcpfiles import Folder, Refused
     from .mcptools import TOOLS, Failure
 
     requests = os.fdopen(os.dup(0), "rb")
@@ -166,6 +166,8 @@ def main() -> None:
             answer = {"ok": TOOLS[tool](folder, request["args"])}
         except Failure as e:
             answer = {"error": str(e)}
+        except Refused as e:  # a name the server made itself (from a mood's name) refused
+            answer = {"error": f"{tool}: {e}"}
         except (MemoryError, RecursionError) as e:
             answer = {"error": f"{tool}: too large to compute here ({type(e).__name__})"}
         except Exception as e:  # a bug: its traceback goes to the server's log
