@@ -356,7 +356,7 @@ def loudness(path: str) -> dict:
     loudness of its last second against its loudest second (any format soundfile reads)."""
     import soundfile
 
-    from .loudness import integrated, true_peak
+    from .audio.loudness import integrated, true_peak
 
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     seconds = [integrated(audio[i:i + rate], rate) for i in range(0, len(audio) - rate + 1, rate)]

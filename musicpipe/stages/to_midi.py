@@ -154,7 +154,7 @@ def _split(io: cli.StageIO, folder: str, force: bool, **kw) -> None:
     """One file per track (musicpipe.tracks), named and numbered as to-wav's stems."""
     from .. import midi, tracks
     from ..atomic import atomic_write
-    from ..export import stems_folder
+    from ..audio.export import stems_folder
 
     reader = io.reader_for_sink()
     events = list(reader)

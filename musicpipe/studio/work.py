@@ -122,7 +122,7 @@ def _default(stage: str, option: str):
 def _audio(events: list[dict], warnings: list[str], **level) -> bytes:
     """The WAV `mood --out x.wav` (``length``, ``loudness``) or `to-wav --normalize --out
     x.wav` (``peak``) writes."""
-    from ..export import export
+    from ..audio.export import export
 
     out: list[bytes] = []
     try:
@@ -138,7 +138,7 @@ def stems(store: Store, rid: str) -> dict:
     import zipfile
     from io import BytesIO
 
-    from ..export import export
+    from ..audio.export import export
     from ..stream import parse_lines
 
     events = parse_lines(open(store.path(rid, "jsonl"), "rb").read())

@@ -15,7 +15,7 @@ def timing(bench):
     import shutil
     import wave
 
-    from musicpipe.render import find_soundfont
+    from musicpipe.audio.soundfonts import find_soundfont
     from musicpipe.tracks import split
     from tests.conftest import events
 
@@ -59,7 +59,7 @@ def loudness_table(bench, seconds=20, seeds=(1, 2, 3)):
 
     import numpy as np
 
-    from musicpipe import export, loudness, render
+    from musicpipe.audio import export, loudness, render
     from musicpipe.moods.arrange import arrange
     from musicpipe.moods.packs import Library
     from musicpipe.theory import parse_key
