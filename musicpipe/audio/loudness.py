@@ -79,8 +79,10 @@ class Meter:
             found += [lower[lower <= limit], upper[lower <= limit]]
             if lower[-1] > limit:
                 self.j, self.covered = int(j[np.argmax(lower > limit)]), limit
-                bounds = np.unique(np.concatenate(found))
-                return bounds[bounds > 0]
+                bounds = np.sort(np.concatenate(found))  # np.unique would import numpy.ma
+                keep = bounds > 0
+                keep[1:] &= bounds[1:] != bounds[:-1]
+                return bounds[keep]
             self.j += 256
 
     def _filter(self) -> None:

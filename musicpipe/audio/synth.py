@@ -62,7 +62,8 @@ def _import_fluidsynth():
 
 
 def _import_quietly():
-    sys.stdout.flush()
+    if sys.stdout is not None:  # None: fd 1 was closed when Python started
+        sys.stdout.flush()
     try:
         saved = os.dup(1)
     except OSError:  # fd 1 is closed (`to-wav --out x.wav >&-`): nothing there to protect
@@ -74,14 +75,13 @@ def _import_quietly():
     except (ImportError, OSError) as e:
         raise Unavailable(f"the FluidSynth library is missing ({e}): {INSTALL}") from None
     finally:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
         if saved is not None:
             os.dup2(saved, 1)
             os.close(saved)
-        if devnull != 1:  # with fd 1 closed, devnull took its place: closed again
-            os.close(devnull)
-        else:
-            os.close(1)
+        if devnull != 1:  # with fd 1 closed, devnull took its place and keeps it, so no
+            os.close(devnull)  # file opened later (the tape) becomes fd 1 under C's printf
     return fluidsynth
 
 
