@@ -8,7 +8,6 @@ import io
 
 import numpy as np
 import orjson
-import pytest
 import soundfile
 
 from musicpipe.audio import loudness, measure, progress

@@ -63,7 +63,8 @@ class Tape:
 
 def folder_for(path: str | None) -> str | None:
     """Where a tape for the output ``path`` goes: beside it (its file system has room for
-    the output); None (the temporary folder) for stdout and for stems alone."""
-    if not path or path == "-":
+    the output); None (the temporary folder) for stdout, a device or FIFO (/dev/null) and
+    for stems alone."""
+    if not path or path == "-" or (os.path.exists(path) and not os.path.isfile(path)):
         return None
     return os.path.dirname(os.path.abspath(path))

@@ -129,7 +129,7 @@ def _audio(events: list[dict], warnings: list[str], **level) -> bytes:
         export(events, "-", sink=out.append, warn=warnings.append, **level)
     except StageError as e:
         raise _refuse(e) from None
-    return out[0]
+    return b"".join(out)  # the WAV comes in blocks
 
 
 def stems(store: Store, rid: str) -> dict:
