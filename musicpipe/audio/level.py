@@ -6,7 +6,8 @@ sample, and the largest sample of each BLOCK (a few KB an hour). ``plan`` then d
 no BLOCK could pass the ceiling at the gain the loudness asks for, the gain is one number,
 exactly as a whole-track render found it. Otherwise the limiter runs over the mix read back
 from its tape, and the loudness is measured again after it and the gain corrected until it
-is within TOLERANCE (a few passes over the tape, no synthesis); a last trim takes back any
+is within TOLERANCE (each pass reads and measures again only the chunks the limiter acts
+in, and the one after each: no synthesis); a last trim takes back any
 hair the gain changes add between samples. The gain is one for the mix and every stem, so
 the stems still sum to the mix.
 """
@@ -17,7 +18,7 @@ import math
 from collections.abc import Callable
 
 from .limiter import Limiter, candidates
-from .loudness import BLOCK, CONTEXT, MIN_SECONDS, Meter, PeakMeter, envelope
+from .loudness import BLOCK, CONTEXT, MIN_SECONDS, Meter, PeakMeter, Rescaled, envelope
 
 TOLERANCE = 0.05         # LU: close enough to the target
 CHUNK = 16 * BLOCK       # frames the second pass reads from the tape at a time
@@ -74,14 +75,18 @@ class Level:
 
     def gain(self, lo: int, hi: int):
         """A float (the whole chunk), or float64 gains for frames lo..hi (in order)."""
+        return self.limited(lo, hi)[0]
+
+    def limited(self, lo: int, hi: int):
+        """(gain, whether the limiter acts in frames lo..hi), chunks in order."""
         import numpy as np
 
         if self.limiter is None:
-            return self.scale
+            return self.scale, False
         limit = self.limiter.gains(lo, hi)
         if limit is None:
-            return np.full(hi - lo, self.scale * self.trim)
-        return self.scale * limit * self.trim
+            return np.full(hi - lo, self.scale * self.trim), False
+        return self.scale * limit * self.trim, True
 
 
 def apply(block, gain):
@@ -121,7 +126,8 @@ def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
             # no peak passes: one gain, and the loudness is the measured one moved by it
             return Level(10 ** (gain_db / 20)), note
         level = _limited(read, frames, rate, gain_db, ceiling, hot)
-        got, over = _measure(level, read, frames, rate, ceiling, loudness is not None)
+        got, over = _measure(level, read, frames, rate, ceiling,
+                             survey.meter if loudness is not None else None)
         if loudness is None or abs(got - loudness) <= TOLERANCE:
             break
         gain_db += loudness - got
@@ -155,16 +161,37 @@ def _limited(read, frames, rate, gain_db, ceiling, hot, trim=1.0) -> Level:
 
 
 def _measure(level: Level, read, frames: int, rate: int, ceiling: float,
-             loud: bool) -> tuple[float, float]:
-    """One pass over the tape at ``level``: the loudness (if ``loud``) and how far the true
-    peak passes the ceiling (dB; <= 0 when it does not)."""
-    meter = Meter(rate) if loud else None
-    peaks = PeakMeter(above=10 ** (ceiling / 20))
+             meter: Meter | None) -> tuple[float, float]:
+    """The loudness (if the survey ``meter`` is given) and how far the true peak passes the
+    ceiling (dB; <= 0 when it does not) at ``level``. Only the chunks where the limiter acts,
+    and the chunk after each, are read and measured again: elsewhere the audio is the
+    surveyed one x the level's scale, whose loudness the survey knows and whose true peak
+    stays under the ceiling (it would have been limited)."""
+    remeter = Rescaled(meter, level.scale) if meter is not None else None
+    limit = 10 ** (ceiling / 20)
+    peak, run = 0.0, None  # run: the PeakMeter of the current stretch of changed chunks
+    after = False          # the chunk before acted: this one is measured again too
     for lo in range(0, frames, CHUNK):
         hi = min(frames, lo + CHUNK)
-        gain = level.gain(lo, hi)
-        out = read(lo, hi) * (gain[:, None] if not isinstance(gain, float) else gain)
-        if meter is not None:
-            meter.push(out)
-        peaks.push(out, last=hi == frames)
-    return (meter.lufs() if meter else -math.inf), peaks.dbtp() - ceiling
+        gain, acts = level.limited(lo, hi)
+        if not (acts or after):
+            if run is not None:  # the stretch ends: the true peak up to its last frame
+                run.push(read(lo, lo + CONTEXT) * level.scale, last=True)
+                peak, run = max(peak, run.peak), None
+            if remeter is not None:
+                remeter.chunk()
+            after = False
+            continue
+        out = read(lo, hi) * gain[:, None]
+        if run is None:
+            run = PeakMeter(above=limit)
+            run.push(read(lo - CONTEXT, lo) * level.scale)
+        run.push(out)
+        if remeter is not None:
+            remeter.chunk(out)
+        after = acts
+    if run is not None:
+        run.push(read(frames, frames + CONTEXT), last=True)
+        peak = max(peak, run.peak)
+    over = 20 * math.log10(peak) - ceiling if peak > 0 else -math.inf
+    return (remeter.lufs() if remeter is not None else -math.inf), over

@@ -51,6 +51,7 @@ class Meter:
         self.marks: dict[int, object] = {0: self.total.copy()}  # bound -> energy before it
         self.ahead = np.zeros(0, dtype=np.int64)  # bounds after the frames filtered so far
         self.j = self.covered = 0       # blocks from j on, and bounds over covered, not in it
+        self.saved: list = []           # each chunk's filter state and energy before it
 
     def push(self, block) -> None:
         """Add (frames, channels) audio, any dtype (each chunk becomes float64 as filtered)."""
@@ -91,6 +92,7 @@ class Meter:
         y = (np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]).T
         self.pending, self.waiting = [], 0
         start = self.frames
+        self.saved.append(([st.state() for st in self.stages], self.total))
         for stage in self.stages:
             y = stage(y)
         running = np.cumsum(y * y, axis=1)
@@ -110,25 +112,83 @@ class Meter:
 
         if self.waiting:
             self._filter()
-        n, rate, size, step = self.frames, self.rate, self.SIZE, self.STEP
-        self.marks[n] = self.total
-        j = np.arange(int(np.round((n / rate - size) / (size * step))) + 1)
-        lower = (size * (j * step) * rate).astype(np.int64)
-        upper = np.minimum((size * (j * step + 1) * rate).astype(np.int64), n)
-        if not len(j):
+        self.marks[self.frames] = self.total
+        return _gated(self.marks, self.frames, self.rate)
+
+
+class Rescaled:
+    """The loudness of a Meter's audio x ``scale`` where a few METER_CHUNKs changed (the
+    limiter's), without filtering the rest again: a chunk fed no audio adds its energy x
+    scale^2; a changed one is filtered from the state the audio before it leaves. The chunk
+    after a changed one must be fed too (the filter's memory carries the change into it,
+    and has let go of it by that chunk's end: |pole|^65536 < 1e-150)."""
+
+    def __init__(self, meter: Meter, scale: float):
+        import numpy as np
+
+        if meter.waiting:
+            meter._filter()
+        meter.marks[meter.frames] = meter.total
+        self.meter, self.scale, self.k = meter, scale, 0
+        self.bounds = np.array(sorted(meter.marks), dtype=np.int64)
+        self.marks = {0: np.zeros(meter.channels)}
+        self.total = np.zeros(meter.channels)
+        self.stages = None  # the filter while chunks are fed audio
+
+    def chunk(self, audio=None) -> None:
+        """The next chunk: None (unchanged but for the scale) or its new (frames, channels)."""
+        import numpy as np
+
+        m, k = self.meter, self.k
+        lo, hi = k * METER_CHUNK, min(m.frames, (k + 1) * METER_CHUNK)
+        here = self.bounds[(self.bounds > lo) & (self.bounds <= hi)]
+        states, before = m.saved[k]
+        self.k += 1
+        if audio is None:
+            self.stages = None
+            s2 = self.scale * self.scale
+            for b in here:
+                self.marks[int(b)] = self.total + s2 * (m.marks[int(b)] - before)
+            end = m.saved[k + 1][1] if k + 1 < len(m.saved) else m.total
+            self.total = self.total + s2 * (end - before)
+            return
+        if self.stages is None:
+            self.stages = [st.restored(state, self.scale) for st, state in zip(m.stages, states)]
+        y = np.asarray(audio, dtype="float64").T
+        for stage in self.stages:
+            y = stage(y)
+        running = np.cumsum(y * y, axis=1)
+        running += self.total[:, None]
+        for b in here:
+            self.marks[int(b)] = running[:, b - lo - 1].copy()
+        self.total = running[:, -1].copy()
+
+    def lufs(self) -> float:
+        return _gated(self.marks, self.meter.frames, self.meter.rate)
+
+
+def _gated(marks: dict, n: int, rate: int) -> float:
+    """BS.1770's gated loudness of ``n`` frames from the energy before each block bound."""
+    import numpy as np
+
+    size, step = Meter.SIZE, Meter.STEP
+    j = np.arange(int(np.round((n / rate - size) / (size * step))) + 1)
+    lower = (size * (j * step) * rate).astype(np.int64)
+    upper = np.minimum((size * (j * step + 1) * rate).astype(np.int64), n)
+    if not len(j):
+        return -math.inf
+    energy = lambda bounds: np.array([marks[int(b)] for b in bounds])  # noqa: E731
+    z = energy(upper) - energy(lower)
+    z /= size * rate  # blocks x channels: each block's mean square
+    with np.errstate(divide="ignore", invalid="ignore"):
+        block = -0.691 + 10 * np.log10(z.sum(axis=1))
+        gated = block >= -70.0
+        if gated.any():
+            relative = -0.691 + 10 * np.log10(z[gated].mean(axis=0).sum()) - 10
+            gated &= block > relative
+        if not gated.any():
             return -math.inf
-        energy = lambda bounds: np.array([self.marks[int(b)] for b in bounds])  # noqa: E731
-        z = energy(upper) - energy(lower)
-        z /= size * rate  # blocks x channels: each block's mean square
-        with np.errstate(divide="ignore", invalid="ignore"):
-            block = -0.691 + 10 * np.log10(z.sum(axis=1))
-            gated = block >= -70.0
-            if gated.any():
-                relative = -0.691 + 10 * np.log10(z[gated].mean(axis=0).sum()) - 10
-                gated &= block > relative
-            if not gated.any():
-                return -math.inf
-            return float(-0.691 + 10 * np.log10(z[gated].mean(axis=0).sum()))
+        return float(-0.691 + 10 * np.log10(z[gated].mean(axis=0).sum()))
 
 
 def _k_weighting(rate: int) -> list[tuple]:
@@ -170,6 +230,19 @@ class _Stage:
             self.poles = [complex(-a[1], math.sqrt(-disc)) / 2]
             self.share = 2 * self.poles[0] / (self.poles[0] - self.poles[0].conjugate())
         self.last = [np.zeros(channels, dtype=type(p)) for p in self.poles]
+
+    def state(self) -> tuple:
+        """What the filter carries from one chunk to the next."""
+        return self.before.copy(), [last.copy() for last in self.last]
+
+    def restored(self, state: tuple, scale: float) -> _Stage:
+        """A copy of this stage in ``state`` x ``scale`` (the filter is linear)."""
+        import copy
+
+        stage = copy.copy(self)
+        stage.before = state[0] * scale
+        stage.last = [last * scale for last in state[1]]
+        return stage
 
     def __call__(self, x):
         import numpy as np
