@@ -119,10 +119,10 @@ def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
     elif loudness is not None:
         note = "too short or silent for a loudness measurement: only the ceiling applied"
         loudness = None
-    peaks = np.asarray(survey.peaks)
+    peaks, tops = np.asarray(survey.peaks), {}
     for _ in range(8):
-        hot = candidates(peaks, 10 ** ((ceiling - gain_db) / 20))
-        if not _passes(read, frames, hot, gain_db - ceiling):
+        hot = _hot(read, frames, peaks, tops, gain_db - ceiling)
+        if not hot.any():
             # no peak passes: one gain, and the loudness is the measured one moved by it
             return Level(10 ** (gain_db / 20)), note
         level = _limited(read, frames, rate, gain_db, ceiling, hot)
@@ -143,16 +143,18 @@ def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
     return _limited(read, frames, rate, gain_db, ceiling, hot, trim), note
 
 
-def _passes(read, frames: int, hot, excess: float) -> bool:
-    """Whether a true peak in a ``hot`` BLOCK x 10^(excess/20) passes 1 (0 dB)."""
+def _hot(read, frames: int, peaks, tops: dict, excess: float):
+    """Which BLOCKs hold a true peak that passes 1 (0 dB) x 10^(excess/20): the true peak
+    of each BLOCK that could (``candidates``) is computed once and kept in ``tops``."""
     import numpy as np
 
+    hot = candidates(peaks, 10 ** (-excess / 20))
     for c in np.flatnonzero(hot):
-        lo, hi = c * BLOCK, min(frames, (c + 1) * BLOCK)
-        with np.errstate(divide="ignore"):
-            if (20 * np.log10(envelope(read(lo - CONTEXT, hi + CONTEXT))) + excess > 0).any():
-                return True
-    return False
+        if c not in tops:
+            lo, hi = c * BLOCK, min(frames, (c + 1) * BLOCK)
+            tops[c] = float(envelope(read(lo - CONTEXT, hi + CONTEXT)).max())
+        hot[c] = tops[c] > 0 and 20 * math.log10(tops[c]) + excess > 0
+    return hot
 
 
 def _limited(read, frames, rate, gain_db, ceiling, hot, trim=1.0) -> Level:
