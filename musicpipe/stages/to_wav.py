@@ -24,7 +24,10 @@ TO_WAV_HELP = (
     "to-midi numbers its tracks) and mix.wav, sample-aligned, one length, one gain: they sum "
     "to the mix. Drums on channel 9 play from the SoundFont's drum bank; every channel starts "
     "on program 0 until a ProgramChange. Reverb and chorus are fixed (docs/render.md), so the "
-    "same stream gives the same bytes. SoundFont order: --soundfont, $MUSICPIPE_SOUNDFONT (a "
+    "same stream gives the same bytes. Any length renders in the same memory (the audio waits "
+    "on disk beside --out between measuring and writing: about 10 MB a minute); on a terminal "
+    "a render that takes more than 2 s shows a bar with the time left. "
+    "SoundFont order: --soundfont, $MUSICPIPE_SOUNDFONT (a "
     "file or a folder), ./soundfonts/ and the project's soundfonts/, "
     "~/.local/share/musicpipe/soundfonts/, then the system GM fonts (see --list-soundfonts)."
 )
