@@ -80,7 +80,7 @@ def test_nan_and_huge_options_are_usage_errors(script):
 
 def test_rubato_refuses_a_grid_of_millions():
     proc = sh("rubato --seed 1", input='{"type":"End","t":2147483647}\n', check=False)
-    _one_line(proc, 65, "needs 8,947,849 Tempo lines, more than 100,000: raise --interval")
+    _one_line(proc, 65, "needs 4,473,925 Tempo lines, more than 100,000: raise --interval")
 
 
 @pytest.mark.parametrize("line, needle", [

@@ -15,7 +15,7 @@ import random
 from musicpipe.midi import MidiError, midi_bytes
 
 OPTIONS = ({}, {"type": 0}, {"ppq": 96}, {"ppq": 1000, "title": "Song ♪"}, {"type": 0, "ppq": 7})
-PINNED = "875054c1d9b477b7530521670551eeb8009dfefa2a8baec850028180cef7bc52"
+PINNED = "5a35776fe52233be4329c9be41e725fe236dbf44ead7d4ba4230aa472eb4cc02"
 
 
 def varied_stream(seed: int) -> list[dict]:
