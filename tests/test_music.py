@@ -85,7 +85,7 @@ def test_pieces_have_sections_the_layers_enter_later():
     for e in evs:
         if e["type"] == "Note":
             first.setdefault(e["ch"], e["t"])
-    assert first[1] == 0 and first[0] >= 1920 and first[9] >= 1920, first
+    assert first[1] < 30 and first[0] >= 1920 and first[9] >= 1920, first  # (humanized onsets)
 
 
 def drum_pattern(name: str) -> frozenset:
