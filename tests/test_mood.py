@@ -430,10 +430,10 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 # here, the melody included.
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "62c2db789d67ea1cba00c63217bf4117c63506bf8e4fd1301d035e609c15ffb8",
+        "8c4ce0bbca78cc21b68cee9a343333fe270f1e778bcd65423bc6b030da7353e7",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
         "bf37014964876bc9c52036402ac70491f69c8d2937fcd88489f25183a506828c",
-    "mood calm --duration 20 --seed 7": "24cb44e24d41b50ea2cd0bf4f7d31fcd14fa5102a3053e0a277b4e46654ea491",
+    "mood calm --duration 20 --seed 7": "749e75c67d106bcaf47ff9b31ab275ef537c15562b9538ee485897137c60e0b8",
 }
 
 

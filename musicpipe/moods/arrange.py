@@ -20,7 +20,8 @@ from ..events import DRUM_CHANNEL, PPQ
 from ..generators import accompany, bass, euclid, seq
 from ..generators.accompany import RATES, note
 from ..generators.bass import keys_in
-from ..generators.phrase import Writer
+from ..generators.motif import CELLS
+from ..generators.phrase import GROOVES, Writer
 from ..harmony import Chord, diatonic, family, key_event, lead, spells_flats
 from ..mixing import mood_controllers
 from ..rng import Rng, stage_rng
@@ -191,11 +192,15 @@ def _generator(name: str, layer: dict) -> str:
 
 
 def _density(ctx: Context, layer: dict, *, tune: bool = False, t: int | None = None) -> float:
-    """How many notes a layer plays: its density times the intensity (the mood's own
-    intensity for the tune, which the knob must not rewrite) and the section's energy."""
-    intensity = ctx.default_intensity if tune else ctx.intensity
-    energy = 1.0 if tune or t is None else ctx.energy(t)
-    return max(0.05, min(1.0, layer.get("density", 0.6) * (0.5 + intensity / 100) * energy))
+    """How many notes a layer plays: its density at the mood's own intensity (all the
+    tune ever uses: the knob must not rewrite it), scaled for the accompaniment by how far
+    the intensity asked is from the mood's and by the section's energy."""
+    own = layer.get("density", 0.6) * (0.5 + ctx.default_intensity / 100)
+    if tune:
+        return max(0.05, min(1.0, own))
+    energy = 1.0 if t is None else ctx.energy(t)
+    more = 1 + 1.5 * (ctx.intensity - ctx.default_intensity) / 100
+    return max(0.05, min(1.0, own * max(0.1, more) * energy))
 
 
 def _register(layer: dict, default: tuple[int, int]) -> tuple[int, int]:
@@ -219,6 +224,11 @@ def plays(layer: dict, gen: str, section: form.Section | None) -> bool:
     return section.kind in layer.get("sections", DEFAULT_SECTIONS.get(gen, SECTION_KINDS))
 
 
+def _groove(mood: dict) -> str | None:
+    """The drum style of the mood, which its melody's rhythm speaks."""
+    return next((layer["style"] for layer in mood.get("layers", {}).values() if layer.get("style")), None)
+
+
 def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
     """The melody (moods.plan.melody): each section's bars from its theme's idea, developed
     and varied on return; the final note is the tonic."""
@@ -239,8 +249,10 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
     writer = Writer(rng_of("writer"), keys, tonic=ctx.root, dominant=dominant, bar=ctx.bar,
                     beat=ctx.beat, complexity=max(0, min(100, complexity)),
                     sparse=sparse and density < 0.6, rest=0.04 + 0.12 * (1 - density),
-                    chromatic=layer.get("chromatic", 0.0), contour=contour)
-    tune = Melody(writer, rng_of, bar=ctx.bar, beat=ctx.beat, contour=contour)
+                    chromatic=layer.get("chromatic", 0.0), contour=contour,
+                    cells=GROOVES.get(_groove(ctx.mood), CELLS))
+    tune = Melody(writer, rng_of, bar=ctx.bar, beat=ctx.beat, contour=contour,
+                  groove=_groove(ctx.mood))
     sections = [s for s in ctx.form.sections if plays(layer, "motif", s)]
     climax = next((s for s in sections if s.role == "lift"), None) or (
         sections[min(len(sections) - 1, int(len(sections) * 0.7))] if sections else None)
@@ -299,13 +311,16 @@ def _bass_roots(ctx: Context) -> list[int | None]:
 
 
 def voices_for(ctx: Context, sp: Span, style: str, arp: bool) -> int:
-    """2-4 voices: four on the final chord and under a silent tune; two when the melody is
-    busy (a note a beat or more), when an arpeggio already spells the chord, or when the
-    chords repeat on a grid under a moving tune; three otherwise."""
+    """2-4 voices: four on the final chord, under a silent tune and when the intensity is
+    driven above the mood's own; two when the melody is
+    busy (a note a beat or more; half that under held or repeated chords), or when an
+    arpeggio already spells the chord; three otherwise."""
     if sp.section is None:
         return 4 if style == "pad" else 3
+    if ctx.intensity >= 80 and ctx.intensity > ctx.default_intensity:
+        return 4  # driven: full chords
     busy = ctx.busy(sp.start, sp.end)
-    if busy >= 1.0 or arp or (style == "rhythmic" and busy > 0.5):
+    if busy >= 1.0 or arp or (style in ("rhythmic", "pad") and busy >= 0.5):
         return 2
     if style == "pad" and busy == 0 and len(sp.chord.intervals) >= 4:
         return 4
@@ -341,10 +356,44 @@ def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> lis
         density = _density(ctx, layer, t=sp.start)
         if play == "pad" and sp.section is not None and ctx.intensity * ctx.energy(sp.start) >= 75:
             play = "block"  # intensity: the pad pulses
-        out += accompany.hits(play, sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
-                              bar=ctx.bar // 2 if play == "block" else ctx.bar, beat=ctx.beat,
-                              density=density, step=RATES[layer.get("rate", "8")],
-                              gap=0 if sp.section is None else 10)
+        notes = accompany.hits(play, sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
+                               bar=ctx.bar // 2 if play == "block" else ctx.bar, beat=ctx.beat,
+                               density=density, step=RATES[layer.get("rate", "8")],
+                               gap=0 if sp.section is None else 10)
+        if play == "pad" and sp.section is not None:
+            notes = _pad_feel(ctx, ctx.rng(name, "pad", sp.section.theme, sp.section.index).choice(
+                PAD_FEELS), sp, notes)
+        out += notes
+    return out
+
+
+PAD_FEELS = ("held", "held", "stagger", "restrike", "suspend")
+
+
+def _pad_feel(ctx: Context, feel: str, sp: Span, notes: list[dict]) -> list[dict]:
+    """How a section's pad holds its chords: held; staggered (the upper voices a beat
+    after the lowest); re-struck on the bar's third beat (the half bar); or with a
+    suspension (the fourth above the root for a beat, falling to the third)."""
+    if feel == "held" or len(notes) < 2 or sp.end - sp.start < 2 * ctx.beat:
+        return notes
+    notes = sorted(notes, key=lambda n: n["key"])
+    if feel == "stagger":
+        return notes[:1] + [dict(n, t=n["t"] + ctx.beat, dur=n["dur"] - ctx.beat) for n in notes[1:]]
+    if feel == "restrike":
+        half = sp.start + ctx.bar // 2
+        if half >= sp.end:
+            return notes
+        return [dict(n, dur=half - n["t"] - 10) for n in notes] + [
+            dict(n, t=half, dur=n["t"] + n["dur"] - half, vel=max(1, round(n["vel"] * 0.85))) for n in notes]
+    third = (sp.chord.root + sp.chord.intervals[1]) % 12
+    fourth = (sp.chord.root + 5) % 12
+    out = []
+    for n in notes:
+        if n["key"] % 12 == third and not any(m["key"] % 12 == fourth for m in notes):
+            up = n["key"] + (fourth - third) % 12
+            out += [dict(n, key=up, dur=ctx.beat - 10), dict(n, t=n["t"] + ctx.beat, dur=n["dur"] - ctx.beat)]
+        else:
+            out.append(n)
     return out
 
 

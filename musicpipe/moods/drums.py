@@ -110,6 +110,14 @@ def bar_hits(style: str, bar: int, *, density: float, rng: Rng, intensity: int, 
             if mark == "." or (thin and rng.random() > keep):
                 continue
             out.append((offset, key, factor * (0.7 if mark == "o" else 1.0)))
+    if intensity > 70:  # driven: ghost snares and hats in the gaps
+        taken = {o for o, _, _ in out}
+        ghost, hat = parse_drum("snare"), parse_drum("closed-hat" if style != "jazz" else "ride")
+        grid = 12 if len(STYLES[style][0][1]) == 12 else 16
+        for i in range(grid):
+            at = i * bar // grid
+            if at not in taken and rng.random() < (intensity - 60) / 50:
+                out.append((at, ghost if i % 2 else hat, 0.35))
     return out
 
 

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from ...generators.phrase import Idea, Writer
 
+# Grooves that move a bar's first note off the downbeat: (chance of anticipating it by an
+# eighth, chance of a rest on the downbeat with the note an eighth late).
+PUSH = {"four-on-the-floor": (0.45, 0.1), "synthwave": (0.25, 0.4), "backbeat": (0.35, 0.1),
+        "lofi": (0.15, 0.3), "show": (0.3, 0.0)}
 PEAK_AT = {"arch": 0.6, "wave": 0.45, "ascending": 0.8, "descending": 0.2, "random": None}
 
 
@@ -22,8 +26,10 @@ class Melody:
     """Writes the piece's melody into (t, dur, key) notes: ``writer`` knows the register
     and the rhythm cells, ``rng_of(*names)`` gives each decision its generator."""
 
-    def __init__(self, writer: Writer, rng_of, *, bar: int, beat: int, contour: str):
+    def __init__(self, writer: Writer, rng_of, *, bar: int, beat: int, contour: str,
+                 groove: str | None = None):
         self.w, self.rng_of, self.bar, self.beat = writer, rng_of, bar, beat
+        self.push = PUSH.get(groove or "", (0.0, 0.0))
         self.contour = contour
         self.ideas: dict[str, Idea] = {}
         self.stated: dict[str, list[tuple[list[int], list[int]]]] = {}
@@ -178,7 +184,27 @@ class Melody:
                 out.append((t, d, key))
                 last = key
                 t += d
-        return w._passing(out)
+        return w._passing(self._pushed(out, start, len(bars), rng))
+
+    def _pushed(self, notes, start: int, bars: int, rng):
+        """The groove's syncopation: inside a section, a bar's first note anticipated by an
+        eighth (the note before it shortened) or placed an eighth late."""
+        early, late = self.push
+        if not (early or late):
+            return notes
+        eighth = self.beat // 2
+        out = list(notes)
+        for i, (t, d, k) in enumerate(out):
+            if (t - start) % self.bar or t == start or t - start >= (bars - 1) * self.bar or d <= eighth:
+                continue
+            x = rng.random()
+            before = out[i - 1] if i else None
+            if x < early and before and before[0] + before[1] == t and before[1] > eighth:
+                out[i - 1] = (before[0], before[1] - eighth, before[2])
+                out[i] = (t - eighth, d + eighth, k)
+            elif x > 1 - late and (i + 1 >= len(out) or out[i + 1][0] > t + eighth):
+                out[i] = (t + eighth, d - eighth, k)
+        return out
 
     def _build(self, section, chords, ceiling, low):
         """The idea's head sequenced up a step each bar, into the return."""
