@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from heapq import heappop, heappush
 
+from . import longform
 from .events import DRUM_CHANNEL, PPQ
 from .meter import bar_count, bar_line_at_or_after, bar_lines, seconds_at
 
@@ -43,6 +44,7 @@ class Piece:
         self.names: dict[int, str] = {}
         self.programs: dict[int, int] = {}
         self.key: tuple[int, str] | None = None
+        self.chords: list[tuple[int, int, str]] = []  # t, dur, name
         self._end: int | None = None
         self.add(events)
 
@@ -62,6 +64,8 @@ class Piece:
                 self.programs.setdefault(ev["ch"], ev["program"])
             elif typ == "KeySig" and self.key is None:
                 self.key = parse_key(f"{ev['key']} {ev['mode']}")
+            elif typ == "Chord":
+                self.chords.append((ev["t"], ev["dur"], ev["name"]))
             elif typ == "End":
                 end = ev["t"] if end is None else max(end, ev["t"])
         self._end = end
@@ -71,6 +75,7 @@ class Piece:
         self.notes.sort()
         self.tempos.sort()
         self.sigs.sort()
+        self.chords.sort()
         last = max((t + d for t, d, *_ in self.notes), default=0)
         self.end = last if self._end is None else self._end
         self.pitched = [n for n in self.notes if n[2] != DRUM_CHANNEL]
@@ -321,11 +326,12 @@ def track_measures(piece: Piece, ch: int, seconds: float) -> dict:
 
 
 def analyze(events: Iterable[dict] | Piece, *, key: tuple[int, str] | None = None,
-            melody: int | None = None) -> dict:
+            melody: int | None = None, compare: Iterable[dict] | Piece | None = None) -> dict:
     """The whole report as a dict (what `analyze --json` writes).
 
     ``key`` is the key endings are judged in: given, else the stream's KeySig, else the
     estimate. ``melody`` is the melody's channel (default: found, see ``find_melody``).
+    ``compare``: another piece; the report then says how much this one shares with it.
     """
     piece = (events if isinstance(events, Piece) else Piece(events)).finish()
     seconds = piece.seconds(piece.end)
@@ -347,7 +353,13 @@ def analyze(events: Iterable[dict] | Piece, *, key: tuple[int, str] | None = Non
         "tracks": [track_measures(piece, ch, seconds) for ch in piece.channels()],
         "melody": melody_measures(piece, melody_ch) if melody_ch is not None else None,
         "ending": ending(piece, key, melody_ch),
+        "form": longform.measures(piece, key, melody_ch, top_line(
+            [n for n in piece.pitched if n[2] == melody_ch])),
     }
+    if compare is not None:
+        other = (compare if isinstance(compare, Piece) else Piece(compare)).finish()
+        other_melody = find_melody(other, melody) if other.pitched else None
+        report["compare"] = longform.compare(other, piece, other_melody, melody_ch)
     return report
 
 
@@ -391,6 +403,8 @@ def report_text(report: dict) -> str:
     rep = report["repetition"]
     lines.append(f"repetition: loop similarity {rep['similarity']}"
                  + (f" (at {rep['lag']} bars)" if rep["lag"] else ""))
+    if report.get("form"):
+        lines.append(longform.text(report["form"]))
     end = report["ending"]
     if end:
         yes = lambda v: "yes" if v else "no"  # noqa: E731
@@ -407,4 +421,6 @@ def report_text(report: dict) -> str:
         lines.append(f"loudness: {loud['integrated_lufs']} LUFS integrated, true peak "
                      f"{loud['true_peak_dbtp']} dBTP, last second {loud['last_second_lufs']}, "
                      f"loudest second {loud['loudest_second_lufs']}")
+    if "compare" in report:
+        lines.append(longform.compare_text(report["compare"]))
     return "\n".join(lines) + "\n"

@@ -23,7 +23,16 @@ ANALYZE_HELP = (
     "the whole piece is near 1.0); the ending: the final sound on a bar line, the "
     "tonic chord under it, the last melody note and how long it is held, drum hits in the "
     "final bar, blips (notes under 10 ticks) in the last beat, the final bar's velocity "
-    "against the piece's. --wav adds loudness (ITU-R BS.1770-4) and the true peak. stdout "
+    "against the piece's. Over minutes (form): the longest chord loop (bars in which the "
+    "bar-by-bar chords, from Chord events or else the accompaniment's held pitch classes per "
+    "beat, repeat with a period of 4 or 8 bars), the share of melody bars after the first "
+    "minute that repeat an earlier bar (same onsets to a 32nd note and keys, from the bar line), "
+    "notes per bar over 8-bar blocks and their coefficient of variation, the melody's range "
+    "(semitones) and how often a minute its top note is struck, the mean number of distinct "
+    "pitches sounding, the share of notes outside the key's scale (minor has its raised 6th and "
+    "7th), and in a minor key how many notes sound the leading tone. --compare A.jsonl adds how "
+    "much the stream shares with A: the same chord per beat, accompaniment bars (per channel, "
+    "the same notes from the bar line), A's melody onsets found within a 64th note. --wav adds loudness (ITU-R BS.1770-4) and the true peak. stdout "
     "is the input, byte for byte, unless --json - puts the report there instead."
 )
 
@@ -33,6 +42,7 @@ ANALYZE_HELP = (
     "mood jazz --seed 2 | analyze --json - | head -20",
     "seed 3 | motif --bars 4 | analyze --key C --json report.json | to-midi --out m.mid",
     "mood lofi --seed 1 --out lofi.wav && mood lofi --seed 1 | analyze --wav lofi.wav > /dev/null",
+    "mood jazz -d 60 --seed 1 > a.jsonl && mood jazz -d 60 --seed 2 | analyze --compare a.jsonl > /dev/null",
 ])
 @click.option("--json", "json_out", metavar="FILE|-",
               help="Write the report as JSON to FILE (atomically), or to stdout with -.")
@@ -43,11 +53,15 @@ ANALYZE_HELP = (
 @click.option("--wav", "wav", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Also measure this audio file's loudness and true peak (the stream rendered; "
                    "WAV, FLAC, OGG, MP3).")
+@click.option("--compare", "compare", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="A.jsonl",
+              help="Also say how much the stream shares with this stream (chords per beat, "
+                   "accompaniment bars, melody onsets).")
 @click.option("--force", is_flag=True,
               help="Write the --json FILE report even of a stream that ended in an Abort or "
                    "holds no notes.")
 def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav: str | None,
-            force: bool):
+            compare: str | None, force: bool):
     """Pass the stream through and report on stderr what a listener hears: key, melody,
     repetition, the ending, per-track measures (--json for programs).
 
@@ -74,7 +88,7 @@ def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav:
             raise
     else:
         aborted = io.observe(add)
-    report = analyze(piece, key=key, melody=melody)
+    report = analyze(piece, key=key, melody=melody, compare=compare and _read(compare))
     if wav:
         try:
             report["loudness"] = loudness(wav)
@@ -105,6 +119,24 @@ def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav:
     if aborted is not None:
         raise aborted
     return None
+
+
+def _read(path: str):
+    """The events of the --compare file: a bad line or an Abort in it is a data error that
+    names the file."""
+    from ..analyze import Piece
+    from ..stream import Reader
+
+    piece = Piece()
+    try:
+        with open(path, "rb") as fp:
+            for batch in Reader(fp, dedupe_seeds=False).batches():
+                piece.add(batch)
+    except DataError as e:
+        raise DataError(f"--compare {path}: {e}") from None
+    except OSError as e:
+        raise DataError(f"--compare {path}: {e.strerror or e}") from None
+    return piece
 
 
 main = command
