@@ -270,7 +270,8 @@ instrument = 73
     assert chords == ["G", "D", "G"]
     on = {(n["t"] + 60) // 1920: n["key"] for n in low}
     assert on[0] == 31 and on[2] == 38 and on[3] == 31 and on[1] in (31, 35, 38)
-    assert low[-1]["t"] == 5760 and low[-1]["t"] + low[-1]["dur"] == 7680
+    assert low[-1]["t"] == 5760 and 480 <= low[-1]["dur"] < 1920  # let go before the end
+    assert evs[-1] == {"type": "End", "t": 7680}
     tune = [n["key"] for n in notes(evs) if n["ch"] == 1]
     assert tune and min(tune) >= 72 - 2  # from C5 (humanize never moves keys; snap at most 2)
     assert {e["program"] for e in evs if e["type"] == "ProgramChange"} == {58, 73}
@@ -430,10 +431,10 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 # here, the melody included.
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "8c4ce0bbca78cc21b68cee9a343333fe270f1e778bcd65423bc6b030da7353e7",
+        "747fb31a4372366ff062b1a1912ca1534c6846716727aa77dbbba2abd25afdcf",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "bf37014964876bc9c52036402ac70491f69c8d2937fcd88489f25183a506828c",
-    "mood calm --duration 20 --seed 7": "749e75c67d106bcaf47ff9b31ab275ef537c15562b9538ee485897137c60e0b8",
+        "8f165b45bb087ae3db8099b03fdf9e8cec6dcc2f80d5b5939b0388494a53ef09",
+    "mood calm --duration 20 --seed 7": "c37abc872a397920716209039f5e60159d97dbd67b7ae8a4b7594fa0605161d5",
 }
 
 

@@ -15,13 +15,13 @@ from ..rng import Rng
 from .motif import CELLS
 
 # Rhythm cells by groove, (ticks, complexity they suit): a style's melody speaks its beat's
-# language (16th runs and triplets in chiptune, the 3-3-2 push of synthwave, the
+# language (the triplet arpeggios of chiptune, the dotted-eighth echo of synthwave, the
 # anticipations of a pop hook); other moods use motif's cells.
 GROOVES = {
-    "chiptune": (((120, 120, 240), 60), ((120, 120, 120, 120), 70), ((240, 120, 120), 55),
-                 ((120, 240, 120), 80), ((160, 160, 160), 60), ((960,), 0), ((480, 480), 0)),
-    "synthwave": (((360, 360, 240), 20), ((960,), 0), ((1440, 480), 0), ((360, 600), 10),
-                  ((720, 240), 20)),
+    "chiptune": (((160, 160, 160), 40), ((160, 160, 160, 160, 160, 160), 70), ((320, 160), 30),
+                 ((120, 120, 240), 60), ((480,), 0), ((960,), 0)),
+    "synthwave": (((360, 360, 240), 20), ((360, 600), 10), ((600, 360), 20), ((1440, 480), 0),
+                  ((360, 360, 360, 360, 480), 40)),
     "four-on-the-floor": (((240, 480, 240), 30), ((720, 240), 20), ((480, 240, 240), 20),
                           ((240, 720), 40), ((240, 240, 240, 240), 50)),
 }

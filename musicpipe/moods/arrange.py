@@ -30,9 +30,9 @@ from ..theory import (SCALES, parse_drum, parse_key,
 from ..transforms.humanize import humanize
 from ..transforms.scale import snap
 from . import drums
-from .plan import form
+from .plan import ending, form
 from .plan.melody import Melody
-from .plan.style import style_of
+from .plan.style import RITARDANDO, style_of
 from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS, SECTION_KINDS
 
 DEFAULT_TEMPO = 100
@@ -65,7 +65,7 @@ class Context:
     key asked for at the end, so ``--key`` transposes one piece rather than writing another."""
 
     def __init__(self, mood: dict, *, key: tuple[int, str], tempo: float, intensity: int,
-                 seed: int, ticks: int):
+                 seed: int, ticks: int, seconds: float | None = None):
         self.mood, self.seed, self.intensity = mood, seed, intensity
         self.name = mood.get("name", "")
         self.default_intensity = mood.get("intensity", DEFAULT_INTENSITY)
@@ -83,6 +83,14 @@ class Context:
         self.tension = harmony.get("tension", 0.3)
         written = parse_key(mood.get("key", "C"))[1]
         self.style = style_of(mood)
+        if self.style in RITARDANDO and ticks - self.final_start < 2 * self.beat and self.body_bars >= 4:
+            self.body_bars -= 1  # room for the ritardando: the final chord a bar longer
+            self.final_start -= self.bar
+        # a ritardando into the final chord, which then takes what is left of the seconds
+        rit = None if seconds is None else ending.ritardando(
+            self.style, tempo=tempo, seconds=seconds, final_start=self.final_start,
+            beat=self.beat, bar=self.bar)
+        self.tempos, self.ticks = rit if rit else ([], ticks)
         self.form = form.plan(mood, bars=self.body_bars, root=self.root, mode=self.mode,
                               style=self.style, rng_of=self.rng)
         self.voicing = harmony.get("voicing", "close")
@@ -607,7 +615,8 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     written = parse_key(mood.get("key", "C"))[0]
     shift = (key[0] - written + 6) % 12 - 6  # the asked key, from the written one
     ctx = Context(mood, key=(written, key[1]), tempo=tempo, intensity=intensity, seed=seed,
-                  ticks=ticks)
+                  ticks=ticks, seconds=seconds)
+    ticks = ctx.ticks
     keysig = key_event(*key)
     head = [{"type": "Seed", "seed": seed}, {"type": "Tempo", "t": 0, "bpm": tempo},
             {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}, keysig]
@@ -631,16 +640,17 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     # the mix (issue 11): each layer's level, pan, sends, expression, sustain at the head
     head += mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)
     body: list[dict] = []
-    ending: list[dict] = []
+    last: list[dict] = []  # the final chord's notes
     # Melodies first: the accompaniment is voiced under them.
     for name, layer, gen, ch in sorted(layers, key=lambda item: item[2] != "motif"):
         notes = GENERATE[gen](ctx, name, layer, ch, layer.get("velocity", ctx.velocity))
         for n in notes:  # dynamics: the build curve, intensity and section
             n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
-            (ending if n["t"] >= ctx.final_start else body).append(n)
+            (last if n["t"] >= ctx.final_start else body).append(n)
     body = transform(ctx, body, channels)
-    notes = [n if n["t"] + n["dur"] <= ticks else dict(n, dur=ticks - n["t"])
-             for n in transform(ctx, ending, channels, final=True)]
+    held = ending.release(ticks - ctx.final_start, ctx.beat, ctx.tempos[-1][1] if ctx.tempos else tempo)
+    notes = [dict(n, dur=max(1, min(n["dur"], ctx.final_start + held - n["t"])))
+             for n in transform(ctx, last, channels, final=True)]
     for n in body:
         end = min(n["t"] + n["dur"], ctx.final_start)
         if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
@@ -656,5 +666,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     flats = spells_flats(*key)  # chord names spelled as the key is
     chords = [Chord(sp.chord.root + shift, sp.chord.intervals).event(sp.start, sp.end - sp.start, flats)
               for sp in ctx.spans]
-    body = sorted(chords + notes, key=lambda e: (e["t"], e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))
+    slower = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in ctx.tempos]
+    body = sorted(slower + chords + notes, key=lambda e: (e["t"], e["type"] != "Tempo",
+                                                          e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))
     return head + body + [{"type": "End", "t": ticks}]
