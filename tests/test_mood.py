@@ -434,7 +434,7 @@ GOLDEN = {
         "747fb31a4372366ff062b1a1912ca1534c6846716727aa77dbbba2abd25afdcf",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
         "8f165b45bb087ae3db8099b03fdf9e8cec6dcc2f80d5b5939b0388494a53ef09",
-    "mood calm --duration 20 --seed 7": "c37abc872a397920716209039f5e60159d97dbd67b7ae8a4b7594fa0605161d5",
+    "mood calm --duration 20 --seed 7": "8720e5f49f7c22a86d1bd7d0bf3fa37cdd3d89161ed79670d0be8ebf73b53080",
 }
 
 

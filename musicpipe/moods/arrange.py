@@ -427,14 +427,40 @@ def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[
         following = next((sp.chord for sp in spans if sp.start >= mine[-1].end), ctx.final.chord)
         style = ctx.rng(name, "bass", "variant", section.theme).choice(
             BASS_VARIANTS.get(written, (written,)))
-        out += bass.line(mine, style=style, base=base, span=span, tonic=ctx.root,
+        line = bass.line(mine, style=style, base=base, span=span, tonic=ctx.root,
                          scale=ctx.scale_pcs, rng=ctx.rng(name, "bass", section.theme, section.index),
                          bar=ctx.bar, beat=ctx.beat, step=RATES[layer.get("rate", "8")],
                          density=_density(ctx, layer, t=section.start * ctx.bar), ch=ch, vel=vel,
                          after=following)
+        if style in ("root", "pedal"):
+            line = _held_bass(ctx, ctx.rng(name, "bass", "feel", section.theme).choice(HELD_FEELS), line)
+        out += line
     home = keys_in({ctx.root}, base, base + span) or [base + (ctx.root - base) % 12]
     final = ctx.final
     return out + [note(final.start, final.end - final.start, ch, home[0], vel)]
+
+
+HELD_FEELS = ("held", "held", "two", "push")
+
+
+def _held_bass(ctx: Context, feel: str, notes: list[dict]) -> list[dict]:
+    """How a held bass moves in a section: held; in two (struck again on the half bar);
+    or pushed (each note after the first arrives an eighth early, on the bar before)."""
+    if feel == "held":
+        return notes
+    out = []
+    for i, n in enumerate(notes):
+        if feel == "two" and n["dur"] > ctx.bar // 2 + ctx.beat:
+            half = ctx.bar // 2
+            out += [dict(n, dur=half - 20), dict(n, t=n["t"] + half, dur=n["dur"] - half,
+                                                   vel=max(1, round(n["vel"] * 0.85)))]
+        elif feel == "push" and i and n["t"] % ctx.bar == 0 and out and out[-1]["dur"] > ctx.beat:
+            eighth = ctx.beat // 2
+            out[-1] = dict(out[-1], dur=out[-1]["dur"] - eighth)
+            out.append(dict(n, t=n["t"] - eighth, dur=n["dur"] + eighth))
+        else:
+            out.append(n)
+    return out
 
 
 def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
@@ -492,8 +518,9 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
             if section.role == "build":
                 dens *= 0.5 + 0.5 * i / max(1, section.bars - 1)
             if style:
-                hits = drums.bar_hits(style, ctx.bar, density=dens, rng=rng, intensity=ctx.intensity,
-                                      variant=variant)
+                hits = drums.vary(drums.bar_hits(style, ctx.bar, density=dens, rng=rng,
+                                                 intensity=ctx.intensity, variant=variant),
+                                  style, ctx.bar, rng=rng)
             else:
                 hits = _euclid_bar(ctx, name, layer, dens, section.start + i)
             last = i == section.bars - 1

@@ -152,6 +152,30 @@ def fill(kind: str, bar: int, beats: int, beat: int, *, rng: Rng) -> list[tuple[
     return out
 
 
+def vary(hits: list[tuple[int, int, float]], style: str, bar: int, *, rng: Rng
+         ) -> list[tuple[int, int, float]]:
+    """A drummer's bar-to-bar variation, half the time: a ghost of the style's first
+    drum on a free off-beat, a hit left out (never the downbeat), or a note on the bar's
+    off-beat sixteenths from its second voice."""
+    x = rng.random()
+    if x >= 0.5 or not hits:
+        return hits
+    grid = len(STYLES[style][0][1])
+    free = [i * bar // grid for i in range(1, grid) if i * bar // grid not in {h[0] for h in hits}]
+    if x < 0.2 and free:
+        return hits + [(rng.choice(free), parse_drum(STYLES[style][0][0]), 0.6)]
+    if x < 0.35:
+        inner = [h for h in hits if h[0] > 0]
+        if inner:
+            gone = rng.choice(inner)
+            return [h for h in hits if h is not gone]
+        return hits
+    second = STYLES[style][min(1, len(STYLES[style]) - 1)][0]
+    if free:
+        return hits + [(rng.choice(free), parse_drum(second), 0.5)]
+    return hits
+
+
 def crash_and_kick() -> list[tuple[int, int, float]]:
     """A section's first downbeat, and the piece's final hit: crash and kick together."""
     return [(0, parse_drum("crash"), 0.95), (0, parse_drum("kick"), 1.0)]

@@ -5,7 +5,8 @@ through-composed); the seed picks one, and a long piece goes on past it in cycle
 development: a breakdown (layers drop out), a build (density and loudness rise into the
 return), the theme again, and once, late, a lift (a step up) where the style allows, which
 turns home on the dominant. Sections are phrases of 8 bars (4 in a short piece); an intro of
-0-4 bars (the home chord, a vamp of the progression, or a turn to the dominant), and a 2-bar outro, frame them; the last section ends in the
+0-4 bars (the home chord, a vamp of the progression, or a turn to the dominant) and, from
+24 bars on, a 2-bar outro frame them; the last section ends in the
 mood's cadence and every other one closes on its phrase's own chord or the dominant.
 """
 
@@ -105,11 +106,12 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     framed = mood.get("form", ("intro", "outro"))
     intro = 0
     if "intro" in framed and bars >= 8:
-        intro = min(bars // 6, rng_of("intro").choice((1, 2, 2, 4, 4)))
-    outro = 2 if "outro" in framed and bars >= 12 else 0
+        intro = min(bars // 8, rng_of("intro").choice((0, 1, 2, 2, 4, 4)))
+    outro = 2 if "outro" in framed and bars >= 24 else 0
     body = bars - intro - outro
     phrase = 8 if body >= 8 * min(3, len(letters)) else 4
     count = max(1, -(-body // phrase)) if body > 0 else 0
+    per = max(1, min(per, phrase // min(len(a), 4)))  # a short phrase: the chords move faster
     order = themes(letters, count, style, rng_of)
     close = cadence(mood.get("cadence", "authentic"), root, mode)
     sources = {"A": a, "B": b, "C": c}
@@ -136,7 +138,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
         s = Section(kind_of(theme), theme, at, n, seen.get(theme, 0), role)
         seen[theme] = s.index + 1
         source = sources.get(theme) or _rotate(sources["ABC"[ord(theme) % 3]], ord(theme) % 4)
-        chords = _cycle(_per_bar(source, per), n)
+        chords = _cycle(_per_bar(source, per), n, s.index * n)  # a return goes on through it
         rng = rng_of("reharmonise", theme, s.index)
         amount = (0.15 if s.index == 0 else 0.45) if style != "drone" else 0.2
         first = chords[:len(chords) // 2] if n >= 8 else chords
@@ -160,8 +162,14 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
             s.chords = [Chord(ch.root + 2, ch.intervals) for ch in s.chords]
             s.chords[-1] = harmony.dominant7(root + 7)  # the turn home
         elif s.bars >= 4 and s.kind != "outro" and (
-                family(mode) == "minor" or nxt.theme == "A" or style in ("jazz", "show")):
+                nxt.theme == "A" and s.theme != "A" or style in ("jazz", "show")
+                or rng_of("half close", s.theme, s.index).random() < 0.3):
             s.chords[-1] = harmony.half_close(root, mode, style)
+    if family(mode) == "minor" and body_sections and not any(
+            ch == harmony.half_close(root, mode, style) for s in body_sections for ch in s.chords):
+        closing = [s for s in body_sections if s.bars >= 2 and s.role != "lift"]
+        if len(closing) >= 2:  # a minor piece sounds its leading tone at least once
+            closing[-2].chords[-1] = harmony.half_close(root, mode, style)
     if out:
         last = out[-1]
         last.last = True
@@ -176,8 +184,8 @@ def _per_bar(chords: list[Chord], per: int) -> list[Chord]:
     return [c for c in chords for _ in range(per)]
 
 
-def _cycle(chords: list[Chord], n: int) -> list[Chord]:
-    return [chords[i % len(chords)] for i in range(n)]
+def _cycle(chords: list[Chord], n: int, start: int = 0) -> list[Chord]:
+    return [chords[(start + i) % len(chords)] for i in range(n)]
 
 
 def _rotate(chords: list[Chord], k: int) -> list[Chord]:

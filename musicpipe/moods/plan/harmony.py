@@ -45,7 +45,7 @@ POOLS = {
     ("dark", "major"): (("I iv I V", "I vi iv V", "I bVI IV V", "I iii vi V"),
                         ("vi iv I V", "IV vi V I")),
     ("dark", "minor"): (("i bII i V", "i iv V i", "i VI ii° V", "i bII VII i", "i iv bII V"),
-                        ("iv bII V i", "VI ii° bII V", "iv VI bII V")),
+                        ("iv VI V i", "VI ii° iv V", "iv VI bII V")),
     ("drone", "major"): (("I IV vi IV", "I vi IV I", "I ii IV I", "I V vi IV", "IV I vi V"),
                          ("vi IV I V", "ii vi IV I", "IV vi V I")),
     ("drone", "minor"): (("i ii° i bII", "i VI i iv", "i bII i VII", "i iv i V", "i VI iv i"),
@@ -63,7 +63,7 @@ NEXT = {
 }
 HOME = {"major": {"V", "IV", "ii"}, "minor": {"V", "VII", "iv"}}
 EXTRA = {  # style: (family, chord, where it may follow, where it goes)
-    "dark": [("minor", "bII", "i iv VI", "V i")],
+    "dark": [("minor", "bII", "iv VI", "V i")],
     "jazz": [("major", "VI", "I iii", "ii")],
     "show": [("major", "VI", "I iii", "ii"), ("major", "iv", "IV", "I")],
     "epic": [("major", "bVII", "I IV", "IV I"), ("minor", "iv", "i", "V")],
@@ -100,12 +100,15 @@ def pools(style: str, mode: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def pick(mood: dict, style: str, root: int, mode: str, rng: Rng) -> tuple[list[Chord], list[Chord], list[Chord]]:
     """The A, B and bridge (C) progressions: the mood's own progression if it writes one
-    (else one from the style's pool), its progression_b (if any) as the B; the bridge is
+    (else one from the style's pool, or two functional walks of four chords), its progression_b (if any) as the B; the bridge is
     another B the B did not take."""
     harmony = mood.get("harmony", {})
     written = _written_mode(mood)
     a_pool, b_pool = pools(style, mode)
-    pooled = rng.choice(a_pool) if rng.random() < 0.5 else walk(style, mode, rng)
+    if rng.random() < 0.3:
+        pooled = rng.choice(a_pool)
+    else:  # an antecedent and a consequent: two walks from the tonic
+        pooled = walk(style, mode, rng) + " " + walk(style, mode, rng)
     own = harmony.get("progression")
     a = progression(own, root, mode, written=written) if own else progression(pooled, root, mode)
     if harmony.get("progression_b"):
