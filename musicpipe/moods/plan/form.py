@@ -111,7 +111,8 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     body = bars - intro - outro
     phrase = 8 if body >= 8 * min(3, len(letters)) else 4
     count = max(1, -(-body // phrase)) if body > 0 else 0
-    per = max(1, min(per, phrase // min(len(a), 4)))  # a short phrase: the chords move faster
+    if not mood.get("harmony", {}).get("progression"):  # seeded chords move faster in a short phrase
+        per = max(1, min(per, phrase // min(len(a), 4)))
     order = themes(letters, count, style, rng_of)
     close = cadence(mood.get("cadence", "authentic"), root, mode)
     sources = {"A": a, "B": b, "C": c}
