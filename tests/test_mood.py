@@ -431,10 +431,10 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 # here, the melody included.
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "747fb31a4372366ff062b1a1912ca1534c6846716727aa77dbbba2abd25afdcf",
+        "8fe73884a148f1fa2454821954c7daf1845be8bc20aba75d0d81303b778cd38d",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "8f165b45bb087ae3db8099b03fdf9e8cec6dcc2f80d5b5939b0388494a53ef09",
-    "mood calm --duration 20 --seed 7": "8720e5f49f7c22a86d1bd7d0bf3fa37cdd3d89161ed79670d0be8ebf73b53080",
+        "1a60787927de7b9aa8c8944d4beb8761fbde89bc0efd8f69e25cc9191198df42",
+    "mood calm --duration 20 --seed 7": "67b89672b73937489b89cababb45980836761b5b6db022e43521814ea77eee46",
 }
 
 

@@ -32,7 +32,7 @@ from ..transforms.scale import snap
 from . import drums
 from .plan import ending, form
 from .plan.melody import Melody
-from .plan.style import RITARDANDO, style_of
+from .plan.style import RITARDANDO, has_pulse, style_of
 from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS, SECTION_KINDS
 
 DEFAULT_TEMPO = 100
@@ -83,6 +83,7 @@ class Context:
         self.tension = harmony.get("tension", 0.3)
         written = parse_key(mood.get("key", "C"))[1]
         self.style = style_of(mood)
+        self.pulse = has_pulse(mood)
         if self.style in RITARDANDO and ticks - self.final_start < 2 * self.beat and self.body_bars >= 4:
             self.body_bars -= 1  # room for the ritardando: the final chord a bar longer
             self.final_start -= self.bar
@@ -160,15 +161,18 @@ class Context:
             return 0.8 + 0.35 * (t / self.bar - s.start) / max(1, s.bars)
         return s.energy
 
+    def shape(self, t: int) -> float:
+        """The mood's build curve at tick t (0.7-1.1)."""
+        p = t / max(1, self.final_start)
+        return {"flat": 1.0, "crescendo": 0.8 + 0.3 * p, "decrescendo": 1.1 - 0.3 * p,
+                "arch": 0.85 + 0.25 * math.sin(math.pi * p),
+                "wave": 0.95 + 0.1 * math.sin(2 * math.pi * p * 2)}[self.curve]
+
     def loudness(self, t: int) -> float:
         """The build curve times the intensity and the section's energy, at tick t; the
         final chord is softer than the piece."""
-        p = t / max(1, self.final_start)
-        shape = {"flat": 1.0, "crescendo": 0.8 + 0.3 * p, "decrescendo": 1.1 - 0.3 * p,
-                 "arch": 0.85 + 0.25 * math.sin(math.pi * p),
-                 "wave": 0.95 + 0.1 * math.sin(2 * math.pi * p * 2)}[self.curve]
         section = FINAL_LOUDNESS if t >= self.final_start else self.energy(t)
-        return min(shape, 1.05) * section * (0.65 + 0.5 * self.intensity / 100)
+        return min(self.shape(t), 1.05) * section * (0.65 + 0.5 * self.intensity / 100)
 
     def ceiling(self, start: int, end: int, default: int) -> int:
         """The highest key accompaniment may use from ``start`` to ``end``: under the lowest
@@ -202,11 +206,11 @@ def _generator(name: str, layer: dict) -> str:
 def _density(ctx: Context, layer: dict, *, tune: bool = False, t: int | None = None) -> float:
     """How many notes a layer plays: its density at the mood's own intensity (all the
     tune ever uses: the knob must not rewrite it), scaled for the accompaniment by how far
-    the intensity asked is from the mood's and by the section's energy."""
+    the intensity asked is from the mood's, by the section's energy and the build curve."""
     own = layer.get("density", 0.6) * (0.5 + ctx.default_intensity / 100)
     if tune:
         return max(0.05, min(1.0, own))
-    energy = 1.0 if t is None else ctx.energy(t)
+    energy = 1.0 if t is None else ctx.energy(t) * ctx.shape(t)
     more = 1 + 1.5 * (ctx.intensity - ctx.default_intensity) / 100
     return max(0.05, min(1.0, own * max(0.1, more) * energy))
 
@@ -222,12 +226,14 @@ DEFAULT_SECTIONS = {"motif": ("A", "B", "C", "outro"), "euclid": ("A", "B", "C",
 BREAKDOWN_REST = {"euclid", "bass", "arp"}  # the layers a breakdown leaves out
 
 
-def plays(layer: dict, gen: str, section: form.Section | None) -> bool:
+def plays(layer: dict, gen: str, section: form.Section | None, pulse: bool = True) -> bool:
     """Whether the layer plays in a section (None, the final chord: every layer does); a
-    breakdown leaves the drums, bass and arpeggios out."""
+    breakdown leaves the drums, bass and arpeggios out, or in a mood without a pulse the
+    tune (an interlude of its chords and bass)."""
     if section is None:
         return True
-    if section.role == "breakdown" and gen in BREAKDOWN_REST and not layer.get("sections"):
+    if section.role == "breakdown" and not layer.get("sections") and (
+            gen in BREAKDOWN_REST if pulse else gen == "motif"):
         return False
     return section.kind in layer.get("sections", DEFAULT_SECTIONS.get(gen, SECTION_KINDS))
 
@@ -261,7 +267,7 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
                     cells=GROOVES.get(_groove(ctx.mood), CELLS))
     tune = Melody(writer, rng_of, bar=ctx.bar, beat=ctx.beat, contour=contour,
                   groove=_groove(ctx.mood))
-    sections = [s for s in ctx.form.sections if plays(layer, "motif", s)]
+    sections = [s for s in ctx.form.sections if plays(layer, "motif", s, ctx.pulse)]
     climax = next((s for s in sections if s.role == "lift"), None) or (
         sections[min(len(sections) - 1, int(len(sections) * 0.7))] if sections else None)
     out: list[tuple[int, int, int]] = []
@@ -314,7 +320,7 @@ def _bass_roots(ctx: Context) -> list[int | None]:
     for sp in ctx.spans:
         pc = ctx.root if pedal else sp.chord.root
         keys = keys_in({pc}, base, base + span)
-        out.append(keys[0] if keys and plays(layer, "bass", sp.section) else None)
+        out.append(keys[0] if keys and plays(layer, "bass", sp.section, ctx.pulse) else None)
     return out
 
 
@@ -350,20 +356,21 @@ def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> lis
     prev = None
     prev_bass = None
     for sp, bass_key in zip(ctx.spans, roots):
-        if not plays(layer, "chords", sp.section):
+        if not plays(layer, "chords", sp.section, ctx.pulse):
             prev = None
             continue
         ceiling = min(ctx.ceiling(sp.start, sp.end, base + span), base + span)
-        keys = lead(sp.chord, floor=base - 7, ceiling=ceiling, voices=voices_for(ctx, sp, style, any(plays(a, "arp", sp.section) for a in arps)),
+        keys = lead(sp.chord, floor=base - 7, ceiling=ceiling, voices=voices_for(ctx, sp, style, any(plays(a, "arp", sp.section, ctx.pulse) for a in arps)),
                     prev=prev, bass=bass_key, prev_bass=prev_bass,
                     spread=ctx.voicing in ("spread", "open"))
         if not keys:
             continue
         prev, prev_bass = keys, bass_key
-        play = "pad" if sp.section is None else style
+        play = "pad" if sp.section is None or sp.section.role == "breakdown" else style  # held
         density = _density(ctx, layer, t=sp.start)
-        if play == "pad" and sp.section is not None and ctx.intensity * ctx.energy(sp.start) >= 75:
-            play = "block"  # intensity: the pad pulses
+        if play == "pad" and sp.section is not None and (
+                ctx.intensity * ctx.energy(sp.start) >= 75 or ctx.energy(sp.start) >= 1.1):
+            play = "block"  # intensity, a chorus: the pad pulses
         notes = accompany.hits(play, sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
                                bar=ctx.bar // 2 if play == "block" else ctx.bar, beat=ctx.beat,
                                density=density, step=RATES[layer.get("rate", "8")],
@@ -419,7 +426,7 @@ def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[
     out = []
     spans = ctx.body_spans()
     for section in ctx.form.sections:
-        if not plays(layer, "bass", section):
+        if not plays(layer, "bass", section, ctx.pulse):
             continue
         mine = [sp for sp in spans if sp.section is section]
         if not mine:
@@ -471,7 +478,7 @@ def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[d
     octaves = layer.get("octaves", 2)
     out = []
     for sp in ctx.spans:
-        if not plays(layer, "arp", sp.section):
+        if not plays(layer, "arp", sp.section, ctx.pulse):
             continue
         top = min(base + span, base + 12 * octaves, ctx.ceiling(sp.start, sp.end, 127))
         keys = keys_in(set(sp.pcs), base, top)
@@ -484,8 +491,8 @@ def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[d
             continue
         shape = ctx.rng(name, "arp", sp.section.theme).choice(accompany.ARP_SHAPES)
         rate = step
-        if ctx.intensity * ctx.energy(sp.start) < 40 and step < ctx.beat:
-            rate = step * 2  # quiet: the arpeggio slows to half
+        if (ctx.intensity * ctx.energy(sp.start) < 40 or ctx.energy(sp.start) < 0.95) and step < ctx.beat:
+            rate = step * 2  # quiet, a verse: the arpeggio slows to half
         out += accompany.hits("arp", sp.start, sp.end, keys, ch=ch, vel=vel, rng=None,
                               beat=ctx.beat, step=rate, shape=shape)
     return out
@@ -504,7 +511,7 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
     played_before = False
     sections = ctx.form.sections
     for n, section in enumerate(sections):
-        if not plays(layer, "euclid", section):
+        if not plays(layer, "euclid", section, ctx.pulse):
             continue
         rng = ctx.rng(name, "drums", section.theme, section.index, section.start)
         variant = ctx.rng(name, "drums", "variant", section.theme).randint(

@@ -101,7 +101,7 @@ def bar_hits(style: str, bar: int, *, density: float, rng: Rng, intensity: int, 
              ) -> list[tuple[int, int, float]]:
     """(offset in the bar, drum key, velocity factor) for one bar of ``style``."""
     out = []
-    keep = min(1.0, 0.35 + density)
+    keep = min(1.0, max(0.15, 2.2 * density - 0.9))  # the hats open up with the section
     for drum, pattern_, factor, thin in pattern(style, variant):
         if thin and intensity < 25:
             continue

@@ -28,8 +28,10 @@ FORMS = {
 }
 FORM_NAMES = {"AABA": "AABA", "ABABCB": "verse-chorus-bridge", "ABAC": "ABAC",
               "ABACA": "rondo", "ABAB": "verse-chorus", "ABCD": "through-composed"}
-ENERGY = {"intro": 0.8, "outro": 0.85, "A": 1.0, "B": 1.06, "C": 1.0}
-ROLE_ENERGY = {"breakdown": 0.72, "build": 0.9, "lift": 1.12, "plain": 1.0}
+# How hard a section plays (density of the accompaniment, loudness): the verse (A) holds
+# back, the chorus (B) opens up, a breakdown drops, a lift is the peak.
+ENERGY = {"intro": 0.75, "outro": 0.8, "A": 0.92, "B": 1.12, "C": 1.0}
+ROLE_ENERGY = {"breakdown": 0.65, "build": 0.9, "lift": 1.15, "plain": 1.0}
 
 
 class Section:
@@ -72,8 +74,10 @@ def kind_of(theme: str) -> str:
 def themes(letters: str, phrases: int, style: str, rng_of) -> list[tuple[str, str]]:
     """(theme, role) for ``phrases`` sections: the form's letters, then cycles of
     development; a breakdown, a build into the return, and one lift late in the piece."""
-    out = [(t, "plain") for t in letters]
     through = letters == "ABCD"
+    out = [(t, "plain") for t in letters]
+    if through:  # a drone's tide: it thins out, then gathers
+        out = [("A", "plain"), ("B", "plain"), ("C", "breakdown"), ("D", "build")]
     k = 0
     while len(out) < phrases:
         rng = rng_of("cycle", k)
@@ -88,6 +92,8 @@ def themes(letters: str, phrases: int, style: str, rng_of) -> list[tuple[str, st
             out += cycle
         k += 1
     out = out[:phrases]
+    if phrases >= 3 and not through and out[-1] != ("A", "plain"):
+        out[-1] = ("A", "plain")  # the piece ends on its theme, home
     if style in LIFT and phrases >= 6:
         late = [i for i, (t, r) in enumerate(out) if i >= phrases * 0.55 and i < phrases - 1
                 and r == "plain" and t in "AB"]
@@ -110,7 +116,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     outro = 2 if "outro" in framed and bars >= 24 else 0
     body = bars - intro - outro
     phrase = 8 if body >= 8 * min(3, len(letters)) else 4
-    count = max(1, -(-body // phrase)) if body > 0 else 0
+    count = max(1, round(body / phrase)) if body > 0 else 0
     if not mood.get("harmony", {}).get("progression"):  # seeded chords move faster in a short phrase
         per = max(1, min(per, phrase // min(len(a), 4)))
     order = themes(letters, count, style, rng_of)
@@ -129,11 +135,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
         at = intro
     left = body
     for i, (theme, role) in enumerate(order):
-        n = min(phrase, left)
-        if left - n < 4 and i == len(order) - 1:
-            n = left
-        elif left - n < 2:
-            n = left
+        n = left if i == len(order) - 1 else min(phrase, left)  # the last takes what is left
         if n <= 0:
             break
         s = Section(kind_of(theme), theme, at, n, seen.get(theme, 0), role)

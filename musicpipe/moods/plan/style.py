@@ -15,12 +15,16 @@ LIFT = {"pop", "epic", "show", "gentle"}
 RITARDANDO = {"gentle", "drone", "epic", "dark", "jazz", "show"}
 
 
+def has_pulse(mood: dict) -> bool:
+    """Whether the mood has drums."""
+    return any(layer.get("style") or layer.get("generator") == "euclid" or layer.get("pattern") == "drums"
+               or layer.get("ch") == 9 for layer in mood.get("layers", {}).values())
+
+
 def style_of(mood: dict) -> str:
     """'jazz', 'dark', 'epic', 'gentle', 'show', 'pop' or 'drone'."""
     layers = mood.get("layers", {}).values()
-    pulse = any(layer.get("style") or layer.get("generator") == "euclid"
-                or layer.get("pattern") == "drums" or layer.get("ch") == 9 for layer in layers)
-    if not pulse and any(layer.get("pattern") == "pedal" for layer in layers):
+    if not has_pulse(mood) and any(layer.get("pattern") == "pedal" for layer in layers):
         return "drone"
     cadence = mood.get("cadence", "authentic")
     return BY_CADENCE.get(cadence, "pop")
