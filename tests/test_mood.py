@@ -434,7 +434,7 @@ GOLDEN = {
         "8fe73884a148f1fa2454821954c7daf1845be8bc20aba75d0d81303b778cd38d",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
         "1a60787927de7b9aa8c8944d4beb8761fbde89bc0efd8f69e25cc9191198df42",
-    "mood calm --duration 20 --seed 7": "67b89672b73937489b89cababb45980836761b5b6db022e43521814ea77eee46",
+    "mood calm --duration 20 --seed 7": "daca65822300d2ddc4f3408d1f3845120cb7734fdd14244ade04213b798c5666",
 }
 
 

@@ -157,8 +157,8 @@ class Writer:
 
     def goal(self, prev: int, goal: str, chord: set[int]) -> int:
         tonics = [j for j, k in enumerate(self.keys) if k % 12 == self.tonic]
-        if goal == "tonic" and tonics:
-            return min(tonics, key=lambda j: abs(j - prev))
+        if goal == "tonic" and tonics:  # a full close comes down to its tonic, if near
+            return min(tonics, key=lambda j: (j > prev or prev - j > 4, abs(j - prev)))
         if goal == "lead" and tonics:  # the scale step above or below the nearest tonic
             home = min(tonics, key=lambda j: abs(j - prev))
             options = [j for j in (home + 1, home - 1) if 0 <= j < len(self.keys)]

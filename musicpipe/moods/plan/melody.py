@@ -160,7 +160,7 @@ class Melody:
 
     def render(self, bars, start: int, prev_key: int | None, rng) -> list[tuple[int, int, int]]:
         """(t, dur, key) from ``start``: index -1 is a rest; a leap over a fifth folds an
-        octave toward the last note (never up to the phrase's peak); inner off-beat notes may rest; the last note of every
+        octave toward the last note (never up to the phrase's peak, nor the peak itself); inner off-beat notes may rest; the last note of every
         4-bar group is cut by half a beat (a breath); chromatic passing tones if asked."""
         w = self.w
         w.rng = rng
@@ -175,7 +175,7 @@ class Melody:
                     t += d
                     continue
                 key = w.keys[j]
-                if last is not None and abs(key - last) > 7:
+                if last is not None and abs(key - last) > 7 and key != peak:
                     octave = key - 12 if key > last else key + 12
                     if w.keys[0] <= octave <= w.keys[-1] and octave < peak:
                         key = octave
@@ -259,11 +259,24 @@ def _cap(bars, cap: int):
 
 def _crown(bars, ceiling: int, cap: int):
     """The phrase's high point struck once: its highest note (the first of them, before
-    the close) at ``ceiling``, every other note at most ``cap``."""
+    the close) at ``ceiling``, reached and left by step: the notes before and after it are
+    raised into a run where they lie further below (the close bar keeps its notes); every
+    other note at most ``cap``."""
     out = _cap(bars, cap)
-    spots = [(j, -b, -n) for b, (_, i) in enumerate(out[:-1] if len(out) > 1 else out)
+    spots = [(b, n) for b, (_, i) in enumerate(out[:-1] if len(out) > 1 else out)
              for n, j in enumerate(i) if j >= 0]
-    if spots:
-        _, b, n = max(spots)
-        out[-b][1][-n] = ceiling
+    if not spots:
+        return out
+    peak = max(range(len(spots)), key=lambda k: (out[spots[k][0]][1][spots[k][1]], -k))
+    b, n = spots[peak]
+    out[b][1][n] = ceiling
+    for way in (-1, 1):
+        k, d = peak + way, 1
+        while 0 <= k < len(spots) and (way < 0 or spots[k][0] < len(out) - 1):
+            bb, nn = spots[k]
+            want = min(cap, ceiling - d)
+            if out[bb][1][nn] >= want:
+                break
+            out[bb][1][nn] = want
+            k, d = k + way, d + 1
     return out
