@@ -439,7 +439,7 @@ def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[
                          bar=ctx.bar, beat=ctx.beat, step=RATES[layer.get("rate", "8")],
                          density=_density(ctx, layer, t=section.start * ctx.bar), ch=ch, vel=vel,
                          after=following)
-        if style in ("root", "pedal"):
+        if style == "root":  # (a pedal is a drone: it holds)
             line = _held_bass(ctx, ctx.rng(name, "bass", "feel", section.theme).choice(HELD_FEELS), line)
         out += line
     home = keys_in({ctx.root}, base, base + span) or [base + (ctx.root - base) % 12]
