@@ -434,7 +434,7 @@ GOLDEN = {
         "2a5133e5e6a92dc76411b5e2ff49f9b12aa5b6e7b4e820aec4b3030d861fb576",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
         "1a60787927de7b9aa8c8944d4beb8761fbde89bc0efd8f69e25cc9191198df42",
-    "mood calm --duration 20 --seed 7": "bdbfaf6dfe621edfcb306bb581d47612dc15b118b6091070057f182e97bba1e7",
+    "mood calm --duration 20 --seed 7": "fc02a5c4ccc8ae31eeac0ebef23cc3c3bd32c24fe0d858fb94e871da49f0a3e9",
 }
 
 

@@ -165,7 +165,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
             s.chords = [Chord(ch.root + 2, ch.intervals) for ch in s.chords]
             s.chords[-1] = harmony.dominant7(root + 7)  # the turn home
         elif s.bars >= 4 and s.kind != "outro" and (
-                nxt.theme == "A" and s.theme != "A" or style in ("jazz", "show")
+                nxt.theme == "A" and s.theme != "A"
                 or rng_of("half close", s.theme, s.index).random() < 0.3):
             s.chords[-1] = harmony.half_close(root, mode, style)
     if family(mode) == "minor" and body_sections and not any(

@@ -72,8 +72,8 @@ EXTRA = {  # style: (family, chord, where it may follow, where it goes)
 
 
 def walk(style: str, mode: str, rng, length: int = 4) -> str:
-    """A progression of ``length`` chords from the tonic by the style's functional moves,
-    ending on a chord that leads home."""
+    """A progression of ``length`` chords by the style's functional moves, from the tonic
+    (or, sometimes, the subdominant or the sixth), ending on a chord that leads home."""
     fam = family(mode)
     table = {k: v.split() for k, v in NEXT[fam].items()}
     for f, chord, after, goes in EXTRA.get(style, []):
@@ -83,8 +83,10 @@ def walk(style: str, mode: str, rng, length: int = 4) -> str:
                 table[a] = table[a] + [chord]
     home = HOME[fam] | ({"bII"} if style == "dark" else set())
     tonic_ = "I" if fam == "major" else "i"
+    away = ("IV", "vi") if fam == "major" else ("VI", "iv")
+    first = tonic_ if rng.random() < 0.6 else rng.choice(away)  # a tune may open off the tonic
     for _ in range(20):
-        out = [tonic_]
+        out = [first]
         while len(out) < length:
             out.append(rng.choice(table[out[-1]]))
         if out[-1] in home and len(set(out)) >= 3:
