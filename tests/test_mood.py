@@ -433,7 +433,7 @@ GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
         "2a5133e5e6a92dc76411b5e2ff49f9b12aa5b6e7b4e820aec4b3030d861fb576",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "1a60787927de7b9aa8c8944d4beb8761fbde89bc0efd8f69e25cc9191198df42",
+        "e6c0cb53b65758e656e725e8393c0df9ec7e46691941191983c0231edd58d881",
     "mood calm --duration 20 --seed 7": "fc02a5c4ccc8ae31eeac0ebef23cc3c3bd32c24fe0d858fb94e871da49f0a3e9",
 }
 

@@ -672,7 +672,11 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             head.append({"type": "ProgramChange", "t": 0, "ch": ch, "program": program})
             mixed.append((layer, gen, ch, program))
     # the mix (issue 11): each layer's level, pan, sends, expression, sustain at the head
-    head += mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)
+    # the final chord is let go before the end (its release decays before the fade): the
+    # sustain pedal lifts with it
+    held = ending.release(ticks - ctx.final_start, ctx.beat, ctx.tempos[-1][1] if ctx.tempos else tempo)
+    head += [dict(e, t=ctx.final_start + held) if e.get("cc") == 64 and e["t"] == ticks else e
+             for e in mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)]
     body: list[dict] = []
     last: list[dict] = []  # the final chord's notes
     # Melodies first: the accompaniment is voiced under them.
@@ -682,7 +686,6 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
             (last if n["t"] >= ctx.final_start else body).append(n)
     body = transform(ctx, body, channels)
-    held = ending.release(ticks - ctx.final_start, ctx.beat, ctx.tempos[-1][1] if ctx.tempos else tempo)
     notes = [dict(n, dur=max(1, min(n["dur"], ctx.final_start + held - n["t"])))
              for n in transform(ctx, last, channels, final=True)]
     for n in body:
