@@ -5,9 +5,10 @@ through-composed); the seed picks one, and a long piece goes on past it in cycle
 development: a breakdown (layers drop out), a build (density and loudness rise into the
 return), the theme again, and once, late, a lift (a step up) where the style allows, which
 turns home on the dominant. Sections are phrases of 8 bars (4 in a short piece); an intro of
-0-4 bars (the home chord, a vamp of the progression, or a turn to the dominant) and, from
-24 bars on, a 2-bar outro frame them; the last section ends in the
-mood's cadence and every other one closes on its phrase's own chord or the dominant.
+0-4 bars (the home chord, a vamp of the progression, a turn to the dominant, or the colour
+of the subdominant or the sixth) and, from 24 bars on, a 2-bar outro frame them; the last
+section ends in the mood's cadence and every other one closes on its phrase's own chord or
+the dominant.
 """
 
 from __future__ import annotations
@@ -127,8 +128,10 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     at = 0
     if intro:
         s = Section("intro", "intro", 0, intro, 0)
-        how = rng_of("intro", "chord").choice(("tonic", "vamp", "vamp", "dominant"))
-        s.chords = _cycle(_per_bar(a, per), intro) if how == "vamp" else [a[0]] * intro
+        how = rng_of("intro", "chord").choice(("tonic", "vamp", "dominant", "subdominant", "relative"))
+        s.chords = _cycle(_per_bar(a, per), intro) if how == "vamp" else [tonic(root, mode)] * intro
+        if how in ("subdominant", "relative"):  # a lead-in from IV (iv) or vi (VI)
+            s.chords = [harmony.intro_chord(how, root, mode)] * intro
         if how == "dominant" and intro >= 2:
             s.chords[-1] = harmony.half_close(root, mode, style)
         out.append(s)

@@ -102,8 +102,9 @@ def pools(style: str, mode: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def pick(mood: dict, style: str, root: int, mode: str, rng: Rng) -> tuple[list[Chord], list[Chord], list[Chord]]:
     """The A, B and bridge (C) progressions: the mood's own progression if it writes one
-    (else one from the style's pool, or two functional walks of four chords), its progression_b (if any) as the B; the bridge is
-    another B the B did not take."""
+    (else one from the style's pool, or two functional walks of four chords), its
+    progression_b (if any) as the B (else a pooled one or a walk away from the tonic); the
+    bridge a walk away from the tonic."""
     harmony = mood.get("harmony", {})
     written = _written_mode(mood)
     a_pool, b_pool = pools(style, mode)
@@ -115,11 +116,10 @@ def pick(mood: dict, style: str, root: int, mode: str, rng: Rng) -> tuple[list[C
     a = progression(own, root, mode, written=written) if own else progression(pooled, root, mode)
     if harmony.get("progression_b"):
         b = progression(harmony["progression_b"], root, mode, written=written)
-        c = progression(rng.choice(b_pool), root, mode)
     else:  # B away from the tonic: a pooled one, or a walk begun on its second chord
-        i = int(rng.random() * len(b_pool))
-        b = progression(b_pool[i] if rng.random() < 0.5 else _away(walk(style, mode, rng, 5)), root, mode)
-        c = progression(b_pool[(i + 1 + int(rng.random() * (len(b_pool) - 1))) % len(b_pool)], root, mode)
+        b = progression(rng.choice(b_pool) if rng.random() < 0.25 else _away(walk(style, mode, rng, 5)),
+                        root, mode)
+    c = progression(_away(walk(style, mode, rng, 5)), root, mode)  # the bridge: a walk away
     return a, b, c
 
 
@@ -184,6 +184,10 @@ def half_close(root: int, mode: str, style: str) -> Chord:
     return Chord(root + 7, (0, 4, 7))
 
 
-def leading(root: int, mode: str) -> Chord:
-    """vii°7, the other chord of a minor cadence."""
-    return Chord(root + 11, (0, 3, 6, 9))
+def intro_chord(how: str, root: int, mode: str) -> Chord:
+    """An intro's colour before the tonic: the subdominant (IV, iv in minor) or the sixth
+    degree (vi, VI in minor)."""
+    minor = family(mode) == "minor"
+    if how == "subdominant":
+        return Chord(root + 5, (0, 3, 7) if minor else (0, 4, 7))
+    return Chord(root + (8 if minor else 9), (0, 4, 7) if minor else (0, 3, 7))
