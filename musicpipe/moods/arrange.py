@@ -447,19 +447,21 @@ def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[
     return out + [note(final.start, final.end - final.start, ch, home[0], vel)]
 
 
-HELD_FEELS = ("held", "held", "two", "push")
+HELD_FEELS = ("held", "two", "fifth", "push")
 
 
 def _held_bass(ctx: Context, feel: str, notes: list[dict]) -> list[dict]:
-    """How a held bass moves in a section: held; in two (struck again on the half bar);
-    or pushed (each note after the first arrives an eighth early, on the bar before)."""
+    """How a held bass moves in a section: held; in two (struck again on the half bar, or
+    stepping to the fifth below there, as a ballad's bass does); or pushed (each note after
+    the first arrives an eighth early, on the bar before)."""
     if feel == "held":
         return notes
     out = []
     for i, n in enumerate(notes):
-        if feel == "two" and n["dur"] > ctx.bar // 2 + ctx.beat:
+        if feel in ("two", "fifth") and n["dur"] > ctx.bar // 2 + ctx.beat:
             half = ctx.bar // 2
-            out += [dict(n, dur=half - 20), dict(n, t=n["t"] + half, dur=n["dur"] - half,
+            key = n["key"] - 5 if feel == "fifth" and n["key"] - 5 >= 24 else n["key"]
+            out += [dict(n, dur=half - 20), dict(n, t=n["t"] + half, dur=n["dur"] - half, key=key,
                                                    vel=max(1, round(n["vel"] * 0.85)))]
         elif feel == "push" and i and n["t"] % ctx.bar == 0 and out and out[-1]["dur"] > ctx.beat:
             eighth = ctx.beat // 2

@@ -4,7 +4,8 @@ The seed picks an A progression (the mood's own is one of the pool), a contrasti
 B section and the bridge, and every return of a section is re-harmonised a little: jazz swaps
 a dominant for its tritone substitute or a tonic for its relative and puts a secondary
 dominant before a ii; pop and film music borrow iv from the minor, tonicise vi or V with their
-own dominants, and use bVII; minor styles close their phrases on a major V (the leading tone).
+own dominants, and use bVII; minor styles close their phrases on a major V (the leading tone)
+and turn a tonic into the dominant seventh of the iv that follows it.
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def substitute(chords: list[Chord], *, style: str, root: int, mode: str, rng: Rn
         else:
             if rel == 7:
                 out[i] = Chord(root + 7, (0, 4, 7))  # v -> V: the leading tone
+            elif rel == 0 and nxt is not None and (nxt.root - root) % 12 == 5 and pick < 0.7:
+                out[i] = dominant7(root)  # i -> I7, the dominant of iv
             elif nxt is not None and (nxt.root - root) % 12 == 7 and pick < 0.5:
                 out[i] = Chord(root + 5, (0, 3, 7))  # iv before V
             elif rel == 3 and pick < 0.4 and style != "dark":
