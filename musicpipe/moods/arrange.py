@@ -706,6 +706,12 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     chords = [Chord(sp.chord.root + shift, sp.chord.intervals).event(sp.start, sp.end - sp.start, flats)
               for sp in ctx.spans]
     slower = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in ctx.tempos]
-    body = sorted(slower + chords + notes, key=lambda e: (e["t"], e["type"] != "Tempo",
-                                                          e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))
+    lifts = []  # a lift's key signature, and home's again after it
+    for s in ctx.form.sections:
+        if s.shift:
+            lifts += [key_event((key[0] + s.shift) % 12, key[1], s.start * ctx.bar),
+                      key_event(*key, (s.start + s.bars) * ctx.bar)]
+    order = {"Tempo": 0, "KeySig": 1, "Chord": 2}
+    body = sorted(slower + lifts + chords + notes, key=lambda e: (
+        e["t"], order.get(e["type"], 3), e.get("ch", 0), e["key"] if e["type"] == "Note" else 0))
     return head + body + [{"type": "End", "t": ticks}]
