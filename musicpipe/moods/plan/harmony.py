@@ -57,17 +57,18 @@ POOLS = {
 # Where each chord may go next (a functional walk), and which chords lead home to the
 # tonic (a progression loops, so its last chord must). Sevenths come from the mood's tension.
 NEXT = {
-    "major": {"I": "IV V vi ii iii", "ii": "V IV vi", "iii": "vi IV ii", "IV": "V I ii vi",
+    "major": {"I": "IV V vi ii iii", "ii": "V IV vi iii", "iii": "vi IV ii", "IV": "V I ii vi iii",
               "V": "vi I IV iii", "vi": "IV ii V iii"},
-    "minor": {"i": "iv VI III VII v", "ii°": "V", "III": "VI VII iv", "iv": "V VII i VI",
-              "v": "VI i iv", "V": "i VI", "VI": "VII III iv ii° V", "VII": "III i VI"},
+    "minor": {"i": "iv VI III VII v ii°", "ii°": "V v VII", "III": "VI VII iv i",
+              "iv": "V VII i VI v", "v": "VI i iv", "V": "i VI", "VI": "VII III iv ii° V",
+              "VII": "III i VI v"},
 }
 HOME = {"major": {"V", "IV", "ii"}, "minor": {"V", "VII", "iv"}}
 EXTRA = {  # style: (family, chord, where it may follow, where it goes)
     "dark": [("minor", "bII", "iv VI", "V i")],
     "jazz": [("major", "VI", "I iii", "ii")],
     "show": [("major", "VI", "I iii", "ii"), ("major", "iv", "IV", "I")],
-    "epic": [("major", "bVII", "I IV", "IV I"), ("minor", "iv", "i", "V")],
+    "epic": [("major", "bVII", "I IV", "IV I")],
     "gentle": [("major", "iv", "IV", "I")],
 }
 
