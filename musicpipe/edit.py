@@ -79,7 +79,7 @@ class Session:
     """One piece being edited, with its undo and redo history."""
 
     def __init__(self, events, source: str | os.PathLike | None = None):
-        self.events = [dict(ev) for ev in events if ev["type"] not in ("Abort",)]
+        self.events = [dict(ev) for ev in events]
         self.source = Path(source).resolve() if source is not None else None
         self._undo: list[tuple[str, list[dict], list[dict]]] = []
         self._redo: list[tuple[str, list[dict], list[dict]]] = []

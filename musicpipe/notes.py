@@ -43,7 +43,7 @@ from .positions import Meter, PositionError
 MAX_NOTES = 100_000
 """Notes in one document, all tracks together: the work is bounded before it starts."""
 
-DRUM_NAMES = ("drums", "drum-kit", "percussion", "kit")
+DRUM_NAMES = ("drums", "drum kit", "percussion", "kit")
 
 
 class NotesError(ValueError):
@@ -168,7 +168,7 @@ def _channels(tracks: list[Track]) -> list[tuple[int, int]]:
     taken = {t.channel for t in tracks if t.channel is not None}
     free = (c for c in range(16) if c != 9 and c not in taken)
     for i, track in enumerate(tracks):
-        drums = isinstance(track.instrument, str) and theory._slug(track.instrument) in DRUM_NAMES
+        drums = isinstance(track.instrument, str) and track.instrument.strip().lower() in DRUM_NAMES
         try:
             program = 0 if drums else theory.parse_program(track.instrument)
         except theory.TheoryError as e:
