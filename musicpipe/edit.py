@@ -377,3 +377,37 @@ class Session:
             raise EditError(f"path: cannot write {target.name}: {e.strerror}") from None
         return {"path": str(target), "bytes": len(data),
                 "notes": sum(ev["type"] == "Note" for ev in events)}
+
+
+class Sessions:
+    """The editing sessions of one client (an MCP connection), by id: each keeps its history
+    until it is closed or the client goes; at most ``MAX_OPEN`` at once, so a client cannot
+    hold the server's memory with sessions it forgot."""
+
+    MAX_OPEN = 8
+
+    def __init__(self):
+        self._open: dict[str, Session] = {}
+        self._made = 0
+
+    def open(self, source) -> tuple[str, Session]:
+        if len(self._open) >= self.MAX_OPEN:
+            raise EditError(f"session: {self.MAX_OPEN} sessions are open ("
+                            + ", ".join(self._open) + "); close one first")
+        session = Session.open(source)
+        self._made += 1
+        sid = f"e{self._made}"
+        self._open[sid] = session
+        return sid, session
+
+    def get(self, sid: str) -> Session:
+        session = self._open.get(sid)
+        if session is None:
+            listed = ", ".join(self._open) or "none; open one first"
+            raise EditError(f"session: no open session {str(sid)[:40]!r} (open: {listed})")
+        return session
+
+    def close(self, sid: str) -> dict:
+        self.get(sid)
+        del self._open[sid]
+        return {"closed": sid}

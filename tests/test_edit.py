@@ -142,3 +142,18 @@ def test_what_cannot_be_opened(tmp_path):
                           ("none.mid", "No such file")):
         with pytest.raises(edit.EditError, match=message):
             edit.Session.open(tmp_path / name)
+
+
+def test_sessions_are_counted_and_closed(opened):
+    path, _ = opened
+    store = edit.Sessions()
+    ids = [store.open(path)[0] for _ in range(edit.Sessions.MAX_OPEN)]
+    assert ids == [f"e{i}" for i in range(1, 9)]
+    with pytest.raises(edit.EditError, match="session: 8 sessions are open .*close one first"):
+        store.open(path)
+    store.get("e2").transpose(1, bars="1")
+    assert store.get("e1").history()["undo"] == []  # each its own history
+    assert store.close("e2") == {"closed": "e2"}
+    with pytest.raises(edit.EditError, match=r"session: no open session 'e2' \(open: e1, e3"):
+        store.get("e2")
+    assert store.open(path)[0] == "e9"  # an id is never reused
