@@ -48,15 +48,17 @@ PROMPTS = {p.name: p for p in (
 It lasts exactly {seconds} seconds. Moods to draw on: {moods}.
 
 Work like this, checking each step's answer before the next:
-1. Read musicpipe://docs/moods (or call list_moods) and pick a mood per section of the scene;
-   split the {seconds} seconds between the sections at the moments the scene turns.
-2. For each section call compose_mood with format "jsonl", its seconds, one seed for the whole
-   scene, and an intensity that follows the drama (0 quiet .. 100 full).
-3. Put the sections end to end with run_pipeline: `concat a.jsonl b.jsonl ... | to-midi --out
-   scene.mid` (describe("concat") and describe("section") show the options; name each part
-   with `section NAME` so a DAW shows the sections).
-4. render scene.mid to scene.wav and listen with analyze; adjust intensities or moods where
-   the analysis says the music does not turn when the scene does."""),
+1. Read musicpipe://docs/score and musicpipe://docs/score-schema (the score plan format) and
+   musicpipe://docs/moods (or call list_moods).
+2. Write the plan as JSON: a region per turn of the scene (mood, at, intensity keyframes that
+   follow the drama), hits at the moments the music must mark, duration {seconds}, one seed.
+   Check it with run_pipeline: pipeline `score --check - --json`, the plan as its input;
+   read the fitted bars and tempi of each region (a refusal names the field to fix).
+3. Compose each region with compose_mood (format "jsonl", the region's fitted seconds and
+   tempo, the plan's seed), name each with `section NAME`, and put them end to end with
+   `concat a.jsonl b.jsonl ... | to-midi --out scene.mid` (describe("concat") shows how).
+4. render scene.mid to scene.wav and check it with analyze; adjust intensities or moods where
+   the music does not turn when the scene does."""),
     Prompt("game-loop", "A loop for a game level: a piece whose end flows back into its start.",
            {"level": ("the level: place, pace, danger", True),
             "bars": ("how many bars the loop lasts (8, 16, 32)", False)},

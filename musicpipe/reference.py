@@ -1,6 +1,6 @@
 """The reference an agent reads, generated from the code's own tables: every stage's options
 from its click command (what ``--help`` prints), the event format from ``events.EVENTS``, the
-moods with their layers from the mood library, the exit codes, notes-as-JSON and its schema.
+moods with their layers from the mood library, the exit codes, notes-as-JSON and score plans with their schemas.
 
     >>> describe("transpose")["options"][0]["flags"]
     ['--semitones', '-s']
@@ -27,6 +27,8 @@ TOPICS = {
     "moods": "the mood presets with tempo, key, intensity and layers",
     "notes": "notes as JSON (write_notes): tracks, pitches, positions; and editing sessions",
     "notes-schema": "the JSON Schema of a notes document",
+    "score": "score plans: moods on a timeline with intensity keyframes and hit points",
+    "score-schema": "the JSON Schema of a score plan",
     "exit-codes": "what each exit code means",
 }
 
@@ -131,14 +133,22 @@ def moods_markdown() -> str:
     return "\n".join(out)
 
 
+def _docs_page(name: str, fallback: str) -> str:
+    """docs/NAME.md in a source checkout, else ``fallback`` (an installed package has no docs/)."""
+    doc = Path(__file__).resolve().parent.parent / "docs" / f"{name}.md"
+    return doc.read_text(encoding="utf-8") if doc.is_file() else fallback
+
+
 def notation_markdown() -> str:
-    """docs/notation.md in a source checkout, else the notation module's own summary."""
-    doc = Path(__file__).resolve().parent.parent / "docs" / "notation.md"
-    if doc.is_file():
-        return doc.read_text(encoding="utf-8")
     from . import notation
 
-    return f"# seq notation\n\n{notation.__doc__}\n{notation.DURATION_HELP}\n"
+    return _docs_page("notation", f"# seq notation\n\n{notation.__doc__}\n{notation.DURATION_HELP}\n")
+
+
+def score_markdown() -> str:
+    from .score import plan
+
+    return _docs_page("score", f"# Score plans\n\n{plan.__doc__}\n")
 
 
 def notes_markdown() -> str:
@@ -158,10 +168,14 @@ def page(topic: str) -> tuple[str, str]:
     from . import events, notes
 
     makers = {"stages": stages_markdown, "events": events.reference_markdown,
-              "notation": notation_markdown, "moods": moods_markdown, "notes": notes_markdown,
-              "exit-codes": exit_codes_markdown}
+              "notation": notation_markdown, "score": score_markdown, "moods": moods_markdown,
+              "notes": notes_markdown, "exit-codes": exit_codes_markdown}
     if topic == "notes-schema":
         return "application/schema+json", json.dumps(notes.json_schema(), indent=1)
+    if topic == "score-schema":
+        from .score import plan
+
+        return "application/schema+json", json.dumps(plan.schema(), indent=1)
     if topic not in makers:
         raise KeyError(f"topic: {topic!r}; topics: {', '.join(TOPICS)}")
     return "text/markdown", makers[topic]()

@@ -53,6 +53,10 @@ def test_pages():
     mime, schema = reference.page("notes-schema")
     assert mime == "application/schema+json" and json.loads(schema) == notes.json_schema()
     assert "C4/4" in reference.page("notation")[1]
+    from musicpipe.score import plan
+
+    assert json.loads(reference.page("score-schema")[1]) == plan.schema()
+    assert "score --check" in reference.page("score")[1]
     assert "73 an output file" in reference.page("exit-codes")[1]
     with pytest.raises(KeyError, match="topics: stages, events"):
         reference.page("nope")
