@@ -235,7 +235,7 @@ class Session:
         chosen = self.select(**where)
         if not chosen:
             shown = ", ".join(f"{k} {v}" for k, v in where.items() if v is not None) or "the piece"
-            raise EditError(f"{verb}: no notes in {shown}")
+            raise EditError(f"range: no notes to {verb} in {shown}")
         return chosen
 
     # ------------------------------------------------------------------ edits

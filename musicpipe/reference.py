@@ -49,8 +49,11 @@ def _command(stage: str) -> click.Command:
 
 
 def _context(stage: str, cmd: click.Command) -> click.Context:
-    settings = {k: v for k, v in cmd.context_settings.items() if k != "help_option_names"}
-    return click.Context(cmd, info_name=stage, **settings)
+    """The help's context, 100 columns wide whatever the terminal (the same text anywhere)."""
+    settings = dict(cmd.context_settings)
+    settings.setdefault("max_content_width", 100)
+    return click.Context(cmd, info_name=stage, terminal_width=settings["max_content_width"],
+                         **settings)
 
 
 def _kind(info: dict) -> str:

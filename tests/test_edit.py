@@ -104,7 +104,7 @@ def test_the_source_is_never_overwritten_unless_asked(opened):
 @pytest.mark.parametrize("call,message", [
     (lambda s: s.transpose(200, bars="1"), "semitones: 200 is not a whole number -127..127"),
     (lambda s: s.transpose(60, bars="4", track="Melody"), "semitones: G5 at 4:1.05 would be key 139, allowed 0..127"),
-    (lambda s: s.delete(bars="9"), "delete: no notes in bars 9"),
+    (lambda s: s.delete(bars="9"), "range: no notes to delete in bars 9"),
     (lambda s: s.delete(bars="two"), 'bars: "two" is not bars like "3" or "3-4"'),
     (lambda s: s.select(track="Bass"), 'track: no track "Bass" (tracks: "Chords", "Melody")'),
     (lambda s: s.select(channel=16), "channel: 16 is not a channel 0..15"),
