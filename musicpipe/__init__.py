@@ -13,7 +13,8 @@ __version__ = "0.1.0"
 _API = frozenset((
     "Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
     "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
-    "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass"))
+    "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass", "quantize",
+    "click"))
 
 
 def __getattr__(name: str):

@@ -27,7 +27,8 @@ from .umbrella import STAGES
 
 __all__ = ["Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
            "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
-           "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass"]
+           "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass", "quantize",
+           "click"]
 
 
 class Piece:
@@ -191,6 +192,8 @@ viz = _step_maker("viz")
 from_midi = _step_maker("from-midi")
 chords = _step_maker("chords")
 bass = _step_maker("bass")
+quantize = _step_maker("quantize")
+click = _step_maker("click")
 
 
 def layer(*parts: Step) -> Step:

@@ -42,7 +42,7 @@ from itertools import chain
 
 import click
 
-from .errors import BadOption, OutputError, StageError
+from .errors import BadOption, OutputError, StageError, one_line
 from .events import MAX_SEED
 from .stream import Aborted, DataError, Reader, Writer, encode
 
@@ -148,8 +148,9 @@ class StageIO:
         self._tee: _Tee | None = None  # observe()'s byte-for-byte pass-through
 
     def warn(self, msg: str) -> None:
-        """A one-line note on stderr, prefixed with the stage name."""
-        click.echo(f"{self.name}: {msg}", err=True)
+        """A one-line note on stderr, prefixed with the stage name (control characters
+        escaped, long values clipped: ``errors.one_line``)."""
+        click.echo(f"{self.name}: {one_line(msg)}", err=True)
 
     def stdin_is_terminal(self) -> bool:
         fp = _stdin_binary()
@@ -435,8 +436,8 @@ def _run(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
 
 
 def abort_event(stage: str, message: str) -> dict:
-    """The Abort line a failed stage writes last."""
-    return {"type": "Abort", "stage": stage, "message": message}
+    """The Abort line a failed stage writes last (its message as stderr shows it)."""
+    return {"type": "Abort", "stage": stage, "message": one_line(message)}
 
 
 def _abort(io: StageIO, event: dict) -> None:
@@ -503,7 +504,7 @@ class StageCommand(click.Command):
         try:
             code = super().main(args, prog_name=prog, standalone_mode=False, **extra)
         except click.UsageError as e:
-            message = f"{e.format_message()} (see `{prog} --help`)"
+            message = one_line(f"{e.format_message()} (see `{prog} --help`)")
             click.echo(f"{prog}: {message}", err=True)
             if self.stream_out:
                 write_abort(abort_event(self.name, message))
@@ -513,7 +514,7 @@ class StageCommand(click.Command):
         except click.Abort:
             code = 130
         except click.ClickException as e:
-            click.echo(f"{prog}: {e.format_message()}", err=True)
+            click.echo(f"{prog}: {one_line(e.format_message())}", err=True)
             if self.stream_out:
                 write_abort(abort_event(self.name, e.format_message()))
             code = e.exit_code

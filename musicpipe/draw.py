@@ -12,6 +12,7 @@ from html import escape
 
 from .events import DRUM_CHANNEL, PPQ
 from .meter import bar_count, bar_lines, seconds_at
+from .errors import printable
 from .theory import note_name, track_name
 
 SYMBOLS = "0123456789ABCDEF"
@@ -62,8 +63,9 @@ class Piece:
             elif typ == "ProgramChange":
                 self.programs.setdefault(ev["ch"], ev["program"])
             elif typ == "Marker" and ev.get("ch") is not None:
-                self.names.setdefault(ev["ch"], ev["text"])
-                self.part_names.setdefault((ev["ch"], ev.get("track") or ""), ev["text"])
+                text = printable(ev["text"])  # drawn on a terminal and into XML
+                self.names.setdefault(ev["ch"], text)
+                self.part_names.setdefault((ev["ch"], ev.get("track") or ""), text)
         self.end = end
 
     def _track_id(self, track: str) -> int:
@@ -84,7 +86,7 @@ class Piece:
             track = self.tracks[tid - 1] if tid else ""
             colour = COLOURS[ch] if ch not in seen else spare.pop(0) if spare else COLOURS[ch]
             seen.add(ch)
-            name = self.part_names.get((ch, track)) or track
+            name = self.part_names.get((ch, track)) or printable(track)
             label = f"ch {ch} {name}" if name else self.label(ch)
             out.append({"ch": ch, "track": track, "id": tid, "label": label, "colour": colour,
                         "notes": counts[ch, tid]})

@@ -89,6 +89,7 @@ def _parses(parse_name: str, template: str = "{}"):
 VOCABULARIES = {
     "note": (_parses("parse_key", "{} major"), "a note name: C, F#, Bb"),
     "scale": (_parses("scale_name"), "a scale or mode name (scale --list)"),
+    "chord": (_parses("parse_chord"), "a chord symbol: C, Am7, F#dim, Bbmaj7"),
 }
 """Text fields with a vocabulary: (test, what the reference and errors say)."""
 
@@ -189,7 +190,7 @@ EVENTS: dict[str, EventType] = {
                 Field("root", "str", doc="the root: C, F#, Bb ..."),
                 Field("quality", "str", doc="the chord's quality as a lead sheet writes it: "
                       "\"\" (major), m, 7, maj7, m7, dim, sus4 ..."),
-                Field("name", "str", doc="the chord symbol: Ebmaj7, F#m, G7"),
+                Field("name", "str", doc="the chord symbol: Ebmaj7, F#m, G7", valid="chord"),
             ),
             "The harmony in force: written by mood (one per chord of the progression) so "
             "that later stages and readers know the changes. It makes no sound.",

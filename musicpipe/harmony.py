@@ -9,9 +9,10 @@ ceiling (the melody) and above a floor, moving as little as it can from the last
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
-from .theory import (CHORDS, FLAT_NAMES, SCALES, SHARP_NAMES, TheoryError, key_signature,
-                     parse_chord, parse_roman, scale_name)
+from .theory import (CHORDS, FLAT_NAMES, PITCH_CLASSES, SCALES, SHARP_NAMES, TheoryError,
+                     key_signature, parse_chord, parse_roman, scale_name)
 
 _NUMERAL = re.compile(r"^(b|#)?([ivIV]+)(°|dim|\+|aug)?(maj7|7)?$")
 _DEGREES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
@@ -36,12 +37,16 @@ B_PROGRESSIONS = {
 
 
 class Chord:
-    """A chord: root pitch class and intervals above it (semitones)."""
+    """A chord: root pitch class and intervals above it (semitones). ``spelled`` keeps the
+    symbol as the user wrote it (F#m7b5, Gb: names follow the writer, not the key); ``share``
+    is the part of its slot it lasts (1/2 for each of two chords written in one bar)."""
 
-    __slots__ = ("root", "intervals")
+    __slots__ = ("root", "intervals", "spelled", "share")
 
-    def __init__(self, root: int, intervals: tuple[int, ...]):
+    def __init__(self, root: int, intervals: tuple[int, ...], spelled: str | None = None,
+                 share: Fraction = Fraction(1)):
         self.root, self.intervals = root % 12, tuple(intervals)
+        self.spelled, self.share = spelled, share
 
     @property
     def pcs(self) -> tuple[int, ...]:
@@ -54,12 +59,15 @@ class Chord:
 
     def name(self, flats: bool = True) -> str:
         """'Am7', 'Bb', 'F#dim': the root and the chord quality as a lead sheet writes it."""
+        if self.spelled:
+            return self.spelled
         return (FLAT_NAMES if flats else SHARP_NAMES)[self.root] + self.quality
 
     def event(self, t: int, dur: int, flats: bool = True) -> dict:
         """The stream's Chord event for this chord from ``t``, lasting ``dur`` ticks."""
-        return {"type": "Chord", "t": t, "dur": dur,
-                "root": (FLAT_NAMES if flats else SHARP_NAMES)[self.root],
+        root = re.match(r"[A-G][#b]?", self.spelled).group() if self.spelled else \
+            (FLAT_NAMES if flats else SHARP_NAMES)[self.root]
+        return {"type": "Chord", "t": t, "dur": dur, "root": root,
                 "quality": self.quality, "name": self.name(flats)}
 
     def __eq__(self, other) -> bool:
@@ -122,30 +130,71 @@ class Change:
 
 def changes(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 1920, start: int = 0
             ) -> list[Change]:
-    """The progression laid out in time: each chord ``bars_per_chord`` bars long."""
+    """The progression laid out in time: each chord ``bars_per_chord`` bars long, or its
+    ``share`` of that when a bar holds several (``progression("C Am | F G7")``)."""
     span = bars_per_chord * bar
-    return [Change(start + i * span, start + (i + 1) * span, c) for i, c in enumerate(chords)]
-
-
-def from_events(events: list[dict]) -> list[Change]:
-    """The stream's Chord events as changes, in time order (an unknown symbol is skipped)."""
-    out = []
-    for ev in sorted(events, key=lambda e: e["t"]):
-        try:
-            out.append(Change(ev["t"], ev["t"] + ev["dur"], Chord(*parse_chord(ev["name"]))))
-        except TheoryError:
-            continue
+    out, at = [], Fraction(0)
+    for c in chords:
+        out.append(Change(start + round(at * span), start + round((at + c.share) * span), c))
+        at += c.share
     return out
 
 
-def progression(text: str | list, root: int, mode: str, *, written: str | None = None) -> list[Chord]:
-    """'I V vi IV', 'Am F C G' or a list of either -> chords. Numerals written for a mood in
-    ``written`` mode and played in a ``mode`` of the other family are re-spelled (see
-    ``numeral``), so every layer agrees on the key."""
-    tokens = text if isinstance(text, list) else re.split(r"[\s,\-|]+", text.strip())
+def slots(chords: list[Chord]) -> int:
+    """How many slots (bars, or --bars-per-chord groups) a progression fills."""
+    return round(sum(c.share for c in chords))
+
+
+def from_events(events: list[dict]) -> list[Change]:
+    """The stream's Chord events as changes, in time order (the reader has checked that
+    each name is a chord symbol: an unknown one is a data error on its line, not skipped)."""
+    return [Change(ev["t"], ev["t"] + ev["dur"], Chord(*parse_chord(ev["name"])))
+            for ev in sorted(events, key=lambda e: e["t"])]
+
+
+def spell_degree(tonic: str, numeral_text: str, pc: int) -> str | None:
+    """The root of a numeral's chord spelled on its scale degree's letter in the key of
+    ``tonic`` as written: IV in Gb is Cb (not B), III in E is G#, bVII in C is Bb; None
+    when that would take more than one sharp or flat.
+
+    >>> spell_degree("Gb", "IV", 11), spell_degree("C", "bVII", 10), spell_degree("E", "III", 8)
+    ('Cb', 'Bb', 'G#')
+    """
+    m = _NUMERAL.match(numeral_text.strip())
+    if not m or m.group(2).lower() not in _DEGREES:
+        return None
+    letters = "CDEFGAB"
+    letter = letters[(letters.index(tonic[0].upper()) + _DEGREES[m.group(2).lower()] - 1) % 7]
+    shift = (pc - PITCH_CLASSES[letter] + 6) % 12 - 6
+    return letter + {-1: "b", 0: "", 1: "#"}[shift] if -1 <= shift <= 1 else None
+
+
+def progression(text: str | list, root: int, mode: str, *, written: str | None = None,
+                tonic: str | None = None) -> list[Chord]:
+    """'I V vi IV', 'Am F C G' or a list of either -> chords, a chord symbol spelled as
+    written. With bar lines ('C Am | F G7') each bar is one slot, shared evenly by its
+    chords. Numerals written for a mood in ``written`` mode and played in a ``mode`` of the
+    other family are re-spelled (see ``numeral``), so every layer agrees on the key. With
+    ``tonic`` (the key's tonic as written: Gb) numerals are named on their degrees' letters
+    (IV in Gb: Cb)."""
+    bars = [text] if isinstance(text, list) or "|" not in text else text.split("|")
     respell = written is not None and family(written) != family(mode)
-    out = [Chord(*parse_chord(tok)) if tok[0] in "ABCDEFG" else numeral(tok, root, mode, respell=respell)
-           for tok in tokens if tok]
+    out = []
+    for group in bars:
+        tokens = [tok for tok in (group if isinstance(group, list) else re.split(r"[\s,\-]+", group.strip())) if tok]
+        if not tokens and len(bars) > 1:
+            raise TheoryError(f"an empty bar in {text!r}: write a chord between each pair of bar lines")
+        share = Fraction(1, len(tokens)) if len(bars) > 1 else Fraction(1)
+        for tok in tokens:
+            if tok[0] in "ABCDEFG":
+                chord = Chord(*parse_chord(tok), spelled=tok.strip())
+            else:
+                chord = numeral(tok, root, mode, respell=respell)
+                name = spell_degree(tonic, tok, chord.root) if tonic else None
+                if name and chord.quality != "?":
+                    chord.spelled = name + chord.quality
+            chord.share = share
+            out.append(chord)
     if not out:
         raise TheoryError(f"empty chord progression: {text!r}")
     return out
@@ -157,16 +206,18 @@ def cadence(kind: str, root: int, mode: str) -> list[Chord]:
     return progression(text, root, mode)
 
 
-def spells_flats(root: int, mode: str) -> bool:
-    """Whether the key's notes are spelled with flats (its signature has flats, or none)."""
-    return key_signature(root, mode)[0] <= 0
+def spells_flats(root: int, mode: str, spelled: str | None = None) -> bool:
+    """Whether the key's notes are spelled with flats (its signature has flats, or none);
+    ``spelled``, the tonic as the user wrote it (Gb, F#), decides the six-accidental keys."""
+    return key_signature(root, mode, spelled)[0] <= 0
 
 
-def key_event(root: int, mode: str, t: int = 0) -> dict:
-    """The KeySig of a key, its tonic spelled as its signature spells it (F#m, Eb)."""
-    sharps, _ = key_signature(root, mode)
-    return {"type": "KeySig", "t": t, "key": (FLAT_NAMES if sharps < 0 else SHARP_NAMES)[root],
-            "mode": mode}
+def key_event(root: int, mode: str, t: int = 0, spelled: str | None = None) -> dict:
+    """The KeySig of a key, its tonic spelled as its signature spells it (F#m, Eb), or as
+    the user wrote it (``spelled``: Gb, Cb)."""
+    sharps, _ = key_signature(root, mode, spelled)
+    name = spelled or (FLAT_NAMES if sharps < 0 else SHARP_NAMES)[root]
+    return {"type": "KeySig", "t": t, "key": name, "mode": mode}
 
 
 def tonic(root: int, mode: str) -> Chord:
@@ -180,6 +231,7 @@ def voicing(chord: Chord, *, floor: int, ceiling: int, voices: int = 3, style: s
     tones (a seventh chord drops its fifth first), the top one nearest ``near`` (the last
     top: small moves) among the chord tones in the top octave. ``spread`` puts the root
     alone at the bottom; ``open`` drops the second voice from the top an octave."""
+    floor, ceiling = max(0, floor), min(127, ceiling)  # a register over the edge: MIDI's keys
     pcs = list(chord.pcs)
     if voices < len(pcs) and len(pcs) >= 4:
         pcs.remove(chord.pcs[2])  # the fifth adds least

@@ -101,8 +101,7 @@ def build(root: str):
     from . import __version__
     from .moods.catalog import entries
     from .moods.packs import Library
-    from .theory import DRUM_ALIASES, GM_DRUMS, GM_PROGRAMS, PROGRAM_ALIASES, SCALE_ALIASES, \
-        SCALE_DOCS, SCALES
+    from . import names as tables
 
     folder = Folder(root)
     server = MCPServer("musicpipe", instructions=INSTRUCTIONS, version=__version__,
@@ -287,29 +286,17 @@ def build(root: str):
     @server.tool(structured_output=True)
     def list_instruments() -> list[dict[str, Any]]:
         """The 128 General MIDI programs: number, name, and the short names stages accept."""
-        aliases: dict[int, list[str]] = {}
-        for alias, n in PROGRAM_ALIASES.items():
-            aliases.setdefault(n, []).append(alias)
-        return [{"program": n, "name": name, "aliases": aliases.get(n, [])}
-                for n, name in enumerate(GM_PROGRAMS)]
+        return tables.instruments()
 
     @server.tool(structured_output=True)
     def list_drums() -> list[dict[str, Any]]:
         """The General MIDI drum sounds (channel 9): key, name, the short names accepted."""
-        aliases: dict[int, list[str]] = {}
-        for alias, n in DRUM_ALIASES.items():
-            aliases.setdefault(n, []).append(alias)
-        return [{"key": k, "name": name, "aliases": aliases.get(k, [])}
-                for k, name in sorted(GM_DRUMS.items())]
+        return tables.drums()
 
     @server.tool(structured_output=True)
     def list_scales() -> list[dict[str, Any]]:
         """Every scale and mode: name, semitones above the root, aliases, what it sounds like."""
-        aliases: dict[str, list[str]] = {}
-        for alias, name in SCALE_ALIASES.items():
-            aliases.setdefault(name, []).append(alias)
-        return [{"name": name, "intervals": list(steps), "aliases": aliases.get(name, []),
-                 "about": SCALE_DOCS.get(name, "")} for name, steps in SCALES.items()]
+        return tables.scales()
 
     return server
 

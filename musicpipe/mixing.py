@@ -24,6 +24,7 @@ MIN_LEVEL = -60.0
 SIDE_PAN = 0.35          # where side layers (keys, arps) sit, alternately left and right
 PEDAL_LIFT = 30          # ticks the pedal stays up at a change: the old chord stops ringing
 CURVE_STEP = PPQ // 4    # an expression curve moves in sixteenth-note steps
+MAX_CONTROLLERS = 2_000_000  # the most pedal events one mix writes: more is refused, not tried
 
 # Role defaults, the way a mixing engineer starts: bass and kick centred and dry of chorus;
 # the lead centred, forward (louder) and nearly dry; pads centred (their stereo samples are
@@ -130,18 +131,32 @@ def controllers(ch: int, mix: dict, *, end: int = 0, changes: list[int] = ()) ->
 
 def expression(ch: int, curve: list[int], end: int) -> list[dict]:
     """CC 11 along a curve of evenly spread points from 0 to ``end``, in sixteenth steps
-    (only where the value changes)."""
+    (only where the value changes). The work follows the changes, not the length: within
+    a segment the value moves one way, so the next change is found by bisection (a curve
+    over 2^31 ticks costs what one over a bar does)."""
     if len(curve) == 1 or end <= 0:
         return [_cc(0, ch, EXPRESSION, curve[0])]
-    out, last = [], None
     segment = end / (len(curve) - 1)
-    for t in range(0, end + 1, CURVE_STEP):
-        pos = min(t / segment, len(curve) - 1.0)
+
+    def at(k: int) -> tuple[int, int]:  # (segment, value) at the k-th sixteenth
+        pos = min(k * CURVE_STEP / segment, len(curve) - 1.0)
         i = min(int(pos), len(curve) - 2)
-        value = round(curve[i] + (curve[i + 1] - curve[i]) * (pos - i))
-        if value != last:
-            out.append(_cc(t, ch, EXPRESSION, value))
-            last = value
+        return i, round(curve[i] + (curve[i + 1] - curve[i]) * (pos - i))
+
+    out, k, last, before = [], 0, end // CURVE_STEP, None
+    while k <= last:
+        here = at(k)
+        if here[1] != before:
+            out.append(_cc(k * CURVE_STEP, ch, EXPRESSION, here[1]))
+            before = here[1]
+        lo, hi = k + 1, last + 1  # the first step after k in another segment or at another value
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if at(mid) != here:
+                hi = mid
+            else:
+                lo = mid + 1
+        k = lo
     return out
 
 
@@ -207,7 +222,15 @@ def remix(events: Iterable[dict], channels: Iterable[int], mix: dict, *,
         ends = [e["t"] for e in events if e.get("type") == "End"]
         end = max(ends) if ends else max((e["t"] + e.get("dur", 0) for e in events
                                           if e.get("type") == "Note"), default=0)
-        changes = list(range(0, max(end, 1), pedal_every or max(end, 1)))
+        every = pedal_every or max(end, 1)
+        pedals = -(-max(end, 1) // every)
+        if 2 * pedals > MAX_CONTROLLERS:
+            from .stream import DataError
+
+            raise DataError(f"pedalling every {every} ticks over the piece's {end:,} ticks "
+                            f"would write {2 * pedals:,} controllers, more than "
+                            f"{MAX_CONTROLLERS:,}: a longer --sustain, or a shorter piece")
+        changes = list(range(0, max(end, 1), every))
     head = next(events, None) if not needs_end else (events.pop(0) if events else None)
     if head is not None and head.get("type") == "Seed":
         yield head

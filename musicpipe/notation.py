@@ -32,12 +32,16 @@ class NotationError(ValueError):
 
 
 class Element:
-    """One token: keys (empty for a rest), duration in ticks (None: carry over), velocity."""
+    """One token: keys (empty for a rest), duration in ticks (None: carry over), velocity;
+    ``own``: each key's own (duration, velocity) in a chord like ``[C4/2,E4*80]/4``, None
+    where it takes the token's."""
 
-    __slots__ = ("keys", "dur", "vel")
+    __slots__ = ("keys", "dur", "vel", "own")
 
-    def __init__(self, keys: tuple[int, ...], dur: int | None, vel: int | None):
+    def __init__(self, keys: tuple[int, ...], dur: int | None, vel: int | None,
+                 own: tuple[tuple[int | None, int | None], ...] = ()):
         self.keys, self.dur, self.vel = keys, dur, vel
+        self.own = own or ((None, None),) * len(keys)
 
 
 BAR = "|"
@@ -91,22 +95,32 @@ def parse_duration(spec: str) -> int:
     return total
 
 
-def _pitches(text: str) -> tuple[int, ...]:
+_ENTRY = re.compile(r"^(?P<pitch>[^/*]+)(?:/(?P<dur>[^*]+))?(?:\*(?P<vel>\d+))?$")
+
+
+def _pitches(text: str) -> list[tuple[int, int | None, int | None]]:
+    """The (key, own duration, own velocity) of a pitch, a chord's each (sorted by key; a
+    pitch written twice plays twice), or none for a rest."""
     if text in ("R", "r"):
-        return ()
+        return []
     names = [p.strip() for p in text[1:-1].split(",")] if text.startswith("[") else [text]
     if not all(names):
         raise ValueError(f"chord {text} has an empty pitch")
-    keys = []
+    entries = []
     for name in names:
+        m = _ENTRY.match(name) if text.startswith("[") else None
+        pitch = m["pitch"].strip() if m else name
         try:
-            key = parse_note(name)
+            key = parse_note(pitch)
         except TheoryError as e:
             raise ValueError(str(e)) from None
         if not 0 <= key <= 127:
-            raise ValueError(f"pitch {name} is key {key}, outside 0..127")
-        keys.append(key)
-    return tuple(sorted(set(keys)))
+            raise ValueError(f"pitch {pitch} is key {key}, outside 0..127")
+        vel = int(m["vel"]) if m and m["vel"] is not None else None
+        if vel is not None and not 1 <= vel <= 127:
+            raise ValueError(f"velocity *{vel} of {pitch} is outside 1..127")
+        entries.append((key, parse_duration(m["dur"]) if m and m["dur"] is not None else None, vel))
+    return sorted(entries, key=lambda e: e[0])
 
 
 def _element(token: str) -> Element:
@@ -118,7 +132,8 @@ def _element(token: str) -> Element:
     if vel is not None and not 1 <= vel <= 127:
         raise ValueError(f"velocity *{vel} is outside 1..127")
     dur = parse_duration(m["dur"]) if m["dur"] is not None else None
-    return Element(_pitches(m["pitch"]), dur, vel)
+    entries = _pitches(m["pitch"])
+    return Element(tuple(k for k, _, _ in entries), dur, vel, tuple((d, v) for _, d, v in entries))
 
 
 def parse(text: str) -> list[Element | str]:
@@ -144,6 +159,8 @@ def parse(text: str) -> list[Element | str]:
             for tied in elements[1:]:
                 if tied.keys != head.keys:
                     raise ValueError("a tie ~ joins the same pitches: C4/2~C4/8")
+                if any(o != (None, None) for o in head.own + tied.own):
+                    raise ValueError("a tie ~ joins plain chords: write [C4/2,E4]/4 without ~")
                 if head.dur is None or tied.dur is None:
                     raise ValueError("both sides of a tie need a duration: C4/2~C4/8")
                 head.dur += tied.dur
@@ -172,8 +189,8 @@ def to_notes(items: list[Element | str], *, ch: int = 0, vel: int = 96,
             continue
         dur = item.dur if item.dur is not None else dur
         vel = item.vel if item.vel is not None else vel
-        notes += [{"type": "Note", "t": t, "dur": dur, "ch": ch, "key": k, "vel": vel}
-                  for k in item.keys]
+        notes += [{"type": "Note", "t": t, "dur": d or dur, "ch": ch, "key": k, "vel": v or vel}
+                  for k, (d, v) in zip(item.keys, item.own)]
         t += dur
     if bar is not None and t > bar_start and t - bar_start != bar:
         raise NotationError(f"bar {bar_no} lasts {t - bar_start} ticks, not {bar} "
@@ -212,16 +229,22 @@ def duration_name(ticks: int) -> str:
 def format_notes(notes: Iterable[dict], vel: int = 96, grid: int | None = None) -> str:
     """One channel's notes as notation from tick 0: notes, [chords] and R rests.
 
-    Notes starting together form a chord lasting as long as its longest note, cut where the
-    next onset starts (the notation has no overlapping voices). Velocity is written where it
-    changes (``*N``, starting from ``vel``; a chord takes its loudest note's). With ``grid``
-    (ticks), onsets and ends move to the nearest grid line first (a note keeps one grid
-    step at least), so humanized timing reads as the values it plays.
+    Notes starting together form a chord that steps on after its longest note, or where
+    the next onset starts if that is sooner; a note whose length or velocity differs from
+    the chord's keeps its own inside the brackets (``[C4/2,E4*70]/4``: held past the next
+    onset, or softer), so every note comes back as it was, doubled ones too. Velocity is
+    written where it changes (``*N``, starting from ``vel``; a chord takes its loudest
+    note's). With ``grid`` (ticks), onsets and ends move to the nearest grid line first (a
+    note keeps one grid step at least), so humanized timing reads as the values it plays.
 
     >>> format_notes([{"t": 0, "dur": 480, "key": 60, "vel": 96},
     ...               {"t": 960, "dur": 240, "key": 64, "vel": 80},
     ...               {"t": 960, "dur": 240, "key": 67, "vel": 80}])
     'C4/4 R/4 [E4,G4]/8*80'
+    >>> format_notes([{"t": 0, "dur": 960, "key": 60, "vel": 96},
+    ...               {"t": 0, "dur": 480, "key": 64, "vel": 70},
+    ...               {"t": 480, "dur": 480, "key": 67, "vel": 96}])
+    '[C4/2,E4*70]/4 G4/4'
     """
     onsets: dict[int, list[dict]] = {}
     for n in notes:
@@ -239,9 +262,12 @@ def format_notes(notes: Iterable[dict], vel: int = 96, grid: int | None = None) 
         length = max(n["dur"] for n in group)
         if i + 1 < len(times):
             length = min(length, times[i + 1] - t)
-        keys = sorted({n["key"] for n in group})
-        names = note_name(keys[0]) if len(keys) == 1 else "[" + ",".join(map(note_name, keys)) + "]"
         loudest = max(n.get("vel", vel) for n in group)
+        entries = [note_name(n["key"]) + (f"/{duration_name(n['dur'])}" if n["dur"] != length else "")
+                   + (f"*{n.get('vel', vel)}" if n.get("vel", vel) != loudest else "")
+                   for n in sorted(group, key=lambda n: n["key"])]
+        plain = len(set(entries)) == len(entries) and all("/" not in e and "*" not in e for e in entries)
+        names = entries[0] if plain and len(entries) == 1 else "[" + ",".join(entries) + "]"
         token = f"{names}/{duration_name(length)}"
         if loudest != vel:
             token += f"*{loudest}"
@@ -283,6 +309,27 @@ def format_parts(events: Iterable[dict], channels: Iterable[int] = (), grid: int
         out.append(head + f' name="{name}"' + (f' track="{track}"' if track else ""))
         out += _wrapped(format_notes(parts[part], grid=grid).split(" "))
     return "\n".join(out) + "\n" if out else ""
+
+
+def left_out(events: Iterable[dict], channels: Iterable[int] = ()) -> dict[str, int]:
+    """What ``format_parts`` cannot carry, by event type: everything but the notes, each
+    part's first program and first name (tempo, meter, key, sections, controllers, pitch
+    bends, later program changes). Only ``channels``' events count when given."""
+    only = set(channels)
+    seen: set = set()
+    out: dict[str, int] = {}
+    for ev in events:
+        typ = ev["type"]
+        if typ in ("Note", "End", "Seed") or only and ev.get("ch") not in only:
+            continue
+        if typ in ("ProgramChange", "Marker") and "ch" in ev:
+            part = (typ, ev.get("track") or "", ev["ch"])
+            if part not in seen:
+                seen.add(part)
+                continue
+        name = "section Marker" if typ == "Marker" and "ch" not in ev else typ
+        out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _wrapped(tokens: list[str], width: int = 100) -> list[str]:

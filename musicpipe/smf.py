@@ -580,7 +580,7 @@ def _key_signature(ev: dict, mark) -> tuple[int, int] | MidiError:
     from .theory import TheoryError, key_signature, parse_key
 
     try:
-        sharps, minor = key_signature(*parse_key(f"{ev['key']} {ev['mode']}"))
+        sharps, minor = key_signature(*parse_key(f"{ev['key']} {ev['mode']}"), str(ev['key']))
     except TheoryError as e:
         return MidiError(f"KeySig: {e}", ev, mark(ev))
     return sharps, int(minor)

@@ -164,21 +164,34 @@ def parse_key(text: str, default: str | None = "major") -> tuple[int, str | None
     return root, mode
 
 
-def key_signature(root: int, mode: str) -> tuple[int, bool]:
+def key_signature(root: int, mode: str, spelled: str | None = None) -> tuple[int, bool]:
     """The key signature a score shows: (sharps, or flats as a negative number; minor).
 
     A diatonic mode takes its relative major's (D dorian: none); other scales take their
-    root's major or minor by their third (A harmonic minor: A minor's none).
+    root's major or minor by their third (A harmonic minor: A minor's none). ``spelled``,
+    the tonic as written (Gb, Cb, C#), picks flats or sharps where a key has both names.
     """
     pcs = set(scale_pitch_classes(root, mode))
     if len(pcs) == 7:
         for major in range(12):
             if set(scale_pitch_classes(major, "major")) == pcs:
                 minor = mode == "minor"
-                return _sharps(major, flat=key_name(root, mode)[1:2] == "b" or major in (1, 3, 5, 8, 10)), minor
+                sharps = _sharps(major, flat=key_name(root, mode)[1:2] == "b" or major in (1, 3, 5, 8, 10))
+                return _as_spelled(sharps, spelled), minor
     minor = (root + 3) % 12 in pcs and (root + 4) % 12 not in pcs
     major = (root + 3) % 12 if minor else root
     return _sharps(major, flat=major in (1, 3, 5, 8, 10)), minor
+
+
+def _as_spelled(sharps: int, spelled: str | None) -> int:
+    """The same key with the other accidental when the tonic is written with it (Gb: -6,
+    not F#'s 6; Cb: -7; C#: 7), as long as that signature exists (at most 7)."""
+    accidental = spelled[1:2] if spelled else ""
+    if accidental == "b" and sharps > 0 and sharps - 12 >= -7:
+        return sharps - 12
+    if accidental == "#" and sharps < 0 and sharps + 12 <= 7:
+        return sharps + 12
+    return sharps
 
 
 def _sharps(major_root: int, flat: bool) -> int:
@@ -202,6 +215,12 @@ CHORDS: dict[str, tuple[int, ...]] = {
     "7sus4": (0, 5, 7, 10), "add9": (0, 4, 7, 14), "madd9": (0, 3, 7, 14),
     "9": (0, 4, 7, 10, 14), "maj9": (0, 4, 7, 11, 14), "m9": (0, 3, 7, 10, 14),
     "11": (0, 4, 7, 10, 14, 17), "m11": (0, 3, 7, 10, 14, 17), "13": (0, 4, 7, 10, 14, 21),
+    # the chords on the degrees of the other seven-note scales (harmonic and melodic minor,
+    # double harmonic, Neapolitan, enigmatic ...), so every Chord event has a symbol to read
+    "7#5": (0, 4, 8, 10), "maj7#5": (0, 4, 8, 11), "(b5)": (0, 4, 6), "7b5": (0, 4, 6, 10),
+    "sus2b5": (0, 2, 6), "6sus2b5": (0, 2, 6, 9), "7sus2b5": (0, 2, 6, 10),
+    "maj7sus2": (0, 2, 7, 11), "madd4no5": (0, 3, 5), "m7add4no5": (0, 3, 5, 10),
+    "6sus4no5": (0, 5, 9), "maj7add6sus4no5": (0, 5, 9, 11),
 }
 _CHORD_ALIASES = {"maj": "", "M": "", "min": "m", "-": "m", "°": "dim", "+": "aug",
                   "ø": "m7b5", "M7": "maj7", "Δ": "maj7", "min7": "m7", "-7": "m7", "°7": "dim7"}

@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from .theory import track_name
 
 
+MAX_WORD = 40
+"""The longest name word in a file name (a 3000-character track name is no file name)."""
+
+
 @dataclass
 class Track:
     number: int          # 1-based: its place among to-midi's tracks
@@ -34,7 +38,7 @@ class Track:
 def _slug(text: str) -> str:
     """The part of a track name before its instrument in brackets, as a file-name word."""
     word = re.sub(r"[^a-z0-9]+", "-", text.split(" (")[0].lower()).strip("-")
-    return word or "track"
+    return word[:MAX_WORD].rstrip("-") or "track"
 
 
 def split(events: Iterable[dict]) -> list[Track]:

@@ -27,7 +27,7 @@ def test_conflicting_settings_at_one_tick_keep_the_first():
     b = [{"type": "Tempo", "t": 0, "bpm": 140}, n(0)]
     stats: dict = {}
     out = list(merge([a, b], stats))
-    assert [e["bpm"] for e in out if e["type"] == "Tempo"] == [100, 100] and stats["conflicts"] == 1
+    assert [e["bpm"] for e in out if e["type"] == "Tempo"] == [100] and stats["conflicts"] == 1
     stats = {}
     out = list(concat([a, b], stats))  # in a row there is no conflict: b's tempo is at bar 2
     assert [(e["t"], e["bpm"]) for e in out if e["type"] == "Tempo"][-1] == (1920, 140)
@@ -82,3 +82,41 @@ def test_loop_and_merge_stages_and_the_exact_two_bars_of_a_humanized_motif(tmp_p
     assert {e["ch"] for e in notes(both)} == {0, 1} and both[-1] == {"type": "End", "t": 1920}
     sh(f"seed 1 | motif --bars 2 | humanize | to-midi --out {tmp_path}/two.mid")
     assert mido.MidiFile(tmp_path / "two.mid").length == pytest.approx(4.0)  # 2 bars, not 3
+
+
+def test_each_part_starts_in_its_own_meter_and_repeats_are_dropped():
+    """A 3/4 bridge between 4/4 verses (which set no TimeSig): the verse is back in 4/4."""
+    verse = [{"type": "Tempo", "t": 0, "bpm": 100}, {"type": "KeySig", "t": 0, "key": "G", "mode": "major"},
+             {"type": "ProgramChange", "t": 0, "ch": 0, "program": 33}, n(0, 1920), {"type": "End", "t": 7680}]
+    bridge = [{"type": "TimeSig", "t": 0, "num": 3, "den": 4}, {"type": "Tempo", "t": 0, "bpm": 100},
+              {"type": "ProgramChange", "t": 0, "ch": 0, "program": 32}, n(0, 1440), {"type": "End", "t": 4320}]
+    out = list(concat([verse, bridge, verse]))
+    meta = [(e["type"], e["t"]) + tuple(v for k, v in e.items() if k not in ("type", "t", "ch"))
+            for e in out if e["type"] in ("Tempo", "TimeSig", "KeySig", "ProgramChange")]
+    assert meta == [("Tempo", 0, 100), ("KeySig", 0, "G", "major"), ("ProgramChange", 0, 33),
+                    ("TimeSig", 7680, 3, 4), ("ProgramChange", 7680, 32),
+                    ("TimeSig", 12000, 4, 4), ("ProgramChange", 12000, 33)]
+    looped = list(loop(verse, times=3))
+    assert [e["type"] for e in looped].count("Tempo") == 1 and len(notes(looped)) == 3
+
+
+def test_a_three_four_bridge_between_verses_gives_22_bars_in_the_midi_file(tmp_path):
+    sh('chords "I vi IV V" --key G --repeat 2 | bass --seed 1 | section verse > verse.jsonl && '
+       'chords "IV V I" --key G --time-sig 3/4 --repeat 2 | bass --seed 1 | section bridge > bridge.jsonl && '
+       'concat verse.jsonl bridge.jsonl verse.jsonl | to-midi --out song.mid', cwd=tmp_path)
+    mid = mido.MidiFile(tmp_path / "song.mid")
+    sigs, end = [], 0
+    for track in mid.tracks:
+        now = 0
+        for m in track:
+            now += m.time
+            if m.type == "time_signature":
+                sigs.append((now, m.numerator, m.denominator))
+            end = max(end, now)
+    assert sorted(sigs) == [(15360, 3, 4), (24000, 4, 4)]
+    bars = t = 0
+    while t < end:
+        meter = ([(s[1], s[2]) for s in sorted(sigs) if s[0] <= t] or [(4, 4)])[-1]
+        t += 1920 * meter[0] // meter[1]
+        bars += 1
+    assert (bars, t) == (22, end)

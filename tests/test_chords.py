@@ -123,3 +123,75 @@ def test_bad_progression_is_one_line_exit_2():
     assert proc.returncode == 2 and b"not a Roman numeral" in proc.stderr
     assert len(proc.stderr.splitlines()) == 1
     assert (BIN / "chords").exists() and (BIN / "bass").exists()
+
+
+def test_bar_lines_share_a_bar_among_its_chords():
+    evs = events(sh('chords "C Am | F G7"').stdout)
+    assert [(c["name"], c["t"], c["dur"]) for c in chord_events(evs)] == [
+        ("C", 0, 960), ("Am", 960, 960), ("F", 1920, 960), ("G7", 2880, 960)]
+    assert {n["t"] for n in notes(evs)} == {0, 960, 1920, 2880}  # Am struck on beat 3 of bar 1
+    three = events(sh('chords "C | Dm G7 Em" --time-sig 3/4 --repeat 2').stdout)
+    assert [(c["t"], c["dur"]) for c in chord_events(three)][:4] == [(0, 1440), (1440, 480), (1920, 480), (2400, 480)]
+    assert chord_events(three)[4]["t"] == 2880  # the repeat starts after two bars
+    bad = sh('chords "C | | G"', check=False)
+    assert bad.returncode == 2 and b"empty bar" in bad.stderr
+
+
+def test_the_writers_spelling_is_kept_in_names_and_key_signatures(tmp_path):
+    evs = events(sh('chords "Gb Ebm | Cb Db7 F#m7b5" --key Gb').stdout)
+    assert [c["name"] for c in chord_events(evs)] == ["Gb", "Ebm", "Cb", "Db7", "F#m7b5"]
+    assert [c["root"] for c in chord_events(evs)] == ["Gb", "Eb", "Cb", "Db", "F#"]
+    assert {"type": "KeySig", "t": 0, "key": "Gb", "mode": "major"} in evs
+    import mido
+
+    for key, written in (("Gb", "Gb"), ("Cb", "Cb"), ("F#", "F#"), ("Db", "Db"), ("D#m", "D#m"), ("Ebm", "Ebm")):
+        sh(f'chords "I IV" --key {key} | to-midi --out {tmp_path}/k.mid')
+        sigs = [m.key for t in mido.MidiFile(tmp_path / "k.mid").tracks for m in t
+                if m.type == "key_signature"]
+        assert sigs == [written], key
+    assert [c["name"] for c in chord_events(events(sh('chords "I IV V7" --key Gb').stdout))] == ["Gb", "Cb", "Db7"]
+    assert [c["name"] for c in chord_events(events(sh('chords "I III bVII iv" --key E').stdout))] == \
+        ["E", "G#", "D", "Am"]
+
+
+def test_parts_default_to_instruments_of_their_role_and_are_named_after_it():
+    evs = events(sh('chords "I V" | bass --style walking --seed 1').stdout)
+    heads = [(e["type"], e.get("ch"), e.get("text", e.get("program"))) for e in evs
+             if e["type"] in ("Marker", "ProgramChange")]
+    assert heads == [("Marker", 1, "Chords"), ("ProgramChange", 1, 0), ("Marker", 2, "Bass"),
+                     ("ProgramChange", 2, 32)]
+    pad = events(sh('chords "I V" --style pad | bass --style root --name Low').stdout)
+    assert ("ProgramChange", 1, 89) in [(e["type"], e.get("ch"), e.get("program")) for e in pad]
+    assert ("ProgramChange", 2, 33) in [(e["type"], e.get("ch"), e.get("program")) for e in pad]
+    assert ("Marker", 2, "Low") in [(e["type"], e.get("ch"), e.get("text")) for e in pad]
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_walking_bass_stays_in_register_on_chord_tones_on_strong_beats_and_ends_home(seed):
+    evs = events(sh(f'chords "I vi | IV V | ii7 V7 | I" --key G --seed {seed} '
+                    f'| bass --style walking --seed {seed}').stdout)
+    line = [n for n in notes(evs) if n["ch"] == 2]
+    assert all(28 <= n["key"] <= 28 + 14 for n in line), [n["key"] for n in line]  # E1 .. F#2
+    for n in line:
+        if n["t"] % 960 == 0:  # beats 1 and 3
+            assert n["key"] % 12 in chord_at(evs, n["t"]), n
+    assert line[-1]["key"] % 12 == 7  # G, the tonic under the final G chord
+
+
+def test_the_readme_song_opens_with_a_bass_staff_and_ends_on_the_tonic(tmp_path):
+    import mido
+
+    sh('chords "I vi | IV V | ii V | I" --key G --style comp --bpm 100 --seed 2 | bass --style walking --seed 2 '
+       f'| motif --bars 4 --root G --seed 2 | to-midi --out {tmp_path}/song.mid')
+    mid = mido.MidiFile(tmp_path / "song.mid")
+    names = [m.name for t in mid.tracks for m in t if m.type == "track_name"]
+    assert "Bass" in names and "Chords" in names
+    assert [m.tempo for m in mid.tracks[0] if m.type == "set_tempo"] == [600000]  # 100 BPM
+    last = {}
+    for track in mid.tracks:
+        now = 0
+        for m in track:
+            now += m.time
+            if m.type == "note_on" and m.velocity:
+                last[m.channel] = max(last.get(m.channel, (0, 0)), (now, m.note))
+    assert last[2][1] % 12 == 7  # the bass's last note is a G

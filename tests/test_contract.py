@@ -32,9 +32,11 @@ STREAM_STAGES = {
     "viz": "viz",
     "analyze": "analyze",
     "mix": "mix --ch 0 --level -6 --pan L20",
+    "quantize": "quantize --grid 16",
+    "click": "click --bars 2",
 }
 # Transforms whose first output must appear before their input ends.
-STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix"]
+STREAMING = ["transpose", "scale", "humanize", "viz", "analyze", "seed", "mix", "quantize"]
 
 PRESENT = set(available())
 
@@ -121,12 +123,13 @@ def test_every_note_of_a_long_stream_comes_through(name, big_stream):
 
 @pytest.mark.parametrize("name", present(STREAM_STAGES))
 def test_stream_stages_do_not_import_midi_or_audio_libraries(name):
-    """Start-up stays at click + orjson: mido, numpy and fluidsynth are for file stages only."""
+    """Start-up stays at click + orjson: mido, numpy, fluidsynth and music21 are for file stages only."""
     exe, _, args = STREAM_STAGES[name].partition(" ")
     proc = sh(f"{BIN}/python -X importtime {BIN / exe} {args}", input=b"")
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
                 for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
-    assert not imported & {"mido", "numpy", "fluidsynth"}, imported & {"mido", "numpy", "fluidsynth"}
+    heavy = {"mido", "numpy", "fluidsynth", "music21"}
+    assert not imported & heavy, imported & heavy
 
 
 @pytest.mark.parametrize("name", present(STREAM_STAGES))
@@ -201,7 +204,9 @@ def test_example_scripts_run(script, tmp_path):
 
 def test_the_library_does_not_import_click():
     """The music is a library: only the commands (cli, stages, umbrella) know click."""
-    commands = {"musicpipe.cli", "musicpipe.umbrella", "musicpipe.coreutils_seq", "musicpipe.__main__"}
+    commands = {"musicpipe.cli", "musicpipe.umbrella", "musicpipe.coreutils_seq", "musicpipe.__main__",
+                # uvicorn's h11 protocol, subclassed: uvicorn itself imports click
+                "musicpipe.studio.timeouts"}
     modules = sorted(
         ".".join(("musicpipe",) + p.relative_to(ROOT / "musicpipe").with_suffix("").parts)
         .removesuffix(".__init__")

@@ -75,7 +75,7 @@ def test_stems_sum_to_the_mix_and_a_full_folder_needs_force(stream, tmp_path):
 
 def test_to_midi_split_writes_one_file_per_track(stream, tmp_path):
     sh(f"to-midi --split {tmp_path}/t < {stream}")
-    files = sorted((tmp_path / "t").iterdir())
+    files = sorted(p for p in (tmp_path / "t").iterdir() if p.name != ".musicpipe-files")
     assert [f.name for f in files] == ["01-bass.mid", "02-piano.mid", "03-melody.mid", "04-drums.mid"]
     for f in files:
         midi = mido.MidiFile(f)
@@ -116,9 +116,10 @@ def test_two_tracks_on_one_channel_split_as_to_midi_lays_them_out(tmp_path):
     assert names[2:] == ["Flute A", "Flute B"]  # track 1 the conductor, 2 the untracked program
     sh(f"to-midi --split {tmp_path}/t", input=stream)
     sh(f"to-wav --stems {tmp_path}/s", input=stream)
-    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["02-flute-a.mid", "03-flute-b.mid"]
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == [".musicpipe-files", "02-flute-a.mid",
+                                                                  "03-flute-b.mid"]
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["02-flute-a.wav", "03-flute-b.wav",
                                                                   "mix.wav"]
-    for f in (tmp_path / "t").iterdir():
+    for f in (tmp_path / "t").glob("*.mid"):
         assert [m.program for t in mido.MidiFile(f).tracks for m in t
                 if m.type == "program_change"] == [73]

@@ -14,7 +14,7 @@ import pytest
 
 from musicpipe.midi import MidiFileError, midi_to_events
 from musicpipe.notation import format_notes, format_parts
-from tests.conftest import BIN, ENV, events, jsonl, sh
+from tests.conftest import BIN, ENV, events, jsonl, notes, sh
 
 
 def dump(text: str) -> bytes:
@@ -208,7 +208,7 @@ def test_seq_notation_of_notes_chords_and_rests():
         (0, 480, 60), (480, 240, 62), (960, 960, 60), (960, 960, 64), (960, 960, 67),
         (2400, 720, 72), (3120, 80, 71), (3200, 100, 70)]]
     assert format_notes(evs) == "C4/4*80 D4/8 R/8 [C4,E4,G4]/2 R/4 C5/4. B4/16t A#4/t100"
-    assert format_parts(TYPE0_EVENTS) == ('@part ch=0 program=5 name="Electric Piano 2"\nC4/8*100 E4/8*80\n'
+    assert format_parts(TYPE0_EVENTS) == ('@part ch=0 program=5 name="Electric Piano 2"\n[C4/4]/8*100 E4/8*80\n'
                                           '@part ch=9 name="Drums"\nR/4 C2/16*127\n')
     assert format_parts(TYPE0_EVENTS, [9]) == '@part ch=9 name="Drums"\nR/4 C2/16*127\n'
 
@@ -260,7 +260,7 @@ def test_stage_without_file_on_a_terminal_is_a_usage_error():
 
 def test_stage_notation(files):
     assert sh(f"from-midi --notation {files}/type0.mid").stdout == (
-        b'@part ch=0 program=5 name="Electric Piano 2"\nC4/8*100 E4/8*80\n@part ch=9 name="Drums"\nR/4 C2/16*127\n')
+        b'@part ch=0 program=5 name="Electric Piano 2"\n[C4/4]/8*100 E4/8*80\n@part ch=9 name="Drums"\nR/4 C2/16*127\n')
     assert sh(f"from-midi --notation --ch 2 {files}/type1.mid").stdout.split(b"\n")[1] == \
         b"R/t1 C4/t239*80 G4/4*100"
     assert sh(f"from-midi --notation --ch 2 --grid 16 {files}/type1.mid").stdout.split(b"\n")[1] == \
@@ -381,3 +381,22 @@ def test_pitch_bend_and_pressure_survive_a_round_trip_and_are_heard(tmp_path):
         return np.argmax(np.abs(np.fft.rfft(seg * np.hanning(len(seg))))) * rate / len(seg)
 
     assert pitch(0.3) == pytest.approx(440, rel=0.02) and pitch(1.5) == pytest.approx(466.2, rel=0.02)
+
+
+def test_notation_round_trip_keeps_doubled_notes_overlaps_and_velocities_and_names_the_rest(tmp_path):
+    """Through real pipes: a file with doubled notes at one onset, chord notes of their own
+    lengths and velocities, a note held over the next: seq --file plays the file's notes."""
+    src = [{"type": "Tempo", "t": 0, "bpm": 90}, {"type": "ControlChange", "t": 0, "ch": 0, "cc": 64, "value": 127}] + [
+        {"type": "Note", "t": t, "dur": d, "ch": ch, "key": k, "vel": v} for t, d, ch, k, v in [
+            (0, 480, 0, 60, 90), (0, 480, 0, 60, 90), (0, 960, 0, 64, 70), (0, 240, 0, 67, 101),
+            (240, 1000, 0, 72, 88), (480, 480, 1, 40, 60), (480, 480, 1, 40, 61), (1440, 30, 1, 43, 5)]]
+    (tmp_path / "s.jsonl").write_bytes(jsonl(src))
+    sh(f"to-midi --out {tmp_path}/s.mid < {tmp_path}/s.jsonl")
+    proc = sh(f"from-midi --notation {tmp_path}/s.mid > {tmp_path}/s.txt")
+    assert proc.stderr.decode() == ("from-midi: the notation carries the notes, each part's program "
+                                    "and name; left out: 1 ControlChange, 1 Tempo\n")
+    back = notes(events(sh(f"seq --file {tmp_path}/s.txt").stdout))
+    key = lambda n: (n["t"], n["ch"], n["key"], n["dur"], n["vel"])  # noqa: E731
+    file_notes = notes(events(sh(f"from-midi {tmp_path}/s.mid").stdout))
+    assert sorted(map(key, back)) == sorted(map(key, file_notes))
+    assert len(file_notes) >= 6 and [n for n in file_notes if n["dur"] == 1000]  # held over, kept

@@ -1,18 +1,20 @@
-"""Generated hostile input for every stage (issue 16): streams, options, MIDI bytes, packs.
+"""Generated hostile input for every stage (issues 16 and 21): streams, options, MIDI bytes,
+packs, --split folders.
 
-Each stage runs in-process (click's runner: about a millisecond a case, so thousands fit in
-CI's budget) on inputs hypothesis draws, derandomized so every run tries the same inputs (about 4,800, in about three minutes on
-two cores).
+Each stage runs in-process (click's runner) on inputs hypothesis draws, derandomized so every
+run tries the same inputs. The default run is a fixed, representative sample: about 1,000
+inputs, every stage and every test below (about half a minute on a quiet machine).
+FUZZ_SCALE multiplies every volume: CI runs FUZZ_SCALE=12 (about 12,000 inputs, .ci/run).
 Every case must hold the contract:
 
 - the exit code is one of 0, 2, 65, 69, 73 (never 70, "internal error", or a traceback);
+- stderr holds no escape codes and no line of 1,500 characters or more;
 - stdout of a stream stage is JSON Lines that the validating reader accepts (so every
   value written is inside the event table's ranges), at most ending in one Abort;
 - a sink that fails leaves the file it was asked to write byte for byte as it was;
 - no case hangs (a 60 s alarm per case: a guard against hangs, not a speed test).
 
-FUZZ_SCALE=10 bin/test tests/test_fuzz.py runs ten times as many. The counts of inputs tried
-per stage are printed at the end of the run (tests/conftest.py).
+The counts of inputs tried per stage are printed at the end of the run (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ import click
 import orjson
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from musicpipe.events import EVENTS, MAX_SEED, MAX_TICK, TIMED
+from musicpipe.outfolder import MANIFEST
 from musicpipe.stream import DataError, Reader
+from musicpipe.theory import CHORDS, FLAT_NAMES, SCALES, SHARP_NAMES
 from musicpipe.umbrella import _module
 from tests.conftest import FUZZ_CODES, FUZZ_COUNTS
 from tests.test_abort import needs_font
@@ -41,13 +45,15 @@ SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 EXIT_CODES = {0, 2, 65, 69, 73}
 STREAM_OUT = {"seed", "transpose", "motif", "seq", "euclid", "scale", "humanize", "rubato",
               "trim", "viz", "from-midi", "mood", "chords", "bass", "loop", "section", "concat",
-              "merge", "analyze", "mix"}
+              "merge", "analyze", "mix", "quantize", "click"}
 
 
 def fuzz_settings(examples: int):
+    """``examples`` inputs in the default run, FUZZ_SCALE times as many when it is set."""
     return settings(max_examples=max(1, int(examples * SCALE)), deadline=None,
                     derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+                    suppress_health_check=list(HealthCheck),
+                    phases=[p for p in Phase if p is not Phase.explain])  # its tracing: 10x slower
 
 
 # --- values --------------------------------------------------------------------------------
@@ -64,9 +70,17 @@ anything = st.recursive(
     max_leaves=6)
 
 
+CHORD_SYMBOLS = [root + quality for root in ("C", "F#", "Bb", "A") for quality in CHORDS]
+VOCABULARY = {"note": st.sampled_from(SHARP_NAMES + FLAT_NAMES),
+              "scale": st.sampled_from(sorted(SCALES)), "chord": st.sampled_from(CHORD_SYMBOLS)}
+
+
 def _valid(field, far: bool):
-    """A value inside the field's range, edges likely; times kept small unless ``far``."""
+    """A value inside the field's range, edges likely; times kept small unless ``far``. A
+    text field with a vocabulary (KeySig key and mode, a Chord's name) gets its words."""
     if field.kind == "str":
+        if field.valid:
+            return st.one_of(VOCABULARY[field.valid], VOCABULARY[field.valid], st.text(max_size=12))
         return st.text(max_size=12)
     if field.pow2:
         return st.sampled_from([1, 2, 4, 8, 16, 32, 64])
@@ -104,6 +118,21 @@ def _dump(value) -> bytes:
         return json.dumps(value).encode()
 
 
+# Whole events at the stream's edges, the shapes that made stages grind or write millions of
+# lines (issue 21): a chord over the whole timeline, an End at the last tick, a piece of no
+# length, the widest and narrowest bars, names too long for a file or holding escapes.
+SHAPES = [
+    {"type": "Chord", "t": 0, "dur": MAX_TICK, "root": "C", "quality": "", "name": "C"},
+    {"type": "Chord", "t": MAX_TICK, "dur": MAX_TICK, "root": "G", "quality": "7", "name": "G7"},
+    {"type": "Chord", "t": 0, "dur": 1920, "root": "C", "quality": "?", "name": "C?"},
+    {"type": "End", "t": MAX_TICK}, {"type": "End", "t": 0},
+    {"type": "TimeSig", "t": 0, "num": 64, "den": 1}, {"type": "TimeSig", "t": 0, "num": 1, "den": 64},
+    {"type": "Note", "t": MAX_TICK, "dur": MAX_TICK, "ch": 0, "key": 127, "vel": 127},
+    {"type": "Marker", "t": 0, "ch": 0, "text": "x" * 3000},
+    {"type": "Marker", "t": 0, "ch": 1, "text": "a\x1b[31m\nb/../c"},
+    {"type": "KeySig", "t": 0, "key": "F#", "mode": "locrian"},
+]
+
 RAW_LINES = [b"", b"   ", b"{", b"[]", b"null", b"NaN", b'{"type":"Note"', b"\xff\xfe",
              b"[" * 5000 + b"]" * 5000, b'{"type":"X","n":' + b"9" * 40 + b"}",
              b'{"type":"Note","t":1e400}', b'{"type":"Abort","stage":"up","message":"m"}',
@@ -121,6 +150,8 @@ def stream(draw, far: bool = True, max_events: int = 40) -> bytes:
     for _ in range(draw(st.integers(0, max_events))):
         if broken and draw(st.integers(0, 14)) == 0:
             lines.append(draw(st.one_of(st.sampled_from(RAW_LINES), st.binary(max_size=30))))
+        elif draw(st.integers(0, 11)) == 0:
+            lines.append(_dump(draw(st.sampled_from(SHAPES))))
         else:
             lines.append(_dump(draw(event(far=far, broken=broken))))
     data = b"\n".join(lines)
@@ -135,7 +166,8 @@ WORDS = ["0", "1", "-1", "2", "3", "8", "16", "60", "127", "128", "0.5", "1.5", 
          "0.5bars", "99999bars", "960t", "5%", "100%", "nan%", "150%", "999999999999999999999",
          "-999999999999999999999", "18446744073709551616", "piano", "kick", "snare",
          "closed-hat", "strings", "200", "10000", "65536", "4,8,8", "mixed", "octave",
-         "clamp", "drop", "up", "down", "ragtime", "random", "wave", "1e3"]
+         "clamp", "drop", "up", "down", "ragtime", "random", "wave", "1e3", "G9", "C9", "E1",
+         "0.01", "0.001", "x" * 300, "a\x1b[2Jb", "line\nbreak"]
 option_value = st.one_of(st.sampled_from(WORDS), st.integers(-10, 300).map(str))
 NOTATION = st.one_of(
     st.sampled_from(["C4/4 E4/8 G4/8", "[C4,E4,G4]/2 R/4", "C4/t99999999999", "C4/0", "Xm",
@@ -226,6 +258,8 @@ def invoke(stage: str, args: list[str], stdin: bytes = b"", env: dict | None = N
         f"{where}: raised {result.exception!r}")
     assert result.exit_code in EXIT_CODES, f"{where}: exit {result.exit_code}: {err}"
     assert "Traceback" not in err and "internal error" not in err, f"{where}: {err}"
+    assert "\x1b" not in err and max(map(len, err.splitlines()), default=0) < 1500, (
+        f"{where}: an escape code or an overlong line on stderr: {err[:500]!r}")
     if stage in STREAM_OUT and _is_stream(args):
         _check_stream(result.stdout_bytes, result.exit_code, where)
     return result
@@ -259,7 +293,8 @@ def _check_stream(out: bytes, code: int, where: str) -> None:
 # --- the tests -----------------------------------------------------------------------------
 
 STREAM_STAGES = ["seed", "transpose", "scale", "humanize", "rubato", "trim", "viz", "motif",
-                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix"]
+                 "seq", "euclid", "chords", "bass", "loop", "section", "analyze", "mix", "quantize",
+                 "click"]
 PROGRESSION = st.one_of(
     st.sampled_from(["I vi IV V", "ii7 V7 Imaj7", "Am F C G", "I XIV", "", "bVII", "Qmaj7",
                      "i iv v", "I" * 40]),
@@ -268,7 +303,7 @@ PROGRESSION = st.one_of(
 
 @pytest.mark.parametrize("stage", STREAM_STAGES)
 def test_streams_and_options(stage):
-    @fuzz_settings(200)
+    @fuzz_settings(40)
     @given(data=stream(), args=arguments(stage), notation=NOTATION, progression=PROGRESSION)
     def case(data, args, notation, progression):
         extra = {"seq": [notation] if notation.strip() else [], "seed": [str(len(data))],
@@ -278,12 +313,12 @@ def test_streams_and_options(stage):
     case()
 
 
-@pytest.mark.parametrize("sink", ["to-midi", "viz"])
+@pytest.mark.parametrize("sink", ["to-midi", "viz", "to-musicxml"])
 def test_sinks_never_replace_a_file_on_failure(sink, tmp_path):
-    target = tmp_path / ("keep.mid" if sink == "to-midi" else "keep.svg")
-    flag = "--out" if sink == "to-midi" else "--svg"
+    target = tmp_path / {"to-midi": "keep.mid", "viz": "keep.svg", "to-musicxml": "keep.musicxml"}[sink]
+    flag = "--svg" if sink == "viz" else "--out"
 
-    @fuzz_settings(250)
+    @fuzz_settings(40)
     @given(data=stream(), args=arguments(sink))
     def case(data, args):
         target.write_bytes(b"the old file")
@@ -300,7 +335,7 @@ def test_sinks_never_replace_a_file_on_failure(sink, tmp_path):
 def test_to_wav_streams_and_options(tmp_path):
     target = tmp_path / "keep.wav"
 
-    @fuzz_settings(40)
+    @fuzz_settings(10)
     @given(data=stream(far=False, max_events=12), args=arguments("to-wav"))
     def case(data, args):
         if "--rate" in args:  # a render at a random rate is fine; keep it short
@@ -357,7 +392,7 @@ def midi_bytes(draw) -> bytes:
 
 
 def test_from_midi_bytes():
-    @fuzz_settings(300)
+    @fuzz_settings(60)
     @given(data=midi_bytes(), notation=st.booleans())
     def case(data, notation):
         invoke("from-midi", ["-"] + (["--notation"] if notation else []), data)
@@ -369,7 +404,7 @@ def test_from_midi_bytes():
 def test_to_wav_midi_files(tmp_path):
     src = tmp_path / "in.mid"
 
-    @fuzz_settings(25)
+    @fuzz_settings(6)
     @given(data=midi_bytes())
     def case(data):
         src.write_bytes(data)
@@ -426,7 +461,7 @@ def pack_text(draw) -> str:
 def test_mood_packs_and_options(tmp_path):
     pack = tmp_path / "fz.toml"
 
-    @fuzz_settings(150)
+    @fuzz_settings(40)
     @given(text=pack_text(), args=arguments("mood"), name=st.sampled_from(["fz", "calm", "Jazz", "nope"]))
     def case(text, args, name):
         pack.write_text(text)
@@ -440,7 +475,7 @@ def test_mood_out_never_replaces_a_file_on_failure(tmp_path):
     pack = tmp_path / "fz.toml"
     target = tmp_path / "keep.mid"
 
-    @fuzz_settings(100)
+    @fuzz_settings(20)
     @given(text=pack_text(), name=st.sampled_from(["fz", "calm", "nope"]),
            intensity=st.sampled_from(["0", "50", "100"]))
     def case(text, name, intensity):
@@ -457,7 +492,7 @@ def test_mood_out_never_replaces_a_file_on_failure(tmp_path):
 def test_seq_score_files(tmp_path):
     score = tmp_path / "score.txt"
 
-    @fuzz_settings(150)
+    @fuzz_settings(30)
     @given(text=st.one_of(NOTATION, st.binary(max_size=60).map(lambda b: b.decode("latin1"))),
            raw=st.binary(max_size=8))
     def case(text, raw):
@@ -471,7 +506,7 @@ def test_seq_score_files(tmp_path):
 def test_stream_files(stage, tmp_path):
     other = tmp_path / "part.jsonl"
 
-    @fuzz_settings(150)
+    @fuzz_settings(30)
     @given(data=stream(), part=stream(), order=st.booleans())
     def case(data, part, order):
         other.write_bytes(part)
@@ -484,12 +519,51 @@ def test_stream_files(stage, tmp_path):
 def test_analyze_json_file_is_never_replaced_on_failure(tmp_path):
     target = tmp_path / "report.json"
 
-    @fuzz_settings(150)
+    @fuzz_settings(30)
     @given(data=stream(), args=arguments("analyze"))
     def case(data, args):
         target.write_bytes(b"the old file")
         result = invoke("analyze", args + ["--json", str(target)], data)
         if result.exit_code != 0 and "--force" not in args:
             assert target.read_bytes() == b"the old file"
+
+    case()
+
+
+def _folder(path) -> dict | None:
+    """A folder's files and their bytes (None: no folder)."""
+    if not path.exists():
+        return None
+    return {p.name: p.read_bytes() for p in path.iterdir()}
+
+
+def test_split_folders(tmp_path):
+    """to-midi --split into a new folder, one holding the user's file, or one an earlier
+    split wrote: a failure leaves the folder as it was (or absent), a success writes the
+    files its list names and removes only the earlier split's, never the user's."""
+    import shutil
+
+    target = tmp_path / "tracks"
+
+    @fuzz_settings(30)
+    @given(data=stream(), force=st.booleans(), held=st.sampled_from(["none", "user", "earlier"]))
+    def case(data, force, held):
+        shutil.rmtree(target, ignore_errors=True)
+        if held != "none":
+            target.mkdir()
+            (target / "mine.txt").write_bytes(b"the user's")
+        if held == "earlier":
+            (target / "09-old.mid").write_bytes(b"old")
+            (target / MANIFEST).write_text("09-old.mid\n")
+        before = _folder(target)
+        result = invoke("to-midi", ["--split", str(target)] + (["--force"] if force else []), data)
+        after = _folder(target)
+        if result.exit_code != 0:
+            assert after == before, f"--split {force=} {held=}: the folder changed on failure"
+            return
+        listed = set((target / MANIFEST).read_text().split())
+        assert set(after) - {MANIFEST, "mine.txt"} == listed
+        assert held == "none" or after["mine.txt"] == b"the user's"
+        assert "09-old.mid" not in after and not [n for n in after if n.endswith(".tmp")]
 
     case()

@@ -177,7 +177,9 @@ NOT_FILES = {"motif": {"base", "dur", "root", "mode", "patch", "at", "name", "ti
              "bass": {"at", "base", "chords_text", "key", "name", "patch", "time_sig"},
              "scale": {"root", "mode", "key"}, "humanize": {"timing", "velocity", "length"},
              "to-midi": {"title"}, "mood": {"name", "key", "show"}, "analyze": {"key"},
-             "section": {"name", "at"}, "from-midi": {"grid"}, "mix": {"pan", "expression"}}
+             "section": {"name", "at"}, "from-midi": {"grid"}, "mix": {"pan", "expression"},
+             "quantize": {"grid", "tracks"}, "click": {"accent", "at", "name", "note", "patch", "time_sig"},
+             "to-musicxml": {"grid", "title"}}
 
 
 def test_every_file_option_is_known_to_the_confinement():

@@ -420,7 +420,7 @@ GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
         "24c8c2bfcc9d191f39c4b2f4a2ee43609eb1e120ef60b59738133f88d7fd107f",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
-        "d72a292795a726de26c625d88e4ddc6fd5fb17559917340cc77e026b6916a5ad",
+        "f3e54d577136a2049562596a52f40a8fa22f3fcf8ecc4451f9b8e7f306898f4c",
     "mood calm --duration 20 --seed 7": "fdc694e9fc972906e3458ad435bfd4e08736ab73de6665e52b0899b8ef114a2b",
 }
 

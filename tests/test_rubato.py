@@ -59,13 +59,19 @@ def test_no_notes_keeps_the_tempo():
 
 
 def test_golden_and_pipeline_to_midi(tmp_path):
-    out = sh("rubato --seed 5 --style waltz --variance 6", input=jsonl(piece(4))).stdout
+    out = sh("rubato --seed 5 --style waltz --variance 6 --interval 240", input=jsonl(piece(4))).stdout
     assert hashlib.sha256(out).hexdigest() == GOLDEN
     sh(f"seed 2 | motif --bars 4 | rubato --style phrase | to-midi --out {tmp_path}/r.mid")
     mid = mido.MidiFile(tmp_path / "r.mid")
     tempo_msgs = [m for m in mid.tracks[0] if m.type == "set_tempo"]
     assert len(tempo_msgs) > 10 and len({m.tempo for m in tempo_msgs}) > 5
     assert events(sh("rubato --seed 5", input=jsonl(piece(1))).stdout)[0] == {"type": "Seed", "seed": 1}
+
+
+def test_by_default_at_most_one_tempo_change_a_beat():
+    out = events(sh("seed 1 | motif --bars 2 | rubato --style phrase", input=None).stdout)
+    ticks = [e["t"] for e in out if e["type"] == "Tempo"]
+    assert ticks == list(range(0, 3840, 480))
 
 
 GOLDEN = "a372f040086198d3519b261c324f5a6663517e50cc92654fb5bdd52b2d477cf7"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..events import PPQ
 from ..harmony import Chord, changes, voicing
 from ..rng import Rng, stage_rng
+from .place import check_size
 
 STYLES = ("pad", "block", "comp", "rhythmic", "arp")
 RATES = {"4": PPQ, "8": PPQ // 2, "16": PPQ // 4, "8t": PPQ // 3}
@@ -17,6 +18,12 @@ ARP_SHAPES = ("up", "down", "updown")
 
 
 def note(t: int, dur: int, ch: int, key: int, vel: float) -> dict:
+    """A Note; a key past either end of 0..127 (a line reaching over the register's edge)
+    moves by octaves back inside, keeping its pitch class."""
+    while key > 127:
+        key -= 12
+    while key < 0:
+        key += 12
     return {"type": "Note", "t": t, "dur": max(1, dur), "ch": ch, "key": key,
             "vel": max(1, min(127, round(vel)))}
 
@@ -57,6 +64,11 @@ def part(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 4 * PPQ, be
     chord (in ``base`` .. ``base + span``, each top voice near the last one), then an End."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
+    span_ticks = bars_per_chord * bar  # at most this many notes, counted before any is made:
+    per_chord = {"pad": voices, "block": -(-span_ticks // bar) * voices,
+                 "comp": 2 * -(-span_ticks // beat) * voices, "rhythmic": -(-span_ticks // step) * voices,
+                 "arp": -(-span_ticks // step)}[style]
+    check_size(per_chord * len(chords))
     rng = stage_rng(seed, "chords") if style in ("comp", "rhythmic") else None
     out: list[dict] = []
     top = None
@@ -64,7 +76,7 @@ def part(chords: list[Chord], *, bars_per_chord: int = 1, bar: int = 4 * PPQ, be
         keys = voicing(change.chord, floor=base, ceiling=base + span, voices=voices,
                        style=voicing_style, near=top)
         if style == "arp":
-            keys = keys + [k + 12 for k in keys if k + 12 <= base + span + 12]
+            keys = keys + [k + 12 for k in keys if k + 12 <= min(127, base + span + 12)]
         top = max(keys) if keys else top
         out.append(change.chord.event(change.start, change.end - change.start, flats))
         out += hits(style, change.start, change.end, keys, ch=ch, vel=vel, rng=rng, bar=bar,

@@ -3,15 +3,18 @@
 Styles: ``root`` (held; the second bar of a long chord on its third or fifth, a passing note
 into a root a third away), ``root-fifth`` (root, then the fifth on the half bar),
 ``octave`` (root and its octave on the rate's grid), ``rhythmic`` (roots on the grid),
-``walking`` (quarter notes: root on the chord's first beat, chord tones on later downbeats,
-chord and scale tones between, a chromatic approach to the next root), ``pedal`` (the tonic
+``walking`` (quarter notes: root on the chord's first beat, chord tones on the strong beats
+(1 and 3), chord and scale tones between, a chromatic approach to the next root, the root at
+the line's end; never outside ``base .. base + span``), ``pedal`` (the tonic
 every bar whatever the chord).
 """
 
 from __future__ import annotations
 
+from ..events import MAX_TICK
 from ..rng import Rng, stage_rng
 from .accompany import note
+from .place import MAX_PART, PartError
 
 STYLES = ("root", "root-fifth", "octave", "rhythmic", "walking", "pedal")
 
@@ -42,17 +45,28 @@ def line(changes: list, *, style: str, base: int, span: int, tonic: int, scale: 
         elif style == "walking":
             beats = list(range(sp.start, sp.end, beat))
             key = root
+            lo, hi = base, base + span
             for j, t in enumerate(beats):
+                strong = t % bar == 0 or bar == 4 * beat and t % (2 * beat) == 0  # 1 (and 3)
                 if j == 0:
                     key = root
                 elif t % bar == 0:  # a later bar of a long chord: the nearest chord tone
                     key = min(keys_in(pcs, key - 6, key + 6) or [root], key=lambda k: abs(k - key))
                 elif j == len(beats) - 1:
-                    key = nxt + rng.choice((-1, 1))  # chromatic approach to the next root
+                    side = rng.choice((-1, 1))  # chromatic approach to the next root
+                    key = nxt + (side if lo <= nxt + side <= hi else -side)
+                    if following is None:  # the line's end: home on the root
+                        key = root
+                    elif strong:  # on a strong beat: the chord tone nearest the next root
+                        key = min(keys_in(pcs, lo, hi) or [root], key=lambda k: (abs(k - nxt), k))
                 else:
-                    pool = [k for k in keys_in(pcs | scale, key - 4, key + 4) if k != key] or [key]
+                    pool = [k for k in keys_in((pcs if strong else pcs | scale), key - 4, key + 4)
+                            if k != key and lo <= k <= hi] or [key]
                     key = rng.choice(pool)
-                key = max(base - 5, min(base + span + 5, key))
+                while key < lo:
+                    key += 12
+                while key > hi:
+                    key -= 12
                 out.append(note(t, beat - 30, ch, key, vel * (1.0 if j % 2 == 0 else 0.88)))
         elif style in ("rhythmic", "octave"):
             for j, t in enumerate(range(sp.start, sp.end, step)):
@@ -97,9 +111,24 @@ def part(changes: list, *, style: str = "root", base: int = 36, span: int = 14,
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
     if not changes:
         return []
+    _check_bounds(changes, style=style, bar=bar, beat=beat, step=step)
     tonic = changes[0].chord.root if tonic is None else tonic
     scale = scale or {pc for c in changes for pc in c.chord.pcs}
     notes = line(changes, style=style, base=base, span=span, tonic=tonic, scale=scale,
                  rng=stage_rng(seed, "bass"), bar=bar, beat=beat, step=step, density=density,
                  ch=ch, vel=vel)
     return notes + [{"type": "End", "t": changes[-1].end}]
+
+
+def _check_bounds(changes: list, *, style: str, bar: int, beat: int, step: int) -> None:
+    """Refuse (PartError) before any note is made: changes past the stream's last tick, or
+    a line of more notes than a part may hold (a chord lasting the whole timeline)."""
+    end = max(c.end for c in changes)
+    if end > MAX_TICK:
+        raise PartError(f"the chords end at tick {end:,}, past the stream's limit {MAX_TICK:,}")
+    grid = {"pedal": bar, "walking": beat, "root-fifth": bar // 2, "root": bar}.get(style, step)
+    extra = 1 if style == "root" else 0  # root's passing note before the next chord
+    count = sum(-(-(c.end - c.start) // grid) + extra for c in changes)
+    if count > MAX_PART:
+        raise PartError(f"a {style} line over these chords would hold {count:,} notes, more "
+                        f"than {MAX_PART:,}: shorter chords, or a style with fewer notes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import printable
 from ..theory import key_name, parse_key
 from .arrange import DEFAULT_INTENSITY, DEFAULT_TEMPO, plan
 from .packs import Library, PackError
@@ -43,4 +44,4 @@ def listing(library: Library, as_json: bool) -> str:
         layers = ", ".join(layer["name"] for layer in r["layers"])
         lines.append(f"{r['name'].ljust(width)}  {r['tempo']:>5g} BPM  {r['key']:<4} {r['description']}"
                      f"  #{' #'.join(r['tags'])}  [{layers}]  ({r['source']})")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # a name's escape codes as text

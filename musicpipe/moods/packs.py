@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -257,6 +258,9 @@ def _check(schema: dict, data: dict, where: str) -> dict:
         if field is None:
             raise ValueError(f"{path}: unknown field (known: {', '.join(schema)})")
         if field.kind is float and isinstance(v, int) and not isinstance(v, bool):
+            if abs(v) >= 2**1023:  # past any float
+                raise ValueError(f"{path}: a {len(str(abs(v)))}-digit number is out of range "
+                                 f"{field.lo}..{field.hi}")
             v = float(v)
         kinds = field.kind if isinstance(field.kind, tuple) else (field.kind,)
         if isinstance(v, bool) and bool not in kinds or not isinstance(v, kinds):
@@ -275,7 +279,7 @@ def _check(schema: dict, data: dict, where: str) -> dict:
         if field.check:
             try:
                 field.check(v)
-            except (TheoryError, ValueError, KeyError) as e:
+            except (TheoryError, ValueError, KeyError, OverflowError) as e:
                 raise ValueError(f"{path}: {e}") from None
         if k == "harmony" and not isinstance(v, dict):
             v = {"progression": v}
@@ -418,7 +422,7 @@ def _load_pack(path: str | os.PathLike, source: str, text: str | None) -> Pack:
         pack.fail(f"cannot read: {getattr(e, 'strerror', None) or e}")
         pack.skipped = True
         return pack
-    except tomllib.TOMLDecodeError as e:
+    except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
         pack.fail(f"not valid TOML: {e}")
         return pack
     except RecursionError:
@@ -589,7 +593,7 @@ def to_toml(mood: dict) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            return _toml_string(v)
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
         if isinstance(v, dict):
@@ -608,6 +612,16 @@ def to_toml(mood: dict) -> str:
     for transform in mood.get("transforms", []):
         lines += ["", "[[moods.transforms]]"] + [f"{f} = {value(x)}" for f, x in transform.items()]
     return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters (newline, escape,
+    DEL) escaped, so any name prints as TOML that reads back to the same text."""
+    def escape(c: str) -> str:
+        return {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(
+            c, f"\\u{ord(c):04x}")
+
+    return '"' + re.sub(r'["\\\x00-\x1f\x7f]', lambda m: escape(m.group()), text) + '"'
 
 
 def reference_markdown() -> str:

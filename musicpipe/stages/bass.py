@@ -10,6 +10,7 @@ from ..generators.accompany import RATES
 from ..generators.bass import STYLES, part
 from ..harmony import changes, from_events, progression
 from ..meter import bar_length
+from ..stream import DataError
 from ..theory import SCALES, TheoryError, parse_key, parse_note
 from . import generator
 
@@ -39,19 +40,23 @@ BASS_HELP = (
 @click.option("--bars-per-chord", type=click.IntRange(1, 64), default=1, show_default=True,
               help="With --chords: bars each chord lasts.")
 @click.option("--base", callback=cli.parsed(parse_note), default="E1", show_default=True,
-              metavar="NOTE", help="Lowest key of the line.")
+              metavar="NOTE", help="Lowest key of the line (--base + --range at most 127).")
 @click.option("--range", "range_", type=click.IntRange(5, 36), default=14, show_default=True,
               help="Semitones above --base the line may use.")
 @click.option("--rate", type=click.Choice(tuple(RATES)), default="8", show_default=True,
               help="Note value of octave and rhythmic.")
 @click.option("--density", type=cli.FloatRange(0, 1), default=0.7, show_default=True,
               help="How many notes rhythmic keeps, and how often root passes into the next chord.")
-@generator.options(ch=2, vel=90)
+@generator.options(ch=2, vel=90, role="Bass",
+                   instrument="acoustic-bass for walking, electric-bass-finger for the others")
 def command(io: cli.StageIO, style, chords_text, key, bars_per_chord, base, range_, rate, density,
             ch, patch, vel, bpm, repeat, at, name, time_sig, seed):
     """A bass line over the chords in the stream (or --chords): root, root-fifth, octave,
     rhythmic, walking or pedal."""
+    generator.check_register(base, range_)
     bar = bar_length(*time_sig) if time_sig else bar_length(4, 4)
+    patch = (32 if style == "walking" else 33) if patch is None else patch
+    name = "Bass" if name is None else name
     written = None
     if chords_text:
         root, mode = key or (0, "major")
@@ -75,9 +80,14 @@ def command(io: cli.StageIO, style, chords_text, key, bars_per_chord, base, rang
                                    "in, or give --chords \"I IV V I\"")
         tonal = key or (keysig[0] if keysig else None)
         scale = {(tonal[0] + s) % 12 for s in SCALES[tonal[1]]} if tonal else None
-        notes = part(follow, style=style, base=base, span=range_,
-                     tonic=tonal[0] if tonal else None, scale=scale, seed=used_seed, bar=bar,
-                     step=RATES[rate], density=density, ch=ch, vel=vel)
+        try:
+            notes = part(follow, style=style, base=base, span=range_,
+                         tonic=tonal[0] if tonal else None, scale=scale, seed=used_seed, bar=bar,
+                         step=RATES[rate], density=density, ch=ch, vel=vel)
+        except place.PartError as e:
+            if written:
+                raise
+            raise DataError(f"the stream's Chord events: {e}") from None
         start = place.at_tick(at, sigs) if written else 0
         return place.place(notes, start=start, repeat=repeat if written else 1, ch=ch,
                            program=patch, bpm=bpm, name=name, time_sig=time_sig)

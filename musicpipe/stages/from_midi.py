@@ -22,7 +22,9 @@ from ..stream import DataError
                 type=click.Path(dir_okay=False, allow_dash=True, exists=True))
 @click.option("--notation", "as_notation", is_flag=True,
               help="Print `seq` notation instead of the stream: one @part block per track "
-                   "(channel, program, name) that `seq --file` reads back into the same parts.")
+                   "(channel, program, name) that `seq --file` reads back into the same notes "
+                   "(doubled ones and each note's length and velocity included); what it "
+                   "cannot carry (tempo, meter, key, controllers ...) is counted on stderr.")
 @click.option("--ch", "channels", type=click.IntRange(0, 15), multiple=True,
               help="With --notation: only these channels (repeatable).")
 @click.option("--grid", callback=cli.parsed(parse_duration), default=None, metavar="VALUE",
@@ -53,9 +55,15 @@ def command(io: cli.StageIO, file: str, as_notation: bool, channels: tuple[int, 
     except midi.MidiFileError as e:
         raise DataError(f"{label}: {e}") from None
     if as_notation:
-        from ..notation import format_parts
+        from ..notation import format_parts, left_out
 
         io.writer.sink(format_parts(events, channels, grid).encode())
+        missing = left_out(events, channels)
+        if missing:
+            io.warn("the notation carries the notes, each part's program and name; left out: "
+                    + ", ".join(f"{n} {typ}" for typ, n in sorted(missing.items())))
+        if grid:
+            io.warn("--grid moved onsets and ends to the grid: the notes are not the file's")
         return None
     return events
 

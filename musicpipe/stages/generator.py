@@ -18,12 +18,14 @@ from ..meter import parse_time_sig
 from ..theory import parse_program
 
 
-def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
+def options(*, ch: int = 0, vel: int = 96, patch: bool = True, role: str | None = None,
+            instrument: str | None = None) -> Callable:
     """The common generator options: --ch --patch --vel --bpm --repeat --at --name
     --time-sig --seed.
 
     ``ch`` and ``vel`` are this generator's defaults (euclid: channel 9); ``patch=False``
-    leaves --patch out.
+    leaves --patch out. ``role`` (Bass) and ``instrument`` (what --patch defaults to, said
+    in words) only show in the help: the stage applies them.
     """
     def decorate(fn: Callable) -> Callable:
         opts = [
@@ -38,7 +40,8 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
             click.option("--at", callback=cli.parsed(parse_at), default=None, metavar="TIME",
                          help=AT_HELP),
             click.option("--name", default=None,
-                         help="Track name (a Marker on the channel; DAWs show it)."),
+                         help="Track name (a Marker on the channel; DAWs show it)"
+                              + (f"; default {role}." if role else ".")),
             click.option("--time-sig", callback=cli.parsed(parse_time_sig), default=None,
                          metavar="N/D",
                          help="Also write a TimeSig (3/4, 6/8); bars then follow it."),
@@ -48,12 +51,20 @@ def options(*, ch: int = 0, vel: int = 96, patch: bool = True) -> Callable:
             opts.insert(1, click.option(
                 "--patch", callback=cli.parsed(parse_program), default=None, metavar="PROGRAM",
                 help="GM instrument: a number 0-127 or a name (piano, strings, bass, "
-                     "flute...)."))
+                     "flute...)" + (f"; default {instrument}." if instrument else ".")))
         for opt in reversed(opts):
             fn = opt(fn)
         return fn
 
     return decorate
+
+
+def check_register(base: int, range_: int) -> None:
+    """Refuse a register (--base .. --base + --range) that reaches past MIDI's top key."""
+    if base + range_ > 127:
+        raise click.BadParameter(
+            f"key {base} plus --range {range_} reaches key {base + range_}, past 127: give "
+            f"--base {127 - range_} or lower, or a smaller --range", param_hint="--base")
 
 
 def run(io: cli.StageIO, seed: int | None,

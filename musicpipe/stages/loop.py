@@ -14,7 +14,9 @@ from ..transforms.assemble import loop
 ], epilog=(
     "One pass lasts the stream's End, else its last note's end rounded up to the bar line. "
     "--bars N fills exactly N bars (of the stream's TimeSig, default 4/4): the last pass is "
-    "cut at the bar line like `trim --bars`. loop holds the stream in memory to repeat it."))
+    "cut at the bar line like `trim --bars`. loop holds the stream in memory to repeat it. "
+    "A stream without a length (no notes, no End) is refused, and so are passes that would "
+    "end past the stream's last tick (2^31-1) or write more than 2,000,000 events."))
 @click.option("--times", type=click.IntRange(1, 100_000), default=None, help="Play it N times.")
 @click.option("--bars", type=click.IntRange(1, 100_000), default=None,
               help="Repeat it to fill exactly N bars.")

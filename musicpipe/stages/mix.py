@@ -64,7 +64,7 @@ def command(io: cli.StageIO, channels, role, level, pan, reverb, chorus, express
     if not mix:
         raise click.UsageError("give something to set: --level, --pan, --reverb, --chorus, "
                                "--expression, --sustain or --role")
-    every = round(sustain * PPQ) if sustain else None
+    every = max(1, round(sustain * PPQ)) if sustain else None
     return remix(io.events(), channels, mix, pedal_every=every)
 
 

@@ -16,8 +16,8 @@ from ..transforms.rubato import RUBATO_HELP, STYLES, rubato
 @cli.seed_option
 @click.option("--variance", type=cli.FloatRange(0, 50), default=5.0, show_default=True,
               help="Largest random tempo change, percent.")
-@click.option("--interval", type=click.IntRange(1, 2**31 - 1), default=240, show_default=True,
-              help="Ticks between tempo changes (240 = an eighth note).")
+@click.option("--interval", type=click.IntRange(1, 2**31 - 1), default=480, show_default=True,
+              help="Ticks between tempo changes (480 = a beat, 240 = an eighth note).")
 @click.option("--style", type=click.Choice(STYLES), default="ragtime", show_default=True,
               help="Shape of the variation (see below).")
 @click.option("--bpm", type=cli.FloatRange(4, 1000), default=None,

@@ -14,8 +14,8 @@ from ..transforms.assemble import section
     "concat verse.jsonl verse.jsonl | section Chorus --at 4bars | to-midi --out song.mid",
 ], epilog=(
     "A section is a Marker without a channel: to-midi writes it as a marker meta event on "
-    "the conductor track, which DAWs show as a marker (cue) and MuseScore as a rehearsal "
-    "mark. Name each part with `section`, then put them end to end with `concat`."))
+    "the conductor track, which DAWs show as a marker (cue); MuseScore does not show MIDI "
+    "markers, but `to-musicxml` writes sections as rehearsal marks. Name each part with `section`, then put them end to end with `concat`."))
 @click.argument("name")
 @click.option("--at", callback=cli.parsed(parse_at), default=None, metavar="TIME",
               help=AT_HELP + " Default: the start.")

@@ -86,10 +86,13 @@ def _is_terminal(stream) -> bool:
               help="Song title: the name of the conductor track (default: none).")
 @click.option("--split", metavar="DIR",
               help="Write one .mid per track into DIR instead (01-melody.mid ..., each with "
-                   "the tempo map); a folder with files in it needs --force.")
+                   "the tempo map); a folder with files in it needs --force, and one that "
+                   "another run is writing into is refused (exit 73).")
 @click.option("--force", is_flag=True,
-              help="With --split: overwrite files in DIR; write even a stream that ended in an "
-                   "Abort, is empty or holds no notes.")
+              help="With --split: write into a DIR that holds files, removing the ones an "
+                   "earlier --split wrote there that this one does not (a list of them is kept "
+                   "in DIR/.musicpipe-files; other files are left alone); write even a stream "
+                   "that ended in an Abort, is empty or holds no notes.")
 def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: str | None,
             split: str | None, force: bool):
     """Write the stream as a Standard MIDI File that imports into a DAW as named tracks.
@@ -107,6 +110,7 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     """
     if split:
         return _split(io, split, force, type=int(smf_type), ppq=ppq, title=title)
+    _check_extension(out)
     if out is None and _is_terminal(sys.stdout):
         raise click.UsageError("stdout is a terminal: give --out FILE (or --out - to force)")
     from .. import midi
@@ -150,27 +154,39 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     return None
 
 
+AUDIO = {"wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "m4a", "aac", "wma"}
+SCORES = {"musicxml", "mxl", "xml"}
+
+
+def _check_extension(out: str | None) -> None:
+    """--out x.wav would write MIDI bytes under an audio name: say which stage writes that."""
+    ext = out.rsplit(".", 1)[-1].lower() if out and "." in out.rsplit("/", 1)[-1] else ""
+    if ext in AUDIO:
+        raise click.BadParameter(f"{out} names an audio file; to-midi writes MIDI (.mid): "
+                                 f"render audio with `to-wav --out {out}`", param_hint="'--out'")
+    if ext in SCORES:
+        raise click.BadParameter(f"{out} names a score; to-midi writes MIDI (.mid): write "
+                                 f"MusicXML with `to-musicxml --out {out}`", param_hint="'--out'")
+
+
 def _split(io: cli.StageIO, folder: str, force: bool, **kw) -> None:
     """One file per track (musicpipe.tracks), named and numbered as to-wav's stems."""
     from .. import midi, tracks
-    from ..atomic import atomic_write
-    from ..export import stems_folder
+    from ..outfolder import OutFolder
 
     reader = io.reader_for_sink()
     events = list(reader)
     cli.refuse_file(folder, abort=reader.abort, events=len(events), force=force,
                     notes=sum(1 for e in events if e["type"] == "Note"))
-    target = stems_folder(folder, force)
-    for track in tracks.split(events):
-        path = target / track.filename("mid")
+    files = []
+    for track in tracks.split(events):  # every file made before the folder is touched
         try:
-            data = midi.midi_bytes(track.events, warn=io.warn, **kw)
+            files.append((track.filename("mid"), midi.midi_bytes(track.events, warn=io.warn, **kw)))
         except midi.MidiError as e:
             raise DataError(str(e)) from None
-        try:
-            atomic_write(path, data)
-        except OSError as e:
-            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+    with OutFolder(folder, force) as target:
+        for name, data in files:
+            target.write(name, data)
     return None
 
 

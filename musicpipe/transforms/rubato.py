@@ -21,7 +21,8 @@ MAX_TEMPOS = 100_000
 """The most Tempo lines one rubato writes (100,000: hours of music at any sane interval)."""
 
 RUBATO_HELP = (
-    "Every --interval ticks from 0 to the end of the piece a Tempo is written: the base tempo "
+    "Every --interval ticks (480: a quarter-note beat, so a score shows at most one tempo mark "
+    "a beat) from 0 to the end of the piece a Tempo is written: the base tempo "
     "times (1 + a variation). The base is --bpm, else the stream's Tempo in force at that "
     "point (else 120); the stream's own Tempo lines are replaced. Styles (V = --variance %): "
     "ragtime pushes through 8-beat phrases and slows at their ends, plus random +-V/2; "
@@ -56,7 +57,7 @@ def variation(style: str, t: int, r: float, v: float, state: list[float]) -> flo
     return u * v
 
 
-def rubato(events: Iterable[dict], seed: int, *, variance: float = 5.0, interval: int = 240,
+def rubato(events: Iterable[dict], seed: int, *, variance: float = 5.0, interval: int = 480,
            style: str = "ragtime", bpm: float | None = None, salt: str = "") -> Iterator[dict]:
     """Replace the stream's Tempo lines by a varied tempo every ``interval`` ticks.
 

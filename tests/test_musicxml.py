@@ -1,0 +1,136 @@
+"""to-musicxml: scores that music21 (and MuseScore) read back with the right parts, key,
+meter, measures, chord symbols, ties, tuplets and drums, through real pipes."""
+
+from __future__ import annotations
+
+import zipfile
+
+import mido
+import pytest
+
+from musicpipe.meter import bar_count
+from tests.conftest import ROOT, events, sh
+
+music21 = pytest.importorskip("music21")
+
+
+def midi_bars(path) -> int:
+    mid = mido.MidiFile(path)
+    sigs, end = [], 0
+    for track in mid.tracks:
+        now = 0
+        for m in track:
+            now += m.time
+            if m.type == "time_signature":
+                sigs.append((now * 480 // mid.ticks_per_beat, m.numerator, m.denominator))
+        end = max(end, now * 480 // mid.ticks_per_beat)
+    return bar_count(end, sigs)
+
+
+def read(path):
+    return music21.converter.parse(str(path))
+
+
+def check_against_midi(stream_file, tmp_path, *, parts, sharps, meter="4/4"):
+    sh(f"to-musicxml --out {tmp_path}/s.musicxml < {stream_file}")
+    sh(f"to-midi --out {tmp_path}/s.mid < {stream_file}")
+    score = read(tmp_path / "s.musicxml")
+    assert [p.partName for p in score.parts] == parts
+    bars = midi_bars(tmp_path / "s.mid")
+    for part in score.parts:
+        assert len(part.getElementsByClass("Measure")) == bars, part.partName
+        assert part.recurse().getElementsByClass("TimeSignature")[0].ratioString == meter
+    pitched = score.parts[0]
+    assert pitched.recurse().getElementsByClass("KeySignature")[0].sharps == sharps
+    chords = [e for e in events(stream_file.read_bytes()) if e["type"] == "Chord"]
+    symbols = list(score.recurse().getElementsByClass(music21.harmony.ChordSymbol))
+    assert len(symbols) == len(chords) and chords
+    for part in score.parts:  # one voice a part, nothing shorter than the grid
+        assert not part.recurse().getElementsByClass("Voice"), part.partName
+        played = [n for n in part.recurse().notes if not isinstance(n, music21.harmony.ChordSymbol)]
+        assert played and all(n.quarterLength >= 0.25 for n in played)
+    return score
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    """examples/song.sh's stream: the script itself, its last stage writing the stream.
+    Parts come in channel order, as to-midi's tracks do."""
+    folder = tmp_path_factory.mktemp("song")
+    script = (ROOT / "examples" / "song.sh").read_text()
+    assert '| humanize | to-midi --out "$out.mid"' in script
+    (folder / "song.sh").write_text(script.replace('| humanize | to-midi --out "$out.mid"',
+                                                   '| humanize > "$out.jsonl"'))
+    sh(f"bash {folder}/song.sh {folder}/song")
+    return folder / "song.jsonl"
+
+
+def test_the_example_song_as_a_score(song, tmp_path):
+    score = check_against_midi(song, tmp_path, parts=["Flute", "Piano", "Bass"], sharps=1)
+    marks = [m.content for m in score.recurse().getElementsByClass(music21.expressions.RehearsalMark)]
+    assert marks == ["intro", "verse", "chorus", "verse", "chorus"]
+    assert [m.number for m in score.recurse().getElementsByClass(music21.tempo.MetronomeMark)] == [100]
+    assert any(n.tie is not None for n in score.parts[0].recurse().notes)  # held across bar lines
+
+
+@pytest.mark.parametrize("mood, parts, sharps", [
+    ("jazz --duration 20 --seed 3", ["Bass (Upright Bass)", "Piano (Electric Piano)", "Melody (Tenor Sax)",
+                                     "Drums (Drums)"], -2),
+    ("lofi --duration 12 --seed 1", None, None),
+])
+def test_moods_as_scores(mood, parts, sharps, tmp_path):
+    stream = tmp_path / "m.jsonl"
+    sh(f"mood {mood} > {stream}")
+    evs = events(stream.read_bytes())
+    names = [e["text"] for e in evs if e["type"] == "Marker" and e.get("ch") is not None]
+    key = next(e for e in evs if e["type"] == "KeySig")
+    from musicpipe.theory import key_signature, parse_key
+
+    expected = key_signature(*parse_key(f"{key['key']} {key['mode']}"), key["key"])[0]
+    assert sharps is None or sharps == expected
+    score = check_against_midi(stream, tmp_path, parts=parts or names, sharps=expected)
+    drums = [p for p in score.parts if p.partName.startswith("Drums")]
+    assert drums and drums[0].recurse().getElementsByClass("PercussionClef")
+    assert drums[0].recurse().getElementsByClass("Unpitched") or \
+        drums[0].recurse().getElementsByClass("PercussionChord")
+
+
+def test_triplets_with_their_grid_and_spelling_as_the_key(tmp_path):
+    sh('seq "C4/8t D4 E4 F#4/4 Gb4/2" --time-sig 4/4 | scale --key D '
+       f'| to-musicxml --grid 16,8t --out {tmp_path}/t.musicxml', input=None)
+    score = read(tmp_path / "t.musicxml")
+    notes = list(score.recurse().notes)
+    assert [n.duration.tuplets[0].numberNotesActual if n.duration.tuplets else 0 for n in notes][:3] == [3, 3, 3]
+    assert [n.pitch.name for n in notes][3] == "F#"  # D major spells with sharps
+    sh('seq "C4/8t D4 E4" | to-musicxml --out ' f'{tmp_path}/s.musicxml', input=None)  # a 16 grid: no triplets
+    assert not any(n.duration.tuplets for n in read(tmp_path / "s.musicxml").recurse().notes)
+
+
+def test_mxl_is_a_compressed_score_and_the_bytes_repeat(tmp_path):
+    sh(f"mood calm --duration 6 --seed 2 | to-musicxml --out {tmp_path}/a.mxl")
+    sh(f"mood calm --duration 6 --seed 2 | to-musicxml --out {tmp_path}/b.mxl")
+    assert (tmp_path / "a.mxl").read_bytes() == (tmp_path / "b.mxl").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.mxl") as z:
+        assert "score.musicxml" in z.read("META-INF/container.xml").decode()
+    assert read(tmp_path / "a.mxl").parts
+
+
+def test_bad_outputs_and_inputs(tmp_path):
+    proc = sh(f"seed 1 | motif | to-musicxml --out {tmp_path}/x.pdf", check=False)
+    assert proc.returncode == 2 and b".musicxml" in proc.stderr
+    proc = sh(f"seed 1 | to-musicxml --out {tmp_path}/x.musicxml", check=False)
+    assert proc.returncode == 65 and not (tmp_path / "x.musicxml").exists()
+    proc = sh(f"seed 1 | motif | to-musicxml --grid 12 --out {tmp_path}/x.musicxml", check=False)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    far = '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":80}\n{"type":"End","t":2147483647}\n'
+    proc = sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=far, check=False)
+    assert proc.returncode == 65 and b"at most 5,000" in proc.stderr and not (tmp_path / "x.musicxml").exists()
+
+
+def test_without_music21_it_exits_69_with_the_fix(tmp_path):
+    (tmp_path / "music21").mkdir()
+    (tmp_path / "music21" / "__init__.py").write_text("raise ImportError('no music21 here')\n")
+    proc = sh(f"seed 1 | motif | to-musicxml --out {tmp_path}/x.musicxml", check=False,
+              env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 69 and b"musicpipe[score]" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and not (tmp_path / "x.musicxml").exists()
