@@ -6,6 +6,7 @@ The note-by-note counterpart of the stages, for agents and notebooks::
     s.tracks()                                   # names, channels, instruments, note counts
     s.notes(bars="3")                            # the notes of bar 3, with bar:beat positions
     s.transpose(2, bars="3", track="Melody")     # every edit names what it touches
+    s.quantize("16", bars="1-4")                 # the quantize stage's grid
     s.undo(); s.redo()
     s.save("song-edited.mid")                    # never over song.mid unless overwrite=True
 
@@ -339,6 +340,29 @@ class Session:
         chosen = self._chosen("humanize", where)
         changed = list(humanize([dict(ev) for ev in chosen], seed, timing=timing, velocity=velocity))
         return self._change(f"humanize {_count(len(chosen))}", chosen, changed)
+
+    def quantize(self, grid: str = "16", *, strength: float = 100, swing: float = 0,
+                 lengths: bool = True, **where) -> dict:
+        """Snap the starts (and ends, with ``lengths``) of the notes in a range toward a grid
+        (the quantize stage's rules: ``grid`` 16, 8t ...; ``strength`` and ``swing`` in %)."""
+        from .transforms.quantize import parse_grid, quantize
+
+        try:
+            parse_grid(grid)
+        except ValueError as e:
+            raise EditError(f"grid: {e}") from None
+        for name, value in (("strength", strength), ("swing", swing)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                raise EditError(f"{name}: {value!r} is outside 0..100 (%)")
+        chosen = self._chosen("quantize", where)
+        sigs = [ev for ev in self.events if ev["type"] == "TimeSig"]
+        try:
+            out = list(quantize(sorted(sigs + [dict(ev) for ev in chosen], key=_order), str(grid),
+                                strength=strength, swing=swing, lengths=lengths))
+        except ValueError as e:
+            raise EditError(f"swing: {e}") from None
+        changed = [ev for ev in out if ev["type"] == "Note"]
+        return self._change(f"quantize {_count(len(chosen))} to {grid}", chosen, changed)
 
     def set_tempo(self, bpm: float, at=0) -> dict:
         """The tempo from a position on (a Tempo already there is replaced)."""

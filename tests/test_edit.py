@@ -90,6 +90,26 @@ def test_insert_delete_move_humanize_tempo(opened, tmp_path):
     assert twins[0].stream() == twins[1].stream() != sorted(song(), key=edit._order)
 
 
+def test_quantize_puts_a_range_on_the_grid_as_the_stage_does(opened, tmp_path):
+    path, s = opened
+    s.quantize("16", bars="1-2", track="Melody")
+    got = [e for e in s.stream() if e["type"] == "Note" and e["ch"] == 1]
+    assert [e["t"] for e in got[:8]] == [i * 480 for i in range(8)]   # was 24 ticks late
+    assert got[8]["t"] == 8 * 480 + 24                                 # bar 3 left alone
+    s.undo()
+    s.quantize("8", strength=50, bars="1")
+    half = sorted(e["t"] for e in s.stream() if e["type"] == "Note" and e["ch"] == 1)[:4]
+    assert half == [12, 492, 972, 1452]
+    whole = edit.Session.open(path)
+    whole.quantize("16")
+    out = tmp_path / "q.jsonl"
+    whole.save(out)
+    staged = events(sh(f"from-midi {path} | quantize --grid 16").stdout)
+    key = lambda e: (e["t"], e["ch"], e["key"])  # noqa: E731
+    assert sorted((e for e in events(out.read_bytes()) if e["type"] == "Note"), key=key) == \
+        sorted((e for e in staged if e["type"] == "Note"), key=key)
+
+
 def test_the_source_is_never_overwritten_unless_asked(opened):
     path, s = opened
     original = path.read_bytes()
@@ -122,6 +142,11 @@ def test_the_source_is_never_overwritten_unless_asked(opened):
     (lambda s: s.humanize(timing="lots", bars="1"),
      "timing: timing must be a whole number or a percentage like 5%, got 'lots'"),
     (lambda s: s.set_tempo(2000), "bpm: 2000 is outside 4..1000"),
+    (lambda s: s.quantize("12"), "grid: grid must be 1, 2, 4, 8, 16, 32 or 64, optionally with t "
+                                 "for triplets (8t), got '12'"),
+    (lambda s: s.quantize("8t", swing=50), "swing: swing applies to straight grids; a triplet "
+                                           "grid is swung already"),
+    (lambda s: s.quantize(strength=150), "strength: 150 is outside 0..100 (%)"),
     (lambda s: s.undo(), "undo: nothing to undo"),
     (lambda s: s.redo(), "redo: nothing to redo"),
     (lambda s: s.save("x.wav"), "path: x.wav must end in .mid, .midi or .jsonl"),
