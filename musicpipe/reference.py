@@ -15,10 +15,7 @@ import inspect
 import json
 from pathlib import Path
 
-import click
-
 from . import umbrella
-from .cli import EXIT_CODES_HELP
 
 TOPICS = {
     "stages": "every stage and command with its options and examples (as --help prints them)",
@@ -41,15 +38,18 @@ def names() -> list[str]:
     return umbrella.available() + list(umbrella.COMMANDS)
 
 
-def _command(stage: str) -> click.Command:
+def _command(stage: str):
     module = umbrella._module(stage) if stage in umbrella.STAGES or stage in umbrella.COMMANDS else None
     if module is None:
         raise UnknownStage(f"stage: {stage!r} is not a stage; stages: {', '.join(names())}")
     return module.command
 
 
-def _context(stage: str, cmd: click.Command) -> click.Context:
-    """The help's context, 100 columns wide whatever the terminal (the same text anywhere)."""
+def _context(stage: str, cmd):
+    """The help's context, 100 columns wide whatever the terminal (the same text anywhere).
+    click is imported here, not at the top: the library does not load it until asked."""
+    import click
+
     settings = dict(cmd.context_settings)
     settings.setdefault("max_content_width", 100)
     return click.Context(cmd, info_name=stage, terminal_width=settings["max_content_width"],
@@ -115,7 +115,11 @@ def stages_markdown() -> str:
     out = ["# Stages and commands", "",
            "<!-- generated from the click commands by musicpipe.reference -->", ""]
     for stage in names():
-        out += [f"## {stage}", "", "```", help_text(stage).rstrip(), "```", ""]
+        try:
+            text = help_text(stage).rstrip()
+        except ImportError as e:  # one broken stage does not take the reference down with it
+            text = f"{stage}: cannot be loaded: {e}"
+        out += [f"## {stage}", "", "```", text, "```", ""]
     return "\n".join(out)
 
 
@@ -163,6 +167,8 @@ def notes_markdown() -> str:
 
 
 def exit_codes_markdown() -> str:
+    from .cli import EXIT_CODES_HELP
+
     return "# Exit codes\n\n" + EXIT_CODES_HELP + "\n"
 
 

@@ -11,10 +11,11 @@ every bar whatever the chord).
 
 from __future__ import annotations
 
+from .. import budget
 from ..events import MAX_TICK
 from ..rng import Rng, stage_rng
 from .accompany import note
-from .place import MAX_PART, PartError
+from .place import PartError
 
 STYLES = ("root", "root-fifth", "octave", "rhythmic", "walking", "pedal")
 
@@ -129,6 +130,6 @@ def _check_bounds(changes: list, *, style: str, bar: int, beat: int, step: int) 
     grid = {"pedal": bar, "walking": beat, "root-fifth": bar // 2, "root": bar}.get(style, step)
     extra = 1 if style == "root" else 0  # root's passing note before the next chord
     count = sum(-(-(c.end - c.start) // grid) + extra for c in changes)
-    if count > MAX_PART:
+    if count > budget.events():
         raise PartError(f"a {style} line over these chords would hold {count:,} notes, more "
-                        f"than {MAX_PART:,}: shorter chords, or a style with fewer notes")
+                        f"than {budget.events():,}: shorter chords, or a style with fewer notes")

@@ -6,7 +6,7 @@ from itertools import islice
 
 import click
 
-from .. import cli
+from .. import budget, cli
 from ..generators import place
 from ..generators.metronome import clicks
 from ..meter import bar_line_at_or_after, bar_tick
@@ -76,7 +76,7 @@ def command(io: cli.StageIO, note, accent, accent_vel, bars, ch, patch, vel, bpm
             raise click.UsageError("nothing to click along: the stream has no notes and no End; "
                                    "give --bars N")
         beats = clicks(end, sigs, ch=ch, key=note, accent_key=accent, vel=vel, accent_vel=accent_vel)
-        part = list(islice((n for n in beats if n["t"] >= start), place.MAX_PART + 1))
+        part = list(islice((n for n in beats if n["t"] >= start), budget.events() + 1))
         place.check_size(len(part), repeat)  # a far End: refused before more is built
         for n in part:
             n["t"] -= start
