@@ -1,58 +1,76 @@
 """`musicpipe mcp`: a Model Context Protocol server over stdio for AI agents.
 
-Built on the official ``mcp`` SDK (``MCPServer``, FastMCP's successor): each tool is a thin
-adapter over the in-process stages (``musicpipe.pipeline``), so a tool does exactly what
-the command line does, and fails with the same one-line message, as an MCP tool error.
-Argument schemas take their enums and ranges from the tables the CLI uses: the mood
-names from the mood library, ranges from the stages' own options, instruments, drums and
-scales from ``theory``, the seed range from ``events``.
+A thin adapter over the library, on the official ``mcp`` SDK's low-level ``Server``. The
+tools are one table (``tools()``): each entry is a name, a description, a pydantic model
+of its arguments (the JSON schema the client sees, and the check every call goes through:
+unknown arguments are refused, naming the valid ones) and where it runs: cheap lookups in
+the server, the rest in the worker pool (``mcppool``: concurrent, cancellable) as
+``mcptools`` functions. Ranges come from the tables the CLI uses (the mood names, the
+stages' own options, ``events.MAX_SEED``), capped where this server allows less
+(``MAX_SECONDS``), so a schema never promises what a call would refuse.
 
-Every file a tool names, read or written, must lie inside the folder given at start
-(``--root``): paths are resolved relative to it, symlinks followed, and anything that
-ends up outside (``..``, an absolute path, a symlink out) is refused.
+Files live in one folder (``mcpfiles``: ``--root`` or the server's own data folder, never
+the working folder; no dot-files, only musicpipe's file types). Every line on the wire
+gets an answer (``mcpwire``); every payload is bounded (``mcptools``).
 """
 
-# No `from __future__ import annotations`: the SDK reads the tools' annotations, which are
-# built at start-up from the tables (the mood names, the stages' ranges).
+from __future__ import annotations
 
-import base64
+import json
 import os
-import tempfile
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .events import MAX_SEED
-from .pipeline import PipelineError, commands, file_arguments, parse, run_stage
+from .mcpfiles import AUDIO, MAX_NAME, Folder, default_root
+from .mcppool import CALL_SECONDS
+from .mcptools import INLINE_MAX, TEXT_MAX
+from .mcpwire import LINE_MAX
 from .umbrella import STAGES
-from .pipeline import run as run_text
+
+MAX_SECONDS = 600.0
+"""The longest piece a call composes or renders (seconds): a call's cost stays bounded
+(about 15 s of rendering), and below what fits this machine's memory (``max_seconds``)."""
+
+EVENTS_MAX = LINE_MAX - (1 << 20)
+"""The longest stream argument (characters): what fits in a request line with room to spare."""
 
 INSTRUCTIONS = """\
 musicpipe composes MIDI and audio deterministically: the same arguments and seed give the
-same bytes. compose_mood makes a whole arrangement from a preset (list_moods) as .wav, .mid
-or a JSONL event stream; run_pipeline runs a musicpipe stage pipeline such as
-`seed 42 | motif --notes 16 | scale --root D --mode dorian | to-midi --out tune.mid`;
-render turns a stream or a .mid into a .wav; analyze reports key, melody, repetition,
-ending and loudness. Files are read and written inside the server's
-folder only; paths are relative to it."""
+same bytes. compose_mood makes a whole arrangement from a preset (list_moods) as audio,
+.mid or a JSONL event stream; run_pipeline runs a musicpipe stage pipeline such as
+`seed 42 | motif --notes 16 | scale --root D --mode dorian | to-midi --out tune.mid`
+(`STAGE --help` shows a stage's options); render turns a stream or a .mid into audio;
+analyze reports key, melody, repetition, ending and loudness.
+Files are read and written only in the folder {root} : give paths relative to it. A name
+may not start with a dot (in any of its parts) and must end in {exts}. Replies hold up to
+{text} of text and {inline} of audio; anything larger is written to a new file there and
+its path returned. Requests are limited to {line} a line; pieces to {seconds:g} seconds."""
 
-MIME = {"wav": "audio/wav", "mid": "audio/midi", "jsonl": "application/jsonl"}
+
+class Args(BaseModel):
+    """A tool's arguments: unknown ones are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class Folder:
-    """The one folder the server's files live in; ``inside`` refuses anything outside it."""
+@dataclass
+class Tool:
+    name: str
+    description: str
+    args: type[Args]
+    local: Any = None  # runs in the server (a cheap lookup); None: in the worker pool
+    read_only: bool = False
 
-    def __init__(self, root: str):
-        self.root = os.path.realpath(root)
 
-    def inside(self, path: str, what: str = "path") -> str:
-        """The resolved path of ``path`` (relative to the folder); PipelineError outside."""
-        full = os.path.realpath(os.path.join(self.root, os.path.expanduser(path)))
-        if full != self.root and not full.startswith(self.root + os.sep):
-            raise PipelineError(f"mcp: {what} {path}: outside the server's folder {self.root} "
-                                "(give a path inside it)")
-        return full
+def max_seconds() -> float:
+    """MAX_SECONDS, or less where a render that long (at the tools' 44.1 kHz) would not fit
+    this machine's memory."""
+    from .render import BYTES_PER_FRAME, memory_budget
 
-    def relative(self, full: str) -> str:
-        return os.path.relpath(full, self.root)
+    return min(MAX_SECONDS, float(memory_budget() // (BYTES_PER_FRAME * 44100)))
 
 
 def _range(stage: str, option: str) -> tuple[Any, Any]:
@@ -65,245 +83,234 @@ def _range(stage: str, option: str) -> tuple[Any, Any]:
     raise LookupError(f"{stage} has no option {option}")
 
 
-def summary(data: bytes) -> dict[str, Any]:
-    """What a stream holds: seed, notes, tracks (channel, name, program), length in ticks."""
-    from .stream import parse_lines
-
-    events = parse_lines(data)
-    tracks: dict[int, dict] = {}
-    end, notes, seed, tempo = 0, 0, None, None
-    for ev in events:
-        typ = ev["type"]
-        if typ == "Seed":
-            seed = ev["seed"]
-        elif typ == "Tempo" and tempo is None:
-            tempo = ev["bpm"]
-        elif typ == "Note":
-            notes += 1
-            tracks.setdefault(ev["ch"], {"ch": ev["ch"]})
-            end = max(end, ev["t"] + ev["dur"])
-        elif typ == "ProgramChange":
-            tracks.setdefault(ev["ch"], {"ch": ev["ch"]}).setdefault("program", ev["program"])
-        elif typ == "Marker" and "ch" in ev:
-            tracks.setdefault(ev["ch"], {"ch": ev["ch"]}).setdefault("name", ev["text"])
-        elif typ == "End":
-            end = max(end, ev["t"])
-    return {"seed": seed, "tempo": tempo, "events": len(events), "notes": notes, "ticks": end,
-            "tracks": [tracks[ch] for ch in sorted(tracks)]}
+def _mib(n: int) -> str:
+    return f"{n >> 20} MiB"
 
 
-def build(root: str):
-    """The server: its tools bound to ``root``."""
-    from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ToolError
-    from pydantic import Field
+def tools() -> list[Tool]:
+    """The server's tools: the one table the schemas, the checks and the calls come from."""
+    from .moods.packs import Library
 
-    from . import __version__
+    names = Library().names()
+    longest = max_seconds()
+    tempi, levels = _range("mood", "tempo"), _range("mood", "intensity")
+    Mood = Literal[tuple(names)] if names else str
+
+    class ComposeMood(Args):
+        mood: Mood = Field(description="A mood preset (list_moods)")
+        seconds: float = Field(8.0, ge=_range("mood", "duration")[0], le=longest,
+                               description="Length in seconds, exact")
+        key: str | None = Field(None, max_length=40, description=(
+            "Key: C, Am, F#m, Bb, Ebm, 'D dorian' ...; none: the mood's"))
+        tempo: float | None = Field(None, ge=tempi[0], le=tempi[1],
+                                    description="BPM; none: the mood's")
+        intensity: int | None = Field(None, ge=levels[0], le=levels[1],
+                                      description="0-100: density, loudness, how many layers play")
+        seed: int | None = Field(None, ge=0, le=MAX_SEED,
+                                 description="Random seed; none: a random one (returned)")
+        format: Literal["wav", "flac", "ogg", "mp3", "mid", "jsonl"] | None = Field(
+            None, description="Audio (wav flac ogg mp3), mid (MIDI file) or jsonl (the event "
+                              "stream); none: out's extension, else wav")
+        out: str | None = Field(None, max_length=MAX_NAME, description=(
+            "File to write, relative to the server's folder (replaced if it exists); none: a "
+            "new file MOOD-SEED.FORMAT (MOOD-SEED-2.FORMAT ... if taken)"))
+        inline: bool = Field(False, description=(
+            f"Return the bytes in the reply instead of a file (up to {_mib(INLINE_MAX)} of "
+            f"audio, {_mib(TEXT_MAX)} of stream; larger: a new file); excludes out"))
+
+    class RunPipeline(Args):
+        pipeline: str = Field(max_length=TEXT_MAX, description=(
+            "Stages joined by |, e.g. `seed 42 | motif --notes 16 | scale --root D --mode "
+            "dorian | to-midi --out tune.mid`; { a; b; } layers parts. Stages: "
+            f"{' '.join(STAGES)}; their options are the CLI's (`STAGE --help`)."))
+        input: str = Field("", max_length=EVENTS_MAX, description=(
+            "JSONL events for the first stage's stdin (empty: none)"))
+
+    class Render(Args):
+        out: str = Field(max_length=MAX_NAME, description=(
+            f"The audio file to write ({' '.join(AUDIO)}), relative to the server's folder"))
+        stream: str = Field("", max_length=EVENTS_MAX, description="JSONL events to render")
+        midi: str | None = Field(None, max_length=MAX_NAME,
+                                 description="Or a .mid file in the server's folder")
+        length: float | None = Field(None, ge=_range("to-wav", "length")[0], le=longest,
+                                     description=(
+            "Exactly this many seconds; none: the piece plus its release tail"))
+        normalize: bool = Field(False, description="Scale the peak to -1 dBFS")
+
+    class Analyze(Args):
+        stream: str = Field("", max_length=EVENTS_MAX, description="JSONL events to analyze")
+        midi: str | None = Field(None, max_length=MAX_NAME,
+                                 description="Or a .mid file in the server's folder")
+        wav: str | None = Field(None, max_length=MAX_NAME, description=(
+            "A .wav in the server's folder (the piece rendered): adds loudness"))
+        key: str | None = Field(None, max_length=40, description=(
+            "Judge the ending in this key (C, Am, D dorian); none: the stream's KeySig or "
+            "the estimate"))
+        melody: int | None = Field(None, ge=0, le=15,
+                                   description="The melody's channel; none: found")
+
+    class NoArgs(Args):
+        pass
+
+    return [
+        Tool("list_moods", "Every mood preset: name, description, tags, tempo, key, "
+             "intensity, layers.", NoArgs, local=_list_moods, read_only=True),
+        Tool("compose_mood", "Compose a whole arrangement from a mood preset: the same "
+             "bytes for the same arguments and seed. Returns the file (its path, or its "
+             "bytes with inline=true) and a summary.", ComposeMood),
+        Tool("run_pipeline", "Run a musicpipe pipeline in-process, as the shell would (no "
+             "shell is used). Returns what it prints (a stream, or the text of `--help`, "
+             "`mood --list`, `scale --list` ...), its warnings and the files it wrote.",
+             RunPipeline),
+        Tool("render", "Render a stream or a MIDI file to audio with FluidSynth (.wav .flac "
+             ".ogg .mp3 by out's extension).", Render),
+        Tool("analyze", "What a listener hears, in numbers (`analyze --json -`): key, melody "
+             "steps and leaps, buried melody, repetition, how it ends, per-track measures, "
+             "loudness.", Analyze, read_only=True),
+        Tool("list_instruments", "The 128 General MIDI programs: number, name, and the short "
+             "names stages accept.", NoArgs, local=_list_instruments, read_only=True),
+        Tool("list_drums", "The General MIDI drum sounds (channel 9): key, name, the short "
+             "names accepted.", NoArgs, local=_list_drums, read_only=True),
+        Tool("list_scales", "Every scale and mode: name, semitones above the root, aliases, "
+             "what it sounds like.", NoArgs, local=_list_scales, read_only=True),
+    ]
+
+
+def _list_moods() -> dict[str, Any]:
     from .moods.catalog import entries
     from .moods.packs import Library
-    from . import names as tables
 
-    folder = Folder(root)
-    server = MCPServer("musicpipe", instructions=INSTRUCTIONS, version=__version__,
-                       log_level="WARNING")
-    names = Library().names()
-    Moods = Literal[tuple(names)] if names else str
-    secs, tempi, levels = _range("mood", "duration"), _range("mood", "tempo"), _range("mood", "intensity")
-    Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED,
-                                       description="Random seed; none: a random one (returned)")]
+    library = Library()
+    return {"moods": entries(library), "errors": library.errors()}
 
-    def check_file(stage: str, option: str, value: str) -> None:
-        folder.inside(value, f"{stage} {option}")
 
-    def stage(name: str, args: list[str], data: bytes | None = None) -> bytes:
-        try:
-            return run_stage(name, args, data)
-        except PipelineError as e:
-            raise ToolError(str(e)) from None
+def _list_instruments() -> dict[str, Any]:
+    from .names import instruments
 
-    def output(path: str | None, default: str) -> str:
-        try:
-            return folder.inside(path or default, "out")
-        except PipelineError as e:
-            raise ToolError(str(e)) from None
+    return {"result": instruments()}
 
-    def delivered(full: str, fmt: str, inline: bool) -> dict[str, Any]:
-        if inline:
-            with open(full, "rb") as f:
-                data = f.read()
-            os.unlink(full)
-            return {"format": fmt, "mime": MIME[fmt], "bytes": len(data),
-                    "base64": base64.b64encode(data).decode()}
-        return {"format": fmt, "mime": MIME[fmt], "bytes": os.path.getsize(full),
-                "path": folder.relative(full)}
 
-    @server.tool(structured_output=True)
-    def list_moods() -> dict[str, Any]:
-        """Every mood preset: name, description, tags, tempo, key, intensity, layers."""
-        library = Library()
-        return {"moods": entries(library), "errors": library.errors()}
+def _list_drums() -> dict[str, Any]:
+    from .names import drums
 
-    @server.tool(structured_output=True)
-    def compose_mood(
-        mood: Annotated[Moods, Field(description="A mood preset (list_moods)")],
-        seconds: Annotated[float, Field(ge=secs[0], le=secs[1],
-                                        description="Length in seconds, exact")] = 8.0,
-        key: Annotated[str | None, Field(
-            description="Key: C, Am, F#m, Bb, Ebm, 'D dorian' ...; none: the mood's")] = None,
-        tempo: Annotated[float | None, Field(ge=tempi[0], le=tempi[1],
-                                             description="BPM; none: the mood's")] = None,
-        intensity: Annotated[int | None, Field(
-            ge=levels[0], le=levels[1],
-            description="0-100: density, loudness, how many layers play")] = None,
-        seed: Seed = None,
-        format: Annotated[Literal["wav", "mid", "jsonl"], Field(
-            description="wav (rendered audio), mid (MIDI file) or jsonl (the event stream)")] = "wav",
-        out: Annotated[str | None, Field(
-            description="File to write, relative to the server's folder; "
-                        "default MOOD-SEED.FORMAT")] = None,
-        inline: Annotated[bool, Field(
-            description="Return the file's bytes as base64 instead of keeping a file")] = False,
-    ) -> dict[str, Any]:
-        """Compose a whole arrangement from a mood preset: the same bytes for the same
-        arguments and seed. Returns the file (path or base64) and a summary."""
-        base = ["--duration", str(seconds)]
-        for flag, value in (("--key", key), ("--tempo", tempo), ("--intensity", intensity)):
-            if value is not None:
-                base += [flag, str(value)]
-        data = stage("mood", base + (["--seed", str(seed)] if seed is not None else []) + ["--", mood])
-        info = summary(data)
-        args = base + ["--seed", str(info["seed"])]  # a file of the seed this stream drew
-        default = f"{mood}-{info['seed']}.{format}"
-        tmp = None
-        if inline and out is None:
-            tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
-            full = os.path.join(tmp, default)
+    return {"result": drums()}
+
+
+def _list_scales() -> dict[str, Any]:
+    from .names import scales
+
+    return {"result": scales()}
+
+
+def refusal(tool: Tool, error: ValidationError) -> str:
+    """A validation error as one line: the tool, each bad argument, the valid names."""
+    parts, unknown = [], False
+    for e in error.errors()[:5]:
+        where = ".".join(str(p) for p in e["loc"])[:40] or "arguments"
+        if e["type"] == "extra_forbidden":
+            unknown = True
+            parts.append(f"unknown argument {where!r}")
         else:
-            full = output(out, default)
-        try:
-            if format == "jsonl":
-                from .atomic import atomic_write
+            parts.append(f"{where}: {' '.join(e['msg'].split())[:300]}")
+    line = f"{tool.name}: {'; '.join(parts)}"
+    if unknown:
+        line += f" (arguments: {', '.join(tool.args.model_fields) or 'none'})"
+    return line
 
-                atomic_write(full, data)
-            else:
-                if not full.lower().endswith(f".{format}"):
-                    raise ToolError(f"mcp: out {out}: give a .{format} file for format {format}")
-                stage("mood", ["--out", full] + args + ["--", mood])
-            result = delivered(full, format, inline)
+
+def _schema(model: type[Args]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return schema
+
+
+def build(folder: Folder, pool):
+    """The server: the tool table bound to ``folder``, the calls run by ``pool``."""
+    import mcp_types as types
+    from mcp.server.lowlevel import Server
+    from mcp.shared.exceptions import MCPError
+
+    from . import __version__
+    from .mcpfiles import WRITES
+    from .mcppool import TooLong, WorkerDied
+
+    table = {t.name: t for t in tools()}
+    listed = types.ListToolsResult(tools=[
+        types.Tool(name=t.name, description=t.description, input_schema=_schema(t.args),
+                   annotations=types.ToolAnnotations(read_only_hint=t.read_only))
+        for t in table.values()])
+
+    def result(data: dict[str, Any], payload: dict[str, Any] | None = None) -> types.CallToolResult:
+        """The data as JSON text, then the payload (a text or an audio block): every byte
+        once, and all of it where a client reads only the content (so no structuredContent,
+        which would repeat the data)."""
+        content: list = [types.TextContent(type="text", text=json.dumps(data))]
+        if payload is not None and payload["type"] == "text":
+            content.append(types.TextContent(type="text", text=payload["text"]))
+        elif payload is not None:
+            content.append(types.AudioContent(type="audio", data=payload["data"],
+                                              mime_type=payload["mime"]))
+        return types.CallToolResult(content=content, is_error=False)
+
+    def failed(message: str) -> types.CallToolResult:
+        return types.CallToolResult(content=[types.TextContent(type="text", text=message)],
+                                    is_error=True)
+
+    async def list_tools(ctx, params) -> types.ListToolsResult:
+        return listed
+
+    async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        tool = table.get(params.name)
+        if tool is None:
+            raise MCPError(code=types.INVALID_PARAMS,
+                           message=f"unknown tool {params.name[:60]!r}; tools: {', '.join(table)}")
+        try:
+            args = tool.args.model_validate(params.arguments or {})
+        except ValidationError as e:
+            return failed(refusal(tool, e))
+        if tool.local is not None:
+            return result(tool.local())
+        try:
+            answer = await pool.call(tool.name, args.model_dump())
+        except (WorkerDied, TooLong) as e:
+            return failed(f"{tool.name}: {e}")
+        if "error" in answer:
+            return failed(answer["error"])
+        return result(answer["ok"]["data"], answer["ok"]["payload"])
+
+    instructions = INSTRUCTIONS.format(
+        root=folder.root, exts=" ".join(WRITES), text=_mib(TEXT_MAX), inline=_mib(INLINE_MAX),
+        line=_mib(LINE_MAX), seconds=max_seconds())
+    return Server("musicpipe", version=__version__, instructions=instructions,
+                  on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def serve(root: str | None, call_seconds: float = CALL_SECONDS) -> None:
+    """Serve on stdin/stdout until the client closes them; files live in ``root`` (None: the
+    server's own folder under the user's data folder); a call runs ``call_seconds`` at most."""
+    import anyio
+
+    from .mcppool import Pool
+    from .mcpwire import stdio
+
+    from .errors import OutputError
+
+    where = root if root is not None else default_root()
+    try:
+        folder = Folder(where)
+    except OSError as e:
+        raise OutputError(f"cannot use {where} as the server's folder: {e.strerror}") from None
+
+    async def main():
+        pool = Pool(folder.root, seconds=call_seconds)
+        server = build(folder, pool)
+        try:
+            async with stdio() as (read, write):
+                await server.run(read, write, server.create_initialization_options())
         finally:
-            if tmp:
-                import shutil
+            await pool.close()
 
-                shutil.rmtree(tmp, ignore_errors=True)
-        return {**result, "mood": mood, "seconds": seconds, **info}
-
-    @server.tool(structured_output=True)
-    def run_pipeline(
-        pipeline: Annotated[str, Field(description=(
-            "Stages joined by |, e.g. `seed 42 | motif --notes 16 | scale --root D "
-            "--mode dorian | to-midi --out tune.mid`; { a; b; } layers parts. Stages: "
-            f"{' '.join(STAGES)}; their options are the CLI's (`STAGE --help`)."))],
-        input: Annotated[str, Field(  # plain str: the SDK would parse a JSON line into a dict
-            description="JSONL events for the first stage's stdin (empty: none)")] = "",
-    ) -> dict[str, Any]:
-        """Run a musicpipe pipeline in-process, as the shell would (no shell is used).
-        Returns the stream it prints (JSONL), or base64 when it prints a file, the
-        warnings, and the files it wrote."""
-        try:
-            result = run_text(pipeline, input=input.encode() if input else None,
-                              check_file=check_file)
-        except PipelineError as e:
-            raise ToolError(str(e)) from None
-        out: dict = {"warnings": result.stderr}
-        try:
-            text = result.stdout.decode()
-            out.update(stream=text, **(summary(result.stdout) if text.strip() else {}))
-        except (UnicodeDecodeError, ValueError):
-            out["base64"] = base64.b64encode(result.stdout).decode()
-        out["files"] = sorted({folder.relative(folder.inside(v))
-                               for cmd in commands(parse(pipeline))
-                               for _, v in file_arguments(cmd.name, cmd.args)
-                               if os.path.isfile(folder.inside(v))})
-        return out
-
-    @server.tool(structured_output=True)
-    def render(
-        out: Annotated[str, Field(description="The .wav to write, relative to the server's folder")],
-        stream: Annotated[str, Field(description="JSONL events to render")] = "",
-        midi: Annotated[str | None, Field(description="Or a .mid file in the server's folder")] = None,
-        length: Annotated[float | None, Field(
-            ge=_range("to-wav", "length")[0], le=_range("to-wav", "length")[1],
-            description="Exactly this many seconds; none: the piece plus its release tail")] = None,
-        normalize: Annotated[bool, Field(description="Scale the peak to -1 dBFS")] = False,
-    ) -> dict[str, Any]:
-        """Render a stream or a MIDI file to a WAV with FluidSynth (44.1 kHz 16-bit stereo)."""
-        if bool(stream) == (midi is not None):
-            raise ToolError("mcp: give either stream or midi")
-        args = ["--out", output(out, out)]
-        if midi is not None:
-            try:
-                args += ["--midi", folder.inside(midi, "midi")]
-            except PipelineError as e:
-                raise ToolError(str(e)) from None
-        if length is not None:
-            args += ["--length", str(length)]
-        if normalize:
-            args.append("--normalize")
-        stage("to-wav", args, stream.encode() if stream else None)
-        return delivered(args[1], "wav", False)
-
-    @server.tool(structured_output=True)
-    def analyze(
-        stream: Annotated[str, Field(description="JSONL events to analyze")] = "",
-        midi: Annotated[str | None, Field(description="Or a .mid file in the server's folder")] = None,
-        wav: Annotated[str | None, Field(
-            description="A .wav in the server's folder (the piece rendered): adds loudness")] = None,
-        key: Annotated[str | None, Field(
-            description="Judge the ending in this key (C, Am, D dorian); none: the stream's "
-                        "KeySig or the estimate")] = None,
-        melody: Annotated[int | None, Field(ge=0, le=15,
-                                            description="The melody's channel; none: found")] = None,
-    ) -> dict[str, Any]:
-        """What a listener hears, in numbers (`analyze --json -`): key, melody steps and
-        leaps, buried melody, repetition, how it ends, per-track measures, loudness."""
-        if bool(stream) == (midi is not None):
-            raise ToolError("mcp: give either stream or midi")
-        args = ["--json", "-"]
-        try:
-            if wav is not None:
-                args += ["--wav", folder.inside(wav, "wav")]
-            data = stream.encode() if stream else stage("from-midi", [folder.inside(midi, "midi")])
-        except PipelineError as e:
-            raise ToolError(str(e)) from None
-        if key is not None:
-            args += ["--key", key]
-        if melody is not None:
-            args += ["--melody", str(melody)]
-        import orjson
-
-        return orjson.loads(stage("analyze", args, data))
-
-    @server.tool(structured_output=True)
-    def list_instruments() -> list[dict[str, Any]]:
-        """The 128 General MIDI programs: number, name, and the short names stages accept."""
-        return tables.instruments()
-
-    @server.tool(structured_output=True)
-    def list_drums() -> list[dict[str, Any]]:
-        """The General MIDI drum sounds (channel 9): key, name, the short names accepted."""
-        return tables.drums()
-
-    @server.tool(structured_output=True)
-    def list_scales() -> list[dict[str, Any]]:
-        """Every scale and mode: name, semitones above the root, aliases, what it sounds like."""
-        return tables.scales()
-
-    return server
-
-
-def serve(root: str) -> None:
-    """Serve on stdin/stdout until the client closes them; relative paths are in ``root``."""
-    os.makedirs(root, exist_ok=True)
-    server = build(root)
-    os.chdir(root)
-    server.run("stdio")
+    anyio.run(main)
+    os._exit(0)  # the stdin reader's thread may still wait on a line that never comes

@@ -215,8 +215,9 @@ def file_params(command) -> dict[str, str]:
     return out
 
 
-def file_arguments(name: str, args: list[str]) -> list[tuple[str, str]]:
-    """(option, value) for every file a stage's arguments name (``-`` is stdin/stdout).
+def file_arguments(name: str, args: list[str], dash: bool = False) -> list[tuple[str, str]]:
+    """(option, value) for every file a stage's arguments name; ``-`` (stdin/stdout for most
+    options, a file named ``-`` for some) only with ``dash``.
 
     Parsed with the command's own parser, without converting anything (no file is opened);
     arguments the parser rejects name no file: the stage rejects them before it starts.
@@ -227,7 +228,9 @@ def file_arguments(name: str, args: list[str]) -> list[tuple[str, str]]:
 
     command = _module(name).command
     files = file_params(command)
-    ctx = click.Context(command, info_name=name, resilient_parsing=True)
+    # the command's own settings: click caches the help option the first context names
+    ctx = click.Context(command, info_name=name, resilient_parsing=True,
+                        **command.context_settings)
     try:
         values, _, _ = command.make_parser(ctx).parse_args(list(args))
     except click.ClickException:
@@ -236,7 +239,7 @@ def file_arguments(name: str, args: list[str]) -> list[tuple[str, str]]:
     for pname, shown in files.items():
         value = values.get(pname)
         for v in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(v, str) and v != "-":
+            if isinstance(v, str) and (v != "-" or dash):
                 out.append((shown, v))
     return out
 

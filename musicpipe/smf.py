@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
+from heapq import merge
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from operator import itemgetter, le
@@ -96,6 +97,7 @@ class Song:
         self.infos: list[array | None] = [None] * 2048   # part << 7 | vel
         self.order = array("H")                  # each note's ch << 7 | key, in stream order
         self.groups: list[int] = []              # the keys (ch << 7 | key) in order of first note
+        self.ranked: list[list[int]] = [[] for _ in range(16)]  # per channel: keys by rank
         self.end: dict | None = None
         self.end_where = None
         self.last = 0                            # the latest tick any event reaches
@@ -339,7 +341,8 @@ class Song:
         del notes
         pieces = [b"MThd" + pack(">Lhhh", 6, type, len(tracks) if type else 1, ppq)]
         if type == 0:  # one track: the tracks' names have nowhere to go
-            datas = [[_merged_bytes(tracks, end)]]
+            datas = [_merged_track(tracks, end, self.ranked) if len(tracks) <= _PARTS
+                     else [_merged_bytes(tracks, end)]]
         else:  # each track's runs go once it is written, making room for the next one's bytes
             tracks.reverse()
             datas = (_track_bytes(*tracks.pop(), end) for _ in range(len(tracks)))
@@ -398,6 +401,7 @@ class Song:
             ch = g >> 7
             note = _FLOAT | ranks[ch] << _KEYRANK | (g & 127) << 7
             ranks[ch] += 1
+            self.ranked[ch].append(g & 127)
             on_bits, off_bits = note | _ON << _RANK, note | _OFF << _RANK | 64
             one_part = parts_on[ch] == 1
             part = infos[0] >> 7 & 0xFFFFFF  # the channel's one part, if one_part
@@ -687,7 +691,7 @@ def _in_order(runs: list, size: int = _WINDOW) -> Iterator[list[float]]:
 class _Lanes:
     """The constants _encode needs, in each of n lanes (see _lanes), for a track on ``ch``."""
 
-    def __init__(self, n: int, ch: int):
+    def __init__(self, n: int, ch: int, merged: bool = False):
         one = _lanes(n, 1)
         self.all = (1 << 64 * n) - 1
         self.low = one * 0xFFFFFF  # the bits below the tick
@@ -701,6 +705,9 @@ class _Lanes:
         self.b4, self.b23, self.b24 = one << 4, one << 23, one << 24
         self.status = one * (0x80 | ch | 0x100 << 48)
         self.placeholder = (0x80 | ch) ^ 0x200 | 0x100 << 16 | 0x100 << 32  # xor: see _encode
+        # Type 0 (``merged``): a note's channel is in its key, bits 14-17 (see _merged_track).
+        self.chs = one * (0xF << 14) if merged else 0
+        self.b18 = one << 18
 
 
 # A placeholder for a message other than a note in _encode's text: the second when its rank
@@ -719,7 +726,8 @@ def _track_bytes(runs: list, payload: list[bytes], ch: int, end: int) -> list[by
         n = len(keys)
         if n not in lanes:
             lanes[n] = _Lanes(n, ch)
-        text, placeholders = _encode(keys, prev, lanes[n])
+        x = int.from_bytes(pack(f"<{n}d", *keys), "little")
+        text, placeholders = _encode(x, n, prev, lanes[n])
         if placeholders:
             parts = _OTHER.split(text)
             for i in range(1, len(parts), 2):
@@ -735,7 +743,7 @@ def _track_bytes(runs: list, payload: list[bytes], ch: int, end: int) -> list[by
     return pieces
 
 
-def _encode(keys: list[float], prev: int, m: _Lanes) -> tuple[str, bool]:
+def _encode(x: int, n: int, prev: int, m: _Lanes) -> tuple[str, bool]:
     """Sorted keys as text whose characters below 256 are the messages' bytes (delta time,
     status, key, velocity); the rest are left out when it is encoded as Latin-1. A message
     other than a note is a placeholder (see _OTHER) after its delta time. And whether there
@@ -745,8 +753,6 @@ def _encode(keys: list[float], prev: int, m: _Lanes) -> tuple[str, bool]:
     lanes of four UTF-16 units: three for the leading delta bytes, one for the last, then
     status, key, velocity and one unit always left out.
     """
-    n = len(keys)
-    x = int.from_bytes(pack(f"<{n}d", *keys), "little")
     before = (x << 64 | _FLOAT | prev) & m.all  # each lane: the previous key
     # The tick's difference (no borrow: the bits below it are all set in x, clear in before).
     delta = ((x | m.low) - (before & m.high)) >> _TICK  # (the next lane leaks in above bit 40)
@@ -759,9 +765,11 @@ def _encode(keys: list[float], prev: int, m: _Lanes) -> tuple[str, bool]:
     # message has the same rank), key and velocity; for a message other than a note, the
     # placeholder (0x200 | running << 8) and two units left out. Unit 3 is always left out.
     changed = ((x ^ before) & m.ranks) + m.ranks & m.b24
+    if m.chs:  # type 0: a note on another channel changes the status too
+        changed |= (((x ^ before) & m.chs) + m.chs & m.b18) << 6
     other = (x & m.ranks12) + m.ranks12 & m.b23  # ranks 1-3: meta, program, controller
     messages = (x >> 19 & m.b4 | (x & m.m14) * (1 << 9 | 1 << 32) & m.units12
-                | (changed ^ m.b24) >> 16 | m.status)
+                | (changed ^ m.b24) >> 16 | m.status | (x & m.chs) >> 14)
     messages ^= (other >> 23) * m.placeholder
     units = bytearray(16 * n)
     lanes = memoryview(units).cast("Q")
@@ -770,26 +778,85 @@ def _encode(keys: list[float], prev: int, m: _Lanes) -> tuple[str, bool]:
     return units.decode("utf-16-le"), other != 0
 
 
+_PARTS = 128
+"""Type 0 merges at most this many tracks (the conductor and the parts) the fast way."""
+
+
+def _merged_track(tracks: list[tuple], end: int, ranked: list[list[int]]) -> list[bytes]:
+    """Type 0: all tracks as one, ordered by tick, rank, then track; the parts' names go.
+
+    Each track's keys are made to sort in that order: bits 14-20 hold the track and 7-13
+    the key's rank on its channel (the order a track writes notes on one tick in), where a
+    track's own keys hold that rank and the key. The tracks' runs are then merged as one
+    track's are, and a table from rank, track and key rank gives each message its channel
+    and key back, for _encode with the channel in its key (bits 14-17)."""
+    table = [0] * (5 << 14)  # rank << 14 | track << 7 | key rank -> ch << 7 | key
+    for n, (_, _, ch) in enumerate(tracks[1:], 1):
+        for rank, key in enumerate(ranked[ch]):
+            table[_ON << 14 | n << 7 | rank] = table[_OFF << 14 | n << 7 | rank] = ch << 7 | key
+    runs, payloads = [], []
+    for n, (track_runs, payload, _) in enumerate(tracks):
+        if n:  # a part's name: the first of its other messages (tick 0, sorted stably)
+            track_runs[-1], payload = track_runs[-1][1:], payload[1:]
+        runs.append(_rekeyed(track_runs, n))
+        payloads.append(iter(payload))
+    pieces = []
+    lanes: dict[int, tuple] = {}
+    prev = _START
+    last = b""  # the last message other than a note written
+    for keys in _in_order(runs):
+        n = len(keys)
+        if n not in lanes:
+            one = _lanes(n, 1)
+            lanes[n] = (_Lanes(n, 0, merged=True), one * 0x1FFFF,
+                        one * (0xFFFF_FFFF_FFFF_FFFF ^ 0x3FFF << 7))
+        m, fields, rest = lanes[n]
+        x = int.from_bytes(pack(f"<{n}d", *keys), "little")
+        at = array("q", ((x >> 7) & fields).to_bytes(8 * n, "little")).tolist()
+        found = itemgetter(*at)(table) if n > 1 else (table[at[0]],)
+        x = x & rest | int.from_bytes(array("q", found), "little") << 7
+        text, placeholders = _encode(x, n, prev, m)
+        if placeholders:
+            parts = _OTHER.split(text)
+            owners = [i >> 7 & 127 for i in at if _META << 14 <= i < _ON << 14]
+            for i, owner in zip(range(1, len(parts), 2), owners):
+                data = next(payloads[owner])
+                sent = data
+                if parts[i] == "\u0300" and data[0] == last[0] and data[0] != 0xFF:
+                    sent = data[1:]  # running status: what a channel message repeats goes
+                parts[i] = sent.decode("latin-1")
+                last = data
+            text = "".join(parts)
+        pieces.append(text.encode("latin-1", "ignore"))
+        prev = x >> 64 * (n - 1) & _KEY
+    pieces.append(_varlen(end - (prev >> _TICK)) + b"\xff\x2f\x00")
+    return pieces
+
+
+def _rekeyed(runs: list, n: int) -> memoryview:
+    """A track's keys in order, made to sort among other tracks' (see _merged_track)."""
+    out = array("q")
+    masks: dict[int, tuple] = {}
+    for keys in _in_order(runs):
+        k = len(keys)
+        if k not in masks:
+            one = _lanes(k, 1)
+            masks[k] = (one * (0xFFFF_FFFF_FFFF_FFFF ^ 0x1FFFFF), one * (127 << 7), one * 127,
+                        one * (n << 14))
+        high, rank, vel, track = masks[k]
+        x = int.from_bytes(pack(f"<{k}d", *keys), "little")
+        x = x & high | x >> 7 & rank | x & vel | track
+        out.frombytes(x.to_bytes(8 * k, "little"))
+    return _doubles(out)
+
+
 def _merged_bytes(tracks: list[tuple], end: int) -> bytearray:
-    """Type 0: all tracks as one, ordered by tick, rank, then track; the parts' names go."""
-    items = []
-    for n, (runs, payload, ch) in enumerate(tracks):
-        others = iter(payload)
-        for keys in _in_order(runs):
-            for key in keys:
-                k = int(key) & _KEY
-                rank = k >> _RANK & 7
-                if rank == _ON or rank == _OFF:
-                    data = bytes(((0x90 if rank == _ON else 0x80) | ch, k >> 7 & 127, k & 127))
-                else:
-                    data = next(others)
-                    if n and data[:2] == b"\xff\x03":  # a part's track name
-                        continue
-                items.append((k >> _RANK, n, len(items), data))
-    items.sort()
+    """Type 0 for more than _PARTS tracks, one message at a time (as _merged_track orders
+    them): the tracks' messages are merged as they are made (heapq.merge), so memory stays
+    that of type 1."""
     out = bytearray()
     running = now = 0
-    for tick_rank, _, _, data in items:
+    for tick_rank, _, data in merge(*(_messages(n, *track) for n, track in enumerate(tracks))):
         tick = tick_rank >> 3
         out += _varlen(tick - now)
         now = tick
@@ -801,3 +868,23 @@ def _merged_bytes(tracks: list[tuple], end: int) -> bytearray:
     out += _varlen(end - now)
     out += b"\xff\x2f\x00"
     return out
+
+
+def _messages(n: int, runs: list, payload: list[bytes], ch: int) -> Iterator[tuple]:
+    """One track's messages in order, as (tick << 3 | rank, n, bytes); a part's name left out."""
+    others = iter(payload)
+    notes: dict[int, bytes] = {}  # the bytes of each note message, made once
+    for keys in _in_order(runs):
+        for key in keys:
+            k = int(key) & _KEY
+            rank = k >> _RANK & 7
+            if rank == _ON or rank == _OFF:
+                data = notes.get(k & 0x3FFF | rank << 14)
+                if data is None:
+                    data = notes[k & 0x3FFF | rank << 14] = bytes((
+                        (0x90 if rank == _ON else 0x80) | ch, k >> 7 & 127, k & 127))
+            else:
+                data = next(others)
+                if n and data[:2] == b"\xff\x03":  # a part's track name
+                    continue
+            yield k >> _RANK, n, data

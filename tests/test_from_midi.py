@@ -400,3 +400,43 @@ def test_notation_round_trip_keeps_doubled_notes_overlaps_and_velocities_and_nam
     file_notes = notes(events(sh(f"from-midi {tmp_path}/s.mid").stdout))
     assert sorted(map(key, back)) == sorted(map(key, file_notes))
     assert len(file_notes) >= 6 and [n for n in file_notes if n["dur"] == 1000]  # held over, kept
+
+
+def test_progress_bar_shows_the_time_left_only_on_a_terminal_and_only_after_a_while():
+    import io as _io
+
+    from musicpipe.stages.from_midi import Progress
+
+    class Terminal(_io.StringIO):
+        def isatty(self):
+            return True
+
+    assert Progress.on(_io.StringIO()) is None        # a pipe, a file, an agent: nothing
+    now = [100.0]
+    term = Terminal()
+    bar = Progress(term, clock=lambda: now[0])
+    bar(0.1)
+    now[0] += 1.0
+    bar(0.2)
+    assert term.getvalue() == ""                       # under 1.5 s: a short read says nothing
+    now[0] += 1.0                                      # 2 s for 40%: 3 s left
+    bar(0.4)
+    assert term.getvalue() == "\rfrom-midi: [############..................]  40%, 3 s left "
+    bar.end_line()
+    assert term.getvalue().endswith("\r\x1b[K")
+
+
+def test_stage_on_a_terminal_says_nothing_for_a_quick_read(files):
+    main, child = os.openpty()
+    try:
+        proc = subprocess.run([str(BIN / "from-midi"), str(files / "type0.mid")], stderr=child,
+                              stdout=subprocess.PIPE, env=ENV, timeout=60)
+    finally:
+        os.close(child)
+        os.set_blocking(main, False)
+        try:
+            said = os.read(main, 4096)
+        except OSError:  # EIO: nothing was written to the terminal before it closed
+            said = b""
+        os.close(main)
+    assert proc.returncode == 0 and said == b"" and events(proc.stdout) == TYPE0_EVENTS

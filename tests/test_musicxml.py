@@ -132,5 +132,5 @@ def test_without_music21_it_exits_69_with_the_fix(tmp_path):
     (tmp_path / "music21" / "__init__.py").write_text("raise ImportError('no music21 here')\n")
     proc = sh(f"seed 1 | motif | to-musicxml --out {tmp_path}/x.musicxml", check=False,
               env={"PYTHONPATH": str(tmp_path)})
-    assert proc.returncode == 69 and b"musicpipe[score]" in proc.stderr
+    assert proc.returncode == 69 and b"musicpipe[musicxml]" in proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and not (tmp_path / "x.musicxml").exists()

@@ -80,7 +80,7 @@ def test_nan_and_huge_options_are_usage_errors(script):
 
 def test_rubato_refuses_a_grid_of_millions():
     proc = sh("rubato --seed 1", input='{"type":"End","t":2147483647}\n', check=False)
-    _one_line(proc, 65, "needs 8,947,849 Tempo lines, more than 100,000: raise --interval")
+    _one_line(proc, 65, "needs 4,473,925 Tempo lines, more than 100,000: raise --interval")
 
 
 @pytest.mark.parametrize("line, needle", [
@@ -109,7 +109,8 @@ def _smf(division: int, track: bytes) -> bytes:
 @pytest.mark.parametrize("data, code, needle", [
     (_smf(-(25 << 8), b"\x00\x90\x3c\x40\x60\x80\x3c\x40\x00\xff\x2f\x00"), 65,
      "SMPTE time division of 25 frames a second, 0 ticks a frame"),
-    (_smf(480, b"\x00\xff\x59\x02\x40\x00\x00\xff\x2f\x00"), 65, "KeySignatureError"),
+    (_smf(480, b"\x00\xff\x59\x02\x40\x00\x00\xff\x2f\x00"), 0,  # 64 sharps: no key
+     "1 key signatures that name no key dropped"),
     (_smf(1, b"\x00\x90\x3c\x40" + b"\xff\xff\xff\x7f\x80\x3c\x40" * 40
           + b"\x00\x90\x3e\x40\x00\x80\x3e\x40\x00\xff\x2f\x00"), 0, "past tick 2147483647"),
     (_smf(480, b"\x00\x90\x3c\x40\x8f\xff\xff\xff\x7f\x80\x3c\x40\x00\xff\x2f\x00"), 0, ""),
@@ -119,7 +120,7 @@ def test_hostile_midi_files(tmp_path, data, code, needle):
     proc = sh(f"from-midi {tmp_path}/x.mid", check=False)
     assert proc.returncode == code and b"Traceback" not in proc.stderr
     assert needle.encode() in proc.stderr
-    if code == 0:
+    if code == 0 and "key" not in needle:  # the two files whose notes run past the end
         out = parse_lines(proc.stdout)
         assert out[-1] == {"type": "End", "t": MAX_TICK}
 

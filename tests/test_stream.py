@@ -212,3 +212,23 @@ def test_a_stage_widens_its_stdout_pipe_so_it_can_run_ahead():
     with open("/proc/sys/fs/pipe-max-size") as f:
         allowed = int(f.read())
     assert got == (PIPE_SIZE if allowed >= PIPE_SIZE else 65536)
+
+
+def test_pair_form_of_typed_batches_is_the_pair_form_of_their_dicts():
+    """Writer(pairs=True) makes a typed batch's runs of Notes into NoteOn/NoteOff Structs in
+    C loops: the same bytes and counts as the event-by-event way over dicts."""
+    from musicpipe.events import MAX_TICK
+    from musicpipe.structs import TYPES, as_dict
+
+    Note, Tempo, Marker = TYPES["Note"], TYPES["Tempo"], TYPES["Marker"]
+    batch = [Tempo(0, 90.5), Note(0, 480, 0, 60, 100), Note(0, 240, 9, 36, 90, "Kit"),
+             Marker(10, "Verse"), Note(MAX_TICK - 5, 480, 1, 40, 1), Tempo(20, 120)]
+    written = {}
+    for typed in (True, False):
+        out: list[bytes] = []
+        w = Writer(out.append, pairs=True)
+        w.write_batches([batch if typed else [as_dict(ev) for ev in batch]] * 2)
+        w.flush()
+        written[typed] = (b"".join(out), w.pair_summary())
+    assert written[True] == written[False]
+    assert written[True][0].count(b'"NoteOff"') == 6

@@ -1,4 +1,4 @@
-"""to-musicxml: the stream as a MusicXML score for notation programs (musicpipe.score)."""
+"""to-musicxml: the stream as a MusicXML score for notation programs (musicpipe.musicxml)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import click
 
 from .. import cli
 from ..errors import OutputError, Unavailable
-from ..score import __doc__ as SCORE_DOC
-from ..score import parse_grids
+from ..musicxml import __doc__ as SCORE_DOC
+from ..musicxml import parse_grids
 
 INSTALL = ("to-musicxml needs music21, which musicpipe installs only on request: "
-           "pip install 'musicpipe[score]' (in this checkout: .venv/bin/pip install -e '.[score]')")
+           "pip install 'musicpipe[musicxml]' (in this checkout: .venv/bin/pip install -e '.[musicxml]')")
 
 
 def _grids(ctx, param, value):
@@ -48,7 +48,7 @@ def command(io: cli.StageIO, out: str, grid: str, title: str | None, force: bool
         import music21  # noqa: F401 - checked before the stream is read
     except ImportError:
         raise Unavailable(INSTALL) from None
-    from ..score import build, musicxml
+    from ..musicxml import build, musicxml
 
     reader = io.reader_for_sink()
     events = list(reader)

@@ -133,6 +133,10 @@ def run(bench):
     ratio = figures["transpose, pair lines"][0] / figures["transpose, Note lines"][0]
     rows.append(bench.Row("pair-form input / Note lines (transpose CPU)", f"{ratio:.2f}x", "<= 1.3x",
                           "the two transpose rows above"))
+    out_pairs = best(bench, "transpose -s 5 --pairs", notes)[0]
+    rows.append(bench.Row("pair-form output / Note output (transpose CPU)",
+                          f"{out_pairs / figures['transpose, Note lines'][0]:.2f}x ({out_pairs:.2f} s)", "<= 1.5x",
+                          "transpose -s 5 --pairs < notes, beside transpose -s 5 < notes"))
     extra, make = pair_floor(notes, pairs, NOTES)
     base = figures["transpose, Note lines"][0]
     rows.append(bench.Row(

@@ -1,0 +1,285 @@
+"""What the MCP server's tools do, run in a worker process (``musicpipe.mcppool``).
+
+Each tool is a plain function of the server's ``Folder`` and its validated arguments that
+returns ``reply(data, payload)``: small data (a summary, a path, the warnings) and at most
+one payload (a stream, a stage's text, audio), each sent once. Payloads are
+bounded: up to ``TEXT_MAX`` bytes of text and ``INLINE_MAX`` bytes of audio are returned
+in the reply; anything larger is written to a new file in the server's folder (a name
+that did not exist: nothing is replaced) and its path returned instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from .mcpfiles import AUDIO, MIME, Folder, Refused
+from .pipeline import PipelineError, commands, file_arguments, parse, run_stage
+from .pipeline import run as run_text
+
+TEXT_MAX = 1 << 20
+"""The most text (a stream, a stage's output) a reply holds: 1 MiB; beyond, a file."""
+INLINE_MAX = 4 << 20
+"""The most audio or MIDI bytes a reply holds (base64): 4 MiB; beyond, a file."""
+WARNINGS_MAX = 20
+"""Stage warnings returned per call (each cut to 300 characters)."""
+
+
+class Failure(Exception):
+    """A tool call that failed; ``str(e)`` is its one-line message."""
+
+
+def reply(data: dict[str, Any], payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A tool's answer: ``data`` (a JSON object) and ``payload`` (one content block or none)."""
+    return {"data": data, "payload": payload}
+
+
+def _stage(name: str, args: list[str], data: bytes | None = None) -> bytes:
+    try:
+        return run_stage(name, args, data)
+    except PipelineError as e:
+        raise Failure(str(e)) from None
+
+
+def _checked(folder: Folder, name: str, kind: str, what: str) -> str:
+    try:
+        return folder.check(name, kind, what)
+    except Refused as e:
+        raise Failure(f"mcp: {e}") from None
+
+
+def summary(data: bytes) -> dict[str, Any]:
+    """What a stream holds: seed, notes, tracks (channel, name, program), length in ticks."""
+    from .stream import parse_lines
+
+    events = parse_lines(data)
+    tracks: dict[int, dict] = {}
+    end, notes, seed, tempo = 0, 0, None, None
+    for ev in events:
+        typ = ev["type"]
+        if typ == "Seed":
+            seed = ev["seed"]
+        elif typ == "Tempo" and tempo is None:
+            tempo = ev["bpm"]
+        elif typ == "Note":
+            notes += 1
+            tracks.setdefault(ev["ch"], {"ch": ev["ch"]})
+            end = max(end, ev["t"] + ev["dur"])
+        elif typ == "ProgramChange":
+            tracks.setdefault(ev["ch"], {"ch": ev["ch"]}).setdefault("program", ev["program"])
+        elif typ == "Marker" and "ch" in ev:
+            tracks.setdefault(ev["ch"], {"ch": ev["ch"]}).setdefault("name", ev["text"])
+        elif typ == "End":
+            end = max(end, ev["t"])
+    return {"seed": seed, "tempo": tempo, "events": len(events), "notes": notes, "ticks": end,
+            "tracks": [tracks[ch] for ch in sorted(tracks)]}
+
+
+def _media(data: bytes, ext: str) -> dict[str, Any]:
+    return {"type": "audio", "data": base64.b64encode(data).decode(), "mime": MIME[ext]}
+
+
+def _sniff(data: bytes) -> str:
+    """The extension of binary output (a stage that printed a file to stdout)."""
+    for magic, ext in ((b"RIFF", ".wav"), (b"MThd", ".mid"), (b"fLaC", ".flac"),
+                       (b"OggS", ".ogg"), (b"ID3", ".mp3"), (b"\xff\xfb", ".mp3")):
+        if data.startswith(magic):
+            return ext
+    return ".txt"
+
+
+def _spill(folder: Folder, data: bytes, stem: str, ext: str) -> str:
+    """Write ``data`` to a new file in the folder; its name relative to the folder."""
+    from .atomic import atomic_write
+
+    full = folder.fresh(stem, ext)
+    atomic_write(full, data)
+    return folder.relative(full)
+
+
+def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    out, inline = a.get("out"), a["inline"]
+    fmt = a.get("format") or (os.path.splitext(out)[1].lower().lstrip(".") if out else "wav")
+    if out is not None and inline:
+        raise Failure("compose_mood: give out or inline=true, not both: inline returns the "
+                      "bytes and writes no file")
+    if fmt == "midi":
+        fmt = "mid"
+    if fmt not in ("wav", "flac", "ogg", "mp3", "mid", "jsonl"):
+        raise Failure(f"compose_mood: out {out}: give a .wav .flac .ogg .mp3 .mid or .jsonl file")
+    target = _checked(folder, out, "write", "out") if out is not None else None
+    if target is not None and os.path.splitext(target)[1].lower() not in (
+            (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
+        raise Failure(f"compose_mood: out {out}: give a .{fmt} file for format {fmt}")
+    mood = a["mood"]
+    base = ["--duration", str(a["seconds"])]
+    for flag in ("key", "tempo", "intensity"):  # --flag=VALUE: a value is never an option
+        if a.get(flag) is not None:
+            base.append(f"--{flag}={a[flag]}")
+    seed = [] if a.get("seed") is None else ["--seed", str(a["seed"])]
+    data = _stage("mood", base + seed + ["--", mood])
+    info = summary(data)
+    args = base + ["--seed", str(info["seed"])]  # a file of the seed this stream drew
+    ext = f".{fmt}"
+    about = {"format": fmt, "mime": MIME[ext], "mood": mood, "seconds": a["seconds"], **info}
+    if fmt == "jsonl" and inline:
+        return _text_reply(folder, data, about, f"{mood}-{info['seed']}", ".jsonl")
+    if inline:  # rendered outside the folder, read, removed: no file of the user's is touched
+        tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
+        try:
+            path = os.path.join(tmp, f"piece{ext}")
+            _stage("mood", ["--out", path] + args + ["--", mood])
+            size = os.path.getsize(path)
+            if size <= INLINE_MAX:
+                with open(path, "rb") as f:
+                    return reply({**about, "bytes": size, "inline": True}, _media(f.read(), ext))
+            full = folder.fresh(f"{mood}-{info['seed']}", ext)
+            shutil.move(path, full)
+            return reply({**about, "bytes": size, "inline": False, "path": folder.relative(full),
+                          "note": f"{size} bytes: more than the {INLINE_MAX} bytes returned "
+                                  "inline, so written to path"})
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    claimed = target is None
+    full = target or folder.fresh(f"{mood}-{info['seed']}", ext)
+    try:
+        if fmt == "jsonl":
+            from .atomic import atomic_write
+
+            atomic_write(full, data)
+        else:
+            _stage("mood", ["--out", full] + args + ["--", mood])
+    except BaseException:
+        if claimed:
+            os.unlink(full)
+        raise
+    return reply({**about, "bytes": os.path.getsize(full), "inline": False,
+                  "path": folder.relative(full)})
+
+
+def _text_reply(folder: Folder, data: bytes, about: dict, stem: str, ext: str) -> dict:
+    """Text inline up to TEXT_MAX bytes, else a new file and its path."""
+    if len(data) <= TEXT_MAX:
+        return reply({**about, "bytes": len(data), "inline": True},
+                     {"type": "text", "text": data.decode()})
+    path = _spill(folder, data, stem, ext)
+    return reply({**about, "bytes": len(data), "inline": False, "path": path,
+                  "note": f"{len(data)} bytes: more than the {TEXT_MAX} bytes returned inline, "
+                          "so written to path"})
+
+
+def _written(folder: Folder, pipe) -> dict[str, tuple]:
+    """The files a pipeline may write (its write and dir options), with their state now."""
+    from .mcpfiles import FILE_OPTIONS
+
+    state = {}
+    for cmd in commands(pipe):
+        for option, value in file_arguments(cmd.name, cmd.args):
+            kind = FILE_OPTIONS.get((cmd.name, option))
+            full = os.path.realpath(os.path.join(folder.root, value))
+            if kind == "write":
+                state[full] = _stat(full)
+            elif kind == "dir":
+                for top, _, names in os.walk(full):
+                    for n in names:
+                        state[os.path.join(top, n)] = _stat(os.path.join(top, n))
+                state.setdefault(full + os.sep, None)  # the folder, walked again after
+    return state
+
+
+def _stat(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def run_pipeline(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    text, stdin = a["pipeline"], a["input"]
+    try:
+        pipe = parse(text)
+        for cmd in commands(pipe):  # every name checked before anything runs
+            for option, value in file_arguments(cmd.name, cmd.args, dash=True):
+                folder.pipeline_check(cmd.name, option, value)
+        before = _written(folder, pipe)
+        result = run_text(text, input=stdin.encode() if stdin else None)
+    except Refused as e:
+        raise Failure(f"mcp: {e}") from None
+    except PipelineError as e:
+        raise Failure(str(e)) from None
+    after = _written(folder, pipe)
+    files = sorted(folder.relative(p) for p, st in after.items()
+                   if not p.endswith(os.sep) and st is not None and st != before.get(p))
+    warnings = [line[:300] for line in result.stderr[:WARNINGS_MAX]]
+    about: dict[str, Any] = {"files": files, "warnings": warnings}
+    data = result.stdout
+    try:
+        decoded = data.decode()
+    except UnicodeDecodeError:  # a file printed to stdout (to-midi --out -, to-wav --out -)
+        ext = _sniff(data)
+        about["mime"] = MIME.get(ext, "application/octet-stream")
+        if len(data) <= INLINE_MAX and ext in AUDIO + (".mid",):
+            return reply({**about, "kind": "file", "bytes": len(data), "inline": True},
+                         _media(data, ext))
+        return reply({**about, "kind": "file", "bytes": len(data), "inline": False,
+                      "path": _spill(folder, data, "pipeline-output", ext)})
+    if not decoded.strip():
+        return reply({**about, "kind": "none", "bytes": 0})
+    if decoded.startswith('{"type":'):  # an event stream: its summary too, when it is small
+        stream = {"kind": "stream", "mime": MIME[".jsonl"]}
+        if len(data) <= TEXT_MAX:
+            try:
+                stream.update(summary(data))
+            except ValueError:
+                pass
+        else:
+            stream["events"] = data.count(b"\n")
+        return _text_reply(folder, data, {**about, **stream}, "pipeline-output", ".jsonl")
+    return _text_reply(folder, data, {**about, "kind": "text", "mime": MIME[".txt"]},
+                       "pipeline-output", ".txt")
+
+
+def render(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    stream, midi = a["stream"], a.get("midi")
+    if bool(stream) == (midi is not None):
+        raise Failure("render: give either stream or midi")
+    full = _checked(folder, a["out"], "write", "out")
+    ext = os.path.splitext(full)[1].lower()
+    if ext not in AUDIO:
+        raise Failure(f"render: out {a['out']}: give a {' '.join(AUDIO)} file")
+    args = ["--out", full]
+    if midi is not None:
+        args += ["--midi", _checked(folder, midi, "read", "midi")]
+    if a.get("length") is not None:
+        args += ["--length", str(a["length"])]
+    if a["normalize"]:
+        args.append("--normalize")
+    _stage("to-wav", args, stream.encode() if stream else None)
+    return reply({"format": ext[1:], "mime": MIME[ext], "bytes": os.path.getsize(full),
+                  "path": folder.relative(full)})
+
+
+def analyze(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    import orjson
+
+    stream, midi = a["stream"], a.get("midi")
+    if bool(stream) == (midi is not None):
+        raise Failure("analyze: give either stream or midi")
+    args = ["--json", "-"]
+    if a.get("wav") is not None:
+        args += ["--wav", _checked(folder, a["wav"], "read", "wav")]
+    data = stream.encode() if stream else _stage("from-midi", [_checked(folder, midi, "read",
+                                                                         "midi")])
+    if a.get("key") is not None:
+        args.append(f"--key={a['key']}")
+    if a.get("melody") is not None:
+        args += ["--melody", str(a["melody"])]
+    return reply(orjson.loads(_stage("analyze", args, data)))
+
+
+TOOLS = {"compose_mood": compose_mood, "run_pipeline": run_pipeline, "render": render,
+         "analyze": analyze}
