@@ -17,6 +17,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from musicpipe import mcpedit
 from musicpipe.events import MAX_SEED
 from musicpipe.mcpfiles import FILE_OPTIONS
 from musicpipe.mcpserver import max_seconds
@@ -73,7 +74,8 @@ def test_tools_and_their_schemas_come_from_the_clis_tables(tmp_path):
     [tools] = session(tmp_path, ["list"])
     by_name = {t.name: t for t in tools}
     assert set(by_name) == {"list_moods", "compose_mood", "run_pipeline", "render", "analyze",
-                            "list_instruments", "list_drums", "list_scales"}
+                            "list_instruments", "list_drums", "list_scales", "describe",
+                            "write_notes"} | {t.name for t in mcpedit.tools()}
     props = by_name["compose_mood"].input_schema["properties"]
     assert props["mood"]["enum"] == Library().names()
     # the limits this server accepts, not the CLI's 3600 s and 86400 s
@@ -342,8 +344,9 @@ def test_render_analyze_and_the_lists(tmp_path):
     shell = sh(f"analyze --json - --wav {tmp_path}/m.wav --key C", input=stream).stdout
     import orjson
 
-    assert data(report) == orjson.loads(shell)
-    assert data(report)["loudness"]["integrated_lufs"] < 0
+    # analyze's report is also structured content: the one tool whose answer is read as data
+    assert report.structured_content == json.loads(report.content[0].text) == orjson.loads(shell)
+    assert report.structured_content["loudness"]["integrated_lufs"] < 0
     assert not rendered.is_error, text(rendered)
     sh(f"to-wav --out {tmp_path}/shell.wav --length 2", input=stream)
     assert (tmp_path / "m.wav").read_bytes() == (tmp_path / "shell.wav").read_bytes()
