@@ -46,8 +46,11 @@ musicpipe composes MIDI and audio deterministically: the same arguments and seed
 same bytes. compose_mood makes a whole arrangement from a preset (list_moods) as audio,
 .mid or a JSONL event stream; run_pipeline runs a musicpipe stage pipeline such as
 `seed 42 | motif --notes 16 | scale --root D --mode dorian | to-midi --out tune.mid`
-(`STAGE --help` shows a stage's options); render turns a stream or a .mid into audio;
-analyze reports key, melody, repetition, ending and loudness.
+(describe gives a stage's options; the resources musicpipe://docs/... are the reference and
+the prompts walk through common jobs); render turns a stream or a .mid into audio (with its
+piano roll); analyze reports key, melody, repetition, ending and loudness. write_notes writes
+notes given as JSON (musicpipe://docs/notes) to a .mid; edit_open opens a .mid for editing
+note by note (edit_notes, edit_transpose, edit_quantize ..., edit_undo, edit_save).
 Files are read and written only in the folder {root} : give paths relative to it. A name
 may not start with a dot (in any of its parts) and must end in {exts}. Replies hold up to
 {text} of text and {inline} of audio; anything larger is written to a new file there and
