@@ -71,7 +71,10 @@ def _open(sessions: Sessions, folder: Folder, a: dict) -> dict:
     full = _full(folder, a["path"], "read", "path")
     if os.path.splitext(full)[1].lower() not in (".mid", ".midi", ".jsonl"):
         raise EditError(f"path {a['path']}: open a .mid, .midi or .jsonl file")
-    sid, s = sessions.open(full)
+    try:
+        sid, s = sessions.open(full)
+    except EditError as e:
+        raise EditError(f"path: {e}") from None
     return {**_summary(sid, s), "path": a["path"]}
 
 

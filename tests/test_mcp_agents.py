@@ -164,7 +164,7 @@ BAD_CALLS = [
      "write_notes: out x.wav: give a .mid or .jsonl file"),
     ("write_notes", {"tracks": [], "tempo": 100}, "write_notes: tracks: List should have at least 1"),
     ("edit_open", {"path": ".bashrc"}, "edit_open: path .bashrc: no part of a name may start"),
-    ("edit_open", {"path": "none.mid"}, "edit_open: none.mid: No such file or directory"),
+    ("edit_open", {"path": "none.mid"}, "edit_open: path: none.mid: No such file or directory"),
     ("edit_open", {"path": "song.wav"}, "edit_open: path song.wav: open a .mid, .midi or .jsonl"),
     ("edit_tracks", {"session": "e7"}, "edit_tracks: session: no open session 'e7' (open: e1)"),
     ("edit_notes", {"session": "e1", "bars": "2-1"}, 'edit_notes: bars: bars "2-1": first and last'),
@@ -312,3 +312,16 @@ def test_the_inspector_lists_and_reads_resources_and_prompts(tmp_path):
     got = inspector(tmp_path, "prompts/get", "--prompt-name", "game-loop",
                     "--prompt-args", "level=ice cave")
     assert "ice cave" in got["messages"][0]["content"]["text"]
+    described = inspector(tmp_path, "tools/call", "--tool-name", "describe",
+                          "--tool-arg", "stage=quantize")
+    assert json.loads(described["content"][0]["text"]) == reference.describe("quantize")
+    document = json.dumps(LEAD_SHEET["tracks"])
+    wrote = inspector(tmp_path, "tools/call", "--tool-name", "write_notes", "--tool-arg",
+                      f"tracks={document}", "--tool-arg", "tempo=100", "--tool-arg", "out=song.mid")
+    assert not wrote["isError"] and [c["type"] for c in wrote["content"]] == ["text", "image"]
+    assert file_notes(tmp_path / "song.mid") == sorted(
+        (e["t"], e["dur"], e["ch"], e["key"], e["vel"]) for e in notes.events(LEAD_SHEET)
+        if e["type"] == "Note")
+    bad = inspector(tmp_path, "tools/call", "--tool-name", "edit_open", "--tool-arg", "path=x.mid")
+    assert bad["isError"] and bad["content"][0]["text"] == (
+        "edit_open: path: x.mid: No such file or directory")
