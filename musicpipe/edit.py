@@ -405,29 +405,37 @@ class Session:
 
 class Sessions:
     """The editing sessions of one client (an MCP connection), by id: each keeps its history
-    until it is closed or the client goes; at most ``MAX_OPEN`` at once, so a client cannot
-    hold the server's memory with sessions it forgot."""
+    until it is closed or the client goes; at most ``MAX_OPEN`` at once (``max_open``), so a
+    client cannot hold the server's memory with sessions it forgot. ``secret``: ids carry a
+    random part (``e1-5f0c2a9b7d31``), for a store clients share, where only the client
+    that opened a session knows its id."""
 
     MAX_OPEN = 8
 
-    def __init__(self):
+    def __init__(self, max_open: int = MAX_OPEN, secret: bool = False):
         self._open: dict[str, Session] = {}
         self._made = 0
+        self.max_open, self.secret = max_open, secret
 
     def open(self, source) -> tuple[str, Session]:
-        if len(self._open) >= self.MAX_OPEN:
-            raise EditError(f"session: {self.MAX_OPEN} sessions are open ("
-                            + ", ".join(self._open) + "); close one first")
+        if len(self._open) >= self.max_open:
+            shown = "" if self.secret else " (" + ", ".join(self._open) + ")"
+            raise EditError(f"session: {self.max_open} sessions are open{shown}; close one first")
         session = Session.open(source)
         self._made += 1
         sid = f"e{self._made}"
+        if self.secret:
+            import secrets
+
+            sid += "-" + secrets.token_hex(6)
         self._open[sid] = session
         return sid, session
 
     def get(self, sid: str) -> Session:
         session = self._open.get(sid)
         if session is None:
-            listed = ", ".join(self._open) or "none; open one first"
+            listed = "the ids edit_open gave you" if self.secret else (
+                ", ".join(self._open) or "none; open one first")
             raise EditError(f"session: no open session {str(sid)[:40]!r} (open: {listed})")
         return session
 

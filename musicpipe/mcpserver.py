@@ -32,6 +32,8 @@ from .umbrella import STAGES
 
 MAX_CLIENTS = 64
 """HTTP clients whose editing sessions are kept at once (the least recently seen go)."""
+MAX_SHARED = 64
+"""Editing sessions open at once for all clients of the stateless HTTP protocol together."""
 READ_MAX = 64 << 20
 """The largest file resources/read returns (a linked render): 64 MiB; beyond, its path."""
 MAX_SECONDS = 600.0
@@ -351,15 +353,20 @@ def build(folder: Folder, pool):
     async def _edit(ctx, tool: Tool, a: dict[str, Any]) -> types.CallToolResult:
         """An editing-session tool, on this client's sessions, one call at a time, in a
         thread (a large file's edit does not stop the server answering others). Over stdio
-        there is one client; over HTTP each MCP session (its Mcp-Session-Id) is one, and
-        the sessions of the least recently seen of more than MAX_CLIENTS are closed."""
+        there is one client; over HTTP each MCP session (its Mcp-Session-Id) is one, and the
+        sessions of the least recently seen of more than MAX_CLIENTS are closed. A client of
+        the stateless HTTP protocol (no session id) has no identity to keep sessions under:
+        those clients share one store whose session ids hold a random part, so only the
+        client that opened one can name it."""
         import anyio
 
         from .edit import EditError, Sessions
 
         request = getattr(ctx, "request", None)
-        client = request.headers.get("mcp-session-id", "") if request is not None else "stdio"
-        store = clients.pop(client, None) or (Sessions(), anyio.Lock())
+        client = "stdio" if request is None else request.headers.get("mcp-session-id", "")
+        store = clients.pop(client, None) or (
+            Sessions(max_open=MAX_SHARED, secret=True) if client == "" else Sessions(),
+            anyio.Lock())
         clients[client] = store  # the most recently seen last
         while len(clients) > MAX_CLIENTS:
             clients.pop(next(iter(clients)))
@@ -433,10 +440,9 @@ def build(folder: Folder, pool):
                   on_list_prompts=list_prompts, on_get_prompt=get_prompt)
 
 
-def serve(root: str | None, call_seconds: float = CALL_SECONDS,
-          http: tuple[str, int] | None = None) -> None:
-    """Serve on stdin/stdout until the client closes them, or with ``http`` (host, port) as
-    streamable HTTP on that loopback address (at /mcp) until stopped; files live in ``root``
+def serve(root: str | None, call_seconds: float = CALL_SECONDS, http=None) -> None:
+    """Serve on stdin/stdout until the client closes them, or with ``http`` (a socket bound
+    to 127.0.0.1) as streamable HTTP at /mcp until stopped; files live in ``root``
     (None: the server's own folder under the user's data folder); a call runs
     ``call_seconds`` at most."""
     import anyio
@@ -457,7 +463,7 @@ def serve(root: str | None, call_seconds: float = CALL_SECONDS,
         server = build(folder, pool)
         try:
             if http is not None:
-                await _serve_http(server, *http)
+                await _serve_http(server, http)
                 return
             async with stdio() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
@@ -468,18 +474,18 @@ def serve(root: str | None, call_seconds: float = CALL_SECONDS,
     os._exit(0)  # the stdin reader's thread may still wait on a line that never comes
 
 
-async def _serve_http(server, host: str, port: int) -> None:
-    """Streamable HTTP behind the studio's guard: the Host must be this address and port
-    (no DNS rebinding), an Origin this server's own, a body at most LINE_MAX."""
+async def _serve_http(server, sock) -> None:
+    """Streamable HTTP on ``sock`` behind the studio's guard: the Host must be this address
+    and port (no DNS rebinding), an Origin this server's own, a body at most LINE_MAX."""
     import uvicorn
     from mcp.server.transport_security import TransportSecuritySettings
 
     from .studio.guard import Guard
 
+    port = sock.getsockname()[1]
     app = server.streamable_http_app(
-        host=host, max_request_body_size=LINE_MAX,
+        host="127.0.0.1", max_request_body_size=LINE_MAX,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
     guarded = Guard(app, port, LINE_MAX + 1, name="mcp", what="the MCP server")
-    config = uvicorn.Config(guarded, host=host, port=port, log_level="warning",
-                            lifespan="on", access_log=False)
-    await uvicorn.Server(config).serve()
+    config = uvicorn.Config(guarded, log_level="warning", lifespan="on", access_log=False)
+    await uvicorn.Server(config).serve(sockets=[sock])

@@ -182,3 +182,16 @@ def test_sessions_are_counted_and_closed(opened):
     with pytest.raises(edit.EditError, match=r"session: no open session 'e2' \(open: e1, e3"):
         store.get("e2")
     assert store.open(path)[0] == "e9"  # an id is never reused
+
+
+def test_a_shared_store_gives_ids_no_one_guesses(opened):
+    import re
+
+    path, _ = opened
+    store = edit.Sessions(max_open=1, secret=True)
+    sid, _ = store.open(path)
+    assert re.fullmatch(r"e1-[0-9a-f]{12}", sid)
+    with pytest.raises(edit.EditError, match=r"^session: 1 sessions are open; close one first$"):
+        store.open(path)  # and the open ids are not listed
+    with pytest.raises(edit.EditError, match=r"\(open: the ids edit_open gave you\)"):
+        store.get("e1")

@@ -8,12 +8,13 @@ from .. import cli
 from ..mcppool import CALL_SECONDS
 
 
-def _loopback(text: str) -> tuple[str, int]:
+def _loopback(text: str) -> int:
+    """``127.0.0.1:PORT`` or ``localhost:PORT`` -> PORT; the server binds 127.0.0.1 only."""
     host, _, port = text.rpartition(":")
     if host not in ("127.0.0.1", "localhost") or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError(f"{text!r}: give 127.0.0.1:PORT or localhost:PORT (PORT 1-65535); "
                          "the server listens on loopback only")
-    return ("127.0.0.1" if host == "localhost" else host), int(port)
+    return int(port)
 
 
 @cli.stage("mcp", stream_out=False, examples=[
@@ -47,7 +48,18 @@ def command(io: cli.StageIO, root: str | None, call_seconds: float, http):
     """
     from ..mcpserver import serve
 
-    serve(root, call_seconds, http)
+    sock = None
+    if http is not None:
+        from ..studio.app import listen
+
+        try:
+            sock = listen(http)
+        except OSError as e:
+            raise click.BadParameter(f"cannot listen on 127.0.0.1:{http} ({e.strerror or e}); "
+                                     "is another server there? Choose another port",
+                                     param_hint="'--http'") from None
+        io.warn(f"MCP over streamable HTTP at http://127.0.0.1:{http}/mcp (Ctrl-C stops it)")
+    serve(root, call_seconds, sock)
 
 
 main = command
