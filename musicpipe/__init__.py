@@ -2,7 +2,7 @@
 
 Stages pass JSON Lines events (see ``musicpipe.events``) through stdin/stdout. The music is
 plain functions over events in the library (``musicpipe.generators``, ``musicpipe.transforms``,
-``musicpipe.moods``, ``musicpipe.midi``, ``musicpipe.render``); ``musicpipe.stages`` holds the
+``musicpipe.moods``, ``musicpipe.midi``, ``musicpipe.audio``); ``musicpipe.stages`` holds the
 thin commands over it; ``musicpipe.api`` is the Python API (docs/python.md).
 Kept free of imports: every console script starts by importing this package, so the API's
 names (``mp.pipe``, ``mp.mood``, ...) load ``musicpipe.api`` on first use.

@@ -363,23 +363,13 @@ def analyze(events: Iterable[dict] | Piece, *, key: tuple[int, str] | None = Non
     return report
 
 
-def loudness(path: str) -> dict:
+def loudness(path) -> dict:
     """A rendered file's integrated loudness (ITU-R BS.1770-4) and true peak, and the
-    loudness of its last second against its loudest second (any format soundfile reads)."""
-    import soundfile
+    loudness of its last second against its loudest second (any format soundfile reads;
+    read in blocks: musicpipe.audio.measure)."""
+    from .audio.measure import file_levels
 
-    from .loudness import integrated, true_peak
-
-    audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
-    seconds = [integrated(audio[i:i + rate], rate) for i in range(0, len(audio) - rate + 1, rate)]
-    finite = [x for x in seconds if math.isfinite(x)]
-    last = integrated(audio[-rate:], rate) if len(audio) >= rate else -math.inf
-    return {"integrated_lufs": _db(integrated(audio, rate)), "true_peak_dbtp": _db(true_peak(audio)),
-            "last_second_lufs": _db(last), "loudest_second_lufs": _db(max(finite)) if finite else None}
-
-
-def _db(x: float) -> float | None:
-    return round(float(x), 2) if math.isfinite(x) else None
+    return file_levels(path)
 
 
 def report_text(report: dict) -> str:

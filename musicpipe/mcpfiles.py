@@ -23,11 +23,14 @@ MAX_PART = 100
 MIME = {".mid": "audio/midi", ".midi": "audio/midi", ".wav": "audio/wav",
         ".flac": "audio/flac", ".ogg": "audio/ogg", ".mp3": "audio/mpeg",
         ".jsonl": "application/jsonl", ".json": "application/json",
-        ".svg": "image/svg+xml", ".txt": "text/plain"}
+        ".svg": "image/svg+xml", ".txt": "text/plain",
+        ".musicxml": "application/vnd.recordare.musicxml+xml",
+        ".xml": "application/vnd.recordare.musicxml+xml",
+        ".mxl": "application/vnd.recordare.musicxml"}
 WRITES = tuple(MIME)
 """The extensions a written file may have: what musicpipe writes."""
 READS = WRITES + (".sf2", ".sf3", ".toml")
-"""A file read may also be a SoundFont (--soundfont) or a mood pack (--pack)."""
+"""A file read may also be a SoundFont (--soundfont), a mood pack (--pack) or a score plan."""
 AUDIO = (".wav", ".flac", ".ogg", ".mp3")
 
 # Every option of a stage that names a file or folder: read, write, or dir (a folder the
@@ -36,14 +39,16 @@ FILE_OPTIONS = {
     ("seq", "--file"): "read", ("concat", "FILE..."): "read", ("merge", "FILE..."): "read",
     ("from-midi", "FILE"): "read", ("to-wav", "--midi"): "read",
     ("to-wav", "--soundfont"): "read", ("mood", "--soundfont"): "read",
-    ("mood", "--pack"): "read", ("analyze", "--wav"): "read",
+    ("mood", "--pack"): "read", ("analyze", "--wav"): "read", ("analyze", "--compare"): "read",
+    ("score", "PLAN"): "read", ("score", "--pack"): "read", ("to-musicxml", "--out"): "write",
     ("viz", "--svg"): "write", ("to-midi", "--out"): "write", ("to-wav", "--out"): "write",
     ("to-wav", "--mid"): "write", ("mood", "--out"): "write", ("analyze", "--json"): "write",
     ("to-midi", "--split"): "dir", ("to-wav", "--stems"): "dir", ("mood", "--stems"): "dir",
 }
 
 STDIO = {("concat", "FILE..."), ("merge", "FILE..."), ("from-midi", "FILE"), ("seq", "--file"),
-         ("to-midi", "--out"), ("to-wav", "--out"), ("analyze", "--json")}
+         ("to-midi", "--out"), ("to-wav", "--out"), ("analyze", "--json"), ("score", "PLAN"),
+         ("to-musicxml", "--out")}
 """The options that read ``-`` as stdin or write it as stdout; for any other, ``-`` would be
 a file of that name, and is refused like any name without musicpipe's extensions."""
 

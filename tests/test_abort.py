@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from musicpipe.render import find_soundfont
+from musicpipe.audio.soundfonts import find_soundfont
 from musicpipe.stream import parse_lines
 from tests.conftest import BIN, ENV, ROOT, events, jsonl, sh
 from tests.test_contract import STREAM_STAGES

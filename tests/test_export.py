@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from musicpipe import export
+from musicpipe.audio import export
 from musicpipe.errors import Unavailable
 from tests.conftest import sh
 
@@ -45,7 +45,7 @@ def test_bit_depths_and_rates(stream, tmp_path):
 
 
 def test_mood_writes_any_format_at_minus_16_lufs(tmp_path):
-    from musicpipe.loudness import integrated, true_peak
+    from musicpipe.audio.loudness import integrated, true_peak
 
     sh(f"{MOOD} --out {tmp_path}/j.flac --rate 48000")
     audio, rate = soundfile.read(tmp_path / "j.flac")

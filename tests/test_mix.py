@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from musicpipe import mixing as mix
+from musicpipe.audio import mixing as mix
 from musicpipe.moods.packs import Library
 from tests.conftest import events, jsonl, sh
 

@@ -10,7 +10,7 @@ import pytest
 
 from musicpipe.moods.arrange import arrange
 from musicpipe.moods.packs import Library, PackError, load_pack, merge
-from musicpipe.export import export
+from musicpipe.audio.export import export
 from musicpipe.midi import write_midi
 from musicpipe.theory import parse_key
 from tests.conftest import ROOT, events, notes, sh

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musicpipe import render
-from musicpipe.loudness import true_peak
-from musicpipe.render import SILENCE, WINDOW, seconds_at
+from musicpipe.audio import soundfonts, synth
+from musicpipe.audio.loudness import true_peak
+from musicpipe.audio.synth import SILENCE, WINDOW, seconds_at
 from tests.conftest import jsonl, sh
 
 RATE = 44100
@@ -46,7 +46,7 @@ def test_same_stream_same_bytes_and_length_is_piece_plus_tail(tmp_path):
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     audio = samples(tmp_path / "a.wav")
     seconds = len(audio) / RATE
-    assert PIECE_END < seconds <= PIECE_END + render.TAIL_CAP
+    assert PIECE_END < seconds <= PIECE_END + synth.TAIL_CAP
     # the cut comes within one 50 ms window of the sound falling under -80 dBFS
     level = np.abs(audio.astype(np.float64)) / 32767
     window = round(WINDOW * RATE)
@@ -133,25 +133,25 @@ def test_errors_are_one_line(tmp_path, args, env, code, needle):
 
 
 def test_no_soundfont_anywhere_is_exit_69_with_the_fix(tmp_path, monkeypatch):
-    if render._fonts_in(Path(render.__file__).resolve().parent.parent / "soundfonts"):
+    if soundfonts._fonts_in(Path(soundfonts.__file__).resolve().parents[2] / "soundfonts"):
         pytest.skip("the project's soundfonts/ holds a font")
-    monkeypatch.setattr(render, "_SYSTEM_FONTS", ())
+    monkeypatch.setattr(soundfonts, "_SYSTEM_FONTS", ())
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     monkeypatch.delenv("MUSICPIPE_SOUNDFONT", raising=False)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(render.Unavailable, match="no SoundFont found: run bin/setup") as err:
-        render.find_soundfont()
+    with pytest.raises(soundfonts.Unavailable, match="no SoundFont found: run bin/setup") as err:
+        soundfonts.find_soundfont()
     assert err.value.exit_code == 69
 
 
 def test_search_order_and_env_folder(tmp_path):
     fonts = tmp_path / "fonts"
     fonts.mkdir()
-    names = [src for src, _ in render.soundfont_candidates("x.sf2")]
+    names = [src for src, _ in soundfonts.soundfont_candidates("x.sf2")]
     assert names[0] == "--soundfont" and names[-1] == "system"
     assert names.index("user data dir" if "user data dir" in names else "system") > 0
     listing = sh("to-wav --list-soundfonts", env={"MUSICPIPE_SOUNDFONT": str(fonts)}).stdout.decode()
     assert "using: " in listing and "system" in listing  # an empty folder falls through
-    (fonts / "mine.sf2").symlink_to(render.find_soundfont())
+    (fonts / "mine.sf2").symlink_to(soundfonts.find_soundfont())
     listing = sh("to-wav --list-soundfonts", env={"MUSICPIPE_SOUNDFONT": str(fonts)}).stdout.decode()
     assert f"using: {fonts / 'mine.sf2'}" in listing

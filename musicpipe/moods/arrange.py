@@ -22,7 +22,7 @@ from ..generators.accompany import RATES, note
 from ..generators.bass import keys_in
 from ..generators.phrase import Writer
 from ..harmony import Chord, diatonic, family, key_event, spells_flats, voicing
-from ..mixing import mood_controllers
+from ..audio.mixing import mood_controllers
 from ..rng import Rng, stage_rng
 from ..theory import (SCALES, parse_drum, parse_key,
                       parse_note, parse_program, scale_name, track_name)

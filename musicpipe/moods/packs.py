@@ -17,7 +17,7 @@ import stat
 import tomllib
 from pathlib import Path
 
-from ..mixing import MIN_LEVEL, parse_curve, parse_pan
+from ..audio.mixing import MIN_LEVEL, parse_curve, parse_pan
 from ..theory import (TheoryError, parse_drum, parse_key, parse_note, parse_program,
                       parse_progression, parse_roman, scale_name)
 

@@ -1,5 +1,5 @@
 """mix: level, pan, reverb and chorus sends, expression and sustain per channel, as the
-ControlChange events a DAW and the renderer read (musicpipe.mixing)."""
+ControlChange events a DAW and the renderer read (musicpipe.audio.mixing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import click
 
 from .. import cli
 from ..events import PPQ
-from ..mixing import MIN_LEVEL, ROLES, SIDE_PAN, parse_curve, parse_pan, remix
+from ..audio.mixing import MIN_LEVEL, ROLES, SIDE_PAN, parse_curve, parse_pan, remix
 
 MIX_HELP = (
     "CC 7 (volume) and CC 11 (expression) follow the SoundFont/GM law, 40 x log10(value/127) "

@@ -127,11 +127,12 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
     midi_out = bool(out) and out.lower().endswith((".mid", ".midi"))
     audio_out = out if out and not midi_out else None
     bits = int(bits) if bits else None
-    from .. import export
+    from ..audio import export
 
     if audio_out or stems:
         try:
             ext, _ = export.format_of(audio_out or "x.wav", bits)
+            export.check_rate(ext, rate)
         except export.FormatError as e:
             raise click.BadParameter(f"{e} (or .mid)", param_hint="--out") from None
         export.check_available(ext)
@@ -163,8 +164,11 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
         except OSError as e:
             raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
     if audio_out or stems:
+        from ..audio.progress import bar
+
         export.export(events, audio_out, stems=stems, force=force, rate=rate, bits=bits,
-                      loudness=loudness, soundfont=soundfont, length=duration, warn=io.warn)
+                      loudness=loudness, soundfont=soundfont, length=duration, warn=io.warn,
+                      progress=bar("mood"))
     return None
 
 

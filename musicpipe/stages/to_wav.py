@@ -24,25 +24,13 @@ TO_WAV_HELP = (
     "to-midi numbers its tracks) and mix.wav, sample-aligned, one length, one gain: they sum "
     "to the mix. Drums on channel 9 play from the SoundFont's drum bank; every channel starts "
     "on program 0 until a ProgramChange. Reverb and chorus are fixed (docs/render.md), so the "
-    "same stream gives the same bytes. SoundFont order: --soundfont, $MUSICPIPE_SOUNDFONT (a "
+    "same stream gives the same bytes. Any length renders in the same memory (the audio waits "
+    "on disk beside --out between measuring and writing: about 10 MB a minute); on a terminal "
+    "a render that takes more than 2 s shows a bar with the time left. "
+    "SoundFont order: --soundfont, $MUSICPIPE_SOUNDFONT (a "
     "file or a folder), ./soundfonts/ and the project's soundfonts/, "
     "~/.local/share/musicpipe/soundfonts/, then the system GM fonts (see --list-soundfonts)."
 )
-
-
-def _progress(stream):
-    """A one-line progress bar on a terminal's stderr; nothing elsewhere."""
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        return None
-
-    def show(frac: float) -> None:
-        filled = int(frac * 30)
-        stream.write(f"\rto-wav: [{'#' * filled}{'.' * (30 - filled)}] {frac:4.0%}")
-        if frac >= 1:
-            stream.write("\n")
-        stream.flush()
-
-    return show
 
 
 @cli.stage("to-wav", stream_out=False, epilog=TO_WAV_HELP, examples=[
@@ -92,11 +80,12 @@ def command(io: cli.StageIO, out, midi_path, mid_path, stems, force, rate, bits,
     A stream that ended in an Abort (a stage before failed), is empty or holds no notes
     writes nothing and exits 65, the old file kept (--force renders it).
     """
-    from .. import export, render
+    from ..audio import export, soundfonts
+    from ..audio.progress import bar
 
     if list_soundfonts:
-        cli.write_stdout(render.soundfont_table(soundfont))
-        render.find_soundfont(soundfont)  # exit 69 when none is there
+        cli.write_stdout(soundfonts.soundfont_table(soundfont))
+        soundfonts.find_soundfont(soundfont)  # exit 69 when none is there
         return None
     if not out and not stems:
         raise click.UsageError("give --out FILE.wav (or --out - for stdout, or --stems DIR)")
@@ -107,10 +96,11 @@ def command(io: cli.StageIO, out, midi_path, mid_path, stems, force, rate, bits,
                                "level: give one")
     bits = int(bits) if bits else None
     try:
-        export.format_of(out if out and out != "-" else "x.wav", bits)
+        ext, _ = export.format_of(out if out and out != "-" else "x.wav", bits)
+        export.check_rate(ext, rate)
     except export.FormatError as e:
         raise click.BadParameter(str(e), param_hint="--out") from None
-    render.find_soundfont(soundfont)  # fail before reading a long stream
+    soundfonts.find_soundfont(soundfont)  # fail before reading a long stream
     if midi_path:
         from ..midi import MidiFileError, midi_to_events
 
@@ -132,7 +122,7 @@ def command(io: cli.StageIO, out, midi_path, mid_path, stems, force, rate, bits,
     export.export(events, out, stems=stems, force=force, rate=rate, bits=bits,
                   loudness=loudness, ceiling=ceiling, peak=peak if normalize else None,
                   gain=gain, soundfont=soundfont, length=length, tail_cap=tail_cap,
-                  progress=_progress(sys.stderr), warn=io.warn, sink=io.writer.sink)
+                  progress=bar("to-wav"), warn=io.warn, sink=io.writer.sink)
     return None
 
 

@@ -200,7 +200,7 @@ def serve(sock, root: str | None = None, limits: Limits | None = None) -> None:
     import uvicorn
 
     from ..errors import Unavailable
-    from ..render import _import_fluidsynth
+    from ..audio.synth import _import_fluidsynth
 
     with contextlib.suppress(Unavailable):
         _import_fluidsynth()  # once, before any render thread

@@ -151,14 +151,14 @@ def _default(stage: str, option: str):
 def _audio(events: list[dict], warnings: list[str], **level) -> bytes:
     """The WAV `mood --out x.wav` (``length``, ``loudness``) or `to-wav --normalize --out
     x.wav` (``peak``) writes."""
-    from ..export import export
+    from ..audio.export import export
 
     out: list[bytes] = []
     try:
         export(events, "-", sink=out.append, warn=warnings.append, **level)
     except StageError as e:
         raise _refuse(e) from None
-    return out[0]
+    return b"".join(out)  # the WAV comes in blocks
 
 
 def stems(store: Store, rid: str) -> dict:
@@ -167,7 +167,7 @@ def stems(store: Store, rid: str) -> dict:
     import zipfile
     from io import BytesIO
 
-    from ..export import export
+    from ..audio.export import export
     from ..stream import parse_lines
 
     events = parse_lines(open(store.path(rid, "jsonl"), "rb").read())

@@ -3,14 +3,14 @@ others, so a mood's layer levels mean the same whichever instrument the seed pic
 
 Measured on Debian's FluidR3_GM.sf2 (the default font) by rendering the same phrase with
 every program and taking its BS.1770 loudness against the median; other GM fonts are close
-enough for a starting balance. Regenerate with ``python -m musicpipe.levels``.
+enough for a starting balance. Regenerate with ``python -m musicpipe.audio.levels``.
 """
 
 from __future__ import annotations
 
-from .events import DRUM_CHANNEL
+from ..events import DRUM_CHANNEL
 
-# dB per GM program 0..127, clamped to +-12 (regenerate with python -m musicpipe.levels)
+# dB per GM program 0..127, clamped to +-12 (regenerate with python -m musicpipe.audio.levels)
 TRIMS = (
     3, 4, -1, 4, -3, 2, 0, 1, 1, 0, 2, 5, 2, 10, -1, 8,
     1, -3, -2, -1, 0, 3, 2, 2, 2, 2, -2, 1, 8, -4, -7, -6,
@@ -44,7 +44,7 @@ def measure() -> list[int]:
     import statistics
 
     from .loudness import integrated
-    from .render import RATE, render
+    from .synth import RATE, render
 
     loud = [integrated(render(phrase(p), length=4.5), RATE) for p in range(128)]
     ref = statistics.median(loud)

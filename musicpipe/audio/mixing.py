@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .events import DRUM_CHANNEL, PPQ
+from ..events import DRUM_CHANNEL, PPQ
 from .levels import trim
 
 VOLUME, PAN, EXPRESSION, SUSTAIN, REVERB, CHORUS = 7, 10, 11, 64, 91, 93

@@ -1,0 +1,199 @@
+"""The gain a render is written at: a loudness target under a true-peak ceiling, a sample
+peak, or the level as rendered (under the ceiling), found in two passes over the mix.
+
+The first pass (``Survey``) sees the mix once as it is rendered: its loudness, its largest
+sample, and the largest sample of each BLOCK (a few KB an hour). ``plan`` then decides: when
+no BLOCK could pass the ceiling at the gain the loudness asks for, the gain is one number,
+exactly as a whole-track render found it. Otherwise the limiter runs over the mix read back
+from its tape, and the loudness is measured again after it and the gain corrected until it
+is within TOLERANCE (each pass reads and measures again only the chunks the limiter acts
+in, and the one after each: no synthesis); a last trim takes back any
+hair the gain changes add between samples. The gain is one for the mix and every stem, so
+the stems still sum to the mix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .limiter import Limiter, candidates
+from .loudness import BLOCK, CONTEXT, MIN_SECONDS, Meter, PeakMeter, Rescaled, envelope
+
+TOLERANCE = 0.05         # LU: close enough to the target
+CHUNK = 16 * BLOCK       # frames the second pass reads from the tape at a time
+
+
+class Survey:
+    """What the first pass keeps of the mix: its loudness (if asked), its largest sample,
+    the largest sample of each BLOCK."""
+
+    def __init__(self, rate: int, loudness: bool):
+        import numpy as np
+
+        self.meter = Meter(rate) if loudness else None
+        self.peaks: list[float] = []
+        self.rest = np.zeros((0, 2), dtype="float32")  # frames after the last whole BLOCK
+        self.frames = 0
+
+    def push(self, mix) -> None:
+        import numpy as np
+
+        if self.meter is not None:
+            self.meter.push(mix)
+        self.frames += len(mix)
+        x = np.concatenate((self.rest, mix)) if len(self.rest) else mix
+        whole = len(x) - len(x) % BLOCK
+        self.peaks += _block_peaks(x[:whole])
+        self.rest = x[whole:]
+
+    def finish(self) -> None:
+        self.peaks += _block_peaks(self.rest)
+        self.rest = self.rest[:0]
+
+    @property
+    def top(self) -> float:
+        return max(self.peaks, default=0.0)
+
+
+def _block_peaks(x) -> list[float]:
+    import numpy as np
+
+    if not len(x):
+        return []
+    frame = np.maximum(np.abs(x[:, 0]), np.abs(x[:, 1]))  # column by column: max(axis=1) is slow
+    return np.maximum.reduceat(frame, np.arange(0, len(frame), BLOCK)).tolist()
+
+
+class Level:
+    """The gain, chunk by chunk: one number, or the limiter's gains x a number."""
+
+    def __init__(self, scale: float, limiter: Callable[[], Limiter] | None = None,
+                 trim: float = 1.0):
+        self.scale, self.trim = scale, trim
+        self.limiter = limiter() if limiter else None
+
+    def gain(self, lo: int, hi: int):
+        """A float (the whole chunk), or float64 gains for frames lo..hi (in order)."""
+        return self.limited(lo, hi)[0]
+
+    def limited(self, lo: int, hi: int):
+        """(gain, whether the limiter acts in frames lo..hi), chunks in order."""
+        import numpy as np
+
+        if self.limiter is None:
+            return self.scale, False
+        limit = self.limiter.gains(lo, hi)
+        if limit is None:
+            return np.full(hi - lo, self.scale * self.trim), False
+        return self.scale * limit * self.trim, True
+
+
+def apply(block, gain):
+    """``block`` x ``gain`` (a number or one value per frame), as float32."""
+    import numpy as np
+
+    if isinstance(gain, float):
+        return (block * np.float32(gain)).astype("float32")
+    return (block * gain[:, None]).astype("float32")
+
+
+def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
+         ceiling: float, peak: float | None) -> tuple[Level, str | None]:
+    """The Level for the mix the survey saw (``read(lo, hi)``: its frames from the tape):
+    ``peak`` dBFS sample-peak normalisation, else ``loudness`` LUFS (None: as rendered)
+    under a true-peak ``ceiling`` dBTP. Returns (level, note): ``note`` says what was done
+    when it is worth a line on stderr."""
+    import numpy as np
+
+    survey.finish()
+    frames = survey.frames
+    if peak is not None:
+        top = survey.top
+        return Level(10 ** (peak / 20) / top if top > 0 else 1.0), None
+    note = None
+    gain_db = 0.0
+    measured = survey.meter.lufs() if survey.meter and frames >= MIN_SECONDS * rate else -math.inf
+    if loudness is not None and math.isfinite(measured):
+        gain_db = loudness - measured
+    elif loudness is not None:
+        note = "too short or silent for a loudness measurement: only the ceiling applied"
+        loudness = None
+    peaks, tops = np.asarray(survey.peaks), {}
+    for _ in range(8):
+        hot = _hot(read, frames, peaks, tops, gain_db - ceiling)
+        if not hot.any():
+            # no peak passes: one gain, and the loudness is the measured one moved by it
+            return Level(10 ** (gain_db / 20)), note
+        level = _limited(read, frames, rate, gain_db, ceiling, hot)
+        got, over = _measure(level, read, frames, rate, ceiling,
+                             survey.meter if loudness is not None else None)
+        if loudness is None or abs(got - loudness) <= TOLERANCE:
+            break
+        gain_db += loudness - got
+    else:
+        note = (f"{got:.1f} LUFS, not {loudness:g}: the peaks need more limiting than "
+                f"{ceiling:g} dBTP allows in a few rounds (lower the target)")
+    if loudness is None:
+        note = (f"peaks limited by up to {level.limiter.deepest:.1f} dB to stay under "
+                f"{ceiling:g} dBTP")
+    # the limited audio's own true peak: interpolation around a gain change can still pass
+    # the ceiling by a hair; a fixed trim takes it back
+    trim = 10 ** (-(over + 0.01) / 20) if over > 0 else 1.0
+    return _limited(read, frames, rate, gain_db, ceiling, hot, trim), note
+
+
+def _hot(read, frames: int, peaks, tops: dict, excess: float):
+    """Which BLOCKs hold a true peak that passes 1 (0 dB) x 10^(excess/20): the true peak
+    of each BLOCK that could (``candidates``) is computed once and kept in ``tops``."""
+    import numpy as np
+
+    hot = candidates(peaks, 10 ** (-excess / 20))
+    for c in np.flatnonzero(hot):
+        if c not in tops:
+            lo, hi = c * BLOCK, min(frames, (c + 1) * BLOCK)
+            tops[c] = float(envelope(read(lo - CONTEXT, hi + CONTEXT)).max())
+        hot[c] = tops[c] > 0 and 20 * math.log10(tops[c]) + excess > 0
+    return hot
+
+
+def _limited(read, frames, rate, gain_db, ceiling, hot, trim=1.0) -> Level:
+    return Level(10 ** (gain_db / 20),
+                 lambda: Limiter(read, frames, rate, gain_db, ceiling, hot), trim)
+
+
+def _measure(level: Level, read, frames: int, rate: int, ceiling: float,
+             meter: Meter | None) -> tuple[float, float]:
+    """The loudness (if the survey ``meter`` is given) and how far the true peak passes the
+    ceiling (dB; <= 0 when it does not) at ``level``. Only the chunks where the limiter acts,
+    and the chunk after each, are read and measured again: elsewhere the audio is the
+    surveyed one x the level's scale, whose loudness the survey knows and whose true peak
+    stays under the ceiling (it would have been limited)."""
+    remeter = Rescaled(meter, level.scale) if meter is not None else None
+    limit = 10 ** (ceiling / 20)
+    peak, run = 0.0, None  # run: the PeakMeter of the current stretch of changed chunks
+    after = False          # the chunk before acted: this one is measured again too
+    for lo in range(0, frames, CHUNK):
+        hi = min(frames, lo + CHUNK)
+        gain, acts = level.limited(lo, hi)
+        if not (acts or after):
+            if run is not None:  # the stretch ends: the true peak up to its last frame
+                run.push(read(lo, lo + CONTEXT) * level.scale, last=True)
+                peak, run = max(peak, run.peak), None
+            if remeter is not None:
+                remeter.chunk()
+            after = False
+            continue
+        out = read(lo, hi) * gain[:, None]
+        if run is None:
+            run = PeakMeter(above=limit)
+            run.push(read(lo - CONTEXT, lo) * level.scale)
+        run.push(out)
+        if remeter is not None:
+            remeter.chunk(out)
+        after = acts
+    if run is not None:
+        run.push(read(frames, frames + CONTEXT), last=True)
+        peak = max(peak, run.peak)
+    over = 20 * math.log10(peak) - ceiling if peak > 0 else -math.inf
+    return (remeter.lufs() if remeter is not None else -math.inf), over

@@ -1,0 +1,130 @@
+"""A look-ahead true-peak limiter that works through a long mix a chunk at a time.
+
+The mix is read back from its tape (random access), so the look-ahead needs no buffer of
+its own. Where a frame's true peak (``loudness.envelope``) x the gain would pass the
+ceiling, the reduction it needs (dB over) is held by a centred maximum over 2 x LOOKAHEAD,
+released at RELEASE dB/s, and smoothed by a moving average of the same window, which can
+only reduce more than needed, never less, and so starts LOOKAHEAD before a peak. True peaks
+are computed only in BLOCKs whose samples could pass (their largest sample x the
+interpolator's largest gain): elsewhere nothing can need reduction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .loudness import BLOCK, CONTEXT, _phases, envelope
+
+LOOKAHEAD = 0.005        # seconds the limiter starts before a peak (and its smoothing)
+RELEASE = 80.0           # dB per second the limiter lets go at
+
+
+def candidates(block_peaks, threshold: float):
+    """Which BLOCKs (by their largest sample, and their neighbours') could hold a true peak
+    over ``threshold`` (linear)."""
+    import numpy as np
+
+    _, bound = _phases()
+    near = np.asarray(block_peaks, dtype="float64").copy()
+    near[1:] = np.maximum(near[1:], block_peaks[:-1])
+    near[:-1] = np.maximum(near[:-1], block_peaks[1:])
+    return near * bound > threshold
+
+
+class Limiter:
+    """Per-frame gains (linear, <= 1) for consecutive chunks of a mix of ``frames`` frames
+    that keep its true peak x 10^(gain_db/20) under ``ceiling`` dBTP. ``read(lo, hi)`` gives
+    the mix's frames lo..hi (zeros outside it); ``hot`` says which BLOCKs could pass."""
+
+    def __init__(self, read: Callable, frames: int, rate: int, gain_db: float,
+                 ceiling: float, hot):
+        import numpy as np
+
+        self.read, self.n, self.hot = read, frames, hot
+        self.over_db = ceiling - gain_db          # need = 20 log10(env) - over_db, at least 0
+        self.half = max(1, round(LOOKAHEAD * rate))
+        self.release = RELEASE / rate
+        self.held = np.zeros(0)                   # held need of frames held_lo..held_hi
+        self.held_lo = self.held_hi = 0
+        self.carry = -math.inf                    # the held need of frame held_hi - 1
+        self.env: dict[int, object] = {}          # BLOCK number -> its true-peak envelope
+        self.deepest = 0.0                        # the largest reduction given, in dB
+
+    def gains(self, lo: int, hi: int):
+        """The gains of frames lo..hi (called in order, lo = the last call's hi); None where
+        the limiter does nothing there (every gain exactly 1)."""
+        import numpy as np
+
+        h = self.half
+        self._hold_to(min(self.n, hi + h))
+        start = max(0, lo - h)
+        window = self.held[start - self.held_lo:min(self.n, hi + h) - self.held_lo]
+        cut = max(0, hi - h - self.held_lo)  # frames before hi - h are not needed again
+        self.held, self.held_lo = self.held[cut:], self.held_lo + cut
+        if not window.any():
+            return None
+        padded = np.pad(window, (max(0, h - lo), max(0, hi + h - self.n)), mode="edge")
+        total = np.concatenate(([0.0], np.cumsum(padded)))
+        width = 2 * h + 1
+        reduction = (total[width:] - total[:-width]) / width
+        self.deepest = max(self.deepest, float(reduction.max()))
+        return 10 ** (-reduction / 20)
+
+    def _hold_to(self, upto: int) -> None:
+        """Extend the held need to frame ``upto`` (exclusive): a centred running maximum of
+        the need over 2 x half + 1 frames, then the hold that falls at ``release`` a frame."""
+        import numpy as np
+
+        a, h = self.held_hi, self.half
+        if upto <= a:
+            return
+        need = self._need(a - h, upto + h)
+        if need is None:
+            peak = np.zeros(upto - a)
+        else:
+            peak = _running_max(need, 2 * h + 1)
+        if need is None and self.carry - self.release <= 0:
+            held = peak
+        else:
+            slope = self.release * np.arange(1, upto - a + 1)
+            held = np.maximum.accumulate(peak + slope) - slope
+            np.maximum(held, self.carry - slope, out=held)
+        self.carry = float(held[-1])
+        self.held = np.concatenate((self.held, held))
+        self.held_hi = upto
+
+    def _need(self, a: int, b: int):
+        """Reduction needed (dB) for frames a..b (zero outside the mix), None if none."""
+        import numpy as np
+
+        first, last = max(0, a) // BLOCK, (min(b, self.n) - 1) // BLOCK
+        hot = [c for c in range(first, last + 1) if 0 <= c < len(self.hot) and self.hot[c]]
+        for c in [c for c in self.env if c < first]:
+            del self.env[c]
+        need = None
+        for c in hot:
+            if c not in self.env:
+                lo, hi = c * BLOCK, min(self.n, (c + 1) * BLOCK)
+                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT))
+                with np.errstate(divide="ignore"):
+                    self.env[c] = np.maximum(0.0, 20 * np.log10(env) - self.over_db)
+            lo, part = c * BLOCK, self.env[c]
+            s, e = max(a, lo), min(b, lo + len(part))
+            if e > s and part[s - lo:e - lo].any():
+                if need is None:
+                    need = np.zeros(b - a)
+                need[s - a:e - a] = part[s - lo:e - lo]
+        return need
+
+
+def _running_max(x, width: int):
+    """max(x[i:i + width]) for each i that fits (len(x) - width + 1 values), by doubling."""
+    import numpy as np
+
+    span, m = 1, x
+    while span * 2 <= width:
+        m = np.maximum(m[:-span], m[span:])
+        span *= 2
+    count = len(x) - width + 1
+    return np.maximum(m[:count], m[width - span:width - span + count])
