@@ -78,11 +78,9 @@ class Tool:
 
 
 def max_seconds() -> float:
-    """MAX_SECONDS, or less where a render that long (at the tools' 44.1 kHz) would not fit
-    this machine's memory."""
-    from .render import BYTES_PER_FRAME, memory_budget
-
-    return min(MAX_SECONDS, float(memory_budget() // (BYTES_PER_FRAME * 44100)))
+    """The longest piece a call makes: MAX_SECONDS (a render takes the same memory at any
+    length since musicpipe/audio renders in blocks, so memory no longer lowers it)."""
+    return MAX_SECONDS
 
 
 def _range(stage: str, option: str) -> tuple[Any, Any]:
