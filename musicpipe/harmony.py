@@ -29,13 +29,6 @@ CADENCES = {
     "soft": {"major": "IV V", "minor": "iv V"},
 }
 
-# Contrasting (B section) progressions by mode family; the seed picks one.
-B_PROGRESSIONS = {
-    "major": ("IV V iii vi", "vi IV ii V", "IV I ii V", "vi iii IV V"),
-    "minor": ("iv VII III VI", "VI VII iv V", "iv i VI V", "VI iv VII V"),
-}
-
-
 class Chord:
     """A chord: root pitch class and intervals above it (semitones). ``spelled`` keeps the
     symbol as the user wrote it (F#m7b5, Gb: names follow the writer, not the key); ``share``
@@ -253,3 +246,75 @@ def voicing(chord: Chord, *, floor: int, ceiling: int, voices: int = 3, style: s
     elif style == "open" and len(keys) >= 3 and keys[1] - 12 >= floor:
         keys[1] -= 12
     return sorted(set(keys))
+
+
+def _tone_sets(chord: Chord, voices: int) -> list[tuple[int, ...]]:
+    """The pitch-class sets a voicing of ``voices`` may keep: every set with the third (the
+    chord's quality); all tones when there are enough voices."""
+    from itertools import combinations
+
+    pcs = chord.pcs
+    if voices >= len(pcs):
+        return [pcs]
+    return [c for c in combinations(pcs, voices) if pcs[1] in c]
+
+
+def parallel(top: tuple[int, int], bass: tuple[int, int]) -> bool:
+    """Whether a top voice and the bass move into the same perfect fifth or octave they
+    left: parallel (or, just as bare to the ear, contrary) fifths or octaves, as
+    music21's VoiceLeadingQuartet names them."""
+    (t0, t1), (b0, b1) = top, bass
+    if t0 == t1 or b0 == b1:
+        return False
+    return (t0 - b0) % 12 == (t1 - b1) % 12 and (t1 - b1) % 12 in (0, 7)
+
+
+def lead(chord: Chord, *, floor: int, ceiling: int, voices: int, prev: list[int] | None,
+         bass: int | None = None, prev_bass: int | None = None, spread: bool = False) -> list[int]:
+    """A voicing of ``chord`` led from the last one (``prev``): every inversion (and its
+    open position when ``spread``) of every set of its tones with the third, between
+    ``floor`` and ``ceiling``, is scored by how far its voices move, common tones held, the
+    top voice's step, a seventh or root left out, and never parallel fifths or octaves with
+    the bass (``prev_bass`` -> ``bass``); the smoothest wins."""
+    doubled = voices > len(chord.pcs)
+    candidates = []
+    for pcs in _tone_sets(chord, voices):
+        for top in range(ceiling, max(floor, ceiling - 16) - 1, -1):
+            if top % 12 not in pcs:
+                continue
+            keys, k = [top], top - 1
+            want = list(pcs)
+            want.remove(top % 12)
+            while want and k >= floor:
+                if k % 12 in want:
+                    keys.append(k)
+                    want.remove(k % 12)
+                k -= 1
+            if want:
+                continue
+            keys.sort()
+            if doubled and keys[0] % 12 == chord.root and keys[0] + 12 not in keys and keys[0] + 12 <= ceiling:
+                keys = sorted(keys + [keys[0] + 12])
+            candidates.append(keys)
+            if spread and len(keys) >= 3 and keys[-2] - 12 >= floor:
+                candidates.append(sorted(keys[:-2] + [keys[-2] - 12, keys[-1]]))
+    if not candidates:
+        return []
+    seventh = chord.pcs[3] if len(chord.pcs) >= 4 else None
+
+    def cost(keys: list[int]) -> float:
+        pcs = {k % 12 for k in keys}
+        c = (seventh is not None and seventh not in pcs) + 0.5 * (chord.root not in pcs)
+        if prev:
+            c += sum(min(abs(k - p) for p in prev) for k in keys)
+            c -= 4 * len(set(keys) & set(prev))  # a common tone held
+            c += max(0, abs(keys[-1] - prev[-1]) - 4) * 2
+            if bass is not None and prev_bass is not None and parallel((prev[-1], keys[-1]), (prev_bass, bass)):
+                c += 100
+        else:
+            c += abs(keys[-1] - (ceiling - 3))
+        if keys[0] < 52 and len(keys) > 1 and keys[1] - keys[0] < 5:
+            c += 4  # a close third low down is mud
+        return c
+
+    return min(candidates, key=cost)

@@ -85,7 +85,8 @@ def test_pieces_have_sections_the_layers_enter_later():
     for e in evs:
         if e["type"] == "Note":
             first.setdefault(e["ch"], e["t"])
-    assert first[1] == 0 and first[0] >= 1920 and first[9] >= 1920, first
+    # (onsets humanized, and the drums' feel may sit a few ticks ahead of the beat)
+    assert first[1] < 30 and first[0] >= 1920 - 30 and first[9] >= 1920 - 30, first
 
 
 def drum_pattern(name: str) -> frozenset:

@@ -14,7 +14,7 @@ from .place import check_size
 
 STYLES = ("pad", "block", "comp", "rhythmic", "arp")
 RATES = {"4": PPQ, "8": PPQ // 2, "16": PPQ // 4, "8t": PPQ // 3}
-ARP_SHAPES = ("up", "down", "updown")
+ARP_SHAPES = ("up", "down", "updown", "broken", "pedal")
 
 
 def note(t: int, dur: int, ch: int, key: int, vel: float) -> dict:
@@ -50,7 +50,12 @@ def hits(style: str, start: int, end: int, keys: list[int], *, ch: int, vel: flo
                 accent = 1.0 if t % beat == 0 else 0.85
                 out += [note(t, step - 20, ch, k, vel * accent) for k in keys]
     else:  # arp
-        order = keys[::-1] if shape == "down" else keys + keys[-2:0:-1] if shape == "updown" else keys
+        if shape == "broken":  # alternate tones: 1 3 5, then 2 4
+            order = [keys[i] for i in sorted(range(len(keys)), key=lambda i: (i % 2, i))]
+        elif shape == "pedal":  # the lowest tone between each of the others (Alberti-like)
+            order = [x for k in keys[1:] for x in (keys[0], k)] or keys
+        else:
+            order = keys[::-1] if shape == "down" else keys + keys[-2:0:-1] if shape == "updown" else keys
         for j, t in enumerate(range(start, end, step)):
             out.append(note(t, step - 10, ch, order[j % len(order)], vel * (1.0 if t % beat == 0 else 0.8)))
     return out

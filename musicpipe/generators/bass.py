@@ -2,7 +2,7 @@
 
 Styles: ``root`` (held; the second bar of a long chord on its third or fifth, a passing note
 into a root a third away), ``root-fifth`` (root, then the fifth on the half bar),
-``octave`` (root and its octave on the rate's grid), ``rhythmic`` (roots on the grid),
+``octave`` (root and its octave on the rate's grid, staccato), ``rhythmic`` (roots on the grid),
 ``walking`` (quarter notes: root on the chord's first beat, chord tones on the strong beats
 (1 and 3), chord and scale tones between, a chromatic approach to the next root, the root at
 the line's end; never outside ``base .. base + span``), ``pedal`` (the tonic
@@ -74,7 +74,8 @@ def line(changes: list, *, style: str, base: int, span: int, tonic: int, scale: 
                 if t != sp.start and rng.random() > density:
                     continue
                 key = root + 12 if style == "octave" and j % 2 else root
-                out.append(note(t, step - 20, ch, key, vel * (1.0 if t % beat == 0 else 0.85)))
+                gate = step // 2 if style == "octave" else step - 20  # the octave bass bounces
+                out.append(note(t, gate, ch, key, vel * (1.0 if t % beat == 0 else 0.85)))
         elif style == "root-fifth":
             fifth = lowest(sp.chord.pcs[2] if len(sp.chord.pcs) > 2 else sp.chord.root)
             for t in range(sp.start, sp.end, bar // 2):

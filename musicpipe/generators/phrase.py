@@ -12,7 +12,25 @@ into ``keys``, the scale's keys in the register, so a move of one is a scale ste
 from __future__ import annotations
 
 from ..rng import Rng
-from .motif import CELLS, cell_weights
+from .motif import CELLS
+
+# Rhythm cells by groove, (ticks, complexity they suit): a style's melody speaks its beat's
+# language (the triplet arpeggios of chiptune, the dotted-eighth echo of synthwave, the
+# anticipations of a pop hook); other moods use motif's cells.
+GROOVES = {
+    "chiptune": (((160, 160, 160), 40), ((320, 160), 30), ((120, 120, 240), 60),
+                 ((480,), 0), ((960,), 0), ((160, 160, 160, 480), 50)),
+    "synthwave": (((360, 360, 240), 20), ((360, 600), 10), ((600, 360), 20), ((1080, 360, 480), 0),
+                  ((360, 360, 360, 360, 480), 40)),
+    "four-on-the-floor": (((240, 480, 240), 30), ((720, 240), 20), ((240, 720), 40),
+                          ((360, 360, 240), 50), ((480,), 0)),
+}
+
+
+def weights_for(cells, complexity: int) -> list[float]:
+    """How likely each cell is at a complexity (0-100): cells near it most."""
+    c = complexity / 100
+    return [max(0.05, 1.0 - abs(need / 100 - c) * 2) if need else (1.2 - c) for _, need in cells]
 
 # Degree moves after a note and how likely each is (a third = 2, a fourth = 3, a fifth = 4).
 MOVES = (0, 1, 2, 3, 4)
@@ -36,11 +54,11 @@ class Writer:
 
     def __init__(self, rng: Rng, keys: list[int], *, tonic: int, dominant: set[int], bar: int,
                  beat: int, complexity: int = 50, sparse: bool = False, rest: float = 0.05,
-                 chromatic: float = 0.0, contour: str = "arch"):
+                 chromatic: float = 0.0, contour: str = "arch", cells=CELLS):
         self.rng, self.keys, self.tonic, self.dominant = rng, keys, tonic, dominant
         self.bar, self.beat = bar, beat
         self.complexity, self.sparse, self.rest, self.chromatic = complexity, sparse, rest, chromatic
-        self.contour = contour
+        self.contour, self.cells = contour, cells
         self.rise = CONTOUR_RISE.get(contour, 0) or rng.choice((-1, 1))
 
     # -- rhythm ----------------------------------------------------------------------------
@@ -53,10 +71,10 @@ class Writer:
             while sum(out) < self.bar:
                 out += self.rng.choice(pool)
             return _fit(out, self.bar)
-        weights = cell_weights(self.complexity)
+        weights = weights_for(self.cells, self.complexity)
         out = []
         while sum(out) < self.bar:
-            out += self.rng.weighted([c for c, _ in CELLS], weights)
+            out += self.rng.weighted([c for c, _ in self.cells], weights)
         return _fit(out, self.bar)
 
     def varied(self, rhythm: list[int]) -> list[int]:
@@ -139,8 +157,8 @@ class Writer:
 
     def goal(self, prev: int, goal: str, chord: set[int]) -> int:
         tonics = [j for j, k in enumerate(self.keys) if k % 12 == self.tonic]
-        if goal == "tonic" and tonics:
-            return min(tonics, key=lambda j: abs(j - prev))
+        if goal == "tonic" and tonics:  # a full close comes down to its tonic, if near
+            return min(tonics, key=lambda j: (j > prev or prev - j > 4, abs(j - prev)))
         if goal == "lead" and tonics:  # the scale step above or below the nearest tonic
             home = min(tonics, key=lambda j: abs(j - prev))
             options = [j for j in (home + 1, home - 1) if 0 <= j < len(self.keys)]

@@ -20,37 +20,34 @@ from ..events import DRUM_CHANNEL, PPQ
 from ..generators import accompany, bass, euclid, seq
 from ..generators.accompany import RATES, note
 from ..generators.bass import keys_in
-from ..generators.phrase import Writer
-from ..harmony import Chord, diatonic, family, key_event, spells_flats, voicing
 from ..audio.mixing import mood_controllers
+from ..generators.motif import CELLS
+from ..generators.phrase import GROOVES, Writer
+from ..harmony import Chord, diatonic, family, key_event, lead, spells_flats
 from ..rng import Rng, stage_rng
 from ..theory import (SCALES, parse_drum, parse_key,
                       parse_note, parse_program, scale_name, track_name)
 from ..transforms.humanize import humanize
 from ..transforms.scale import snap
-from . import drums, form
+from . import drums
+from .plan import ending, form
+from .plan.melody import Melody
+from .plan.style import RITARDANDO, has_pulse, style_of
 from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS, SECTION_KINDS
 
 DEFAULT_TEMPO = 100
 DEFAULT_INTENSITY = 50
-PROGRESSIONS = {  # (mode family, tension high?) -> templates the seed picks from
-    ("major", False): ("I vi IV V", "I IV I V", "I V vi IV", "I IV vi V"),
-    ("major", True): ("I iii vi IV", "ii7 V7 Imaj7 vi7", "I bVII IV I", "vi IV I V"),
-    ("minor", False): ("i VI III VII", "i iv i v", "i VI iv v", "i VII VI VII"),
-    ("minor", True): ("i iv VII III", "i bII i V", "i iv V i", "i VI ii° V"),
-}
 DEFAULT_VOICES = [{"note": "kick", "pulses": 4, "steps": 16},
                   {"note": "snare", "pulses": 2, "steps": 16, "rotation": 4, "min_intensity": 30},
                   {"note": "closed-hat", "pulses": 8, "steps": 16, "velocity": 70,
                    "min_intensity": 50}]
-SECTION_LOUDNESS = {"intro": 0.85, "A": 1.0, "B": 1.06, "C": 1.03, "outro": 0.9}
 FINAL_LOUDNESS = 0.8
 BLIP = 40  # ticks: a body note cut shorter than this by the ending is dropped
 
 
 class Span:
     """A stretch where one chord holds: ticks ``start``..``end``, the ``section`` (None for
-    the final chord), and whether it starts a new bar of a phrase."""
+    the final chord)."""
 
     __slots__ = ("start", "end", "chord", "section")
 
@@ -63,11 +60,15 @@ class Span:
 
 
 class Context:
-    """What every layer needs to know about the piece: key, meter, form, dynamics."""
+    """What every layer needs to know about the piece: key, meter, form, dynamics. The
+    piece is composed on the mood's written tonic (in the mode asked for) and moved to the
+    key asked for at the end, so ``--key`` transposes one piece rather than writing another."""
 
     def __init__(self, mood: dict, *, key: tuple[int, str], tempo: float, intensity: int,
-                 seed: int, ticks: int):
+                 seed: int, ticks: int, seconds: float | None = None):
         self.mood, self.seed, self.intensity = mood, seed, intensity
+        self.name = mood.get("name", "")
+        self.default_intensity = mood.get("intensity", DEFAULT_INTENSITY)
         self.root, self.mode = key
         self.tempo = tempo
         num, den = (int(x) for x in mood.get("time_sig", "4/4").split("/"))
@@ -81,13 +82,18 @@ class Context:
         harmony = mood.get("harmony", {})
         self.tension = harmony.get("tension", 0.3)
         written = parse_key(mood.get("key", "C"))[1]
-        if harmony.get("progression"):
-            chords, written_in = harmony["progression"], written
-        else:
-            chords, written_in = stage_rng(seed, "mood", "harmony").choice(
-                PROGRESSIONS[(family(self.mode), self.tension > 0.5)]), None
+        self.style = style_of(mood)
+        self.pulse = has_pulse(mood)
+        if self.style in RITARDANDO and ticks - self.final_start < 2 * self.beat and self.body_bars >= 4:
+            self.body_bars -= 1  # room for the ritardando: the final chord a bar longer
+            self.final_start -= self.bar
+        # a ritardando into the final chord, which then takes what is left of the seconds
+        rit = None if seconds is None else ending.ritardando(
+            self.style, tempo=tempo, seconds=seconds, final_start=self.final_start,
+            beat=self.beat, bar=self.bar)
+        self.tempos, self.ticks = rit if rit else ([], ticks)
         self.form = form.plan(mood, bars=self.body_bars, root=self.root, mode=self.mode,
-                              chords=chords, written=written_in, rng=self.rng("form"))
+                              style=self.style, rng_of=self.rng)
         self.voicing = harmony.get("voicing", "close")
         self.moved = family(written) != family(self.mode)  # played in the other mode family
         self.scale = self.scale_of(harmony.get("scale"))
@@ -141,27 +147,43 @@ class Context:
         return self.spans[-1]
 
     def rng(self, *names) -> Rng:
-        return stage_rng(self.seed, "mood", *names)
+        """The generator of one decision: the seed, the mood's name and the decision's
+        names, so one seed is unrelated tunes in two moods and no decision draws on
+        another's stream."""
+        return stage_rng(self.seed, "mood", self.name, *names)
+
+    def energy(self, t: int) -> float:
+        """The section's energy at tick t (a build rises through its bars); 1 outside."""
+        s = self.form.section_at_bar(t // self.bar) if t < self.final_start else None
+        if s is None:
+            return 1.0
+        if s.role == "build":
+            return 0.8 + 0.35 * (t / self.bar - s.start) / max(1, s.bars)
+        return s.energy
+
+    def shape(self, t: int) -> float:
+        """The mood's build curve at tick t (0.7-1.1)."""
+        p = t / max(1, self.final_start)
+        return {"flat": 1.0, "crescendo": 0.8 + 0.3 * p, "decrescendo": 1.1 - 0.3 * p,
+                "arch": 0.85 + 0.25 * math.sin(math.pi * p),
+                "wave": 0.95 + 0.1 * math.sin(2 * math.pi * p * 2)}[self.curve]
 
     def loudness(self, t: int) -> float:
-        """The build curve times the intensity and the section's weight, at tick t; the
+        """The build curve times the intensity and the section's energy, at tick t; the
         final chord is softer than the piece."""
-        p = t / max(1, self.final_start)
-        shape = {"flat": 1.0, "crescendo": 0.8 + 0.3 * p, "decrescendo": 1.1 - 0.3 * p,
-                 "arch": 0.85 + 0.25 * math.sin(math.pi * p),
-                 "wave": 0.95 + 0.1 * math.sin(2 * math.pi * p * 2)}[self.curve]
-        if t >= self.final_start:
-            section = FINAL_LOUDNESS
-        else:
-            s = self.form.section_at_bar(t // self.bar)
-            section = SECTION_LOUDNESS.get(s.kind, 1.0) if s else 1.0
-        return min(shape, 1.05) * section * (0.65 + 0.5 * self.intensity / 100)
+        section = FINAL_LOUDNESS if t >= self.final_start else self.energy(t)
+        return min(self.shape(t), 1.05) * section * (0.65 + 0.5 * self.intensity / 100)
 
     def ceiling(self, start: int, end: int, default: int) -> int:
         """The highest key accompaniment may use from ``start`` to ``end``: under the lowest
         melody note sounding then (the melody stays on top, never doubled)."""
         under = [k for t, d, k in self.melody if t < end and t + d > start]
         return min(under) - 1 if under else default
+
+    def busy(self, start: int, end: int) -> float:
+        """Melody notes per beat from ``start`` to ``end``: a busy tune thins the pads."""
+        count = sum(1 for t, _, _ in self.melody if start <= t < end)
+        return count * self.beat / max(1, end - start)
 
 
 def _generator(name: str, layer: dict) -> str:
@@ -181,8 +203,16 @@ def _generator(name: str, layer: dict) -> str:
     return {"melody": "motif", "lead": "motif", "bass": "bass", "arp": "arp"}.get(name, "chords")
 
 
-def _density(ctx: Context, layer: dict) -> float:
-    return max(0.05, min(1.0, layer.get("density", 0.6) * (0.5 + ctx.intensity / 100)))
+def _density(ctx: Context, layer: dict, *, tune: bool = False, t: int | None = None) -> float:
+    """How many notes a layer plays: its density at the mood's own intensity (all the
+    tune ever uses: the knob must not rewrite it), scaled for the accompaniment by how far
+    the intensity asked is from the mood's, by the section's energy and the build curve."""
+    own = layer.get("density", 0.6) * (0.5 + ctx.default_intensity / 100)
+    if tune:
+        return max(0.05, min(1.0, own))
+    energy = 1.0 if t is None else ctx.energy(t) * ctx.shape(t)
+    more = 1 + 1.5 * (ctx.intensity - ctx.default_intensity) / 100
+    return max(0.05, min(1.0, own * max(0.1, more) * energy))
 
 
 def _register(layer: dict, default: tuple[int, int]) -> tuple[int, int]:
@@ -193,23 +223,34 @@ def _register(layer: dict, default: tuple[int, int]) -> tuple[int, int]:
 
 DEFAULT_SECTIONS = {"motif": ("A", "B", "C", "outro"), "euclid": ("A", "B", "C", "outro"),
                     "arp": ("A", "B", "C", "outro")}
+BREAKDOWN_REST = {"euclid", "bass", "arp"}  # the layers a breakdown leaves out
 
 
-def plays(layer: dict, gen: str, section: form.Section | None) -> bool:
-    """Whether the layer plays in a section (None, the final chord: every layer does)."""
+def plays(layer: dict, gen: str, section: form.Section | None, pulse: bool = True) -> bool:
+    """Whether the layer plays in a section (None, the final chord: every layer does); a
+    breakdown leaves the drums, bass and arpeggios out, or in a mood without a pulse the
+    tune (an interlude of its chords and bass)."""
     if section is None:
         return True
+    if section.role == "breakdown" and not layer.get("sections") and (
+            gen in BREAKDOWN_REST if pulse else gen == "motif"):
+        return False
     return section.kind in layer.get("sections", DEFAULT_SECTIONS.get(gen, SECTION_KINDS))
 
 
+def _groove(mood: dict) -> str | None:
+    """The drum style of the mood, which its melody's rhythm speaks."""
+    return next((layer["style"] for layer in mood.get("layers", {}).values() if layer.get("style")), None)
+
+
 def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """The melody: phrases from an idea per section kind; a returning section repeats its
-    phrase (re-closing its last bar when the cadence differs); the final note is the tonic."""
-    rng = ctx.rng(name, "motif")
+    """The melody (moods.plan.melody): each section's bars from its theme's idea, developed
+    and varied on return; the final note is the tonic."""
+    rng_of = lambda *names: ctx.rng(name, "melody", *names)  # noqa: E731
     contours = layer.get("contour", ["arch", "wave", "ascending", "descending"])
     contours = contours if isinstance(contours, list) else [contours]
     base, span = _register(layer, (60, 14))
-    density = _density(ctx, layer)
+    density = _density(ctx, layer, tune=True)
     sparse = layer.get("pattern") == "sparse"
     complexity = layer.get("complexity", 30 + round(40 * density) - (25 if sparse else 0))
     if "phrase_length" in layer:  # notes per (4-bar) phrase, as midi-cli-rs packs give it
@@ -218,66 +259,41 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
     if len(keys) < 3:
         keys = keys_in(ctx.scale_pcs, base, base + 12)
     dominant = set(diatonic(5, ctx.root, ctx.mode).pcs)
-    writer = Writer(rng, keys, tonic=ctx.root, dominant=dominant, bar=ctx.bar, beat=ctx.beat,
-                    complexity=max(0, min(100, complexity)), sparse=sparse and density < 0.6,
-                    rest=0.04 + 0.12 * (1 - density), chromatic=layer.get("chromatic", 0.0),
-                    contour=rng.choice(contours))
-    swing = layer.get("swing", 0.0)
-    written: dict[str, list[tuple[list[int], list[int]]]] = {}  # kind -> bars (rhythm, indices)
-    ideas: dict[str, object] = {}
+    contour = rng_of("contour").choice(contours)
+    writer = Writer(rng_of("writer"), keys, tonic=ctx.root, dominant=dominant, bar=ctx.bar,
+                    beat=ctx.beat, complexity=max(0, min(100, complexity)),
+                    sparse=sparse and density < 0.6, rest=0.04 + 0.12 * (1 - density),
+                    chromatic=layer.get("chromatic", 0.0), contour=contour,
+                    cells=GROOVES.get(_groove(ctx.mood), CELLS))
+    tune = Melody(writer, rng_of, bar=ctx.bar, beat=ctx.beat, contour=contour,
+                  groove=_groove(ctx.mood))
+    sections = [s for s in ctx.form.sections if plays(layer, "motif", s, ctx.pulse)]
+    climax = next((s for s in sections if s.role == "lift"), None) or (
+        sections[min(len(sections) - 1, int(len(sections) * 0.7))] if sections else None)
     out: list[tuple[int, int, int]] = []
-    prev_idx: int | None = None
-    prev_key: int | None = None
-    sections = ctx.form.sections
+    prev_key = prev_idx = None
     for n, section in enumerate(sections):
-        if not plays(layer, "motif", section):
-            prev_idx = prev_key = None
-            continue
         following = sections[n + 1] if n + 1 < len(sections) else None
-        goal = ("lead" if section.last else "half" if section.kind == "B" or (
-            following is not None and following.kind == section.kind) else "tonic")
-        kind = "A" if section.kind == "outro" else section.kind
-        if kind not in ideas:
-            ideas[kind] = writer.idea()
-        idea = ideas[kind]
-        memory = written.setdefault(kind, [])
-        for i in range(section.bars):
-            chord = set(ctx._colour(section.chords[i]).pcs)
-            start = (section.start + i) * ctx.bar
-            closing = i == section.bars - 1
-            half = section.bars >= 6 and i == section.bars // 2 - 1
-            if not closing and not half and i < len(memory) and prev_idx is not None and i > 0:
-                rhythm, idx = memory[i]  # a returning section: the same bar again
-            elif closing or half:
-                rhythm = writer.close_rhythm()
-                idx = writer.close(rhythm, prev_idx if prev_idx is not None else writer.start(chord, None),
-                                   "half" if half else goal, chord)
-            else:
-                role = i % 4 if section.bars >= 6 else i
-                if role == 0 or prev_idx is None:
-                    first = writer.start(chord, prev_idx)
-                    rhythm, moves = idea.rhythm, idea.moves
-                elif role == 1:  # a sequence: the idea again from the next chord's tone
-                    first = writer.nearest(memory[i - 1][1][0] + writer.rise, chord, reach=1) \
-                        if i - 1 < len(memory) else writer.start(chord, prev_idx)
-                    rhythm, moves = idea.rhythm, idea.moves
-                else:  # development: inverted moves, varied rhythm
-                    first = writer.start(chord, prev_idx)
-                    rhythm, moves = idea.varied, [-m for m in idea.moves]
-                idx = writer.bar_notes(rhythm, moves, first, chord)
-            if i >= len(memory):
-                memory.append((rhythm, idx))
-            notes = writer.notes(start, rhythm, idx, prev_key)
-            if notes:
-                prev_key = notes[-1][2]
-            prev_idx = idx[-1]
-            out += notes
+        goal = ("lead" if section.last else "half" if following is not None and (
+            following.theme == section.theme or section.chords[-1].root != ctx.root) else "tonic")
+        chords = [set(Chord(c.root - section.shift, c.intervals).pcs) for c in
+                  (ctx._colour(c) for c in section.chords)]
+        bars = tune.section(section, chords, climax=section is climax, goal=goal, prev=prev_idx)
+        notes = tune.render(bars, section.start * ctx.bar, prev_key,
+                            rng_of("render", section.theme, section.index, section.start))
+        notes = [(t, d, k + section.shift) for t, d, k in notes]
+        if notes:
+            prev_key = notes[-1][2]
+        prev_idx = next((j for j in reversed(bars[-1][1]) if j >= 0), None) if bars else None
+        out += notes
     final = ctx.final
     home = [k for k in keys if k % 12 == ctx.root] or [base + (ctx.root - base) % 12]
     last = min(home, key=lambda k: abs(k - prev_key)) if prev_key is not None else home[0]
     out.append((final.start, final.end - final.start, last))
     ctx.melody += out
     accents = layer.get("accent_on", [])
+    swing = layer.get("swing", 0.0)
+    feel = rng_of("velocity")
     notes = []
     for t, d, k in out:
         v = vel + (8 if t % ctx.bar == 0 else 3 if t % ctx.beat == 0 else -4)
@@ -286,60 +302,185 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
         if swing and t % ctx.beat == ctx.beat // 2:
             delay = round(swing * PPQ / 6)
             t, d = t + delay, max(1, d - delay)
-        notes.append(note(t, d, ch, k, v + rng.randint(-3, 3)))
+        notes.append(note(t, d, ch, k, v + feel.randint(-3, 3)))
     return notes
 
 
-def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """Chords voiced below the melody: held (sustained), comped (jazz) or repeated (rhythmic);
-    the final chord held to the end."""
-    rng = ctx.rng(name, "chords")
-    base, span = _register(layer, (52, 19))
-    style = {"comping": "comp", "rhythmic": "rhythmic"}.get(layer.get("pattern"), "pad")
+def _bass_roots(ctx: Context) -> list[int | None]:
+    """The bass's key under each span (the chord's root, the tonic under a pedal), for
+    leading the top voice of the chords against it; None where no bass plays."""
+    layers = ctx.mood.get("layers", {})
+    found = next(((n, layer) for n, layer in layers.items() if _generator(n, layer) == "bass"), None)
+    if found is None:
+        return [None] * len(ctx.spans)
+    name, layer = found
+    base, span = _register(layer, (36, 14))
+    pedal = layer.get("pattern") == "pedal"
     out = []
-    top = None
     for sp in ctx.spans:
-        if not plays(layer, "chords", sp.section):
-            continue
-        ceiling = ctx.ceiling(sp.start, sp.end, base + span)
-        keys = voicing(sp.chord, floor=base - 7, ceiling=min(ceiling, base + span),
-                       voices=3, style=ctx.voicing, near=top)  # a seventh drops its fifth
-        if not keys:
-            continue
-        top = max(keys)
-        out += accompany.hits("pad" if sp.section is None else style, sp.start, sp.end, keys,
-                              ch=ch, vel=vel, rng=rng, bar=ctx.bar, beat=ctx.beat,
-                              density=_density(ctx, layer), step=RATES[layer.get("rate", "8")],
-                              gap=0 if sp.section is None else 10)
+        pc = ctx.root if pedal else sp.chord.root
+        keys = keys_in({pc}, base, base + span)
+        out.append(keys[0] if keys and plays(layer, "bass", sp.section, ctx.pulse) else None)
     return out
 
 
+def voices_for(ctx: Context, sp: Span, style: str, arp: bool) -> int:
+    """2-4 voices: four on the final chord, under a silent tune and when the intensity is
+    driven above the mood's own; two when the melody is
+    busy (a note a beat or more; half that under held or repeated chords), or when an
+    arpeggio already spells the chord; three otherwise."""
+    if sp.section is None:
+        return 4 if style == "pad" else 3
+    if ctx.intensity >= 80 and ctx.intensity > ctx.default_intensity:
+        return 4  # driven: full chords
+    busy = ctx.busy(sp.start, sp.end)
+    if busy >= 1.0 or arp or (style in ("rhythmic", "pad") and busy >= 0.5):
+        return 2
+    if style == "pad" and busy == 0 and len(sp.chord.intervals) >= 4:
+        return 4
+    return 3
+
+
+def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
+    """Chords voiced below the melody and led from one to the next (common tones kept,
+    smallest motion, inversions, no parallel fifths or octaves against the bass): held
+    (sustained; re-struck on the half bar when the intensity runs high), comped (jazz) or
+    repeated (rhythmic); the final chord held."""
+    rng = ctx.rng(name, "chords", "hits")
+    base, span = _register(layer, (52, 19))
+    style = {"comping": "comp", "rhythmic": "rhythmic"}.get(layer.get("pattern"), "pad")
+    roots = _bass_roots(ctx)
+    arps = [layer for n, layer in ctx.mood.get("layers", {}).items() if _generator(n, layer) == "arp"
+            and layer.get("min_intensity", 0) <= ctx.intensity]
+    out = []
+    prev = None
+    prev_bass = None
+    for sp, bass_key in zip(ctx.spans, roots):
+        if not plays(layer, "chords", sp.section, ctx.pulse):
+            prev = None
+            continue
+        ceiling = min(ctx.ceiling(sp.start, sp.end, base + span), base + span)
+        keys = lead(sp.chord, floor=base - 7, ceiling=ceiling, voices=voices_for(ctx, sp, style, any(plays(a, "arp", sp.section, ctx.pulse) for a in arps)),
+                    prev=prev, bass=bass_key, prev_bass=prev_bass,
+                    spread=ctx.voicing in ("spread", "open"))
+        if not keys:
+            continue
+        prev, prev_bass = keys, bass_key
+        play = "pad" if sp.section is None or sp.section.role == "breakdown" else style  # held
+        density = _density(ctx, layer, t=sp.start)
+        if play == "pad" and sp.section is not None and (
+                ctx.intensity * ctx.energy(sp.start) >= 75 or ctx.energy(sp.start) >= 1.1):
+            play = "block"  # intensity, a chorus: the pad pulses
+        notes = accompany.hits(play, sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
+                               bar=ctx.bar // 2 if play == "block" else ctx.bar, beat=ctx.beat,
+                               density=density, step=RATES[layer.get("rate", "8")],
+                               gap=0 if sp.section is None else 10)
+        if play == "pad" and sp.section is not None:
+            notes = _pad_feel(ctx, ctx.rng(name, "pad", sp.section.theme, sp.section.index).choice(
+                PAD_FEELS), sp, notes)
+        out += notes
+    return out
+
+
+PAD_FEELS = ("held", "held", "stagger", "restrike", "suspend")
+
+
+def _pad_feel(ctx: Context, feel: str, sp: Span, notes: list[dict]) -> list[dict]:
+    """How a section's pad holds its chords: held; staggered (the upper voices a beat
+    after the lowest); re-struck on the bar's third beat (the half bar); or with a
+    suspension (the fourth above the root for a beat, falling to the third)."""
+    if feel == "held" or len(notes) < 2 or sp.end - sp.start < 2 * ctx.beat:
+        return notes
+    notes = sorted(notes, key=lambda n: n["key"])
+    if feel == "stagger":
+        return notes[:1] + [dict(n, t=n["t"] + ctx.beat, dur=n["dur"] - ctx.beat) for n in notes[1:]]
+    if feel == "restrike":
+        half = sp.start + ctx.bar // 2
+        if half >= sp.end:
+            return notes
+        return [dict(n, dur=half - n["t"] - 10) for n in notes] + [
+            dict(n, t=half, dur=n["t"] + n["dur"] - half, vel=max(1, round(n["vel"] * 0.85))) for n in notes]
+    third = (sp.chord.root + sp.chord.intervals[1]) % 12
+    fourth = (sp.chord.root + 5) % 12
+    out = []
+    for n in notes:
+        if n["key"] % 12 == third and not any(m["key"] % 12 == fourth for m in notes):
+            up = n["key"] + (fourth - third) % 12
+            out += [dict(n, key=up, dur=ctx.beat - 10), dict(n, t=n["t"] + ctx.beat, dur=n["dur"] - ctx.beat)]
+        else:
+            out.append(n)
+    return out
+
+
+# A bass pattern and the ones the seed may play instead, section by section.
+BASS_VARIANTS = {"root": ("root", "root", "root-fifth"), "octave": ("octave", "octave", "rhythmic"),
+                 "rhythmic": ("rhythmic", "rhythmic", "octave"), "root-fifth": ("root-fifth", "root")}
+
+
 def layer_bass(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """The bass line (musicpipe.generators.bass) through the body; the root of the final
-    chord held to the end."""
+    """The bass line (musicpipe.generators.bass) section by section, in a variant of its
+    pattern the seed picks per theme; the root of the final chord held to the end."""
     base, span = _register(layer, (36, 14))
-    style = layer.get("pattern", "root")
-    body = [sp for sp in ctx.body_spans() if plays(layer, "bass", sp.section)]
-    out = bass.line(body, style=style if style in bass.STYLES else "root", base=base, span=span,
-                    tonic=ctx.root, scale=ctx.scale_pcs, rng=ctx.rng(name, "bass"), bar=ctx.bar,
-                    beat=ctx.beat, step=RATES[layer.get("rate", "8")],
-                    density=_density(ctx, layer), ch=ch, vel=vel, after=ctx.final.chord)
+    written = layer.get("pattern", "root")
+    written = written if written in bass.STYLES else "root"
+    out = []
+    spans = ctx.body_spans()
+    for section in ctx.form.sections:
+        if not plays(layer, "bass", section, ctx.pulse):
+            continue
+        mine = [sp for sp in spans if sp.section is section]
+        if not mine:
+            continue
+        following = next((sp.chord for sp in spans if sp.start >= mine[-1].end), ctx.final.chord)
+        style = ctx.rng(name, "bass", "variant", section.theme).choice(
+            BASS_VARIANTS.get(written, (written,)))
+        line = bass.line(mine, style=style, base=base, span=span, tonic=ctx.root,
+                         scale=ctx.scale_pcs, rng=ctx.rng(name, "bass", section.theme, section.index),
+                         bar=ctx.bar, beat=ctx.beat, step=RATES[layer.get("rate", "8")],
+                         density=_density(ctx, layer, t=section.start * ctx.bar), ch=ch, vel=vel,
+                         after=following)
+        if style == "root":  # (a pedal is a drone: it holds)
+            line = _held_bass(ctx, ctx.rng(name, "bass", "feel", section.theme).choice(HELD_FEELS), line)
+        out += line
     home = keys_in({ctx.root}, base, base + span) or [base + (ctx.root - base) % 12]
     final = ctx.final
     return out + [note(final.start, final.end - final.start, ch, home[0], vel)]
 
 
+HELD_FEELS = ("held", "two", "fifth", "push")
+
+
+def _held_bass(ctx: Context, feel: str, notes: list[dict]) -> list[dict]:
+    """How a held bass moves in a section: held; in two (struck again on the half bar, or
+    stepping to the fifth below there, as a ballad's bass does); or pushed (each note after
+    the first arrives an eighth early, on the bar before)."""
+    if feel == "held":
+        return notes
+    out = []
+    for i, n in enumerate(notes):
+        if feel in ("two", "fifth") and n["dur"] > ctx.bar // 2 + ctx.beat:
+            half = ctx.bar // 2
+            key = n["key"] - 5 if feel == "fifth" and n["key"] - 5 >= 24 else n["key"]
+            out += [dict(n, dur=half - 20), dict(n, t=n["t"] + half, dur=n["dur"] - half, key=key,
+                                                   vel=max(1, round(n["vel"] * 0.85)))]
+        elif feel == "push" and i and n["t"] % ctx.bar == 0 and out and out[-1]["dur"] > ctx.beat:
+            eighth = ctx.beat // 2
+            out[-1] = dict(out[-1], dur=out[-1]["dur"] - eighth)
+            out.append(dict(n, t=n["t"] - eighth, dur=n["dur"] + eighth))
+        else:
+            out.append(n)
+    return out
+
+
 def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """Chord tones broken up and down on the rate's grid, below the melody; the final chord
-    is one held tone."""
-    rng = ctx.rng(name, "arp")
+    """Chord tones broken up and down on the rate's grid, below the melody, in a shape the
+    seed picks per theme; the final chord is one held tone."""
     base, span = _register(layer, (60, 24))
-    step = RATES[layer.get("rate", "16" if _density(ctx, layer) > 0.5 else "8")]
+    step = RATES[layer.get("rate", "16" if _density(ctx, layer, tune=True) > 0.5 else "8")]
     octaves = layer.get("octaves", 2)
-    shape = rng.choice(accompany.ARP_SHAPES)
     out = []
     for sp in ctx.spans:
-        if not plays(layer, "arp", sp.section):
+        if not plays(layer, "arp", sp.section, ctx.pulse):
             continue
         top = min(base + span, base + 12 * octaves, ctx.ceiling(sp.start, sp.end, 127))
         keys = keys_in(set(sp.pcs), base, top)
@@ -349,37 +490,55 @@ def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[d
             continue
         if sp.section is None:
             out.append(note(sp.start, sp.end - sp.start, ch, keys[0], vel * 0.9))
-        else:
-            out += accompany.hits("arp", sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
-                                  beat=ctx.beat, step=step, shape=shape)
+            continue
+        shape = ctx.rng(name, "arp", sp.section.theme).choice(accompany.ARP_SHAPES)
+        rate = step
+        if (ctx.intensity * ctx.energy(sp.start) < 40 or ctx.energy(sp.start) < 0.95) and step < ctx.beat:
+            rate = step * 2  # quiet, a verse: the arpeggio slows to half
+        out += accompany.hits("arp", sp.start, sp.end, keys, ch=ch, vel=vel, rng=None,
+                              beat=ctx.beat, step=rate, shape=shape)
     return out
 
 
 def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[dict]:
-    """A style's pattern (``style``) or euclid voices bar by bar through the sections; a
-    fill ends every ``fills`` bars and each section, a crash opens each section after the
-    first, and the final chord gets one hit. The outro plays at half density."""
-    rng = ctx.rng(name, "drums")
-    density = _density(ctx, layer)
+    """A style's pattern (``style``, in a variant the seed picks per theme) or euclid voices
+    bar by bar through the sections. A fill from the pool closes a section that leads into
+    another (two beats into a build's goal), and sometimes the middle of a long one (at
+    most every ``fills`` bars); a crash opens each section after the first; the drums sit
+    where the style's feel puts them; the final chord gets one hit. The outro plays at half
+    density, a build from half to full."""
     every = layer.get("fills", 4)
     style = layer.get("style")
     out: list[tuple[int, int, float]] = []
     played_before = False
-    for section in ctx.form.sections:
-        if not plays(layer, "euclid", section):
+    sections = ctx.form.sections
+    for n, section in enumerate(sections):
+        if not plays(layer, "euclid", section, ctx.pulse):
             continue
-        dens = density * (0.5 if section.kind == "outro" else 1.0)
+        rng = ctx.rng(name, "drums", section.theme, section.index, section.start)
+        variant = ctx.rng(name, "drums", "variant", section.theme).randint(
+            0, len(drums.VARIANTS.get(style, [])) if style else 0)
+        following = sections[n + 1] if n + 1 < len(sections) else None
+        pool = [f for f in drums.FILLS if (f == "triplet-toms") == (style in drums.SWUNG)] or ["toms"]
+        middle = every and section.bars >= 2 * every and rng.random() < 0.35
         for i in range(section.bars):
             start = (section.start + i) * ctx.bar
+            dens = _density(ctx, layer, t=start) * (0.5 if section.kind == "outro" else 1.0)
+            if section.role == "build":
+                dens *= 0.5 + 0.5 * i / max(1, section.bars - 1)
             if style:
-                hits = drums.bar_hits(style, ctx.bar, density=dens, rng=rng, intensity=ctx.intensity)
+                hits = drums.vary(drums.bar_hits(style, ctx.bar, density=dens, rng=rng,
+                                                 intensity=ctx.intensity, variant=variant),
+                                  style, ctx.bar, rng=rng)
             else:
                 hits = _euclid_bar(ctx, name, layer, dens, section.start + i)
             last = i == section.bars - 1
-            if every and section.kind != "outro" and (last or (i + 1) % every == 0):
-                beats = 2 if last and ctx.intensity > 60 else 1
+            into = last and following is not None and following.kind != "outro"
+            if every and section.kind != "outro" and (into or (middle and i == section.bars // 2 - 1)):
+                beats = 2 if into and (section.role == "build" or ctx.intensity > 60) else 1
                 cut = ctx.bar - beats * ctx.beat
-                hits = [h for h in hits if h[0] < cut] + drums.fill(ctx.bar, beats, ctx.beat, rng=rng)
+                hits = [h for h in hits if h[0] < cut] + drums.fill(
+                    rng.choice(pool), ctx.bar, beats, ctx.beat, rng=rng)
             if i == 0 and played_before:
                 hits = [h for h in hits if h[0] > 0] + drums.crash_and_kick()
             out += [(start + off, key, f) for off, key, f in hits]
@@ -391,7 +550,8 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
         if (t, key) not in seen:
             seen.add((t, key))
             dur = ctx.final.end - t if t == final.start else PPQ // 4
-            notes.append(note(t, dur, ch, key, vel * f))
+            at = t if t == final.start else max(0, t + drums.feel(style, key))
+            notes.append(note(at, dur, ch, key, vel * f))
     return notes
 
 
@@ -471,11 +631,14 @@ def transform(ctx: Context, body: list[dict], channels: dict[str, int], *,
                 scale = ctx.scale_of(spec["scale"])
             body = list(snap(body, ctx.root, scale, snap=spec.get("snap", "nearest"),
                              channels=chans))
-        else:
-            body = list(humanize(body, ctx.seed, timing=spec.get("timing", 6),
-                                 velocity=spec.get("velocity", ctx.velocity_range),
-                                 length=spec.get("length", 0), swing=spec.get("swing", 0.0),
-                                 channels=chans, salt=f"mood.{i}"))
+        else:  # each layer its own stream: one layer's notes never move another's
+            for name in spec.get("layers", default):
+                if name not in channels:
+                    continue
+                body = list(humanize(body, ctx.seed, timing=spec.get("timing", 6),
+                                     velocity=spec.get("velocity", ctx.velocity_range),
+                                     length=spec.get("length", 0), swing=spec.get("swing", 0.0),
+                                     channels={channels[name]}, salt=f"mood.{ctx.name}.{i}.{name}"))
     return body
 
 
@@ -485,8 +648,12 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     tempo = float(tempo or mood.get("tempo", DEFAULT_TEMPO))
     intensity = mood.get("intensity", DEFAULT_INTENSITY) if intensity is None else intensity
     ticks = max(1, round(seconds * tempo / 60 * PPQ))
-    ctx = Context(mood, key=key, tempo=tempo, intensity=intensity, seed=seed, ticks=ticks)
-    keysig = key_event(ctx.root, ctx.mode)
+    written = parse_key(mood.get("key", "C"))[0]
+    shift = (key[0] - written + 6) % 12 - 6  # the asked key, from the written one
+    ctx = Context(mood, key=(written, key[1]), tempo=tempo, intensity=intensity, seed=seed,
+                  ticks=ticks, seconds=seconds)
+    ticks = ctx.ticks
+    keysig = key_event(*key)
     head = [{"type": "Seed", "seed": seed}, {"type": "Tempo", "t": 0, "bpm": tempo},
             {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}, keysig]
     layers = plan(mood, intensity)
@@ -507,29 +674,44 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             head.append({"type": "ProgramChange", "t": 0, "ch": ch, "program": program})
             mixed.append((layer, gen, ch, program))
     # the mix (issue 11): each layer's level, pan, sends, expression, sustain at the head
-    head += mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)
+    # the final chord is let go before the end (its release decays before the fade): the
+    # sustain pedal lifts with it
+    held = ending.release(ticks - ctx.final_start, ctx.beat, ctx.tempos[-1][1] if ctx.tempos else tempo)
+    head += [dict(e, t=ctx.final_start + held) if e.get("cc") == 64 and e["t"] == ticks else e
+             for e in mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)]
     body: list[dict] = []
-    ending: list[dict] = []
+    last: list[dict] = []  # the final chord's notes
     # Melodies first: the accompaniment is voiced under them.
     for name, layer, gen, ch in sorted(layers, key=lambda item: item[2] != "motif"):
         notes = GENERATE[gen](ctx, name, layer, ch, layer.get("velocity", ctx.velocity))
         for n in notes:  # dynamics: the build curve, intensity and section
             n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
-            (ending if n["t"] >= ctx.final_start else body).append(n)
+            (last if n["t"] >= ctx.final_start else body).append(n)
     body = transform(ctx, body, channels)
-    notes = [n if n["t"] + n["dur"] <= ticks else dict(n, dur=ticks - n["t"])
-             for n in transform(ctx, ending, channels, final=True)]
+    notes = [dict(n, dur=max(1, min(n["dur"], ctx.final_start + held - n["t"])))
+             for n in transform(ctx, last, channels, final=True)]
     for n in body:
         end = min(n["t"] + n["dur"], ctx.final_start)
         if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
             continue
         notes.append(dict(n, dur=end - n["t"]) if end - n["t"] != n["dur"] else n)
-    for n in notes:  # a register near the top (or bottom) of a pack: back by octaves
+    for n in notes:  # to the key asked for; near the top (or bottom) of MIDI: back by octaves
+        if n["ch"] != DRUM_CHANNEL:
+            n["key"] += shift
         while n["key"] > 127:
             n["key"] -= 12
         while n["key"] < 0:
             n["key"] += 12
-    flats = spells_flats(ctx.root, ctx.mode)  # chord names spelled as the key is
-    chords = [sp.chord.event(sp.start, sp.end - sp.start, flats) for sp in ctx.spans]
-    body = sorted(chords + notes, key=lambda e: (e["t"], e["type"] != "Chord", e.get("ch", 0), e.get("key", 0)))
+    flats = spells_flats(*key)  # chord names spelled as the key is
+    chords = [Chord(sp.chord.root + shift, sp.chord.intervals).event(sp.start, sp.end - sp.start, flats)
+              for sp in ctx.spans]
+    slower = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in ctx.tempos]
+    lifts = []  # a lift's key signature, and home's again after it
+    for s in ctx.form.sections:
+        if s.shift:
+            lifts += [key_event((key[0] + s.shift) % 12, key[1], s.start * ctx.bar),
+                      key_event(*key, (s.start + s.bars) * ctx.bar)]
+    order = {"Tempo": 0, "KeySig": 1, "Chord": 2}
+    body = sorted(slower + lifts + chords + notes, key=lambda e: (
+        e["t"], order.get(e["type"], 3), e.get("ch", 0), e["key"] if e["type"] == "Note" else 0))
     return head + body + [{"type": "End", "t": ticks}]

@@ -159,8 +159,8 @@ LAYER = {
                     "kick, snare from intensity 30, closed hat from 50)"),
     "style": Field(str, "drums: a style's bar pattern instead of euclid voices; density thins "
                    "only hats and ghost notes", choices=DRUM_STYLES),
-    "fills": Field(int, "drums: a fill in the last bar of every N bars of a section, and at "
-                   "its end (default 4; 0: none)", lo=0, hi=32),
+    "fills": Field(int, "drums: a fill where a section turns into the next, and sometimes one "
+                   "in the middle of a section of 2N bars or more (default 4; 0: none)", lo=0, hi=32),
     "sections": Field(list, "where the layer plays: intro, A, B, C, outro (default: melodies "
                       "from A on, drums from A to the outro, the rest everywhere)",
                       choices=SECTION_KINDS),
@@ -185,7 +185,7 @@ HARMONY = {
                          "names, as text or a list", check=_progression),
     "scale": Field(str, "melody scale: a scale name (scale --list), natural_minor, "
                    "pentatonic or blues (default: the key's)", check=_scale),
-    "tension": Field(float, "sevenths and darker seeded progressions above 0.5 (default 0.3)", lo=0, hi=1),
+    "tension": Field(float, "sevenths from the scale above 0.5 (default 0.3)", lo=0, hi=1),
     "voicing": Field(str, "chord voicing (default close)", choices=("close", "spread", "open")),
     "bars_per_chord": Field(int, "bars each chord lasts (default 1)", lo=1, hi=8),
     "progression_b": Field((str, list), "the B section's progression (default: a contrasting "
@@ -234,8 +234,10 @@ MOOD = {
     "harmony": Field((dict, str, list), "a progression (text or a list of chords; default: seeded) or a "
                      "[moods.harmony] table"),
     "bars_per_chord": Field(int, "bars each chord lasts (= harmony.bars_per_chord)", lo=1, hi=8),
-    "form": Field(list, "sections in order, each a phrase of the progression (default intro, "
-                  "A, A, B, A, outro; long pieces repeat the middle)", choices=SECTION_KINDS),
+    "form": Field(list, "sections in order, each a phrase (default: the seed picks a form of "
+                  "the mood's style: AABA, verse-chorus-bridge, ABAC, rondo, through-composed "
+                  "for drones; long pieces go on with breakdowns, builds and a lift)",
+                  choices=SECTION_KINDS),
     "cadence": Field(str, "how the piece closes into the final tonic chord (default "
                      "authentic, V-I): plagal IV-I, dark bII-i, jazz ii-V-I, epic bVI-bVII-I, "
                      "soft IV-V-I, or Roman numerals", check=_cadence),
