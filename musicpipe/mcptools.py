@@ -130,6 +130,7 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     about = {"format": fmt, "mime": MIME[ext], "mood": mood, "seconds": a["seconds"], **info}
     if fmt == "jsonl" and inline:
         return _text_reply(folder, data, about, f"{mood}-{info['seed']}", ".jsonl")
+    roll = piano_roll(data) if ext in AUDIO else []  # every render comes with its piano roll
     if inline:  # rendered outside the folder, read, removed: no file of the user's is touched
         tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
         try:
@@ -138,12 +139,13 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
             size = os.path.getsize(path)
             if size <= INLINE_MAX:
                 with open(path, "rb") as f:
-                    return reply({**about, "bytes": size, "inline": True}, _media(f.read(), ext))
+                    return reply({**about, "bytes": size, "inline": True},
+                                 [_media(f.read(), ext)] + roll)
             full = folder.fresh(f"{mood}-{info['seed']}", ext)
             shutil.move(path, full)
             return reply({**about, "bytes": size, "inline": False, "path": folder.relative(full),
                           "note": f"{size} bytes: more than the {INLINE_MAX} bytes returned "
-                                  "inline, so written to path"})
+                                  "inline, so written to path"}, roll)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     claimed = target is None
@@ -160,7 +162,7 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
             os.unlink(full)
         raise
     return reply({**about, "bytes": os.path.getsize(full), "inline": False,
-                  "path": folder.relative(full)})
+                  "path": folder.relative(full)}, roll)
 
 
 def _text_reply(folder: Folder, data: bytes, about: dict, stem: str, ext: str) -> dict:

@@ -65,8 +65,10 @@ def data(result) -> dict:
 
 
 def payload(result):
-    """The one content block after the data: the stream, the text, the audio."""
-    [block] = result.content[1:]
+    """The one content block after the data: the stream, the text, the audio (a render's
+    piano roll, an image, may follow it)."""
+    block, *roll = result.content[1:]
+    assert [b.type for b in roll] in ([], ["image"]) and block.type != "image"
     return block
 
 
@@ -454,7 +456,7 @@ def test_inline_audio_over_the_limit_becomes_a_new_file(tmp_path):
                                                  "inline": True})])
     got = data(big)
     assert not big.is_error and got["inline"] is False and got["bytes"] > INLINE_MAX
-    assert len(big.content) == 1 and str(INLINE_MAX) in got["note"]
+    assert [b.type for b in big.content] == ["text", "image"] and str(INLINE_MAX) in got["note"]
     assert got["path"] == "calm-1-2.wav" and (tmp_path / "calm-1.wav").read_bytes() == b"mine"
     assert (tmp_path / got["path"]).stat().st_size == got["bytes"]
 

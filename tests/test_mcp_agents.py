@@ -356,3 +356,16 @@ def test_the_inspector_lists_and_reads_resources_and_prompts(tmp_path):
     bad = inspector(tmp_path, "tools/call", "--tool-name", "edit_open", "--tool-arg", "path=x.mid")
     assert bad["isError"] and bad["content"][0]["text"] == (
         "edit_open: path: x.mid: No such file or directory")
+
+
+@needs_font
+def test_compose_mood_renders_come_with_the_piano_roll(tmp_path):
+    async def script(client):
+        made = await call(client, "compose_mood", mood="calm", seconds=3, seed=1, out="calm.wav")
+        [roll] = blocks(made, "image")
+        sh(f"mood calm --duration 3 --seed 1 | viz --svg {tmp_path / 'cli.svg'} > /dev/null")
+        assert base64.b64decode(roll.data) == (tmp_path / "cli.svg").read_bytes()
+        midi = await call(client, "compose_mood", mood="calm", seconds=3, seed=1, out="calm.mid")
+        assert not blocks(midi, "image")  # a .mid is not a render
+
+    run_stdio(tmp_path, script)
