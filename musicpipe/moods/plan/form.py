@@ -13,7 +13,7 @@ the dominant.
 
 from __future__ import annotations
 
-from ...harmony import Chord, cadence, family, tonic
+from ...harmony import Chord, family, tonic
 from ...rng import Rng
 from . import harmony
 from .style import LIFT
@@ -113,7 +113,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     framed = mood.get("form", ("intro", "outro"))
     intro = 0
     if "intro" in framed and bars >= 8:
-        intro = min(bars // 8, rng_of("intro").choice((0, 1, 2, 2, 4, 4)))
+        intro = rng_of("intro").choice(range(min(4, bars // 8) + 1))  # it shifts the phrases
     outro = 2 if "outro" in framed and bars >= 24 else 0
     body = bars - intro - outro
     phrase = 8 if body >= 8 * min(3, len(letters)) else 4
@@ -121,15 +121,18 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     if not mood.get("harmony", {}).get("progression"):  # seeded chords move faster in a short phrase
         per = max(1, min(per, phrase // min(len(a), 4)))
     order = themes(letters, count, style, rng_of)
-    close = cadence(mood.get("cadence", "authentic"), root, mode)
+    close = harmony.closing(mood.get("cadence", "authentic"), root, mode, rng_of("cadence"))
     sources = {"A": a, "B": b, "C": c}
     out: list[Section] = []
     seen: dict[str, int] = {}
     at = 0
     if intro:
         s = Section("intro", "intro", 0, intro, 0)
-        how = rng_of("intro", "chord").choice(("tonic", "vamp", "dominant", "subdominant", "relative"))
+        how = rng_of("intro", "chord").choice(("tonic", "vamp", "vamp B", "dominant", "subdominant",
+                                              "relative"))
         s.chords = _cycle(_per_bar(a, per), intro) if how == "vamp" else [tonic(root, mode)] * intro
+        if how == "vamp B":  # the B progression's opening, which sets off away from home
+            s.chords = _cycle(_per_bar(b, per), intro)
         if how in ("subdominant", "relative"):  # a lead-in from IV (iv) or vi (VI)
             s.chords = [harmony.intro_chord(how, root, mode)] * intro
         if how == "dominant" and intro >= 2:
@@ -181,7 +184,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
         last.last = True
         if per > 1 and last.bars >= 4 * len(close):
             close = [ch for ch in close for _ in range(per)]
-        k = min(len(close), last.bars)
+        k = min(len(close), last.bars, max(2, last.bars // 2))  # the section keeps its start
         last.chords[last.bars - k:] = close[len(close) - k:]
     return Form(out, bars, tonic(root, mode), FORM_NAMES.get(letters, letters))
 

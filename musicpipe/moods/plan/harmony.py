@@ -69,7 +69,9 @@ EXTRA = {  # style: (family, chord, where it may follow, where it goes)
     "jazz": [("major", "VI", "I iii", "ii")],
     "show": [("major", "VI", "I iii", "ii"), ("major", "iv", "IV", "I")],
     "epic": [("major", "bVII", "I IV", "IV I")],
-    "gentle": [("major", "iv", "IV", "I")],
+    "gentle": [("major", "iv", "IV", "I"), ("major", "III", "I IV", "vi")],
+    "drone": [("major", "bVII", "I IV vi", "IV I"), ("major", "iv", "IV", "I"),
+              ("minor", "bII", "i iv", "i VII")],
 }
 
 
@@ -83,10 +85,10 @@ def walk(style: str, mode: str, rng, length: int = 4) -> str:
             table[chord] = goes.split()
             for a in after.split():
                 table[a] = table[a] + [chord]
-    home = HOME[fam] | ({"bII"} if style == "dark" else set())
+    home = HOME[fam] | ({"bII"} if style in ("dark", "drone") else set())
     tonic_ = "I" if fam == "major" else "i"
-    away = ("IV", "vi") if fam == "major" else ("VI", "iv")
-    first = tonic_ if rng.random() < 0.6 else rng.choice(away)  # a tune may open off the tonic
+    away = ("IV", "vi", "ii") if fam == "major" else ("VI", "iv", "III")
+    first = tonic_ if rng.random() < 0.45 else rng.choice(away)  # a tune may open off the tonic
     for _ in range(20):
         out = [first]
         while len(out) < length:
@@ -178,6 +180,33 @@ def substitute(chords: list[Chord], *, style: str, root: int, mode: str, rng: Rn
             elif rel == 3 and pick < 0.4 and style != "dark":
                 out[i] = Chord(root + 10, (0, 4, 7))
     return out
+
+
+# The ways a mood's cadence may be approached, the seed choosing one: its own formula first,
+# then the same close with a longer approach (ii-V, iv-V), a plagal or borrowed colour, a
+# deceptive turn before the true close. Each ends on the chord that names the cadence.
+CLOSES = {
+    "authentic": {"major": ("V", "IV V", "ii V", "vi ii V", "V vi V", "iii IV V"),
+                  "minor": ("V", "iv V", "VI V", "ii° V", "VI iv V", "V VI V")},
+    "plagal": {"major": ("IV", "vi IV", "ii IV", "IV iv", "V vi IV", "iii IV"),
+               "minor": ("iv", "VI iv", "ii° iv", "III iv", "VII VI iv")},
+    "dark": {"major": ("bII", "iv bII", "bVI bII", "V bII"),
+             "minor": ("bII", "iv bII", "VI bII", "V VI bII", "i bII")},
+    "jazz": {"major": ("ii7 V7", "vi7 ii7 V7", "ii7 bII7", "IVmaj7 iv7", "iii7 VI7 ii7 V7",
+                       "V7 vi7 ii7 V7"),
+             "minor": ("ii° V7", "iv7 ii° V7", "VI7 V7", "iv7 V7", "VImaj7 ii° V7")},
+    "epic": {"major": ("bVI bVII", "IV bVI bVII", "IV V", "vi IV V", "bVI IV V"),
+             "minor": ("VI VII", "iv VI VII", "VI iv V", "VI VII V", "iv VII", "III VI VII")},
+    "soft": {"major": ("IV V", "ii V", "IV iv", "vi ii V", "ii7 V7"),
+             "minor": ("iv V", "VI V", "ii° V", "iv VI V")},
+}
+
+
+def closing(kind: str, root: int, mode: str, rng: Rng) -> list[Chord]:
+    """The chords before the final tonic: one of the cadence's approaches (CLOSES), or the
+    mood's own numerals as written."""
+    ways = CLOSES.get(kind, {}).get(family(mode))
+    return progression(rng.choice(ways) if ways else kind, root, mode)
 
 
 def half_close(root: int, mode: str, style: str) -> Chord:
