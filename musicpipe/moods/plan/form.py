@@ -5,10 +5,11 @@ through-composed); the seed picks one, and a long piece goes on past it in cycle
 development: a breakdown (layers drop out), a build (density and loudness rise into the
 return), the theme again, and once, late, a lift (a step up) where the style allows, which
 turns home on the dominant. Sections are phrases of 8 bars (4 in a short piece); an intro of
-0-4 bars (the home chord, a vamp of the progression, a turn to the dominant, or the colour
-of the subdominant or the sixth) and, from 24 bars on, a 2-bar outro frame them; the last
-section ends in the mood's cadence and every other one closes on its phrase's own chord or
-the dominant.
+0-4 bars (the home chord, a vamp of the A or B progression, a turn to the dominant, or the
+colour of the subdominant or the sixth; its length shifts the phrases against another
+seed's) and, from 24 bars on, a 2-bar outro frame them; the last section ends in the mood's
+cadence, approached as the seed picks, and every other one closes on its phrase's own chord
+or the dominant.
 """
 
 from __future__ import annotations

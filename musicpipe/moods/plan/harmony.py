@@ -5,7 +5,9 @@ B section and the bridge, and every return of a section is re-harmonised a littl
 a dominant for its tritone substitute or a tonic for its relative and puts a secondary
 dominant before a ii; pop and film music borrow iv from the minor, tonicise vi or V with their
 own dominants, and use bVII; minor styles close their phrases on a major V (the leading tone)
-and turn a tonic into the dominant seventh of the iv that follows it.
+and turn a tonic into the dominant seventh of the iv that follows it. Walks take the style's
+own chords too (jazz's backdoor iv-bVII, a drone's modal bVII and iv, gentle's V of vi), and
+the last section approaches the mood's cadence in one of the ways the seed picks (CLOSES).
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ NEXT = {
 HOME = {"major": {"V", "IV", "ii"}, "minor": {"V", "VII", "iv"}}
 EXTRA = {  # style: (family, chord, where it may follow, where it goes)
     "dark": [("minor", "bII", "iv VI", "V i")],
-    "jazz": [("major", "VI", "I iii", "ii")],
+    "jazz": [("major", "VI", "I iii", "ii"), ("major", "III", "I IV", "vi"),
+             ("major", "iv", "IV", "bVII I"), ("major", "bVII", "", "I")],  # the backdoor
     "show": [("major", "VI", "I iii", "ii"), ("major", "iv", "IV", "I")],
     "epic": [("major", "bVII", "I IV", "IV I")],
     "gentle": [("major", "iv", "IV", "I"), ("major", "III", "I IV", "vi")],
@@ -85,7 +88,7 @@ def walk(style: str, mode: str, rng, length: int = 4) -> str:
             table[chord] = goes.split()
             for a in after.split():
                 table[a] = table[a] + [chord]
-    home = HOME[fam] | ({"bII"} if style in ("dark", "drone") else set())
+    home = HOME[fam] | {"dark": {"bII"}, "drone": {"bII"}, "jazz": {"bVII"}}.get(style, set())
     tonic_ = "I" if fam == "major" else "i"
     away = ("IV", "vi", "ii") if fam == "major" else ("VI", "iv", "III")
     first = tonic_ if rng.random() < 0.45 else rng.choice(away)  # a tune may open off the tonic
