@@ -9,7 +9,8 @@ turns home on the dominant. Sections are phrases of 8 bars (4 in a short piece);
 colour of the subdominant or the sixth; its length shifts the phrases against another
 seed's) and, from 24 bars on, a 2-bar outro frame them; the last section ends in the mood's
 cadence, approached as the seed picks, and every other one closes on its phrase's own chord
-or the dominant.
+or the dominant. A four-chord progression in an 8-bar phrase may change chord every bar or
+every two (the seed's harmonic rhythm).
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     count = max(1, round(body / phrase)) if body > 0 else 0
     if not mood.get("harmony", {}).get("progression"):  # seeded chords move faster in a short phrase
         per = max(1, min(per, phrase // min(len(a), 4)))
+        if len(a) * 2 <= phrase and style != "jazz" and rng_of("harmonic rhythm").random() < 0.5:
+            per = 2  # a four-chord progression over an 8-bar phrase: a chord every two bars
     order = themes(letters, count, style, rng_of)
     close = harmony.closing(mood.get("cadence", "authentic"), root, mode, rng_of("cadence"))
     sources = {"A": a, "B": b, "C": c}
