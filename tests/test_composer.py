@@ -45,19 +45,17 @@ def test_density_rises_and_falls_in_ten_moods():
 
 @pytest.mark.parametrize("name", MOODS)
 def test_two_seeds_are_two_pieces(name):
-    """60 s, seeds 1-4: on average two seeds share at most half their chords per beat and
-    of their accompaniment bars (a drone held all piece long aside), and no pair shares
-    more than 80 %."""
+    """60 s, seeds 1-4: no two seeds share more than half their chords per beat or of their
+    accompaniment bars (a drone held all piece long aside)."""
     f = seed_sharing(name)
-    assert f["chords_mean"] <= 0.55 and f["bars_mean"] <= 0.55, f
-    assert f["chords"] <= 0.8 and f["bars"] <= 0.8, f
+    assert f["chords"] <= 0.5 and f["bars"] <= 0.5, f
 
 
 def test_one_seed_is_three_tunes_in_three_moods():
-    """upbeat, synthwave and chiptune at one seed: their melodies share few onsets."""
+    """upbeat, synthwave and chiptune at one seed (1-4): no two of their melodies share
+    more than 60 % of their onsets."""
     tunes = same_tune()
-    assert max(tunes.values()) <= 0.66, tunes
-    assert statistics.mean(tunes.values()) <= 0.60, tunes
+    assert max(tunes.values()) <= 0.60, tunes
 
 
 @pytest.mark.parametrize("name", MOODS)

@@ -15,10 +15,11 @@ from ..rng import Rng
 from .motif import CELLS
 
 # Rhythm cells by groove, (ticks, complexity they suit): a style's melody speaks its beat's
-# language (the triplet arpeggios of chiptune, the dotted-eighth echo of synthwave, the
-# anticipations of a pop hook); other moods use motif's cells.
+# language (the triplet arpeggios of chiptune, clear of the eighths a pop hook lives on; the
+# dotted-eighth echo of synthwave; the anticipations of a pop hook); other moods use motif's
+# cells.
 GROOVES = {
-    "chiptune": (((160, 160, 160), 40), ((320, 160), 30), ((120, 120, 240), 60),
+    "chiptune": (((160, 160, 160), 40), ((320, 160), 30), ((160, 320), 60), ((320, 320, 320), 55),
                  ((480,), 0), ((960,), 0), ((160, 160, 160, 480), 50)),
     "synthwave": (((360, 360, 240), 20), ((360, 600), 10), ((600, 360), 20), ((1080, 360, 480), 0),
                   ((360, 360, 360, 360, 480), 40)),

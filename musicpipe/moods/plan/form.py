@@ -5,15 +5,17 @@ through-composed); the seed picks one, and a long piece goes on past it in cycle
 development: a breakdown (layers drop out), a build (density and loudness rise into the
 return), the theme again, and once, late, a lift (a step up) where the style allows, which
 turns home on the dominant. Sections are phrases of 8 bars (4 in a short piece); an intro of
-0-4 bars (the home chord, a vamp of the progression, a turn to the dominant, or the colour
-of the subdominant or the sixth) and, from 24 bars on, a 2-bar outro frame them; the last
-section ends in the mood's cadence and every other one closes on its phrase's own chord or
-the dominant.
+0-4 bars (the home chord, a vamp of the A or B progression, a turn to the dominant, or the
+colour of the subdominant or the sixth; its length shifts the phrases against another
+seed's) and, from 24 bars on, a 2-bar outro frame them; the last section ends in the mood's
+cadence, approached as the seed picks, and every other one closes on its phrase's own chord
+or the dominant. A four-chord progression in an 8-bar phrase may change chord every bar or
+every two (the seed's harmonic rhythm).
 """
 
 from __future__ import annotations
 
-from ...harmony import Chord, cadence, family, tonic
+from ...harmony import Chord, family, tonic
 from ...rng import Rng
 from . import harmony
 from .style import LIFT
@@ -113,23 +115,28 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
     framed = mood.get("form", ("intro", "outro"))
     intro = 0
     if "intro" in framed and bars >= 8:
-        intro = min(bars // 8, rng_of("intro").choice((0, 1, 2, 2, 4, 4)))
+        intro = rng_of("intro").choice(range(min(4, bars // 8) + 1))  # it shifts the phrases
     outro = 2 if "outro" in framed and bars >= 24 else 0
     body = bars - intro - outro
     phrase = 8 if body >= 8 * min(3, len(letters)) else 4
     count = max(1, round(body / phrase)) if body > 0 else 0
     if not mood.get("harmony", {}).get("progression"):  # seeded chords move faster in a short phrase
         per = max(1, min(per, phrase // min(len(a), 4)))
+        if len(a) * 2 <= phrase and style != "jazz" and rng_of("harmonic rhythm").random() < 0.5:
+            per = 2  # a four-chord progression over an 8-bar phrase: a chord every two bars
     order = themes(letters, count, style, rng_of)
-    close = cadence(mood.get("cadence", "authentic"), root, mode)
+    close = harmony.closing(mood.get("cadence", "authentic"), root, mode, rng_of("cadence"))
     sources = {"A": a, "B": b, "C": c}
     out: list[Section] = []
     seen: dict[str, int] = {}
     at = 0
     if intro:
         s = Section("intro", "intro", 0, intro, 0)
-        how = rng_of("intro", "chord").choice(("tonic", "vamp", "dominant", "subdominant", "relative"))
+        how = rng_of("intro", "chord").choice(("tonic", "vamp", "vamp B", "dominant", "subdominant",
+                                              "relative"))
         s.chords = _cycle(_per_bar(a, per), intro) if how == "vamp" else [tonic(root, mode)] * intro
+        if how == "vamp B":  # the B progression's opening, which sets off away from home
+            s.chords = _cycle(_per_bar(b, per), intro)
         if how in ("subdominant", "relative"):  # a lead-in from IV (iv) or vi (VI)
             s.chords = [harmony.intro_chord(how, root, mode)] * intro
         if how == "dominant" and intro >= 2:
@@ -181,7 +188,7 @@ def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> 
         last.last = True
         if per > 1 and last.bars >= 4 * len(close):
             close = [ch for ch in close for _ in range(per)]
-        k = min(len(close), last.bars)
+        k = min(len(close), last.bars, max(2, last.bars // 2))  # the section keeps its start
         last.chords[last.bars - k:] = close[len(close) - k:]
     return Form(out, bars, tonic(root, mode), FORM_NAMES.get(letters, letters))
 

@@ -5,7 +5,9 @@ B section and the bridge, and every return of a section is re-harmonised a littl
 a dominant for its tritone substitute or a tonic for its relative and puts a secondary
 dominant before a ii; pop and film music borrow iv from the minor, tonicise vi or V with their
 own dominants, and use bVII; minor styles close their phrases on a major V (the leading tone)
-and turn a tonic into the dominant seventh of the iv that follows it.
+and turn a tonic into the dominant seventh of the iv that follows it. Walks take the style's
+own chords too (jazz's backdoor iv-bVII, a drone's modal bVII and iv, gentle's V of vi), and
+the last section approaches the mood's cadence in one of the ways the seed picks (CLOSES).
 """
 
 from __future__ import annotations
@@ -66,10 +68,13 @@ NEXT = {
 HOME = {"major": {"V", "IV", "ii"}, "minor": {"V", "VII", "iv"}}
 EXTRA = {  # style: (family, chord, where it may follow, where it goes)
     "dark": [("minor", "bII", "iv VI", "V i")],
-    "jazz": [("major", "VI", "I iii", "ii")],
+    "jazz": [("major", "VI", "I iii", "ii"), ("major", "III", "I IV", "vi"),
+             ("major", "iv", "IV", "bVII I"), ("major", "bVII", "", "I")],  # the backdoor
     "show": [("major", "VI", "I iii", "ii"), ("major", "iv", "IV", "I")],
     "epic": [("major", "bVII", "I IV", "IV I")],
-    "gentle": [("major", "iv", "IV", "I")],
+    "gentle": [("major", "iv", "IV", "I"), ("major", "III", "I IV", "vi")],
+    "drone": [("major", "bVII", "I IV vi", "IV I"), ("major", "iv", "IV", "I"),
+              ("minor", "bII", "i iv", "i VII")],
 }
 
 
@@ -83,10 +88,10 @@ def walk(style: str, mode: str, rng, length: int = 4) -> str:
             table[chord] = goes.split()
             for a in after.split():
                 table[a] = table[a] + [chord]
-    home = HOME[fam] | ({"bII"} if style == "dark" else set())
+    home = HOME[fam] | {"dark": {"bII"}, "drone": {"bII"}, "jazz": {"bVII"}}.get(style, set())
     tonic_ = "I" if fam == "major" else "i"
-    away = ("IV", "vi") if fam == "major" else ("VI", "iv")
-    first = tonic_ if rng.random() < 0.6 else rng.choice(away)  # a tune may open off the tonic
+    away = ("IV", "vi", "ii") if fam == "major" else ("VI", "iv", "III")
+    first = tonic_ if rng.random() < 0.45 else rng.choice(away)  # a tune may open off the tonic
     for _ in range(20):
         out = [first]
         while len(out) < length:
@@ -178,6 +183,33 @@ def substitute(chords: list[Chord], *, style: str, root: int, mode: str, rng: Rn
             elif rel == 3 and pick < 0.4 and style != "dark":
                 out[i] = Chord(root + 10, (0, 4, 7))
     return out
+
+
+# The ways a mood's cadence may be approached, the seed choosing one: its own formula first,
+# then the same close with a longer approach (ii-V, iv-V), a plagal or borrowed colour, a
+# deceptive turn before the true close. Each ends on the chord that names the cadence.
+CLOSES = {
+    "authentic": {"major": ("V", "IV V", "ii V", "vi ii V", "V vi V", "iii IV V"),
+                  "minor": ("V", "iv V", "VI V", "ii° V", "VI iv V", "V VI V")},
+    "plagal": {"major": ("IV", "vi IV", "ii IV", "IV iv", "V vi IV", "iii IV"),
+               "minor": ("iv", "VI iv", "ii° iv", "III iv", "VII VI iv")},
+    "dark": {"major": ("bII", "iv bII", "bVI bII", "V bII"),
+             "minor": ("bII", "iv bII", "VI bII", "V VI bII", "i bII")},
+    "jazz": {"major": ("ii7 V7", "vi7 ii7 V7", "ii7 bII7", "IVmaj7 iv7", "iii7 VI7 ii7 V7",
+                       "V7 vi7 ii7 V7"),
+             "minor": ("ii° V7", "iv7 ii° V7", "VI7 V7", "iv7 V7", "VImaj7 ii° V7")},
+    "epic": {"major": ("bVI bVII", "IV bVI bVII", "IV V", "vi IV V", "bVI IV V"),
+             "minor": ("VI VII", "iv VI VII", "VI iv V", "VI VII V", "iv VII", "III VI VII")},
+    "soft": {"major": ("IV V", "ii V", "IV iv", "vi ii V", "ii7 V7"),
+             "minor": ("iv V", "VI V", "ii° V", "iv VI V")},
+}
+
+
+def closing(kind: str, root: int, mode: str, rng: Rng) -> list[Chord]:
+    """The chords before the final tonic: one of the cadence's approaches (CLOSES), or the
+    mood's own numerals as written."""
+    ways = CLOSES.get(kind, {}).get(family(mode))
+    return progression(rng.choice(ways) if ways else kind, root, mode)
 
 
 def half_close(root: int, mode: str, style: str) -> Chord:
