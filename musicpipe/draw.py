@@ -28,6 +28,13 @@ MAX_BARS = 2000        # more bars than this are drawn without bar and beat line
 MAX_ROLL_COLUMNS = 20_000  # a longer roll gets a wider --step
 
 
+def _shown(name: str) -> str:
+    """A track name as drawn on a terminal and into XML: escapes as text, at most 60
+    characters."""
+    name = printable(name)
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
 class Piece:
     """What viz draws: notes as flat (t, dur, ch, key, vel) integers, plus the time grid."""
 
@@ -63,7 +70,7 @@ class Piece:
             elif typ == "ProgramChange":
                 self.programs.setdefault(ev["ch"], ev["program"])
             elif typ == "Marker" and ev.get("ch") is not None:
-                text = printable(ev["text"])  # drawn on a terminal and into XML
+                text = _shown(ev["text"])
                 self.names.setdefault(ev["ch"], text)
                 self.part_names.setdefault((ev["ch"], ev.get("track") or ""), text)
         self.end = end
@@ -86,7 +93,7 @@ class Piece:
             track = self.tracks[tid - 1] if tid else ""
             colour = COLOURS[ch] if ch not in seen else spare.pop(0) if spare else COLOURS[ch]
             seen.add(ch)
-            name = self.part_names.get((ch, track)) or printable(track)
+            name = self.part_names.get((ch, track)) or _shown(track)
             label = f"ch {ch} {name}" if name else self.label(ch)
             out.append({"ch": ch, "track": track, "id": tid, "label": label, "colour": colour,
                         "notes": counts[ch, tid]})

@@ -30,6 +30,12 @@ from .mcptools import INLINE_MAX, TEXT_MAX
 from .mcpwire import LINE_MAX
 from .umbrella import STAGES
 
+MAX_CLIENTS = 64
+"""HTTP clients whose editing sessions are kept at once (the least recently seen go)."""
+MAX_SHARED = 64
+"""Editing sessions open at once for all clients of the stateless HTTP protocol together."""
+READ_MAX = 64 << 20
+"""The largest file resources/read returns (a linked render): 64 MiB; beyond, its path."""
 MAX_SECONDS = 600.0
 """The longest piece a call composes or renders (seconds): a call's cost stays bounded
 (about 15 s of rendering), and below what fits this machine's memory (``max_seconds``)."""
@@ -42,8 +48,11 @@ musicpipe composes MIDI and audio deterministically: the same arguments and seed
 same bytes. compose_mood makes a whole arrangement from a preset (list_moods) as audio,
 .mid or a JSONL event stream; run_pipeline runs a musicpipe stage pipeline such as
 `seed 42 | motif --notes 16 | scale --root D --mode dorian | to-midi --out tune.mid`
-(`STAGE --help` shows a stage's options); render turns a stream or a .mid into audio;
-analyze reports key, melody, repetition, ending and loudness.
+(describe gives a stage's options; the resources musicpipe://docs/... are the reference and
+the prompts walk through common jobs); render turns a stream or a .mid into audio (with its
+piano roll); analyze reports key, melody, repetition, ending and loudness. write_notes writes
+notes given as JSON (musicpipe://docs/notes) to a .mid; edit_open opens a .mid for editing
+note by note (edit_notes, edit_transpose, edit_quantize ..., edit_undo, edit_save).
 Files are read and written only in the folder {root} : give paths relative to it. A name
 may not start with a dot (in any of its parts) and must end in {exts}. Replies hold up to
 {text} of text and {inline} of audio; anything larger is written to a new file there and
@@ -63,14 +72,15 @@ class Tool:
     args: type[Args]
     local: Any = None  # runs in the server (a cheap lookup); None: in the worker pool
     read_only: bool = False
+    session: Any = None  # an editing-session tool (mcpedit): runs in the server, per client
+    schema: dict | None = None  # the schema published, when stricter than ``args`` says
+    structured: bool = False  # the answer also as structuredContent (a report to read)
 
 
 def max_seconds() -> float:
-    """MAX_SECONDS, or less where a render that long (at the tools' 44.1 kHz) would not fit
-    this machine's memory."""
-    from .render import BYTES_PER_FRAME, memory_budget
-
-    return min(MAX_SECONDS, float(memory_budget() // (BYTES_PER_FRAME * 44100)))
+    """The longest piece a call makes: MAX_SECONDS (a render takes the same memory at any
+    length since musicpipe/audio renders in blocks, so memory no longer lowers it)."""
+    return MAX_SECONDS
 
 
 def _range(stage: str, option: str) -> tuple[Any, Any]:
@@ -89,6 +99,7 @@ def _mib(n: int) -> str:
 
 def tools() -> list[Tool]:
     """The server's tools: the one table the schemas, the checks and the calls come from."""
+    from . import mcpedit
     from .moods.packs import Library
 
     names = Library().names()
@@ -152,6 +163,20 @@ def tools() -> list[Tool]:
     class NoArgs(Args):
         pass
 
+    from . import reference
+
+    class Describe(Args):
+        stage: Literal[tuple(reference.names())] = Field(description=(
+            "A stage or command: its options (flags, kind, range, default, help) and examples"))
+
+    class WriteNotes(Args):
+        tracks: list[dict[str, Any]] = Field(min_length=1, max_length=64)
+        tempo: float | None = None
+        time_signature: str | None = None
+        key: str | None = None
+        bars: int | None = None
+        out: str | None = Field(None, max_length=MAX_NAME)
+
     return [
         Tool("list_moods", "Every mood preset: name, description, tags, tempo, key, "
              "intensity, layers.", NoArgs, local=_list_moods, read_only=True),
@@ -166,14 +191,37 @@ def tools() -> list[Tool]:
              ".ogg .mp3 by out's extension).", Render),
         Tool("analyze", "What a listener hears, in numbers (`analyze --json -`): key, melody "
              "steps and leaps, buried melody, repetition, how it ends, per-track measures, "
-             "loudness.", Analyze, read_only=True),
+             "loudness.", Analyze, read_only=True, structured=True),
         Tool("list_instruments", "The 128 General MIDI programs: number, name, and the short "
              "names stages accept.", NoArgs, local=_list_instruments, read_only=True),
         Tool("list_drums", "The General MIDI drum sounds (channel 9): key, name, the short "
              "names accepted.", NoArgs, local=_list_drums, read_only=True),
         Tool("list_scales", "Every scale and mode: name, semitones above the root, aliases, "
              "what it sounds like.", NoArgs, local=_list_scales, read_only=True),
-    ]
+        Tool("describe", "A stage's options and examples, as its --help gives them (the "
+             "resource musicpipe://docs/stages has them all).", Describe,
+             local=lambda stage: reference.describe(stage), read_only=True),
+        Tool("write_notes", "Write notes given as JSON (tracks of notes: pitch as a number, a "
+             "name like C#4 or a chord symbol like Am7; start and length in quarter notes or "
+             "bars and beats) to a .mid or .jsonl (out), or return the stream; with its piano "
+             "roll. Schema and examples: musicpipe://docs/notes.", WriteNotes,
+             schema=_notes_schema()),
+    ] + mcpedit.tools()
+
+
+def _notes_schema() -> dict[str, Any]:
+    """write_notes' input schema: the notes document's own (musicpipe.notes), plus out."""
+    from .notes import json_schema
+
+    schema = json_schema()
+    defs = schema.pop("$defs")
+    root = dict(defs.pop("Piece"))
+    root.pop("title", None)
+    root["properties"] = {**root["properties"], "out": {
+        "anyOf": [{"type": "string", "maxLength": MAX_NAME}, {"type": "null"}], "default": None,
+        "description": "A .mid or .jsonl to write in the server's folder; none: the stream "
+                       "is returned"}}
+    return {**root, "$defs": defs}
 
 
 def _list_moods() -> dict[str, Any]:
@@ -232,27 +280,40 @@ def build(folder: Folder, pool):
     from mcp.server.lowlevel import Server
     from mcp.shared.exceptions import MCPError
 
-    from . import __version__
-    from .mcpfiles import WRITES
+    from . import __version__, mcpguide
+    from .mcpfiles import MIME, WRITES, Refused
+    from .mcptools import FILES
     from .mcppool import TooLong, WorkerDied
 
     table = {t.name: t for t in tools()}
     listed = types.ListToolsResult(tools=[
-        types.Tool(name=t.name, description=t.description, input_schema=_schema(t.args),
+        types.Tool(name=t.name, description=t.description,
+                   input_schema=t.schema or _schema(t.args),
                    annotations=types.ToolAnnotations(read_only_hint=t.read_only))
         for t in table.values()])
 
-    def result(data: dict[str, Any], payload: dict[str, Any] | None = None) -> types.CallToolResult:
-        """The data as JSON text, then the payload (a text or an audio block): every byte
-        once, and all of it where a client reads only the content (so no structuredContent,
-        which would repeat the data)."""
+    def result(data: dict[str, Any], payload: dict[str, Any] | list[dict] | None = None,
+               structured: bool = False) -> types.CallToolResult:
+        """The data as JSON text, then the payload (text, audio, an image, a link): every
+        byte once, and all of it where a client reads only the content; structuredContent
+        (the data again) only for a tool whose answer is a report to read (analyze)."""
         content: list = [types.TextContent(type="text", text=json.dumps(data))]
-        if payload is not None and payload["type"] == "text":
-            content.append(types.TextContent(type="text", text=payload["text"]))
-        elif payload is not None:
-            content.append(types.AudioContent(type="audio", data=payload["data"],
-                                              mime_type=payload["mime"]))
-        return types.CallToolResult(content=content, is_error=False)
+        blocks = payload if isinstance(payload, list) else [payload] if payload else []
+        for block in blocks:
+            if block["type"] == "text":
+                content.append(types.TextContent(type="text", text=block["text"]))
+            elif block["type"] == "image":
+                content.append(types.ImageContent(type="image", data=block["data"],
+                                                  mime_type=block["mime"]))
+            elif block["type"] == "link":
+                content.append(types.ResourceLink(type="resource_link", uri=block["uri"],
+                                                  name=block["name"], mime_type=block["mime"],
+                                                  size=block["size"]))
+            else:
+                content.append(types.AudioContent(type="audio", data=block["data"],
+                                                  mime_type=block["mime"]))
+        return types.CallToolResult(content=content, is_error=False,
+                                    structured_content=data if structured else None)
 
     def failed(message: str) -> types.CallToolResult:
         return types.CallToolResult(content=[types.TextContent(type="text", text=message)],
@@ -271,25 +332,117 @@ def build(folder: Folder, pool):
         except ValidationError as e:
             return failed(refusal(tool, e))
         if tool.local is not None:
-            return result(tool.local())
+            try:
+                return result(tool.local(**args.model_dump()))
+            except ValueError as e:
+                return failed(f"{tool.name}: {e}")
+        if tool.session is not None:
+            return await _edit(ctx, tool, args.model_dump())
         try:
             answer = await pool.call(tool.name, args.model_dump())
         except (WorkerDied, TooLong) as e:
             return failed(f"{tool.name}: {e}")
         if "error" in answer:
             return failed(answer["error"])
-        return result(answer["ok"]["data"], answer["ok"]["payload"])
+        return result(answer["ok"]["data"], answer["ok"]["payload"], tool.structured)
+
+    clients: dict[str, tuple] = {}
+
+    async def _edit(ctx, tool: Tool, a: dict[str, Any]) -> types.CallToolResult:
+        """An editing-session tool, on this client's sessions, one call at a time, in a
+        thread (a large file's edit does not stop the server answering others). Over stdio
+        there is one client; over HTTP each MCP session (its Mcp-Session-Id) is one, and the
+        sessions of the least recently seen of more than MAX_CLIENTS are closed. A client of
+        the stateless HTTP protocol (no session id) has no identity to keep sessions under:
+        those clients share one store whose session ids hold a random part, so only the
+        client that opened one can name it."""
+        import anyio
+
+        from .edit import EditError, Sessions
+
+        request = getattr(ctx, "request", None)
+        client = "stdio" if request is None else request.headers.get("mcp-session-id", "")
+        store = clients.pop(client, None) or (
+            Sessions(max_open=MAX_SHARED, secret=True) if client == "" else Sessions(),
+            anyio.Lock())
+        clients[client] = store  # the most recently seen last
+        while len(clients) > MAX_CLIENTS:
+            clients.pop(next(iter(clients)))
+        sessions, lock = store
+        async with lock:
+            try:
+                return result(await anyio.to_thread.run_sync(tool.session, sessions, folder, a))
+            except EditError as e:
+                return failed(f"{tool.name}: {e}")
+
+    async def list_resources(ctx, params) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=[
+            types.Resource(uri=r["uri"], name=r["name"], description=r["description"],
+                           mime_type=r["mime"]) for r in mcpguide.resources()])
+
+    async def read_resource(ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        if uri.startswith(FILES):
+            return await _read_file(uri)
+        try:
+            mime, text = mcpguide.read(uri)
+        except KeyError as e:
+            raise MCPError(code=types.INVALID_PARAMS, message=e.args[0]) from None
+        return types.ReadResourceResult(contents=[
+            types.TextResourceContents(uri=uri, mime_type=mime, text=text)])
+
+    async def _read_file(uri: str) -> types.ReadResourceResult:
+        """A file a tool linked to (audio too large to return inline)."""
+        import base64
+
+        name = uri.removeprefix(FILES)
+        try:
+            full = folder.check(name, "read", "uri")
+        except Refused as e:
+            raise MCPError(code=types.INVALID_PARAMS, message=str(e)) from None
+        ext = os.path.splitext(full)[1].lower()
+        try:
+            if os.path.getsize(full) > READ_MAX:
+                raise MCPError(code=types.INVALID_PARAMS, message=(
+                    f"uri {name}: larger than the {_mib(READ_MAX)} the server returns; it is "
+                    f"in the server's folder {folder.root}"))
+            with open(full, "rb") as f:
+                data = base64.b64encode(f.read()).decode()
+        except OSError as e:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"uri {name}: {e.strerror}") from None
+        return types.ReadResourceResult(contents=[types.BlobResourceContents(
+            uri=uri, mime_type=MIME.get(ext, "application/octet-stream"), blob=data)])
+
+    async def list_prompts(ctx, params) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[
+            types.Prompt(name=p.name, description=p.description, arguments=[
+                types.PromptArgument(name=n, description=d, required=r)
+                for n, (d, r) in p.arguments.items()])
+            for p in mcpguide.PROMPTS.values()])
+
+    async def get_prompt(ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        try:
+            text = mcpguide.prompt(params.name, params.arguments)
+        except KeyError as e:
+            raise MCPError(code=types.INVALID_PARAMS, message=e.args[0]) from None
+        return types.GetPromptResult(description=mcpguide.PROMPTS[params.name].description,
+                                     messages=[types.PromptMessage(role="user", content=(
+                                         types.TextContent(type="text", text=text)))])
 
     instructions = INSTRUCTIONS.format(
         root=folder.root, exts=" ".join(WRITES), text=_mib(TEXT_MAX), inline=_mib(INLINE_MAX),
         line=_mib(LINE_MAX), seconds=max_seconds())
     return Server("musicpipe", version=__version__, instructions=instructions,
-                  on_list_tools=list_tools, on_call_tool=call_tool)
+                  on_list_tools=list_tools, on_call_tool=call_tool,
+                  on_list_resources=list_resources, on_read_resource=read_resource,
+                  on_list_prompts=list_prompts, on_get_prompt=get_prompt)
 
 
-def serve(root: str | None, call_seconds: float = CALL_SECONDS) -> None:
-    """Serve on stdin/stdout until the client closes them; files live in ``root`` (None: the
-    server's own folder under the user's data folder); a call runs ``call_seconds`` at most."""
+def serve(root: str | None, call_seconds: float = CALL_SECONDS, http=None) -> None:
+    """Serve on stdin/stdout until the client closes them, or with ``http`` (a socket bound
+    to 127.0.0.1) as streamable HTTP at /mcp until stopped; files live in ``root``
+    (None: the server's own folder under the user's data folder); a call runs
+    ``call_seconds`` at most."""
     import anyio
 
     from .mcppool import Pool
@@ -307,6 +460,9 @@ def serve(root: str | None, call_seconds: float = CALL_SECONDS) -> None:
         pool = Pool(folder.root, seconds=call_seconds)
         server = build(folder, pool)
         try:
+            if http is not None:
+                await _serve_http(server, http)
+                return
             async with stdio() as (read, write):
                 await server.run(read, write, server.create_initialization_options())
         finally:
@@ -314,3 +470,20 @@ def serve(root: str | None, call_seconds: float = CALL_SECONDS) -> None:
 
     anyio.run(main)
     os._exit(0)  # the stdin reader's thread may still wait on a line that never comes
+
+
+async def _serve_http(server, sock) -> None:
+    """Streamable HTTP on ``sock`` behind the studio's guard: the Host must be this address
+    and port (no DNS rebinding), an Origin this server's own, a body at most LINE_MAX."""
+    import uvicorn
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from .studio.guard import Guard
+
+    port = sock.getsockname()[1]
+    app = server.streamable_http_app(
+        host="127.0.0.1", max_request_body_size=LINE_MAX,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+    guarded = Guard(app, port, LINE_MAX + 1, name="mcp", what="the MCP server")
+    config = uvicorn.Config(guarded, log_level="warning", lifespan="on", access_log=False)
+    await uvicorn.Server(config).serve(sockets=[sock])

@@ -24,6 +24,8 @@ TEXT_MAX = 1 << 20
 """The most text (a stream, a stage's output) a reply holds: 1 MiB; beyond, a file."""
 INLINE_MAX = 4 << 20
 """The most audio or MIDI bytes a reply holds (base64): 4 MiB; beyond, a file."""
+FILES = "musicpipe://files/"
+"""The URI of a file in the server's folder: a link to audio too large to return."""
 WARNINGS_MAX = 20
 """Stage warnings returned per call (each cut to 300 characters)."""
 
@@ -32,8 +34,9 @@ class Failure(Exception):
     """A tool call that failed; ``str(e)`` is its one-line message."""
 
 
-def reply(data: dict[str, Any], payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A tool's answer: ``data`` (a JSON object) and ``payload`` (one content block or none)."""
+def reply(data: dict[str, Any], payload: dict[str, Any] | list[dict] | None = None) -> dict[str, Any]:
+    """A tool's answer: ``data`` (a JSON object) and ``payload``: one content block, a list of
+    them (a render's audio and its piano roll), or none."""
     return {"data": data, "payload": payload}
 
 
@@ -127,6 +130,7 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     about = {"format": fmt, "mime": MIME[ext], "mood": mood, "seconds": a["seconds"], **info}
     if fmt == "jsonl" and inline:
         return _text_reply(folder, data, about, f"{mood}-{info['seed']}", ".jsonl")
+    roll = piano_roll(data) if ext in AUDIO else []  # every render comes with its piano roll
     if inline:  # rendered outside the folder, read, removed: no file of the user's is touched
         tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
         try:
@@ -135,12 +139,13 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
             size = os.path.getsize(path)
             if size <= INLINE_MAX:
                 with open(path, "rb") as f:
-                    return reply({**about, "bytes": size, "inline": True}, _media(f.read(), ext))
+                    return reply({**about, "bytes": size, "inline": True},
+                                 [_media(f.read(), ext)] + roll)
             full = folder.fresh(f"{mood}-{info['seed']}", ext)
             shutil.move(path, full)
             return reply({**about, "bytes": size, "inline": False, "path": folder.relative(full),
                           "note": f"{size} bytes: more than the {INLINE_MAX} bytes returned "
-                                  "inline, so written to path"})
+                                  "inline, so written to path"}, roll)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     claimed = target is None
@@ -157,7 +162,7 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
             os.unlink(full)
         raise
     return reply({**about, "bytes": os.path.getsize(full), "inline": False,
-                  "path": folder.relative(full)})
+                  "path": folder.relative(full)}, roll)
 
 
 def _text_reply(folder: Folder, data: bytes, about: dict, stem: str, ext: str) -> dict:
@@ -253,14 +258,80 @@ def render(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
         raise Failure(f"render: out {a['out']}: give a {' '.join(AUDIO)} file")
     args = ["--out", full]
     if midi is not None:
-        args += ["--midi", _checked(folder, midi, "read", "midi")]
+        source = _checked(folder, midi, "read", "midi")
+        args += ["--midi", source]
     if a.get("length") is not None:
         args += ["--length", str(a["length"])]
     if a["normalize"]:
         args.append("--normalize")
     _stage("to-wav", args, stream.encode() if stream else None)
-    return reply({"format": ext[1:], "mime": MIME[ext], "bytes": os.path.getsize(full),
-                  "path": folder.relative(full)})
+    return reply(*media(folder, full, stream.encode() if stream else _stage("from-midi", [source])))
+
+
+def media(folder: Folder, full: str, stream: bytes) -> tuple[dict[str, Any], list[dict]]:
+    """A rendered file as the client can use it: its bytes as audio content when they fit
+    in a reply (INLINE_MAX), else a link to it (a musicpipe://files/ resource), with its
+    real MIME type either way; and the piano roll of ``stream`` as an SVG image."""
+    ext = os.path.splitext(full)[1].lower()
+    size = os.path.getsize(full)
+    about = {"format": ext[1:], "mime": MIME[ext], "bytes": size, "path": folder.relative(full)}
+    blocks = []
+    if size <= INLINE_MAX:
+        with open(full, "rb") as f:
+            blocks.append(_media(f.read(), ext))
+    else:
+        blocks.append({"type": "link", "uri": FILES + folder.relative(full), "mime": MIME[ext],
+                       "name": os.path.basename(full), "size": size})
+    blocks += piano_roll(stream)
+    return about, blocks
+
+
+def piano_roll(stream: bytes) -> list[dict]:
+    """The piece drawn as viz --svg draws it, as an image block (none past TEXT_MAX)."""
+    from .draw import Piece, svg
+    from .stream import parse_lines
+
+    piece = Piece()
+    piece.add(parse_lines(stream))
+    picture = svg(piece).encode()
+    if len(picture) > TEXT_MAX:
+        return []
+    return [{"type": "image", "data": base64.b64encode(picture).decode(), "mime": MIME[".svg"]}]
+
+
+def write_notes(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    """Notes as JSON (musicpipe.notes) to a .mid or .jsonl in the folder, or the stream
+    returned; the piano roll with it."""
+    from .notes import NotesError, events
+    from .stream import encode
+
+    document = {k: v for k, v in a.items() if k != "out" and v is not None}
+    try:
+        evs = events(document)
+    except NotesError as e:
+        raise Failure(f"write_notes: {e}") from None
+    data = encode(evs)
+    about = {"notes": sum(e["type"] == "Note" for e in evs), "ticks": evs[-1]["t"],
+             "tracks": [{"ch": e["ch"], "name": e["text"]} for e in evs if e["type"] == "Marker"]}
+    out = a.get("out")
+    if out is None:
+        answer = _text_reply(folder, data, {**about, "mime": MIME[".jsonl"]}, "notes", ".jsonl")
+        answer["payload"] = [p for p in [answer["payload"]] if p] + piano_roll(data)
+        return answer
+    full = _checked(folder, out, "write", "out")
+    ext = os.path.splitext(full)[1].lower()
+    if ext not in (".mid", ".midi", ".jsonl"):
+        raise Failure(f"write_notes: out {out}: give a .mid or .jsonl file")
+    from .atomic import atomic_write
+
+    if ext == ".jsonl":
+        atomic_write(full, data)
+    else:
+        from .midi import write_midi
+
+        write_midi(evs, full, checked=True)
+    return reply({**about, "path": folder.relative(full), "bytes": os.path.getsize(full),
+                  "mime": MIME[ext]}, piano_roll(data))
 
 
 def analyze(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
@@ -282,4 +353,4 @@ def analyze(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
 
 
 TOOLS = {"compose_mood": compose_mood, "run_pipeline": run_pipeline, "render": render,
-         "analyze": analyze}
+         "analyze": analyze, "write_notes": write_notes}

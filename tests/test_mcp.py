@@ -17,6 +17,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from musicpipe import mcpedit
 from musicpipe.events import MAX_SEED
 from musicpipe.mcpfiles import FILE_OPTIONS
 from musicpipe.mcpserver import max_seconds
@@ -64,8 +65,10 @@ def data(result) -> dict:
 
 
 def payload(result):
-    """The one content block after the data: the stream, the text, the audio."""
-    [block] = result.content[1:]
+    """The one content block after the data: the stream, the text, the audio (a render's
+    piano roll, an image, may follow it)."""
+    block, *roll = result.content[1:]
+    assert [b.type for b in roll] in ([], ["image"]) and block.type != "image"
     return block
 
 
@@ -73,7 +76,8 @@ def test_tools_and_their_schemas_come_from_the_clis_tables(tmp_path):
     [tools] = session(tmp_path, ["list"])
     by_name = {t.name: t for t in tools}
     assert set(by_name) == {"list_moods", "compose_mood", "run_pipeline", "render", "analyze",
-                            "list_instruments", "list_drums", "list_scales"}
+                            "list_instruments", "list_drums", "list_scales", "describe",
+                            "write_notes"} | {t.name for t in mcpedit.tools()}
     props = by_name["compose_mood"].input_schema["properties"]
     assert props["mood"]["enum"] == Library().names()
     # the limits this server accepts, not the CLI's 3600 s and 86400 s
@@ -342,8 +346,9 @@ def test_render_analyze_and_the_lists(tmp_path):
     shell = sh(f"analyze --json - --wav {tmp_path}/m.wav --key C", input=stream).stdout
     import orjson
 
-    assert data(report) == orjson.loads(shell)
-    assert data(report)["loudness"]["integrated_lufs"] < 0
+    # analyze's report is also structured content: the one tool whose answer is read as data
+    assert report.structured_content == json.loads(report.content[0].text) == orjson.loads(shell)
+    assert report.structured_content["loudness"]["integrated_lufs"] < 0
     assert not rendered.is_error, text(rendered)
     sh(f"to-wav --out {tmp_path}/shell.wav --length 2", input=stream)
     assert (tmp_path / "m.wav").read_bytes() == (tmp_path / "shell.wav").read_bytes()
@@ -451,7 +456,7 @@ def test_inline_audio_over_the_limit_becomes_a_new_file(tmp_path):
                                                  "inline": True})])
     got = data(big)
     assert not big.is_error and got["inline"] is False and got["bytes"] > INLINE_MAX
-    assert len(big.content) == 1 and str(INLINE_MAX) in got["note"]
+    assert [b.type for b in big.content] == ["text", "image"] and str(INLINE_MAX) in got["note"]
     assert got["path"] == "calm-1-2.wav" and (tmp_path / "calm-1.wav").read_bytes() == b"mine"
     assert (tmp_path / got["path"]).stat().st_size == got["bytes"]
 

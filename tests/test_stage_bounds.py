@@ -230,3 +230,12 @@ def test_chords_counts_its_notes_before_making_them():
     proc = sh(f"chords {many} --bars-per-chord 64 --style arp --rate 8t > /dev/null", check=False,
               timeout=60)
     one_line(proc, 2, b"7,680,000 notes", b"more than 2,000,000")
+
+
+def test_analyze_and_viz_show_names_with_escapes_as_text_and_long_ones_clipped():
+    for text in ("a\x1b[31m\nb", "x" * 3000):
+        stream = (orjson.dumps({"type": "Marker", "t": 0, "ch": 1, "text": text}) + b"\n"
+                  + b'{"type":"Note","t":0,"dur":480,"ch":1,"key":60,"vel":90}\n')
+        for stage in ("analyze", "viz --roll", "viz"):
+            err = sh(f"{stage} > /dev/null", input=stream).stderr
+            assert b"\x1b" not in err and max(map(len, err.splitlines())) < 500, (stage, err[:300])

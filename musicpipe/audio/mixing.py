@@ -225,7 +225,7 @@ def remix(events: Iterable[dict], channels: Iterable[int], mix: dict, *,
         every = pedal_every or max(end, 1)
         pedals = -(-max(end, 1) // every)
         if 2 * pedals > MAX_CONTROLLERS:
-            from .stream import DataError
+            from ..stream import DataError
 
             raise DataError(f"pedalling every {every} ticks over the piece's {end:,} ticks "
                             f"would write {2 * pedals:,} controllers, more than "

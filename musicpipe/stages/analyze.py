@@ -7,7 +7,7 @@ import sys
 import click
 
 from .. import cli
-from ..errors import OutputError
+from ..errors import OutputError, one_line
 from ..stream import Aborted, DataError
 from ..theory import parse_key
 
@@ -94,7 +94,7 @@ def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav:
             report["loudness"] = loudness(wav)
         except (ValueError, OSError, EOFError, RuntimeError) as e:  # soundfile's LibsndfileError
             raise DataError(f"--wav {wav}: {e}") from None
-    sys.stderr.write(report_text(report))
+    sys.stderr.write("".join(one_line(line) + "\n" for line in report_text(report).splitlines()))
     if json_out:
         import orjson
 

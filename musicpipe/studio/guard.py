@@ -26,8 +26,12 @@ HEADERS = [
 
 
 class Guard:
-    def __init__(self, app, port: int, max_body: int):
-        self.app = app
+    """``name`` and ``what`` say whose refusals these are: "serve" and "the studio", or
+    "mcp" and "the MCP server" (``musicpipe mcp --http``)."""
+
+    def __init__(self, app, port: int, max_body: int, name: str = "serve",
+                 what: str = "the studio"):
+        self.app, self.name, self.what = app, name, what
         self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
         self.origins = {f"http://{h}" for h in self.hosts}
         self.max_body = max_body
@@ -40,16 +44,16 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if host not in self.hosts:
-            return await answer(send, 403, f"serve: Host {host!r} is not this server "
+            return await answer(send, 403, f"{self.name}: Host {host!r} is not this server "
                                 f"({' or '.join(sorted(self.hosts))}); refused (DNS rebinding?)")
         origin = headers.get("origin")
         if origin is not None and origin not in self.origins:
-            return await answer(send, 403, f"serve: requests from {origin!r} are refused: "
-                                "only the studio's own page may call it")
+            return await answer(send, 403, f"{self.name}: requests from {origin!r} are "
+                                f"refused: only {self.what}'s own page may call it")
         length = headers.get("content-length", "0")
         if not length.isdigit() or int(length) > self.max_body:
-            return await answer(send, 413, f"serve: a request body of {length} bytes; the "
-                                f"studio takes {self.max_body}")
+            return await answer(send, 413, f"{self.name}: a request body of {length} bytes; "
+                                f"{self.what} takes {self.max_body}")
         seen = 0
 
         async def counted():
@@ -57,8 +61,8 @@ class Guard:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_body:
-                raise Refused(f"serve: a request body over {self.max_body} bytes; the studio "
-                              f"takes {self.max_body}", 413)
+                raise Refused(f"{self.name}: a request body over {self.max_body} bytes; "
+                              f"{self.what} takes {self.max_body}", 413)
             return message
 
         async def secured(message):
