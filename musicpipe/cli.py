@@ -402,7 +402,8 @@ def _run(io: StageIO, produce: Callable[[], Iterable[dict] | None]) -> int:
     except _Terminated:  # atomic writes have removed their temporary files by now
         _abort(io, abort_event(io.name, "terminated (SIGTERM)"))
         return 128 + signal.SIGTERM
-    except click.UsageError:
+    except click.UsageError as e:  # StageCommand prints it; the body knew where stdout goes
+        e.abort_out = io.stream_out
         raise
     except Aborted as e:  # an upstream stage failed: pass its Abort on
         if io.debug:
@@ -498,6 +499,7 @@ class StageCommand(click.Command):
 
     examples: list[str] = []
     stream_out = True  # a usage error ends stdout with an Abort line too
+    not_stream: tuple[str, ...] = ()  # ... unless one of these options takes stdout from it
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         prog = prog_name or self.name
@@ -506,7 +508,7 @@ class StageCommand(click.Command):
         except click.UsageError as e:
             message = one_line(f"{e.format_message()} (see `{prog} --help`)")
             click.echo(f"{prog}: {message}", err=True)
-            if self.stream_out:
+            if self._abort_out(e, args):
                 write_abort(abort_event(self.name, message))
             code = e.exit_code
         except click.exceptions.Exit as e:
@@ -515,7 +517,7 @@ class StageCommand(click.Command):
             code = 130
         except click.ClickException as e:
             click.echo(f"{prog}: {one_line(e.format_message())}", err=True)
-            if self.stream_out:
+            if self._abort_out(e, args):
                 write_abort(abort_event(self.name, e.format_message()))
             code = e.exit_code
         except (BrokenPipeError, ConnectionResetError):  # --help into `| head`
@@ -529,13 +531,29 @@ class StageCommand(click.Command):
             return code
         sys.exit(code or 0)
 
+    def _abort_out(self, error: click.ClickException, args) -> bool:
+        """Whether a failed command line ends stdout with an Abort: only when stdout is the
+        stream (as the stage body set it, or, for an error before the body ran, unless an
+        option in ``not_stream`` was given: `mood --out x.mp3 --rate 5` writes nothing)."""
+        if hasattr(error, "abort_out"):
+            return error.abort_out
+        given = sys.argv[1:] if args is None else list(args)
+        if "--" in given:  # what follows is arguments, not options
+            given = given[:given.index("--")]
+        return self.stream_out and not any(
+            a == o or a.startswith(o + "=") or (len(o) == 2 and a.startswith(o))
+            for a in given for o in self.not_stream)
+
 
 def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
-          abort_out: bool | None = None, epilog: str = "") -> Callable[[Callable], StageCommand]:
+          abort_out: bool | None = None, not_stream: Iterable[str] = (),
+          epilog: str = "") -> Callable[[Callable], StageCommand]:
     """Turn ``fn(io, **options) -> events`` into a stage command (see the module docstring).
 
     ``stream_out``: stdout is a stream written by the stage's writer (--pairs applies);
-    ``abort_out`` (default: the same): a failure ends stdout with an Abort line.
+    ``abort_out`` (default: the same): a failure ends stdout with an Abort line;
+    ``not_stream``: options that write something else than the stream (mood's --out), so
+    a bad command line with one of them writes no Abort either.
     """
     abort_out = stream_out if abort_out is None else abort_out
     examples = list(examples)
@@ -564,6 +582,7 @@ def stage(name: str, *, examples: Iterable[str] = (), stream_out: bool = True,
         )
         cmd.examples = examples
         cmd.stream_out = abort_out
+        cmd.not_stream = tuple(not_stream)
         return cmd
 
     return decorate

@@ -1,14 +1,18 @@
-"""A folder one run fills with files (``to-midi --split``), safe against a second run.
+"""A folder one run fills with files (``to-midi --split``, ``to-wav --stems``), safe against
+a second run.
 
 The folder is made if missing and locked (``flock`` on the folder itself) while the run
 writes, so two runs into one new folder cannot both pass the "holds files" check: the second
 is refused at once. Without ``force`` a folder holding files is refused; with it, the files
 the previous run wrote there and this one does not (a piece with fewer tracks) are removed,
 and only those: a list of what musicpipe wrote is kept in the folder (``MANIFEST``), so a
-file the user put there is never touched.
+file the user put there is never touched. A folder the run made is removed again when the
+run fails or is interrupted, so a failure leaves no new, empty folder.
 
     with OutFolder("tracks/", force=True) as folder:
         folder.write("01-bass.mid", data)
+        with folder.atomic("02-piano.wav") as tmp:  # a writer that streams into a file by name
+            render_to(tmp)
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .atomic import atomic_write
+from .atomic import atomic_path, atomic_write
 from .errors import OutputError
 
 MANIFEST = ".musicpipe-files"
@@ -27,7 +33,8 @@ MANIFEST = ".musicpipe-files"
 
 class OutFolder:
     def __init__(self, path: str | os.PathLike, force: bool):
-        self.shown, self.path, self.force = str(path), Path(path), force
+        self.shown, self.path, self.force = short_path(str(path)), Path(path), force
+        self.made = False
         self.fd: int | None = None
         self.before: set[str] = set()
         self.written: list[str] = []
@@ -36,6 +43,7 @@ class OutFolder:
         try:
             if self.path.exists() and not self.path.is_dir():
                 raise OutputError(f"{self.shown}: not a folder")
+            self.made = not self.path.exists()
             self.path.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as e:
@@ -68,7 +76,22 @@ class OutFolder:
         self.written.append(name)
         return path
 
+    @contextmanager
+    def atomic(self, name: str) -> Iterator[str]:
+        """A temporary path for ``name``, renamed into the folder when the block ends well
+        (OSError when it cannot be made: the caller names the file)."""
+        with atomic_path(self.path / name) as tmp:
+            yield tmp
+        self.written.append(name)
+
     def __exit__(self, kind, error, tb) -> None:
+        if kind is not None and self.made and not self.written:
+            self._close()
+            try:
+                os.rmdir(self.path)  # empty: its temporary files are gone by now
+            except OSError:
+                pass
+            return
         try:
             kept = set(self.written)
             if kind is None:  # a whole new piece: the last one's other files go
@@ -105,3 +128,8 @@ class OutFolder:
         if self.fd is not None:
             os.close(self.fd)  # and with it the lock
             self.fd = None
+
+
+def short_path(path: str) -> str:
+    """A path as an error line shows it: a very long one cut in the middle."""
+    return path if len(path) <= 80 else f"{path[:60]}...{path[-16:]}"

@@ -166,6 +166,29 @@ def test_a_usage_error_ends_the_stream_with_an_abort_too(script, stage, tmp_path
     assert proc.returncode == 2 and events(proc.stdout)[-1]["stage"] == stage
 
 
+@pytest.mark.parametrize("script", [
+    "mood calm --out x.mp3 --rate 96000",   # refused by the stage body
+    "mood calm --out x.mp3 --rate 5",       # refused while the options are read
+    "mood --rate 5 --out x.mp3 calm",       # the same, --out after the bad option
+    "mood nosuch --stems d",
+    "mood --list --bogus",
+    "musicpipe mood calm -ox.wav --bogus",
+    "from-midi --notation --bogus",
+])
+def test_a_usage_error_writes_no_abort_where_stdout_is_not_the_stream(script, tmp_path):
+    """The Abort is the stream's last line: with --out (a file) or text on stdout there is
+    no stream, so a bad command line writes nothing there, only its stderr line."""
+    proc = sh(f"set -o pipefail; {script} < /dev/null | cat", check=False, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == b"", proc.stdout
+    assert len(proc.stderr.splitlines()) == 1 and os.listdir(tmp_path) == []
+
+
+def test_the_same_usage_error_with_stdout_the_stream_ends_it_with_an_abort():
+    for script in ("mood calm --rate 5", "mood nosuch", "from-midi --bogus"):
+        proc = sh(f"{script} < /dev/null", check=False)
+        assert proc.returncode == 2 and events(proc.stdout)[-1]["type"] == "Abort", script
+
+
 def test_no_abort_line_on_a_terminal():
     """The Abort is for the next stage: a person at a terminal gets only the stderr line."""
     leader, follower = pty.openpty()

@@ -8,6 +8,7 @@ import soundfile
 
 from musicpipe.audio import export
 from musicpipe.errors import Unavailable
+from musicpipe.outfolder import MANIFEST
 from tests.conftest import sh
 
 MOOD = "mood jazz --duration 3 --seed 4"
@@ -56,7 +57,7 @@ def test_mood_writes_any_format_at_minus_16_lufs(tmp_path):
 def test_stems_sum_to_the_mix_and_a_full_folder_needs_force(stream, tmp_path):
     stems = tmp_path / "stems"
     sh(f"to-wav --stems {stems} --out {tmp_path}/mix.wav --loudness -16 < {stream}")
-    names = sorted(p.name for p in stems.iterdir())
+    names = sorted(p.name for p in stems.iterdir() if p.name != MANIFEST)  # as --split's
     assert names == ["01-bass.wav", "02-piano.wav", "03-melody.wav", "04-drums.wav", "mix.wav"]
     mix = soundfile.read(stems / "mix.wav")[0]
     parts = [soundfile.read(stems / n)[0] for n in names[:-1]]
@@ -69,7 +70,7 @@ def test_stems_sum_to_the_mix_and_a_full_folder_needs_force(stream, tmp_path):
     assert (stems / "01-bass.wav").stat().st_mtime_ns == before
     sh(f"to-wav --stems {stems} --force < {stream}")
     sh(f"mood jazz --duration 3 --seed 4 --stems {tmp_path}/m --out {tmp_path}/m.ogg")
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "m").iterdir() if p.name != MANIFEST) == [
         n.replace(".wav", ".ogg") for n in names]
 
 
@@ -118,8 +119,8 @@ def test_two_tracks_on_one_channel_split_as_to_midi_lays_them_out(tmp_path):
     sh(f"to-wav --stems {tmp_path}/s", input=stream)
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == [".musicpipe-files", "02-flute-a.mid",
                                                                   "03-flute-b.mid"]
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["02-flute-a.wav", "03-flute-b.wav",
-                                                                  "mix.wav"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [MANIFEST, "02-flute-a.wav",
+                                                                  "03-flute-b.wav", "mix.wav"]
     for f in (tmp_path / "t").glob("*.mid"):
         assert [m.program for t in mido.MidiFile(f).tracks for m in t
                 if m.type == "program_change"] == [73]

@@ -81,6 +81,29 @@ def test_an_interrupted_stems_render_leaves_no_new_folder(stream, tmp_path):
         assert os.listdir(tmp_path) == []
 
 
+def test_a_second_stems_run_into_a_folder_being_written_is_refused_at_once(stream, tmp_path):
+    """The stems folder is to-midi --split's OutFolder, locked from the start of the render."""
+    first = subprocess.Popen(["to-wav", "--stems", str(tmp_path / "new"), "--length", "600"],
+                             stdin=open(stream, "rb"), stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
+    try:
+        while not (tmp_path / "new").exists() and first.poll() is None:
+            time.sleep(0.05)
+        second = sh(f"to-wav --stems {tmp_path}/new --force < {stream}", check=False)
+        err = second.stderr.decode().splitlines()
+        assert second.returncode == 73 and len(err) == 1 and "another run" in err[0], err
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=60)
+    assert os.listdir(tmp_path) == []
+
+
+def test_stems_force_keeps_a_file_the_user_named_like_a_stem(tmp_path):
+    sh(f"{MOOD} --stems {tmp_path}/s")
+    (tmp_path / "s" / "09-mine.wav").write_bytes(b"mine")
+    sh(f"mood calm --duration 2 --seed 1 --stems {tmp_path}/s --force")
+    assert (tmp_path / "s" / "09-mine.wav").read_bytes() == b"mine"
+
+
 def test_stdout_closed_still_writes_the_file(stream, tmp_path):
     sh(f"{MOOD} --out {tmp_path}/m.wav >&-")
     sh(f"to-wav --out {tmp_path}/t.wav < {stream} >&-")

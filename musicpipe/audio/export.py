@@ -6,48 +6,26 @@ Pass one renders (one synth, or one per stem in step), measures the mix (``level
 and keeps the audio on a tape (a temporary file beside the output). Pass two reads the tape
 back, applies the gain (``level.plan``) and encodes every file as it goes. All files are
 written to temporary names and renamed only once every one of them is complete, so a full
-disk or an interrupt leaves the old files as they were (and no new, empty stems folder).
+disk or an interrupt leaves the old files as they were. The stems folder is an ``OutFolder``
+(as ``to-midi --split``'s), held from the start: a second run into it is refused at once,
+--force removes only the files the previous run wrote, a failure leaves no new folder.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path
 
 from ..errors import OutputError
+from ..outfolder import OutFolder, short_path as _short
 from .encode import FormatError, Writer, check_available, check_rate, format_of
 from .level import CHUNK, Survey, apply, plan
 
 CEILING = -1.0
 RENDER_SHARE = 0.9       # of the progress bar: the first pass (synthesis); the rest writes
-STEM_NAME = re.compile(r"(\d\d-[a-z0-9-]+|mix)\.(wav|flac|ogg|mp3)")
 
-__all__ = ["CEILING", "FormatError", "check_available", "check_rate", "export", "format_of",
-           "stems_folder"]
-
-
-def stems_folder(path: str, force: bool, create: bool = True) -> Path:
-    """The stems folder (created unless ``create`` is off); OutputError when it is not a
-    folder, cannot be made, or holds files and ``force`` is off."""
-    folder = Path(path)
-    try:
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"{path}: not a folder")
-        if folder.is_dir() and any(folder.iterdir()) and not force:
-            raise OutputError(f"{path}: the folder holds files; pass --force to overwrite "
-                              "them, or name an empty or new folder")
-        if create:
-            folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:  # a name too long, a parent that is a file, no permission
-        raise OutputError(f"cannot create {_short(path)}: {e.strerror or e}") from None
-    return folder
-
-
-def _short(path: str) -> str:
-    return path if len(path) <= 80 else f"{path[:60]}...{path[-16:]}"
+__all__ = ["CEILING", "FormatError", "check_available", "check_rate", "export", "format_of"]
 
 
 def export(events: list[dict], out: str | None, *, stems: str | None = None, force: bool = False,
@@ -62,18 +40,27 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
     ``peak`` dBFS sample-peak normalisation, else ``loudness`` LUFS (None: as rendered),
     under a true-peak ``ceiling`` dBTP. Returns the frames written.
     Raises FormatError, Unavailable, OutputError."""
+    warn = warn or (lambda msg: None)
+    ext, bits = format_of(out if out and out != "-" else "x.wav", bits)
+    check_rate(ext, rate)
+    check_available(ext)
+    with ExitStack() as held:
+        stems_out = held.enter_context(OutFolder(stems, force)) if stems else None
+        return _render(events, out, stems_out, ext=ext, bits=bits, rate=rate, loudness=loudness,
+                       ceiling=ceiling, peak=peak, gain=gain, soundfont=soundfont, length=length,
+                       tail_cap=tail_cap, progress=progress, warn=warn, sink=sink)
+
+
+def _render(events: list[dict], out: str | None, stems: OutFolder | None, *, ext: str,
+            bits: int | None, rate: int, loudness, ceiling, peak, gain, soundfont, length,
+            tail_cap, progress, warn, sink) -> int:
+    """``export`` once the stems folder (if any) is held."""
     import numpy as np
 
     from .. import tracks
     from . import synth
     from .tape import Tape, folder_for
 
-    warn = warn or (lambda msg: None)
-    ext, bits = format_of(out if out and out != "-" else "x.wav", bits)
-    check_rate(ext, rate)
-    check_available(ext)
-    if stems:
-        stems_folder(stems, force, create=False)
     parts = tracks.split(events) if stems else []
     streams = [t.events for t in parts] or [events]
     most = synth.most_frames(streams, rate=rate, length=length, tail_cap=tail_cap)
@@ -97,9 +84,9 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
             warn(note)
         targets = [out] if out else []
         if stems:
-            targets.append(os.path.join(stems, f"mix.{ext}"))
-            targets += [os.path.join(stems, t.filename(ext)) for t in parts]
-        _write_all(tape, level, targets, stems=stems, force=force, mixes=1 + bool(out and stems),
+            targets.append(f"mix.{ext}")
+            targets += [t.filename(ext) for t in parts]
+        _write_all(tape, level, targets, stems=stems, mixes=1 + bool(out and stems),
                    ext=ext, bits=bits, rate=rate, sink=sink, warn=warn,
                    progress=_share(progress, RENDER_SHARE, 1.0))
     finally:
@@ -120,49 +107,44 @@ def _mix(parts: list):
     return parts[0] if len(parts) == 1 else sum(parts[1:], parts[0].copy())
 
 
-def _write_all(tape, level, targets: list[str], *, stems: str | None, force: bool, mixes: int,
+def _write_all(tape, level, targets: list[str], *, stems: OutFolder | None, mixes: int,
                ext: str, bits: int | None, rate: int, sink, warn, progress) -> None:
     """Every target written from the tape at ``level``: the first ``mixes`` get the mix,
-    the rest the stems in order. All are complete before any is renamed into place."""
+    the rest the stems in order (the names in ``stems`` after ``out``, if any). All are
+    complete before any is renamed into place."""
     from ..atomic import atomic_path
 
-    made = stems is not None and not os.path.isdir(stems)
+    outside = mixes - 1 if stems else len(targets)  # ``out``, if any; then the stems folder
     frames = tape.frames
-    try:
-        with ExitStack() as stack:
-            if stems is not None:
-                stems_folder(stems, force)
-            writers = []
-            for path in targets:
-                try:
-                    temp = path if path == "-" else stack.enter_context(atomic_path(path))
-                    writers.append(Writer(sink if path == "-" else temp, ext, bits, rate, frames))
-                except OSError as e:
-                    raise OutputError(f"cannot write {_short(path)}: {e.strerror or e}") from None
-                stack.callback(writers[-1].close)
-            for lo in range(0, frames, CHUNK):
-                hi = min(frames, lo + CHUNK)
-                parts = _parts(tape.read(lo, hi))
-                gain = level.gain(lo, hi)
-                mix = apply(_mix(parts), gain)
-                for i, writer in enumerate(writers):
-                    audio = mix if i < mixes else apply(parts[i - mixes], gain)
-                    _write(writer, audio, targets[i])
-                if progress is not None:
-                    progress(hi / frames)
-            for writer, path in zip(writers, targets):
-                _write(writer, None, path)  # closed: complete before any is renamed
-                if writer.clipped:
-                    warn(f"{os.path.basename(path)}: {writer.clipped} samples clipped at full scale")
-    except BaseException:
-        if made:  # a folder this render made stays only with its files in it
+    with ExitStack() as stack:
+        writers, shown = [], []
+        for i, target in enumerate(targets):
+            inside = i >= outside
+            shown.append(os.path.join(stems.shown, target) if inside else target)
             try:
-                os.rmdir(stems)
-            except OSError:
-                pass
-        raise
-    if stems is not None and force:
-        _remove_stale(stems, {os.path.basename(p) for p in targets})
+                if target == "-" and not inside:
+                    temp = target
+                else:
+                    temp = stack.enter_context(stems.atomic(target) if inside
+                                               else atomic_path(target))
+                writers.append(Writer(sink if temp == "-" else temp, ext, bits, rate, frames))
+            except OSError as e:
+                raise OutputError(f"cannot write {_short(shown[-1])}: {e.strerror or e}") from None
+            stack.callback(writers[-1].close)
+        for lo in range(0, frames, CHUNK):
+            hi = min(frames, lo + CHUNK)
+            parts = _parts(tape.read(lo, hi))
+            gain = level.gain(lo, hi)
+            mix = apply(_mix(parts), gain)
+            for i, writer in enumerate(writers):
+                audio = mix if i < mixes else apply(parts[i - mixes], gain)
+                _write(writer, audio, shown[i])
+            if progress is not None:
+                progress(hi / frames)
+        for writer, path in zip(writers, shown):
+            _write(writer, None, path)  # closed: complete before any is renamed
+            if writer.clipped:
+                warn(f"{os.path.basename(path)}: {writer.clipped} samples clipped at full scale")
 
 
 def _write(writer, audio, path: str) -> None:
@@ -173,14 +155,3 @@ def _write(writer, audio, path: str) -> None:
         raise OutputError(f"cannot write {_short(path)}: {e.strerror or e}") from None
     except RuntimeError as e:  # soundfile's error for a failed libsndfile write (a full disk)
         raise OutputError(f"cannot write {_short(path)}: {e}") from None
-
-
-def _remove_stale(folder: str, kept: set[str]) -> None:
-    """Stem files of an earlier piece in ``folder`` (names as this writes them) that this
-    piece did not write: --force replaces the piece, not only the files of the same name."""
-    for name in os.listdir(folder):
-        if name not in kept and STEM_NAME.fullmatch(name):
-            try:
-                os.unlink(os.path.join(folder, name))
-            except OSError:
-                pass

@@ -12,7 +12,7 @@ from ..notation import parse_duration
 from ..stream import DataError
 
 
-@cli.stage("from-midi", examples=[
+@cli.stage("from-midi", not_stream=("--notation",), examples=[
     "to-midi --out riff.mid < examples/riff.jsonl && from-midi riff.mid | head -5",
     "to-midi --out riff.mid < examples/riff.jsonl && from-midi --notation --ch 0 riff.mid",
     "mood jazz --seed 1 --duration 6 --out j.mid && from-midi --notation --grid 16 j.mid > j.txt "

@@ -41,7 +41,8 @@ def _key(text: str) -> tuple[int, str | None]:
     return parse_key(text, default=None)
 
 
-@cli.stage("mood", epilog=MOOD_HELP + "\n\n" + AGENT_LINES, examples=[
+@cli.stage("mood", epilog=MOOD_HELP + "\n\n" + AGENT_LINES,
+           not_stream=("--out", "-o", "--stems", "--list", "--show"), examples=[
     "mood calm --duration 8 --seed 7 --out calm.wav",
     "mood jazz --duration 6 --seed 2 | viz | to-midi --out jazz.mid",
     "mood suspense --key Cm --tempo 90 --intensity 85 --seed 4 --out tense.mid",

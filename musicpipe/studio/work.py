@@ -168,6 +168,7 @@ def stems(store: Store, rid: str) -> dict:
     from io import BytesIO
 
     from ..audio.export import export
+    from ..outfolder import MANIFEST
     from ..stream import parse_lines
 
     events = parse_lines(open(store.path(rid, "jsonl"), "rb").read())
@@ -178,7 +179,7 @@ def stems(store: Store, rid: str) -> dict:
                    **store.recipes[rid])
         except StageError as e:
             raise _refuse(e) from None
-        names = sorted(os.listdir(tmp))
+        names = sorted(n for n in os.listdir(tmp) if n != MANIFEST)  # the audio, not the list
         packed = BytesIO()
         with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
             for name in names:
