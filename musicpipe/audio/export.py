@@ -54,13 +54,15 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
            rate: int = 44100, bits: int | None = None, loudness: float | None = None,
            ceiling: float = CEILING, peak: float | None = None, gain: float = 1.0,
            soundfont: str | None = None, length: float | None = None, tail_cap: float = 5.0,
-           progress: Callable[[float], None] | None = None,
+           loop: bool = False, progress: Callable[[float], None] | None = None,
            warn: Callable[[str], None] | None = None, sink: Callable[[bytes], object] | None = None):
     """Render ``events`` and write the mix to ``out`` ("-": WAV bytes to ``sink``) and, with
     ``stems``, one file per track plus ``mix.EXT`` into that folder. With stems the mix is
     the sum of the stems, and one gain (the mix's level and limiter) applies to all.
     ``peak`` dBFS sample-peak normalisation, else ``loudness`` LUFS (None: as rendered),
-    under a true-peak ``ceiling`` dBTP. Returns the frames written.
+    under a true-peak ``ceiling`` dBTP. ``loop``: the piece is ``length`` seconds that
+    repeat, its tail folded into its start (``fold``), and WAV files carry the loop (a
+    ``smpl`` chunk over every frame). Returns the frames written.
     Raises FormatError, Unavailable, OutputError."""
     import numpy as np
 
@@ -76,7 +78,8 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
         stems_folder(stems, force, create=False)
     parts = tracks.split(events) if stems else []
     streams = [t.events for t in parts] or [events]
-    most = synth.most_frames(streams, rate=rate, length=length, tail_cap=tail_cap)
+    played = None if loop else length  # a loop renders its whole tail, to fold it in
+    most = synth.most_frames(streams, rate=rate, length=played, tail_cap=tail_cap)
     folder = folder_for(out)
     if folder and not os.path.isdir(folder):  # say so now, not after the render
         raise OutputError(f"cannot write {_short(out)}: No such file or directory")
@@ -84,13 +87,21 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
     try:
         survey = Survey(rate, loudness is not None)
         for block in synth.blocks(streams, rate=rate, gain=gain, soundfont=soundfont,
-                                  length=length, tail_cap=tail_cap,
+                                  length=played, tail_cap=tail_cap,
                                   progress=_share(progress, 0.0, RENDER_SHARE)):
             tape.append(np.hstack(block) if len(block) > 1 else block[0])
-            survey.push(_mix(block))
+            if not loop:
+                survey.push(_mix(block))
+        source = tape
+        if loop:
+            from .fold import Folded
+
+            source = Folded(tape, round(length * rate))
+            for lo in range(0, source.frames, CHUNK):
+                survey.push(_mix(_parts(source.read(lo, min(source.frames, lo + CHUNK)))))
 
         def read(lo: int, hi: int):
-            return _mix(_parts(tape.read(lo, hi)))
+            return _mix(_parts(source.read(lo, hi)))
 
         level, note = plan(survey, read, rate, loudness=loudness, ceiling=ceiling, peak=peak)
         if note:
@@ -99,12 +110,12 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
         if stems:
             targets.append(os.path.join(stems, f"mix.{ext}"))
             targets += [os.path.join(stems, t.filename(ext)) for t in parts]
-        _write_all(tape, level, targets, stems=stems, force=force, mixes=1 + bool(out and stems),
-                   ext=ext, bits=bits, rate=rate, sink=sink, warn=warn,
+        _write_all(source, level, targets, stems=stems, force=force, mixes=1 + bool(out and stems),
+                   ext=ext, bits=bits, rate=rate, sink=sink, warn=warn, loop=loop,
                    progress=_share(progress, RENDER_SHARE, 1.0))
     finally:
         tape.close()
-    return tape.frames
+    return source.frames
 
 
 def _share(progress, start: float, end: float):
@@ -121,10 +132,12 @@ def _mix(parts: list):
 
 
 def _write_all(tape, level, targets: list[str], *, stems: str | None, force: bool, mixes: int,
-               ext: str, bits: int | None, rate: int, sink, warn, progress) -> None:
+               ext: str, bits: int | None, rate: int, sink, warn, progress, loop: bool = False) -> None:
     """Every target written from the tape at ``level``: the first ``mixes`` get the mix,
-    the rest the stems in order. All are complete before any is renamed into place."""
+    the rest the stems in order. All are complete before any is renamed into place, a
+    loop's WAV files with their loop points."""
     from ..atomic import atomic_path
+    from ..looppoints import add_wav_loop
 
     made = stems is not None and not os.path.isdir(stems)
     frames = tape.frames
@@ -132,10 +145,11 @@ def _write_all(tape, level, targets: list[str], *, stems: str | None, force: boo
         with ExitStack() as stack:
             if stems is not None:
                 stems_folder(stems, force)
-            writers = []
+            writers, temps = [], []
             for path in targets:
                 try:
                     temp = path if path == "-" else stack.enter_context(atomic_path(path))
+                    temps.append(temp)
                     writers.append(Writer(sink if path == "-" else temp, ext, bits, rate, frames))
                 except OSError as e:
                     raise OutputError(f"cannot write {_short(path)}: {e.strerror or e}") from None
@@ -150,8 +164,10 @@ def _write_all(tape, level, targets: list[str], *, stems: str | None, force: boo
                     _write(writer, audio, targets[i])
                 if progress is not None:
                     progress(hi / frames)
-            for writer, path in zip(writers, targets):
+            for writer, path, temp in zip(writers, targets, temps):
                 _write(writer, None, path)  # closed: complete before any is renamed
+                if loop and ext == "wav" and os.path.isfile(temp):  # not stdout or /dev/null
+                    add_wav_loop(temp, 0, frames)
                 if writer.clipped:
                     warn(f"{os.path.basename(path)}: {writer.clipped} samples clipped at full scale")
     except BaseException:

@@ -22,7 +22,9 @@ MOOD_HELP = (
     "mood's tempo is fitted (within 4 %, a shorter last bar with its own TimeSig where no "
     "whole number of bars is that close); --tempo keeps the tempo asked and may end mid-bar. "
     "--bars N: N bars in --duration seconds, or at --tempo or the mood's tempo (then the "
-    "length follows). Each layer gets a "
+    "length follows). --loop: whole bars (the nearest number; a --tempo is fitted too) that "
+    "repeat seamlessly: no final chord, ritardando or fade, the last bar leading back into "
+    "the first, loop points in .mid and .wav files, the reverb tail folded into the start. Each layer gets a "
     "mix (level, pan, reverb and chorus sends, pedal for pianos: ControlChange events at its "
     "start; see docs/moods.md). Audio (--out .wav, .flac, .ogg, .mp3) is brought to --loudness "
     "-16 LUFS (ITU-R BS.1770-4) with true peaks under -1 dBTP, so every mood and seed comes "
@@ -49,6 +51,7 @@ def _key(text: str) -> tuple[int, str | None]:
     "mood calm --duration 8 --seed 7 --out calm.wav",
     "mood upbeat --bars 8 --duration 15 --seed 1 --out eight-bars.mid",
     "mood lofi --bars 16 --tempo 80 --seed 2 --out sixteen.wav",
+    "mood calm --duration 16 --seed 3 --loop --out loop.wav",
     "mood jazz --duration 6 --seed 2 | viz | to-midi --out jazz.mid",
     "mood suspense --key Cm --tempo 90 --intensity 85 --seed 4 --out tense.mid",
     "mood rainy-day --pack examples/moods.toml --duration 5 --seed 1 --out rain.wav",
@@ -62,6 +65,10 @@ def _key(text: str) -> tuple[int, str | None]:
 @click.option("--bars", "-b", type=click.IntRange(1, 10000), default=None,
               help="Whole bars: this many, in --duration seconds or at --tempo (not both; neither: "
                    "at the mood's tempo).")
+@click.option("--loop", is_flag=True,
+              help="A seamless loop: whole bars whose last leads back into the first, no "
+                   "ending; loopStart/loopEnd Markers (.mid), a smpl loop chunk (.wav), the "
+                   "tail folded into the start so the file repeats without a seam.")
 @click.option("--key", "-k", callback=cli.parsed(_key), default=None, metavar="KEY",
               help="Key: Am, F#m, Cmaj, D dorian ...; a bare root (C) keeps the mood's mode "
                    "(default: the mood's key).")
@@ -90,7 +97,7 @@ def _key(text: str) -> tuple[int, str | None]:
 @click.option("--list", "as_list", is_flag=True, help="List the moods and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: JSON for programs.")
 @click.option("--show", "show", metavar="NAME", help="Print a mood resolved, as TOML.")
-def command(io: cli.StageIO, name, duration, bars, key, tempo, intensity, seed, out, stems, force,
+def command(io: cli.StageIO, name, duration, bars, loop, key, tempo, intensity, seed, out, stems, force,
             loudness, rate, bits, packs, soundfont, as_list, as_json, show):
     """A whole arrangement in one command: every layer on its own channel and instrument.
 
@@ -163,7 +170,7 @@ def command(io: cli.StageIO, name, duration, bars, key, tempo, intensity, seed, 
                     f"{key_name(*key)} (write --key {key_name(key[0], 'major')}maj for major)")
     try:
         events = arrange(mood, seconds=duration, key=key or own, tempo=tempo,
-                         intensity=intensity, seed=seed, bars=bars)
+                         intensity=intensity, seed=seed, bars=bars, loop=loop)
     except FitError as e:
         raise click.BadParameter(str(e), param_hint="--bars") from None
     except ValueError as e:  # a pack value only the whole arrangement shows (a register too high)
@@ -189,7 +196,8 @@ def command(io: cli.StageIO, name, duration, bars, key, tempo, intensity, seed, 
         from ..audio.progress import bar
 
         export.export(events, audio_out, stems=stems, force=force, rate=rate, bits=bits,
-                      loudness=loudness, soundfont=soundfont, length=duration, warn=io.warn,
+                      loudness=loudness, soundfont=soundfont, length=duration, loop=loop,
+                      warn=io.warn,
                       progress=bar("mood"))
     return None
 
