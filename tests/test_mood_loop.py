@@ -92,3 +92,17 @@ def test_the_tail_folds_into_the_start():
     folded = Folded(tape, 2)
     assert folded.read(0, 2).tolist() == [[0 + 4 + 8, 1 + 5 + 9], [2 + 6, 3 + 7]]
     tape.close()
+
+
+def test_the_python_api_asks_for_bars_and_loops(tmp_path):
+    import soundfile
+
+    import musicpipe as mp
+
+    piece = mp.mood("upbeat", bars=4, tempo=120, seed=1, echo=False)
+    assert piece.events[-1] == {"type": "End", "t": 4 * 4 * 480}
+    loop = mp.mood("calm", 8, seed=3, loop=True, echo=False)
+    assert [e["text"] for e in loop.events if e["type"] == "Marker" and "ch" not in e] == [
+        "loopStart", "loopEnd"]
+    out = loop.to_wav(tmp_path / "l.wav", echo=False)
+    assert smpl_loop(out) == (0, soundfile.info(out).frames - 1) and soundfile.info(out).frames == 8 * 44100

@@ -73,7 +73,7 @@ def _key(text: str) -> tuple[int, str | None]:
               help="Key: Am, F#m, Cmaj, D dorian ...; a bare root (C) keeps the mood's mode "
                    "(default: the mood's key).")
 @click.option("--tempo", "-t", type=cli.FloatRange(20, 400), default=None,
-              help="BPM (default: the mood's).")
+              help="BPM, kept as asked (default: the mood's, fitted to whole bars).")
 @click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
               help="0-100: density, loudness, how many layers play (default: the mood's).")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
