@@ -172,7 +172,7 @@ def command(io: cli.StageIO, name, duration, bars, loop, key, tempo, intensity, 
         events = arrange(mood, seconds=duration, key=key or own, tempo=tempo,
                          intensity=intensity, seed=seed, bars=bars, loop=loop)
     except FitError as e:
-        raise click.BadParameter(str(e), param_hint="--bars") from None
+        raise click.BadParameter(str(e), param_hint="--bars" if bars else "--duration") from None
     except ValueError as e:  # a pack value only the whole arrangement shows (a register too high)
         raise DataError(f"{library.source_of(target)}: mood {mood['name']!r}: {e}") from None
     if not out and not stems:
