@@ -118,6 +118,8 @@ class Context:
         self.velocity = dyn.get("velocity_base", 80)
         self.velocity_range = dyn.get("velocity_range", 8)
         self.curve = dyn.get("build_curve", "flat")
+        if loop and self.curve != "wave":
+            self.curve = "flat"  # a loop's dynamics meet at the seam: no build, no arch
         self.melody: list[tuple[int, int, int]] = []  # (t, dur, key) of the melody layers
 
     def scale_of(self, word: str | None) -> str:
@@ -666,8 +668,9 @@ def arrange(mood: dict, *, seconds: float | None, key: tuple[int, str],
     Without ``tempo`` (or with ``bars``) the piece is whole bars (``moods.whole``): the
     tempo is fitted near the mood's, and ``seconds`` is None with ``tempo`` and ``bars``
     (the length follows from them). With ``tempo`` alone, that tempo and End mid-bar.
-    ``loop``: whole bars (the nearest number, ``tempo`` fitted too) with no final chord and
-    no ritardando, the last bar leading into the first, and loopStart/loopEnd Markers."""
+    ``loop``: whole bars (the nearest number, ``tempo`` fitted too) with no final chord,
+    ritardando or build curve, the last bar leading into the first, and loopStart/loopEnd
+    Markers."""
     intensity = mood.get("intensity", DEFAULT_INTENSITY) if intensity is None else intensity
     whole = tempo is None or bars is not None or loop
     if whole:
