@@ -264,14 +264,18 @@ class Mood(Piece):
         return self._write(path, (".mid", ".midi"), echo=echo)
 
 
-def mood(name: str, seconds: float = 8.0, *, key: str | None = None, tempo: float | None = None,
-         intensity: int | None = None, seed: int | None = None, packs: Iterable[str] = (),
+def mood(name: str, seconds: float | None = None, *, key: str | None = None,
+         tempo: float | None = None, intensity: int | None = None, seed: int | None = None,
+         bars: int | None = None, loop: bool = False, packs: Iterable[str] = (),
          echo: bool = True) -> Mood:
     """A whole arrangement from a mood preset, as `mood NAME --duration SECONDS ...` prints it.
 
+    ``seconds`` defaults to 8 (with ``bars``: what they last at ``tempo`` or the mood's);
+    without ``tempo`` the piece is whole bars; ``bars`` asks for a number of them; ``loop``
+    writes a seamless loop (`mood --loop`), with loop points in its .mid and .wav files.
     No seed: a random one, announced on stderr (and the Mood's ``seed`` tells it)."""
     options = {"duration": seconds, "key": key, "tempo": tempo, "intensity": intensity,
-               "seed": seed, "pack": list(packs)}
+               "seed": seed, "bars": bars, "loop": loop, "pack": list(packs)}
     argv = _argv("mood", (name,), options)
     piece = Step(Command("mood", argv))(echo=echo)
     if seed is None and piece.seed is not None:  # later files use the seed this one drew

@@ -139,7 +139,7 @@ def test_midi_cli_rs_pack_loads_as_it_is_and_its_fields_are_used():
     night = lib.resolve("midnight")
     assert night["tempo"] == 96 and night["key"] == "Dm" and night["intensity"] == 55
     assert "arp" in night["layers"] and "foundation" in night["layers"]  # extends synthwave
-    evs = arrange(night, seconds=6, key=parse_key(night["key"]), seed=3)
+    evs = arrange(night, seconds=10, key=parse_key(night["key"]), seed=3)  # 4 bars at 96
     assert evs[1]["bpm"] == 96.0
     melody_ch = [e["ch"] for e in evs if e["type"] == "Marker" and e["text"].startswith("Melody")][0]
     melody = [n for n in notes(evs) if n["ch"] == melody_ch]
@@ -199,7 +199,7 @@ def test_user_config_folder_is_read(tmp_path):
     folder = tmp_path / "musicpipe" / "moods"
     folder.mkdir(parents=True)
     (folder / "mine.toml").write_text('[[moods]]\nname = "mine"\nextends = "ambient"\ntempo = 50\n')
-    out = sh("mood mine --duration 2 --seed 1", env={"XDG_CONFIG_HOME": str(tmp_path)}).stdout
+    out = sh("mood mine --duration 4.8 --seed 1", env={"XDG_CONFIG_HOME": str(tmp_path)}).stdout  # a bar
     assert events(out)[1] == {"type": "Tempo", "t": 0, "bpm": 50.0}
 
 
@@ -381,10 +381,10 @@ def test_a_midi_cli_rs_pack_uses_every_field(tmp_path):
     assert rows["chillout"]["description"] == "Relaxed downtempo electronic"
     assert rows["chillout"]["tags"] == ["electronic", "chill", "downtempo"]
     assert [layer["name"] for layer in rows["8bit"]["layers"]] == ["lead", "arp", "bass", "drums"]
-    evs = events(sh(f"mood 8BIT --pack {pack} --duration 3 --seed 2").stdout)  # names ignore case
+    evs = events(sh(f"mood 8BIT --pack {pack} --bars 2 --seed 2").stdout)  # names ignore case
     assert evs[1]["bpm"] == 140.0
-    synth = events(sh(f"mood synthwave --pack {pack} --duration 3 --seed 2").stdout)
-    upbeat = events(sh("mood upbeat --key Am --tempo 118 --intensity 65 --duration 3 --seed 2").stdout)
+    synth = events(sh(f"mood synthwave --pack {pack} --bars 2 --seed 2").stdout)
+    upbeat = events(sh("mood upbeat --key Am --tempo 118 --intensity 65 --bars 2 --seed 2").stdout)
     # base_mood + the three defaults, nothing else: upbeat's tempo, key and layers; the
     # mood's own name goes into the seed's derivation, so its tune (and instrument picks)
     # are its own
@@ -431,10 +431,10 @@ def test_stdin_is_never_read_and_a_random_seed_is_announced():
 # here, the melody included.
 GOLDEN = {
     "mood synthwave --duration 4 --seed 7 --intensity 40":
-        "a5ee915f93411178dc68c7dee65e7d64f0305b7f29762606ab333cdd055450b8",
+        "ee26b22342533e844ed8d6c9049a3706c752080c1043321e8308b8a78b0cb0bd",
     "mood jazz --duration 4 --seed 7 --key F#m --tempo 100 --intensity 30":
         "62d6bb1d8d1632b9312afe2a8a063b01df93e48de644f4e8584a1b7d8be1855d",
-    "mood calm --duration 20 --seed 7": "024dd76a72dc172674a6162a01e17b0b93b33b0bfdc548ea2c3ff2c04b1f783a",
+    "mood calm --duration 20 --seed 7": "a6334f32aebe0cd2a8c4726ae24fc2b5010122db304ee91a83f43de34d9993c3",
 }
 
 

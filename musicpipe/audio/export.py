@@ -32,13 +32,15 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
            rate: int = 44100, bits: int | None = None, loudness: float | None = None,
            ceiling: float = CEILING, peak: float | None = None, gain: float = 1.0,
            soundfont: str | None = None, length: float | None = None, tail_cap: float = 5.0,
-           progress: Callable[[float], None] | None = None,
+           loop: bool = False, progress: Callable[[float], None] | None = None,
            warn: Callable[[str], None] | None = None, sink: Callable[[bytes], object] | None = None):
     """Render ``events`` and write the mix to ``out`` ("-": WAV bytes to ``sink``) and, with
     ``stems``, one file per track plus ``mix.EXT`` into that folder. With stems the mix is
     the sum of the stems, and one gain (the mix's level and limiter) applies to all.
     ``peak`` dBFS sample-peak normalisation, else ``loudness`` LUFS (None: as rendered),
-    under a true-peak ``ceiling`` dBTP. Returns the frames written.
+    under a true-peak ``ceiling`` dBTP. ``loop``: the piece is ``length`` seconds that
+    repeat, its tail folded into its start (``fold``), and WAV files carry the loop (a
+    ``smpl`` chunk over every frame). Returns the frames written.
     Raises FormatError, Unavailable, OutputError."""
     warn = warn or (lambda msg: None)
     ext, bits = format_of(out if out and out != "-" else "x.wav", bits)
@@ -48,12 +50,12 @@ def export(events: list[dict], out: str | None, *, stems: str | None = None, for
         stems_out = held.enter_context(OutFolder(stems, force)) if stems else None
         return _render(events, out, stems_out, ext=ext, bits=bits, rate=rate, loudness=loudness,
                        ceiling=ceiling, peak=peak, gain=gain, soundfont=soundfont, length=length,
-                       tail_cap=tail_cap, progress=progress, warn=warn, sink=sink)
+                       tail_cap=tail_cap, loop=loop, progress=progress, warn=warn, sink=sink)
 
 
 def _render(events: list[dict], out: str | None, stems: OutFolder | None, *, ext: str,
             bits: int | None, rate: int, loudness, ceiling, peak, gain, soundfont, length,
-            tail_cap, progress, warn, sink) -> int:
+            tail_cap, loop, progress, warn, sink) -> int:
     """``export`` once the stems folder (if any) is held."""
     import numpy as np
 
@@ -63,7 +65,8 @@ def _render(events: list[dict], out: str | None, stems: OutFolder | None, *, ext
 
     parts = tracks.split(events) if stems else []
     streams = [t.events for t in parts] or [events]
-    most = synth.most_frames(streams, rate=rate, length=length, tail_cap=tail_cap)
+    played = None if loop else length  # a loop renders its whole tail, to fold it in
+    most = synth.most_frames(streams, rate=rate, length=played, tail_cap=tail_cap)
     folder = folder_for(out)
     if folder and not os.path.isdir(folder):  # say so now, not after the render
         raise OutputError(f"cannot write {_short(out)}: No such file or directory")
@@ -71,13 +74,21 @@ def _render(events: list[dict], out: str | None, stems: OutFolder | None, *, ext
     try:
         survey = Survey(rate, loudness is not None)
         for block in synth.blocks(streams, rate=rate, gain=gain, soundfont=soundfont,
-                                  length=length, tail_cap=tail_cap,
+                                  length=played, tail_cap=tail_cap,
                                   progress=_share(progress, 0.0, RENDER_SHARE)):
             tape.append(np.hstack(block) if len(block) > 1 else block[0])
-            survey.push(_mix(block))
+            if not loop:
+                survey.push(_mix(block))
+        source = tape
+        if loop:
+            from .fold import Folded
+
+            source = Folded(tape, round(length * rate))
+            for lo in range(0, source.frames, CHUNK):
+                survey.push(_mix(_parts(source.read(lo, min(source.frames, lo + CHUNK)))))
 
         def read(lo: int, hi: int):
-            return _mix(_parts(tape.read(lo, hi)))
+            return _mix(_parts(source.read(lo, hi)))
 
         level, note = plan(survey, read, rate, loudness=loudness, ceiling=ceiling, peak=peak)
         if note:
@@ -86,12 +97,12 @@ def _render(events: list[dict], out: str | None, stems: OutFolder | None, *, ext
         if stems:
             targets.append(f"mix.{ext}")
             targets += [t.filename(ext) for t in parts]
-        _write_all(tape, level, targets, stems=stems, mixes=1 + bool(out and stems),
-                   ext=ext, bits=bits, rate=rate, sink=sink, warn=warn,
+        _write_all(source, level, targets, stems=stems, mixes=1 + bool(out and stems),
+                   ext=ext, bits=bits, rate=rate, sink=sink, warn=warn, loop=loop,
                    progress=_share(progress, RENDER_SHARE, 1.0))
     finally:
         tape.close()
-    return tape.frames
+    return source.frames
 
 
 def _share(progress, start: float, end: float):
@@ -108,16 +119,18 @@ def _mix(parts: list):
 
 
 def _write_all(tape, level, targets: list[str], *, stems: OutFolder | None, mixes: int,
-               ext: str, bits: int | None, rate: int, sink, warn, progress) -> None:
+               ext: str, bits: int | None, rate: int, sink, warn, progress,
+               loop: bool = False) -> None:
     """Every target written from the tape at ``level``: the first ``mixes`` get the mix,
     the rest the stems in order (the names in ``stems`` after ``out``, if any). All are
-    complete before any is renamed into place."""
+    complete before any is renamed into place, a loop's WAV files with their loop points."""
     from ..atomic import atomic_path
+    from ..looppoints import add_wav_loop
 
     outside = mixes - 1 if stems else len(targets)  # ``out``, if any; then the stems folder
     frames = tape.frames
     with ExitStack() as stack:
-        writers, shown = [], []
+        writers, shown, temps = [], [], []
         for i, target in enumerate(targets):
             inside = i >= outside
             shown.append(os.path.join(stems.shown, target) if inside else target)
@@ -127,6 +140,7 @@ def _write_all(tape, level, targets: list[str], *, stems: OutFolder | None, mixe
                 else:
                     temp = stack.enter_context(stems.atomic(target) if inside
                                                else atomic_path(target))
+                temps.append(temp)
                 writers.append(Writer(sink if temp == "-" else temp, ext, bits, rate, frames))
             except OSError as e:
                 raise OutputError(f"cannot write {_short(shown[-1])}: {e.strerror or e}") from None
@@ -141,8 +155,10 @@ def _write_all(tape, level, targets: list[str], *, stems: OutFolder | None, mixe
                 _write(writer, audio, shown[i])
             if progress is not None:
                 progress(hi / frames)
-        for writer, path in zip(writers, shown):
+        for writer, path, temp in zip(writers, shown, temps):
             _write(writer, None, path)  # closed: complete before any is renamed
+            if loop and ext == "wav" and os.path.isfile(temp):  # not stdout or /dev/null
+                add_wav_loop(temp, 0, frames)
             if writer.clipped:
                 warn(f"{os.path.basename(path)}: {writer.clipped} samples clipped at full scale")
 

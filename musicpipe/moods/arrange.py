@@ -8,8 +8,10 @@ melody so they never bury or double it; the bass holds roots with passing notes 
 style allows; drums play their style's pattern with fills at phrase ends, a crash where a
 section starts and one final hit. Intensity drops layers (``min_intensity``), thins them
 and scales loudness. Transforms (scale snap, humanize) run over the body; the ending is
-added after, so it starts exactly on the bar line. The tempo is constant, so the piece is
-exactly ``seconds`` long.
+added after, so it starts exactly on the bar line. The piece is exactly ``seconds`` long:
+at the tempo asked (constant, the End where it falls), else in whole bars (``whole``) at a
+fitted tempo, slowing into the final chord where the style does. A loop (``loop``) has no
+final chord: its last bar leads back into its first.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from ..theory import (SCALES, parse_drum, parse_key,
                       parse_note, parse_program, scale_name, track_name)
 from ..transforms.humanize import humanize
 from ..transforms.scale import snap
+from ..looppoints import loop_markers
 from . import drums
+from .whole import DEFAULT_TEMPO, whole_bars
 from .plan import ending, form
 from .plan.melody import Melody
-from .plan.style import RITARDANDO, has_pulse, style_of
+from .plan.style import has_pulse, style_of
 from .packs import DEFAULT_TRANSFORMS, KITS, SCALE_WORDS, SECTION_KINDS
 
-DEFAULT_TEMPO = 100
 DEFAULT_INTENSITY = 50
 DEFAULT_VOICES = [{"note": "kick", "pulses": 4, "steps": 16},
                   {"note": "snare", "pulses": 2, "steps": 16, "rotation": 4, "min_intensity": 30},
@@ -65,7 +68,8 @@ class Context:
     key asked for at the end, so ``--key`` transposes one piece rather than writing another."""
 
     def __init__(self, mood: dict, *, key: tuple[int, str], tempo: float, intensity: int,
-                 seed: int, ticks: int, seconds: float | None = None):
+                 seed: int, ticks: int, seconds: float | None = None, whole: bool = False,
+                 loop: bool = False):
         self.mood, self.seed, self.intensity = mood, seed, intensity
         self.name = mood.get("name", "")
         self.default_intensity = mood.get("intensity", DEFAULT_INTENSITY)
@@ -76,24 +80,35 @@ class Context:
         self.beat = PPQ * 4 // den
         self.bar = num * self.beat
         self.ticks = ticks
-        # The final chord starts on the last bar line at least a beat before the end.
-        self.body_bars = max(0, (ticks - self.beat) // self.bar)
-        self.final_start = self.body_bars * self.bar
+        self.loop = loop
         harmony = mood.get("harmony", {})
         self.tension = harmony.get("tension", 0.3)
         written = parse_key(mood.get("key", "C"))[1]
         self.style = style_of(mood)
         self.pulse = has_pulse(mood)
-        if self.style in RITARDANDO and ticks - self.final_start < 2 * self.beat and self.body_bars >= 4:
-            self.body_bars -= 1  # room for the ritardando: the final chord a bar longer
-            self.final_start -= self.bar
-        # a ritardando into the final chord, which then takes what is left of the seconds
-        rit = None if seconds is None else ending.ritardando(
-            self.style, tempo=tempo, seconds=seconds, final_start=self.final_start,
-            beat=self.beat, bar=self.bar)
-        self.tempos, self.ticks = rit if rit else ([], ticks)
+        # The final chord starts on the last bar line at least a beat before the end; a
+        # loop has none: its body plays to the end and leads back into its start.
+        self.body_bars = ticks // self.bar if loop else ending.body_bars(
+            self.style, ticks, self.bar, self.beat)
+        self.final_start = self.body_bars * self.bar
+        # a ritardando into the final chord, which then takes what is left of the seconds;
+        # in whole bars the End stays on its bar line and the body tempo is solved instead
+        self.tempos = []
+        if whole and not loop:
+            fitted = ending.ritardando_to(self.style, end=ticks, tempo=tempo, seconds=seconds,
+                                          final_start=self.final_start, beat=self.beat, bar=self.bar)
+            if fitted:
+                self.tempo, self.tempos = fitted
+        elif seconds is not None:
+            rit = ending.ritardando(self.style, tempo=tempo, seconds=seconds,
+                                    final_start=self.final_start, beat=self.beat, bar=self.bar)
+            if rit:
+                self.tempos, ticks = rit
+        self.ticks = ticks
         self.form = form.plan(mood, bars=self.body_bars, root=self.root, mode=self.mode,
                               style=self.style, rng_of=self.rng)
+        if loop:
+            ending.into_the_start(self.form)
         self.voicing = harmony.get("voicing", "close")
         self.moved = family(written) != family(self.mode)  # played in the other mode family
         self.scale = self.scale_of(harmony.get("scale"))
@@ -103,6 +118,8 @@ class Context:
         self.velocity = dyn.get("velocity_base", 80)
         self.velocity_range = dyn.get("velocity_range", 8)
         self.curve = dyn.get("build_curve", "flat")
+        if loop and self.curve != "wave":
+            self.curve = "flat"  # a loop's dynamics meet at the seam: no build, no arch
         self.melody: list[tuple[int, int, int]] = []  # (t, dur, key) of the melody layers
 
     def scale_of(self, word: str | None) -> str:
@@ -518,7 +535,8 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
         rng = ctx.rng(name, "drums", section.theme, section.index, section.start)
         variant = ctx.rng(name, "drums", "variant", section.theme).randint(
             0, len(drums.VARIANTS.get(style, [])) if style else 0)
-        following = sections[n + 1] if n + 1 < len(sections) else None
+        following = sections[n + 1] if n + 1 < len(sections) else (
+            sections[0] if ctx.loop else None)  # a loop's fill leads back into the start
         pool = [f for f in drums.FILLS if (f == "triplet-toms") == (style in drums.SWUNG)] or ["toms"]
         middle = every and section.bars >= 2 * every and rng.random() < 0.35
         for i in range(section.bars):
@@ -642,20 +660,32 @@ def transform(ctx: Context, body: list[dict], channels: dict[str, int], *,
     return body
 
 
-def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | None = None,
-            intensity: int | None = None, seed: int = 0) -> list[dict]:
-    """The whole piece: header, every layer's notes, End at exactly ``seconds``."""
-    tempo = float(tempo or mood.get("tempo", DEFAULT_TEMPO))
+def arrange(mood: dict, *, seconds: float | None, key: tuple[int, str],
+            tempo: float | None = None, intensity: int | None = None, seed: int = 0,
+            bars: int | None = None, loop: bool = False) -> list[dict]:
+    """The whole piece: header, every layer's notes, End at exactly ``seconds``.
+
+    Without ``tempo`` (or with ``bars``) the piece is whole bars (``moods.whole``): the
+    tempo is fitted near the mood's, and ``seconds`` is None with ``tempo`` and ``bars``
+    (the length follows from them). With ``tempo`` alone, that tempo and End mid-bar.
+    ``loop``: whole bars (the nearest number, ``tempo`` fitted too) with no final chord,
+    ritardando or build curve, the last bar leading into the first, and loopStart/loopEnd
+    Markers."""
     intensity = mood.get("intensity", DEFAULT_INTENSITY) if intensity is None else intensity
-    ticks = max(1, round(seconds * tempo / 60 * PPQ))
+    whole = tempo is None or bars is not None or loop
+    if whole:
+        ticks, sigs, tempo = whole_bars(mood, seconds=seconds, tempo=tempo, bars=bars, loop=loop)
+    else:
+        ticks, sigs = max(1, round(seconds * tempo / 60 * PPQ)), []
     written = parse_key(mood.get("key", "C"))[0]
     shift = (key[0] - written + 6) % 12 - 6  # the asked key, from the written one
-    ctx = Context(mood, key=(written, key[1]), tempo=tempo, intensity=intensity, seed=seed,
-                  ticks=ticks, seconds=seconds)
+    ctx = Context(mood, key=(written, key[1]), tempo=float(tempo), intensity=intensity, seed=seed,
+                  ticks=ticks, seconds=seconds, whole=whole, loop=loop)
     ticks = ctx.ticks
     keysig = key_event(*key)
-    head = [{"type": "Seed", "seed": seed}, {"type": "Tempo", "t": 0, "bpm": tempo},
+    head = [{"type": "Seed", "seed": seed}, {"type": "Tempo", "t": 0, "bpm": ctx.tempo},
             {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}, keysig]
+    head += [{"type": "TimeSig", "t": t, "num": num, "den": den} for t, num, den in sigs[1:]]
     layers = plan(mood, intensity)
     named = set()
     channels: dict[str, int] = {}  # layer name -> channel, for transforms
@@ -676,7 +706,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
     # the mix (issue 11): each layer's level, pan, sends, expression, sustain at the head
     # the final chord is let go before the end (its release decays before the fade): the
     # sustain pedal lifts with it
-    held = ending.release(ticks - ctx.final_start, ctx.beat, ctx.tempos[-1][1] if ctx.tempos else tempo)
+    held = ending.release(ticks - ctx.final_start, ctx.beat, ctx.tempos[-1][1] if ctx.tempos else ctx.tempo)
     head += [dict(e, t=ctx.final_start + held) if e.get("cc") == 64 and e["t"] == ticks else e
              for e in mood_controllers(mixed, changes=[sp.start for sp in ctx.spans], end=ticks)]
     body: list[dict] = []
@@ -689,7 +719,7 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             (last if n["t"] >= ctx.final_start else body).append(n)
     body = transform(ctx, body, channels)
     notes = [dict(n, dur=max(1, min(n["dur"], ctx.final_start + held - n["t"])))
-             for n in transform(ctx, last, channels, final=True)]
+             for n in transform(ctx, last, channels, final=True) if not ctx.loop]
     for n in body:
         end = min(n["t"] + n["dur"], ctx.final_start)
         if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
@@ -704,14 +734,15 @@ def arrange(mood: dict, *, seconds: float, key: tuple[int, str], tempo: float | 
             n["key"] += 12
     flats = spells_flats(*key)  # chord names spelled as the key is
     chords = [Chord(sp.chord.root + shift, sp.chord.intervals).event(sp.start, sp.end - sp.start, flats)
-              for sp in ctx.spans]
+              for sp in ctx.spans if sp.end > sp.start]  # a loop's final span is empty
     slower = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in ctx.tempos]
     lifts = []  # a lift's key signature, and home's again after it
     for s in ctx.form.sections:
         if s.shift:
             lifts += [key_event((key[0] + s.shift) % 12, key[1], s.start * ctx.bar),
                       key_event(*key, (s.start + s.bars) * ctx.bar)]
+    markers = loop_markers(0, ticks) if loop else []
     order = {"Tempo": 0, "KeySig": 1, "Chord": 2}
-    body = sorted(slower + lifts + chords + notes, key=lambda e: (
+    body = sorted(slower + lifts + chords + notes + markers, key=lambda e: (
         e["t"], order.get(e["type"], 3), e.get("ch", 0), e["key"] if e["type"] == "Note" else 0))
     return head + body + [{"type": "End", "t": ticks}]

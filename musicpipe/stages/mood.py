@@ -17,8 +17,14 @@ MOOD_HELP = (
     "then $MUSICPIPE_MOODS (files or folders, :-separated), then --pack FILE; a later mood "
     "of the same name wins. Packs written for midi-cli-rs load as they are. Format: "
     "docs/moods.md; `mood --show NAME` prints a mood resolved, ready to copy into a pack. "
-    "The piece lasts exactly --duration seconds at a constant --tempo (the stream's End, the "
-    ".mid and the audio all end there; audio fades over its last 50 ms). Each layer gets a "
+    "The piece lasts exactly --duration seconds (the stream's End, the .mid and the audio all "
+    "end there; audio fades over its last 50 ms) and, without --tempo, is whole bars: the "
+    "mood's tempo is fitted (within 4 %, a shorter last bar with its own TimeSig where no "
+    "whole number of bars is that close); --tempo keeps the tempo asked and may end mid-bar. "
+    "--bars N: N bars in --duration seconds, or at --tempo or the mood's tempo (then the "
+    "length follows). --loop: whole bars (the nearest number; a --tempo is fitted too) that "
+    "repeat seamlessly: no final chord, ritardando or fade, the last bar leading back into "
+    "the first, loop points in .mid and .wav files, the reverb tail folded into the start. Each layer gets a "
     "mix (level, pan, reverb and chorus sends, pedal for pianos: ControlChange events at its "
     "start; see docs/moods.md). Audio (--out .wav, .flac, .ogg, .mp3) is brought to --loudness "
     "-16 LUFS (ITU-R BS.1770-4) with true peaks under -1 dBTP, so every mood and seed comes "
@@ -44,6 +50,9 @@ def _key(text: str) -> tuple[int, str | None]:
 @cli.stage("mood", epilog=MOOD_HELP + "\n\n" + AGENT_LINES,
            not_stream=("--out", "-o", "--stems", "--list", "--show"), examples=[
     "mood calm --duration 8 --seed 7 --out calm.wav",
+    "mood upbeat --bars 8 --duration 15 --seed 1 --out eight-bars.mid",
+    "mood lofi --bars 16 --tempo 80 --seed 2 --out sixteen.wav",
+    "mood calm --duration 16 --seed 3 --loop --out loop.wav",
     "mood jazz --duration 6 --seed 2 | viz | to-midi --out jazz.mid",
     "mood suspense --key Cm --tempo 90 --intensity 85 --seed 4 --out tense.mid",
     "mood rainy-day --pack examples/moods.toml --duration 5 --seed 1 --out rain.wav",
@@ -52,13 +61,20 @@ def _key(text: str) -> tuple[int, str | None]:
     "mood --show lofi",
 ])
 @click.argument("name", required=False)
-@click.option("--duration", "-d", type=cli.FloatRange(0.5, 3600), default=8.0,
-              show_default=True, help="Length in seconds, exact.")
+@click.option("--duration", "-d", type=cli.FloatRange(0.5, 3600), default=None,
+              help="Length in seconds, exact (default: 8; with --bars, what they last).")
+@click.option("--bars", "-b", type=click.IntRange(1, 10000), default=None,
+              help="Whole bars: this many, in --duration seconds or at --tempo (not both; neither: "
+                   "at the mood's tempo).")
+@click.option("--loop", is_flag=True,
+              help="A seamless loop: whole bars whose last leads back into the first, no "
+                   "ending; loopStart/loopEnd Markers (.mid), a smpl loop chunk (.wav), the "
+                   "tail folded into the start so the file repeats without a seam.")
 @click.option("--key", "-k", callback=cli.parsed(_key), default=None, metavar="KEY",
               help="Key: Am, F#m, Cmaj, D dorian ...; a bare root (C) keeps the mood's mode "
                    "(default: the mood's key).")
 @click.option("--tempo", "-t", type=cli.FloatRange(20, 400), default=None,
-              help="BPM (default: the mood's).")
+              help="BPM, kept as asked (default: the mood's, fitted to whole bars).")
 @click.option("--intensity", "-i", type=click.IntRange(0, 100), default=None,
               help="0-100: density, loudness, how many layers play (default: the mood's).")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
@@ -82,7 +98,7 @@ def _key(text: str) -> tuple[int, str | None]:
 @click.option("--list", "as_list", is_flag=True, help="List the moods and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: JSON for programs.")
 @click.option("--show", "show", metavar="NAME", help="Print a mood resolved, as TOML.")
-def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, stems, force,
+def command(io: cli.StageIO, name, duration, bars, loop, key, tempo, intensity, seed, out, stems, force,
             loudness, rate, bits, packs, soundfont, as_list, as_json, show):
     """A whole arrangement in one command: every layer on its own channel and instrument.
 
@@ -125,6 +141,11 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
     if show:
         cli.write_stdout(to_toml({**mood, "transforms": mood.get("transforms", DEFAULT_TRANSFORMS)}))
         return None
+    if bars is not None and duration is not None and tempo is not None:
+        raise click.UsageError("--bars with --duration or with --tempo, not both: "
+                               "the other follows from them")
+    if duration is None and bars is None:
+        duration = 8.0
     midi_out = bool(out) and out.lower().endswith((".mid", ".midi"))
     audio_out = out if out and not midi_out else None
     bits = int(bits) if bits else None
@@ -140,6 +161,7 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
     if seed is None:
         seed = io.random_seed()
     from ..moods.arrange import arrange
+    from ..score.timeline import FitError
 
     own = parse_key(mood.get("key", "C"))
     if key is not None and key[1] is None:  # a root alone: the mood keeps its mode
@@ -148,8 +170,10 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
             io.warn(f"--key {key_name(key[0], 'major')}: {target} is a {own[1]} mood, so this is "
                     f"{key_name(*key)} (write --key {key_name(key[0], 'major')}maj for major)")
     try:
-        events = arrange(mood, seconds=duration, key=key or own,
-                         tempo=tempo, intensity=intensity, seed=seed)
+        events = arrange(mood, seconds=duration, key=key or own, tempo=tempo,
+                         intensity=intensity, seed=seed, bars=bars, loop=loop)
+    except FitError as e:
+        raise click.BadParameter(str(e), param_hint="--bars" if bars else "--duration") from None
     except ValueError as e:  # a pack value only the whole arrangement shows (a register too high)
         raise DataError(f"{library.source_of(target)}: mood {mood['name']!r}: {e}") from None
     if not out and not stems:
@@ -164,11 +188,17 @@ def command(io: cli.StageIO, name, duration, key, tempo, intensity, seed, out, s
             write_midi(events, out)
         except OSError as e:
             raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    if duration is None:  # --bars at --tempo: the length the bars last
+        from ..meter import seconds_at
+
+        duration = seconds_at([(e["t"], e["bpm"]) for e in events if e["type"] == "Tempo"])(
+            events[-1]["t"])
     if audio_out or stems:
         from ..audio.progress import bar
 
         export.export(events, audio_out, stems=stems, force=force, rate=rate, bits=bits,
-                      loudness=loudness, soundfont=soundfont, length=duration, warn=io.warn,
+                      loudness=loudness, soundfont=soundfont, length=duration, loop=loop,
+                      warn=io.warn,
                       progress=bar("mood"))
     return None
 

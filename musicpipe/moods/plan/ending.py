@@ -8,11 +8,13 @@ so the piece still lasts exactly as long as asked: the final chord takes what is
 from __future__ import annotations
 
 from ...events import PPQ
+from ...harmony import Chord
 from .style import RITARDANDO
 
 DEPTH = 0.16        # the final chord's tempo, this much slower than the piece's
 HOLD = 1.5          # beats the final chord must keep (at its own tempo) for a ritardando
 RELEASE = 1.2       # seconds the final chord is let go before the end
+WHOLE_BODY = 4      # whole bars: the fewest bars before the final chord that slow into it
 
 
 def _us(bpm: float) -> int:
@@ -46,3 +48,73 @@ def release(ticks_left: int, beat: int, bpm: float) -> int:
     held at least a beat."""
     early = round(RELEASE * bpm / 60 * PPQ)
     return max(min(beat, ticks_left), ticks_left - early)
+
+
+def body_bars(style: str, ticks: int, bar: int, beat: int) -> int:
+    """The bars before the final chord, which starts on the last bar line at least a beat
+    before the end (a bar earlier where a ritardando needs the room)."""
+    bars = max(0, (ticks - beat) // bar)
+    if style in RITARDANDO and ticks - bars * bar < 2 * beat and bars >= 4:
+        bars -= 1
+    return bars
+
+
+def _slows(style: str, final_start: int, end: int, beat: int, bar: int) -> bool:
+    return (style in RITARDANDO and final_start >= WHOLE_BODY * bar
+            and end - final_start >= HOLD * beat)
+
+
+def _fractions(beats: int) -> list[float]:
+    """Each slowing beat's tempo as a fraction of the body's."""
+    return [1 - DEPTH * (i + 1) / (beats + 1) for i in range(beats)]
+
+
+def extra(style: str, ticks: int, bar: int, beat: int) -> float:
+    """What the ritardando of a piece ``ticks`` long costs, in ticks at its body tempo (0
+    where it has none): whole bars are fitted to the seconds left after it, so the body
+    tempo, solved around it, stays near the mood's."""
+    final_start = body_bars(style, ticks, bar, beat) * bar
+    if not _slows(style, final_start, ticks, beat, bar):
+        return 0.0
+    return (sum(beat / f - beat for f in _fractions(2 * bar // beat))
+            + (ticks - final_start) * DEPTH / (1 - DEPTH))
+
+
+def ritardando_to(style: str, *, end: int, tempo: float, seconds: float | None,
+                  final_start: int, beat: int, bar: int) -> tuple[float, list[tuple[int, float]]] | None:
+    """Whole bars: the slowing over the two bars before ``final_start`` with the End kept on
+    its bar line at ``end``. Returns the body tempo and the Tempo changes [(tick, bpm)]: the
+    body tempo solved so the piece lasts ``seconds`` (``tempo`` kept when seconds is None),
+    the final chord's tempo taking the microseconds left; None where the style keeps time
+    or there is no room (a short piece, where two slowing bars would be most of it)."""
+    if not _slows(style, final_start, end, beat, bar):
+        return None
+    beats = 2 * bar // beat
+    start = final_start - beats * beat
+    fractions = _fractions(beats)
+    weight = start + sum(beat / f for f in fractions) + (end - final_start) / (1 - DEPTH)
+    asked = seconds is None
+    if asked:
+        seconds = weight * 60 / (tempo * PPQ)
+    us = _us(weight * 60 / (seconds * PPQ))
+    steps = [round(us / f) for f in fractions]
+    left = seconds - (start * us + sum(beat * s for s in steps)) / 1e6 / PPQ
+    last = round(left * 1e6 * PPQ / (end - final_start))
+    tempos = [(start + i * beat, 60_000_000 / s) for i, s in enumerate(steps)]
+    return tempo if asked else 60_000_000 / us, tempos + [(final_start, 60_000_000 / last)]
+
+
+def into_the_start(form) -> None:
+    """A loop's last bar leads back into its first: its chord becomes the dominant of the
+    opening chord (a chord a fifth above it, or the leading-tone chord under it, stays), and
+    the final chord is the opening one, what the loop goes on to."""
+    if not form.sections or not form.sections[0].chords:
+        return
+    opening = form.sections[0].chords[0]
+    last = form.sections[-1]
+    chord = last.chords[-1]
+    leads = (chord.root - opening.root) % 12 == 7 or (
+        (opening.root - chord.root) % 12 == 1 and chord.intervals[:3] == (0, 3, 6))
+    if not leads:
+        last.chords[-1] = Chord((opening.root + 7) % 12, (0, 4, 7))
+    form.final = opening
