@@ -479,6 +479,16 @@ def refuse_file(path: str | None, *, abort: dict | None, notes: int, events: int
     raise DataError(f"{kept}: {why}; --force writes it anyway")
 
 
+def save(path: str, data: bytes) -> None:
+    """A sink's file written atomically; a failure is the one-line OutputError (73)."""
+    from .atomic import atomic_write
+
+    try:
+        atomic_write(path, data)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+
+
 def _print_traceback() -> None:
     import traceback  # only for --debug: it pulls in linecache and tokenize
 

@@ -71,12 +71,12 @@ class Writer:
             out: list[int] = []
             while sum(out) < self.bar:
                 out += self.rng.choice(pool)
-            return _fit(out, self.bar)
+            return fit(out, self.bar)
         weights = weights_for(self.cells, self.complexity)
         out = []
         while sum(out) < self.bar:
             out += self.rng.weighted([c for c, _ in self.cells], weights)
-        return _fit(out, self.bar)
+        return fit(out, self.bar)
 
     def varied(self, rhythm: list[int]) -> list[int]:
         """The rhythm with one value split in two or two merged: the same bar, varied."""
@@ -225,7 +225,9 @@ class Writer:
         return out
 
 
-def _fit(values: list[int], total: int) -> list[int]:
+def fit(values: list[int], total: int, *, fill: bool = False) -> list[int]:
+    """Durations cut to last at most ``total``; with ``fill`` the last one stretched so they
+    last exactly ``total``."""
     out, at = [], 0
     for v in values:
         if at >= total:
@@ -233,4 +235,6 @@ def _fit(values: list[int], total: int) -> list[int]:
         v = min(v, total - at)
         out.append(v)
         at += v
+    if fill and at < total and out:
+        out[-1] += total - at
     return out

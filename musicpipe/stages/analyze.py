@@ -7,7 +7,7 @@ import sys
 import click
 
 from .. import cli
-from ..errors import OutputError, one_line
+from ..errors import one_line
 from ..stream import Aborted, DataError
 from ..theory import parse_key
 
@@ -110,12 +110,7 @@ def command(io: cli.StageIO, json_out: str | None, key, melody: int | None, wav:
                     raise
                 aborted.note = str(e)
                 raise aborted from None
-            from ..atomic import atomic_write
-
-            try:
-                atomic_write(json_out, data)
-            except OSError as e:
-                raise OutputError(f"cannot write {json_out}: {e.strerror or e}") from None
+            cli.save(json_out, data)
     if aborted is not None:
         raise aborted
     return None

@@ -7,7 +7,6 @@ import sys
 import click
 
 from .. import cli
-from ..errors import OutputError
 from ..stream import DataError, Reader
 
 
@@ -145,12 +144,7 @@ def command(io: cli.StageIO, out: str | None, smf_type: str, ppq: int, title: st
     if out is None or out == "-":
         io.writer.sink(data)
         return None
-    from ..atomic import atomic_write
-
-    try:
-        atomic_write(out, data)
-    except OSError as e:
-        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    cli.save(out, data)
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from .. import cli
-from ..errors import OutputError, Unavailable
+from ..errors import Unavailable
 from ..musicxml import __doc__ as SCORE_DOC
 from ..musicxml import parse_grids
 
@@ -58,12 +58,7 @@ def command(io: cli.StageIO, out: str, grid: str, title: str | None, force: bool
     if out == "-":
         io.writer.sink(data)
         return None
-    from ..atomic import atomic_write
-
-    try:
-        atomic_write(out, data)
-    except OSError as e:
-        raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
+    cli.save(out, data)
     return None
 
 

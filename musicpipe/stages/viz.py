@@ -14,7 +14,6 @@ import click
 
 from .. import cli
 from ..draw import Piece, piano_roll, sparkline, svg
-from ..errors import OutputError
 from ..events import PPQ
 from ..stream import DataError
 
@@ -81,12 +80,7 @@ def command(io: cli.StageIO, roll: bool, step: int, width: int | None, svg_path:
                 raise
             aborted.note = str(e)  # one line: what was kept, and why
             raise aborted from None
-        from ..atomic import atomic_write
-
-        try:
-            atomic_write(svg_path, svg(piece).encode())
-        except OSError as e:
-            raise OutputError(f"cannot write {svg_path}: {e.strerror or e}") from None
+        cli.save(svg_path, svg(piece).encode())
         io.warn(f"wrote {svg_path}")
     if aborted is not None:
         raise aborted

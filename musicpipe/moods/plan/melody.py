@@ -13,7 +13,7 @@ half-phrase is shortened: the tune breathes. Every decision has a generator of i
 
 from __future__ import annotations
 
-from ...generators.phrase import Idea, Writer
+from ...generators.phrase import Idea, Writer, fit
 
 # Grooves that move a bar's first note off the downbeat: (chance of anticipating it by an
 # eighth, chance of a rest on the downbeat with the note an eighth late).
@@ -83,7 +83,7 @@ class Melody:
                     rhythm, moves = idea.varied, [-m for m in idea.moves]
                 else:  # fragmentation: the idea's head twice
                     head = max(1, len(idea.rhythm) // 2)
-                    rhythm = _fit(idea.rhythm[:head] * 4, self.bar)
+                    rhythm = fit(idea.rhythm[:head] * 4, self.bar, fill=True)
                     moves = idea.moves[:max(1, head - 1)] + [-1] + idea.moves[:max(1, head - 1)]
                 idx = w.bar_notes(rhythm, moves, first, chord)
             cap = ceiling - 1 - (section.shift > 0)  # a lift is higher; the peak is struck once
@@ -210,7 +210,7 @@ class Melody:
         """The idea's head sequenced up a step each bar, into the return."""
         w = self.w
         idea = self.idea(section.theme)
-        head = _fit(idea.rhythm, self.bar // 2)
+        head = fit(idea.rhythm, self.bar // 2, fill=True)
         moves = idea.moves[:max(1, len(head) - 1)]
         out = []
         n = len(chords)
@@ -222,17 +222,6 @@ class Melody:
         return out
 
 
-def _fit(values: list[int], total: int) -> list[int]:
-    out, at = [], 0
-    for v in values:
-        if at >= total:
-            break
-        v = min(v, total - at)
-        out.append(v)
-        at += v
-    if at < total and out:
-        out[-1] += total - at
-    return out
 
 
 def _head(rhythm: list[int], idx: list[int], length: int, bar: int) -> tuple[list[int], list[int]]:
