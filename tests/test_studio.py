@@ -317,8 +317,8 @@ def test_packs_are_saved_into_the_users_folder_only(tmp_path, config):
             assert one_line_error(response, 400).startswith("serve: pack name")
         one_line_error(c.get("/api/packs/nothere"), 404)
         assert c.get("/api/packs/..%2Fmine").status_code in (400, 404)
-        # the rendered mood is the saved one
-        piece = c.post("/api/render", json={"mood": "studio-test", "seconds": 2, "seed": 1}).json()
+        # the rendered mood is the saved one: 6 s are whole bars at 95 (at 90 too: no fit)
+        piece = c.post("/api/render", json={"mood": "studio-test", "seconds": 6, "seed": 1}).json()
         assert any(e.get("bpm") == 95 for e in events(c.get(piece["files"]["jsonl"]).content))
     assert sorted(p.name for p in config.iterdir()) == ["mine.toml"]
     assert not list(tmp_path.glob("**/evil*"))
