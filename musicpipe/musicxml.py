@@ -40,6 +40,8 @@ DRUM_STAFF = {
 }
 MAX_MEASURES = 5000
 """The longest score written (an hour and more at most tempos): a far End is refused, not tried."""
+MAX_STAFF_MEASURES = 10_000
+"""The most measures over all parts (music21 takes a few ms each: about half a minute)."""
 _QUALITY = {"mmaj7": "mM7"}  # our chord qualities music21 spells otherwise
 
 
@@ -95,6 +97,11 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
     score = stream.Score()
     score.insert(0, metadata.Metadata(title=title or "", composer=""))
     tracks = split(events)
+    staves = bar_count(end, sigs) * len(tracks)
+    if staves > MAX_STAFF_MEASURES:
+        raise DataError(f"the score would hold {bar_count(end, sigs):,} bars in {len(tracks)} "
+                        f"parts, {staves:,} measures in all; at most {MAX_STAFF_MEASURES:,} "
+                        "(trim it: trim --bars N, or write fewer parts)")
     parts = []
     for number, track in enumerate(tracks, 1):
         own = [e for e in track.events if e.get("ch") == track.ch]
@@ -112,8 +119,8 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
         inst.partAbbreviation = part.partAbbreviation
         inst.midiChannel = track.ch
         part.insert(0, inst)
-        body = [(snap(n["t"]), snap(n["t"] + n["dur"]), n["key"])
-                for n in track.events if n["type"] == "Note" and n["t"] < end]
+        body = [(snap(n["t"]), min(snap(n["t"] + n["dur"]), end), n["key"])  # cut at the End,
+                for n in track.events if n["type"] == "Note" and n["t"] < end]  # as to-midi does
         if drums:
             part.insert(0, clef.PercussionClef())
             _drum_strokes(part, body, end, shortest, ql, note, percussion)

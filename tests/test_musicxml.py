@@ -125,6 +125,14 @@ def test_bad_outputs_and_inputs(tmp_path):
     far = '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":80}\n{"type":"End","t":2147483647}\n'
     proc = sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=far, check=False)
     assert proc.returncode == 65 and b"at most 5,000" in proc.stderr and not (tmp_path / "x.musicxml").exists()
+    wide = "".join(f'{{"type":"Note","t":0,"dur":480,"ch":{ch},"key":60,"vel":80}}\n' for ch in range(4))
+    proc = sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=wide + '{"type":"End","t":7680000}\n',
+              check=False)  # 4,000 bars in 4 parts: refused before music21 spends minutes on it
+    assert proc.returncode == 65 and b"16,000 measures in all; at most 10,000" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and not (tmp_path / "x.musicxml").exists()
+    held = '{"type":"Note","t":0,"dur":2147483647,"ch":0,"key":60,"vel":80}\n{"type":"End","t":7680}\n'
+    sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=held)  # cut at the End, as to-midi does
+    assert len(read(tmp_path / "x.musicxml").parts[0].getElementsByClass("Measure")) == 4
 
 
 def test_without_music21_it_exits_69_with_the_fix(tmp_path):
@@ -134,3 +142,6 @@ def test_without_music21_it_exits_69_with_the_fix(tmp_path):
               env={"PYTHONPATH": str(tmp_path)})
     assert proc.returncode == 69 and b"musicpipe[musicxml]" in proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and not (tmp_path / "x.musicxml").exists()
+    held = '{"type":"Note","t":0,"dur":2147483647,"ch":0,"key":60,"vel":80}\n{"type":"End","t":7680}\n'
+    sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=held)  # cut at the End, as to-midi does
+    assert len(read(tmp_path / "x.musicxml").parts[0].getElementsByClass("Measure")) == 4

@@ -91,14 +91,14 @@ class Settings:
 
     def in_force(self, what, t: int) -> tuple | None:
         line = self.timeline.get(what, ())
-        i = bisect_right(line, (t, (float("inf"),)))
+        i = bisect_right(line, t, key=_time)  # by time alone: values may be text (KeySig)
         return line[i - 1][1] if i else None
 
     def changes(self, what, t: int, value: tuple) -> bool:
         """Record ``value`` from ``t``; False when it is the one in force there already."""
         if self.in_force(what, t) == value:
             return False
-        insort(self.timeline.setdefault(what, []), (t, value))
+        insort(self.timeline.setdefault(what, []), (t, value), key=_time)
         return True
 
     def meter_at_start(self, head: list[dict], start: int) -> dict | None:
@@ -110,6 +110,10 @@ class Settings:
             return None
         self.changes("TimeSig", start, (4, 4))
         return {"type": "TimeSig", "t": start, "num": 4, "den": 4}
+
+
+def _time(item: tuple[int, tuple]) -> int:
+    return item[0]
 
 
 def shifted(ev: dict, by: int) -> dict:
