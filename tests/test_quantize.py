@@ -95,3 +95,11 @@ def test_in_process_and_pair_form():
     pairs = (b'{"type":"NoteOn","t":10,"ch":0,"key":60,"vel":80}\n'
              b'{"type":"NoteOff","t":470,"ch":0,"key":60}\n')
     assert spans(events(sh("quantize --grid 4", input=pairs).stdout)) == [(0, 480)]
+
+
+def test_a_track_that_is_no_name_names_no_part():
+    """Found by the fuzz suite: a list as a note's track made --ch/--track exit 70."""
+    line = '{"type":"Note","t":7,"dur":1,"ch":0,"key":0,"vel":1,"track":[]}\n'
+    for option in ("--ch 1", "--track Bass"):
+        proc = sh(f"quantize {option}", input=line)
+        assert proc.stdout.decode() == line and proc.stderr == b""

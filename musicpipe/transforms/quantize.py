@@ -103,7 +103,8 @@ def quantize_batches(batches: Iterable[list[dict]], grid: str = "16", *, strengt
             elif typ == "Marker" and wanted and ev.get("ch") is not None and \
                     {ev["text"].casefold(), ev["text"].split(" (")[0].casefold()} & wanted:
                 only_ch.add(ev["ch"])  # the part named so: its channel
-            elif typ == "Note" and (every or ev["ch"] in only_ch or ev.get("track") in only_tr):
+            elif typ == "Note" and (every or ev["ch"] in only_ch
+                                    or _track(ev) in only_tr):
                 t0 = ev["t"]
                 t = min(max(snap(t0), 0), MAX_TICK)
                 if lengths:
@@ -120,3 +121,9 @@ def quantize_batches(batches: Iterable[list[dict]], grid: str = "16", *, strengt
             if not in_place:
                 out.append(ev)
         yield out
+
+
+def _track(ev: dict) -> str | None:
+    """A note's track name; a value that is no name (a list, a number) names no track."""
+    track = ev.get("track")
+    return track if isinstance(track, str) else None
