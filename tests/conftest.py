@@ -105,3 +105,20 @@ def pytest_terminal_summary(terminalreporter):
         codes = ", ".join(f"{c}: {n}" for c, n in sorted(getattr(module, "FUZZ_CODES", {}).items()))
         terminalreporter.write_line(f"fuzz: {sum(shared.values())} inputs tried: {counts}")
         terminalreporter.write_line(f"fuzz: exit codes {codes}")
+
+
+def midi_meter(path) -> tuple[list[tuple[int, int, int]], int]:
+    """A MIDI file's time signatures (tick, num, den) and its last event's tick, both at 480
+    ticks a quarter, as mido reads them: the reader independent of musicpipe's."""
+    import mido
+
+    mid = mido.MidiFile(path)
+    sigs, end = [], 0
+    for track in mid.tracks:
+        now = 0
+        for m in track:
+            now += m.time
+            if m.type == "time_signature":
+                sigs.append((now * 480 // mid.ticks_per_beat, m.numerator, m.denominator))
+        end = max(end, now * 480 // mid.ticks_per_beat)
+    return sigs, end

@@ -6,7 +6,7 @@ import mido
 import pytest
 
 from musicpipe.transforms.assemble import concat, loop, merge, section
-from tests.conftest import events, notes, sh
+from tests.conftest import events, midi_meter, notes, sh
 
 
 def n(t, dur=480, key=60, ch=0):
@@ -104,15 +104,7 @@ def test_a_three_four_bridge_between_verses_gives_22_bars_in_the_midi_file(tmp_p
     sh('chords "I vi IV V" --key G --repeat 2 | bass --seed 1 | section verse > verse.jsonl && '
        'chords "IV V I" --key G --time-sig 3/4 --repeat 2 | bass --seed 1 | section bridge > bridge.jsonl && '
        'concat verse.jsonl bridge.jsonl verse.jsonl | to-midi --out song.mid', cwd=tmp_path)
-    mid = mido.MidiFile(tmp_path / "song.mid")
-    sigs, end = [], 0
-    for track in mid.tracks:
-        now = 0
-        for m in track:
-            now += m.time
-            if m.type == "time_signature":
-                sigs.append((now, m.numerator, m.denominator))
-            end = max(end, now)
+    sigs, end = midi_meter(tmp_path / "song.mid")
     assert sorted(sigs) == [(15360, 3, 4), (24000, 4, 4)]
     bars = t = 0
     while t < end:

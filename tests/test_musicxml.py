@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import zipfile
 
-import mido
 import pytest
 
 from musicpipe.meter import bar_count
-from tests.conftest import ROOT, events, sh
+from tests.conftest import ROOT, events, midi_meter, sh
 
 music21 = pytest.importorskip("music21")
 
 
 def midi_bars(path) -> int:
-    mid = mido.MidiFile(path)
-    sigs, end = [], 0
-    for track in mid.tracks:
-        now = 0
-        for m in track:
-            now += m.time
-            if m.type == "time_signature":
-                sigs.append((now * 480 // mid.ticks_per_beat, m.numerator, m.denominator))
-        end = max(end, now * 480 // mid.ticks_per_beat)
+    sigs, end = midi_meter(path)
     return bar_count(end, sigs)
 
 
