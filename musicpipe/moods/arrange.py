@@ -69,8 +69,10 @@ class Context:
 
     def __init__(self, mood: dict, *, key: tuple[int, str], tempo: float, intensity: int,
                  seed: int, ticks: int, seconds: float | None = None, whole: bool = False,
-                 loop: bool = False):
+                 loop: bool = False, levels: list[int] | None = None,
+                 onward: tuple[int, str] | None = None):
         self.mood, self.seed, self.intensity = mood, seed, intensity
+        self.levels = levels  # a score region's intensity bar by bar (its curve)
         self.name = mood.get("name", "")
         self.default_intensity = mood.get("intensity", DEFAULT_INTENSITY)
         self.root, self.mode = key
@@ -81,16 +83,18 @@ class Context:
         self.bar = num * self.beat
         self.ticks = ticks
         self.loop = loop
+        self.leads = loop or onward is not None  # no final chord: the music goes on
         harmony = mood.get("harmony", {})
         self.tension = harmony.get("tension", 0.3)
         written = parse_key(mood.get("key", "C"))[1]
         self.style = style_of(mood)
         self.pulse = has_pulse(mood)
         # The final chord starts on the last bar line at least a beat before the end; a
-        # loop has none: its body plays to the end and leads back into its start.
-        self.body_bars = ticks // self.bar if loop else ending.body_bars(
+        # loop has none: its body plays to the end and leads back into its start, as a
+        # score region leads into the next (a short last bar is the body's, cut short).
+        self.body_bars = -(-ticks // self.bar) if self.leads else ending.body_bars(
             self.style, ticks, self.bar, self.beat)
-        self.final_start = self.body_bars * self.bar
+        self.final_start = min(ticks, self.body_bars * self.bar)
         # a ritardando into the final chord, which then takes what is left of the seconds;
         # in whole bars the End stays on its bar line and the body tempo is solved instead
         self.tempos = []
@@ -109,6 +113,8 @@ class Context:
                               style=self.style, rng_of=self.rng)
         if loop:
             ending.into_the_start(self.form)
+        elif onward is not None:
+            ending.into_key(self.form, (self.root, self.mode), onward)
         self.voicing = harmony.get("voicing", "close")
         self.moved = family(written) != family(self.mode)  # played in the other mode family
         self.scale = self.scale_of(harmony.get("scale"))
@@ -141,10 +147,11 @@ class Context:
             for i, chord in enumerate(s.chords):
                 chord = self._colour(chord)
                 start = (s.start + i) * self.bar
+                end = min(start + self.bar, self.final_start)
                 if out and out[-1].section is s and out[-1].chord == chord:
-                    out[-1].end = start + self.bar
+                    out[-1].end = end
                 else:
-                    out.append(Span(start, start + self.bar, chord, s))
+                    out.append(Span(start, end, chord, s))
         out.append(Span(self.final_start, self.ticks, self.form.final, None))
         return out
 
@@ -169,6 +176,12 @@ class Context:
         another's stream."""
         return stage_rng(self.seed, "mood", self.name, *names)
 
+    def level(self, t: int) -> int:
+        """The intensity at tick t: the piece's, or a score region's curve at that bar."""
+        if self.levels is None:
+            return self.intensity
+        return self.levels[max(0, min(len(self.levels) - 1, t // self.bar))]
+
     def energy(self, t: int) -> float:
         """The section's energy at tick t (a build rises through its bars); 1 outside."""
         s = self.form.section_at_bar(t // self.bar) if t < self.final_start else None
@@ -189,7 +202,7 @@ class Context:
         """The build curve times the intensity and the section's energy, at tick t; the
         final chord is softer than the piece."""
         section = FINAL_LOUDNESS if t >= self.final_start else self.energy(t)
-        return min(self.shape(t), 1.05) * section * (0.65 + 0.5 * self.intensity / 100)
+        return min(self.shape(t), 1.05) * section * (0.65 + 0.5 * self.level(t) / 100)
 
     def ceiling(self, start: int, end: int, default: int) -> int:
         """The highest key accompaniment may use from ``start`` to ``end``: under the lowest
@@ -228,7 +241,7 @@ def _density(ctx: Context, layer: dict, *, tune: bool = False, t: int | None = N
     if tune:
         return max(0.05, min(1.0, own))
     energy = 1.0 if t is None else ctx.energy(t) * ctx.shape(t)
-    more = 1 + 1.5 * (ctx.intensity - ctx.default_intensity) / 100
+    more = 1 + 1.5 * ((ctx.intensity if t is None else ctx.level(t)) - ctx.default_intensity) / 100
     return max(0.05, min(1.0, own * max(0.1, more) * energy))
 
 
@@ -348,7 +361,8 @@ def voices_for(ctx: Context, sp: Span, style: str, arp: bool) -> int:
     arpeggio already spells the chord; three otherwise."""
     if sp.section is None:
         return 4 if style == "pad" else 3
-    if ctx.intensity >= 80 and ctx.intensity > ctx.default_intensity:
+    level = ctx.level(sp.start)
+    if level >= 80 and level > ctx.default_intensity:
         return 4  # driven: full chords
     busy = ctx.busy(sp.start, sp.end)
     if busy >= 1.0 or arp or (style in ("rhythmic", "pad") and busy >= 0.5):
@@ -367,8 +381,7 @@ def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> lis
     base, span = _register(layer, (52, 19))
     style = {"comping": "comp", "rhythmic": "rhythmic"}.get(layer.get("pattern"), "pad")
     roots = _bass_roots(ctx)
-    arps = [layer for n, layer in ctx.mood.get("layers", {}).items() if _generator(n, layer) == "arp"
-            and layer.get("min_intensity", 0) <= ctx.intensity]
+    arps = [layer for n, layer in ctx.mood.get("layers", {}).items() if _generator(n, layer) == "arp"]
     out = []
     prev = None
     prev_bass = None
@@ -377,7 +390,9 @@ def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> lis
             prev = None
             continue
         ceiling = min(ctx.ceiling(sp.start, sp.end, base + span), base + span)
-        keys = lead(sp.chord, floor=base - 7, ceiling=ceiling, voices=voices_for(ctx, sp, style, any(plays(a, "arp", sp.section, ctx.pulse) for a in arps)),
+        keys = lead(sp.chord, floor=base - 7, ceiling=ceiling, voices=voices_for(ctx, sp, style, any(
+                        plays(a, "arp", sp.section, ctx.pulse)
+                        and a.get("min_intensity", 0) <= ctx.level(sp.start) for a in arps)),
                     prev=prev, bass=bass_key, prev_bass=prev_bass,
                     spread=ctx.voicing in ("spread", "open"))
         if not keys:
@@ -386,7 +401,7 @@ def layer_chords(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> lis
         play = "pad" if sp.section is None or sp.section.role == "breakdown" else style  # held
         density = _density(ctx, layer, t=sp.start)
         if play == "pad" and sp.section is not None and (
-                ctx.intensity * ctx.energy(sp.start) >= 75 or ctx.energy(sp.start) >= 1.1):
+                ctx.level(sp.start) * ctx.energy(sp.start) >= 75 or ctx.energy(sp.start) >= 1.1):
             play = "block"  # intensity, a chorus: the pad pulses
         notes = accompany.hits(play, sp.start, sp.end, keys, ch=ch, vel=vel, rng=rng,
                                bar=ctx.bar // 2 if play == "block" else ctx.bar, beat=ctx.beat,
@@ -510,7 +525,7 @@ def layer_arp(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list[d
             continue
         shape = ctx.rng(name, "arp", sp.section.theme).choice(accompany.ARP_SHAPES)
         rate = step
-        if (ctx.intensity * ctx.energy(sp.start) < 40 or ctx.energy(sp.start) < 0.95) and step < ctx.beat:
+        if (ctx.level(sp.start) * ctx.energy(sp.start) < 40 or ctx.energy(sp.start) < 0.95) and step < ctx.beat:
             rate = step * 2  # quiet, a verse: the arpeggio slows to half
         out += accompany.hits("arp", sp.start, sp.end, keys, ch=ch, vel=vel, rng=None,
                               beat=ctx.beat, step=rate, shape=shape)
@@ -536,7 +551,7 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
         variant = ctx.rng(name, "drums", "variant", section.theme).randint(
             0, len(drums.VARIANTS.get(style, [])) if style else 0)
         following = sections[n + 1] if n + 1 < len(sections) else (
-            sections[0] if ctx.loop else None)  # a loop's fill leads back into the start
+            sections[0] if ctx.leads else None)  # a loop's fill leads back into the start
         pool = [f for f in drums.FILLS if (f == "triplet-toms") == (style in drums.SWUNG)] or ["toms"]
         middle = every and section.bars >= 2 * every and rng.random() < 0.35
         for i in range(section.bars):
@@ -546,14 +561,14 @@ def layer_drums(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
                 dens *= 0.5 + 0.5 * i / max(1, section.bars - 1)
             if style:
                 hits = drums.vary(drums.bar_hits(style, ctx.bar, density=dens, rng=rng,
-                                                 intensity=ctx.intensity, variant=variant),
+                                                 intensity=ctx.level(start), variant=variant),
                                   style, ctx.bar, rng=rng)
             else:
                 hits = _euclid_bar(ctx, name, layer, dens, section.start + i)
             last = i == section.bars - 1
             into = last and following is not None and following.kind != "outro"
             if every and section.kind != "outro" and (into or (middle and i == section.bars // 2 - 1)):
-                beats = 2 if into and (section.role == "build" or ctx.intensity > 60) else 1
+                beats = 2 if into and (section.role == "build" or ctx.level(start) > 60) else 1
                 cut = ctx.bar - beats * ctx.beat
                 hits = [h for h in hits if h[0] < cut] + drums.fill(
                     rng.choice(pool), ctx.bar, beats, ctx.beat, rng=rng)
@@ -579,7 +594,7 @@ def _euclid_bar(ctx: Context, name: str, layer: dict, density: float, bar_no: in
     voice's pulses but never adds any: a four-on-the-floor stays four."""
     out = []
     for i, voice in enumerate(layer.get("voices", DEFAULT_VOICES)):
-        if voice.get("min_intensity", 0) > ctx.intensity:
+        if voice.get("min_intensity", 0) > ctx.level(bar_no * ctx.bar):
             continue
         steps = voice.get("steps", 16)
         written = voice.get("pulses", 4)
@@ -678,16 +693,62 @@ def arrange(mood: dict, *, seconds: float | None, key: tuple[int, str],
     else:
         ticks, sigs = max(1, round(seconds * tempo / 60 * PPQ)), []
     written = parse_key(mood.get("key", "C"))[0]
-    shift = (key[0] - written + 6) % 12 - 6  # the asked key, from the written one
     ctx = Context(mood, key=(written, key[1]), tempo=float(tempo), intensity=intensity, seed=seed,
                   ticks=ticks, seconds=seconds, whole=whole, loop=loop)
-    ticks = ctx.ticks
-    keysig = key_event(*key)
     head = [{"type": "Seed", "seed": seed}, {"type": "Tempo", "t": 0, "bpm": ctx.tempo},
-            {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]}, keysig]
+            {"type": "TimeSig", "t": 0, "num": ctx.time_sig[0], "den": ctx.time_sig[1]},
+            key_event(*key)]
     head += [{"type": "TimeSig", "t": t, "num": num, "den": den} for t, num, den in sigs[1:]]
-    layers = plan(mood, intensity)
+    part = play(ctx, key)
+    slower = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in ctx.tempos]
+    markers = loop_markers(0, ctx.ticks) if loop else []
+    return head + part.head + _in_order(slower + part.body + markers) + [
+        {"type": "End", "t": ctx.ticks}]
+
+
+def region(mood: dict, *, ticks: int, key: tuple[int, str], tempo: float, levels: list[int],
+           seed: int, onward: tuple[int, str] | None) -> Part:
+    """One region of a score (``musicpipe.score``), ``ticks`` long from tick 0: the mood in
+    ``key`` with its intensity bar by bar (``levels``: layers come in and drop out, thin and
+    fill, soften and swell with it), leading into ``onward`` (the next region's key: its
+    last bars turn there through a pivot and the new dominant, the drums fill into it), or
+    ending with a cadence and its final chord where ``onward`` is None. The score's
+    conductor owns tempo, meter and keys; the part is notes, chords and the mix."""
+    written = parse_key(mood.get("key", "C"))[0]
+    shift = (key[0] - written + 6) % 12 - 6
+    toward = None if onward is None else ((onward[0] - shift) % 12, onward[1])
+    ctx = Context(mood, key=(written, key[1]), tempo=float(tempo), intensity=max(levels),
+                  seed=seed, ticks=ticks, levels=levels, onward=toward)
+    return play(ctx, key)
+
+
+class Part:
+    """A mood's notes over a piece or a region: ``head`` (track names, programs and the mix
+    at its start), ``body`` (notes, Chord events, a lift's KeySigs), ``layers`` (name ->
+    (generator, channel)), ``harmony`` ((start, end, Chord) in the key played)."""
+
+    __slots__ = ("head", "body", "layers", "harmony")
+
+    def __init__(self, head: list[dict], body: list[dict], layers: dict[str, tuple[str, int]],
+                 harmony: list[tuple[int, int, Chord]]):
+        self.head, self.body, self.layers, self.harmony = head, body, layers, harmony
+
+
+_ORDER = {"Tempo": 0, "KeySig": 1, "Chord": 2}
+
+
+def _in_order(events: list[dict]) -> list[dict]:
+    return sorted(events, key=lambda e: (e["t"], _ORDER.get(e["type"], 3), e.get("ch", 0),
+                                         e["key"] if e["type"] == "Note" else 0))
+
+
+def play(ctx: Context, key: tuple[int, str]) -> Part:
+    """Every layer of ``ctx``'s mood, composed on its written tonic and moved to ``key``."""
+    ticks = ctx.ticks
+    shift = (key[0] - ctx.root + 6) % 12 - 6  # the asked key, from the written one
+    layers = plan(ctx.mood, ctx.intensity)
     named = set()
+    head: list[dict] = []
     channels: dict[str, int] = {}  # layer name -> channel, for transforms
     mixed = []  # (layer, generator, channel, program): the mix hook below
     for name, layer, gen, ch in layers:
@@ -714,12 +775,15 @@ def arrange(mood: dict, *, seconds: float | None, key: tuple[int, str],
     # Melodies first: the accompaniment is voiced under them.
     for name, layer, gen, ch in sorted(layers, key=lambda item: item[2] != "motif"):
         notes = GENERATE[gen](ctx, name, layer, ch, layer.get("velocity", ctx.velocity))
+        floor = layer.get("min_intensity", 0)
         for n in notes:  # dynamics: the build curve, intensity and section
+            if ctx.levels is not None and floor > ctx.level(n["t"]):
+                continue  # a score region's curve below this layer here: it rests
             n["vel"] = max(1, min(127, round(n["vel"] * ctx.loudness(n["t"]))))
             (last if n["t"] >= ctx.final_start else body).append(n)
     body = transform(ctx, body, channels)
     notes = [dict(n, dur=max(1, min(n["dur"], ctx.final_start + held - n["t"])))
-             for n in transform(ctx, last, channels, final=True) if not ctx.loop]
+             for n in transform(ctx, last, channels, final=True) if not ctx.leads]
     for n in body:
         end = min(n["t"] + n["dur"], ctx.final_start)
         if n["t"] >= end or (end - n["t"] < BLIP <= n["dur"]):
@@ -733,16 +797,13 @@ def arrange(mood: dict, *, seconds: float | None, key: tuple[int, str],
         while n["key"] < 0:
             n["key"] += 12
     flats = spells_flats(*key)  # chord names spelled as the key is
-    chords = [Chord(sp.chord.root + shift, sp.chord.intervals).event(sp.start, sp.end - sp.start, flats)
-              for sp in ctx.spans if sp.end > sp.start]  # a loop's final span is empty
-    slower = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in ctx.tempos]
+    harmony = [(sp.start, sp.end, Chord((sp.chord.root + shift) % 12, sp.chord.intervals))
+               for sp in ctx.spans if sp.end > sp.start]  # a loop's final span is empty
+    chords = [chord.event(start, end - start, flats) for start, end, chord in harmony]
     lifts = []  # a lift's key signature, and home's again after it
     for s in ctx.form.sections:
         if s.shift:
             lifts += [key_event((key[0] + s.shift) % 12, key[1], s.start * ctx.bar),
-                      key_event(*key, (s.start + s.bars) * ctx.bar)]
-    markers = loop_markers(0, ticks) if loop else []
-    order = {"Tempo": 0, "KeySig": 1, "Chord": 2}
-    body = sorted(slower + lifts + chords + notes + markers, key=lambda e: (
-        e["t"], order.get(e["type"], 3), e.get("ch", 0), e["key"] if e["type"] == "Note" else 0))
-    return head + body + [{"type": "End", "t": ticks}]
+                      key_event(*key, min(ticks, (s.start + s.bars) * ctx.bar))]
+    return Part(head, _in_order(lifts + chords + notes),
+                {name: (gen, ch) for name, _, gen, ch in layers}, harmony)

@@ -115,6 +115,14 @@ def report(plan: Plan, regions: list[Resolved], timeline: Timeline) -> dict:
             "time_sigs": [[t, num, den] for t, num, den in timeline.time_sigs]}
 
 
+def fit_line(r: dict) -> str:
+    """One region's fit, for stderr while a plan plays: bars, tempo asked and fitted."""
+    bars = f"{r['bars']}" + (f"+{r['short_bar']}" if r["short_bar"] else "")
+    ramp = f", ramp from {r['ramp_from']:.3f} s" if r["ramp_from"] is not None else ""
+    return (f"region {r['index']} {r['name']} at {r['at']:.3f} s: {bars} bars of {r['meter']}, "
+            f"{r['tempo']:g} -> {r['fitted_tempo']:.2f} BPM ({r['fit_percent']:+.1f} %){ramp}")
+
+
 def report_text(data: dict) -> str:
     """The report for people: one line per region and per hit."""
     lines = [f"{data['duration']:g} s, {len(data['regions'])} regions, {data['bars']} bars, "

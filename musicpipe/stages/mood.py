@@ -6,11 +6,11 @@ from __future__ import annotations
 import click
 
 from .. import cli
-from ..errors import OutputError
 from ..events import MAX_SEED
 from ..stream import DataError
 from ..theory import key_name, parse_key
 from ..umbrella import AGENT_HELP
+from . import piece
 
 MOOD_HELP = (
     "Moods come from TOML packs: the built-in ones, then ~/.config/musicpipe/moods/*.toml, "
@@ -79,19 +79,7 @@ def _key(text: str) -> tuple[int, str | None]:
               help="0-100: density, loudness, how many layers play (default: the mood's).")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
               help="Random seed (default: a random one, printed on stderr).")
-@click.option("--out", "-o", metavar="FILE",
-              help="Write a MIDI file (.mid) or render audio (.wav, .flac, .ogg, .mp3) "
-                   "instead of the stream.")
-@click.option("--stems", metavar="DIR", help="Render one audio file per layer and the mix "
-              "into DIR (a folder with files in it needs --force).")
-@click.option("--force", is_flag=True, help="With --stems: overwrite files in DIR; with --out "
-              "or --stems: write even a piece without notes.")
-@click.option("--loudness", type=cli.FloatRange(-70, -1), default=-16.0, show_default=True,
-              metavar="LUFS", help="Integrated loudness of the audio (true peak <= -1 dBTP).")
-@click.option("--rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
-              help="Sample rate of the audio in Hz (8000..96000: what FluidSynth renders).")
-@click.option("--bits", type=click.Choice(["16", "24", "32"]), default=None,
-              help="WAV/FLAC sample format: 16 (default), 24, 32 (float, WAV only).")
+@piece.file_options
 @click.option("--pack", "packs", multiple=True, type=click.Path(dir_okay=False),
               help="Also load this mood pack (repeatable; wins over the others).")
 @click.option("--soundfont", metavar="FILE", help="SoundFont for audio output.")
@@ -146,18 +134,7 @@ def command(io: cli.StageIO, name, duration, bars, loop, key, tempo, intensity, 
                                "the other follows from them")
     if duration is None and bars is None:
         duration = 8.0
-    midi_out = bool(out) and out.lower().endswith((".mid", ".midi"))
-    audio_out = out if out and not midi_out else None
-    bits = int(bits) if bits else None
-    from ..audio import export
-
-    if audio_out or stems:
-        try:
-            ext, _ = export.format_of(audio_out or "x.wav", bits)
-            export.check_rate(ext, rate)
-        except export.FormatError as e:
-            raise click.BadParameter(f"{e} (or .mid)", param_hint="--out") from None
-        export.check_available(ext)
+    piece.check_audio(out, stems, rate, bits)
     if seed is None:
         seed = io.random_seed()
     from ..moods.arrange import arrange
@@ -178,28 +155,9 @@ def command(io: cli.StageIO, name, duration, bars, loop, key, tempo, intensity, 
         raise DataError(f"{library.source_of(target)}: mood {mood['name']!r}: {e}") from None
     if not out and not stems:
         return events
-    events = list(events)
-    cli.refuse_file(out or stems, abort=None, events=len(events), force=force,
-                    notes=sum(1 for e in events if e["type"] == "Note"))
-    if midi_out:
-        from ..midi import write_midi
-
-        try:
-            write_midi(events, out)
-        except OSError as e:
-            raise OutputError(f"cannot write {out}: {e.strerror or e}") from None
-    if duration is None:  # --bars at --tempo: the length the bars last
-        from ..meter import seconds_at
-
-        duration = seconds_at([(e["t"], e["bpm"]) for e in events if e["type"] == "Tempo"])(
-            events[-1]["t"])
-    if audio_out or stems:
-        from ..audio.progress import bar
-
-        export.export(events, audio_out, stems=stems, force=force, rate=rate, bits=bits,
-                      loudness=loudness, soundfont=soundfont, length=duration, loop=loop,
-                      warn=io.warn,
-                      progress=bar("mood"))
+    piece.write(io, list(events), name="mood", out=out, stems=stems, force=force,
+                loudness=loudness, rate=rate, bits=bits, soundfont=soundfont, length=duration,
+                loop=loop)
     return None
 
 

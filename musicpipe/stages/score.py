@@ -1,4 +1,5 @@
-"""score --check: a score plan validated and its fitted timeline printed (docs/score.md)."""
+"""score: a score plan played as one piece, or with --check validated and its fitted
+timeline printed (docs/score.md)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ import click
 
 from .. import cli
 from ..errors import BadOption
+from ..events import MAX_SEED
 from ..stream import DataError
-
-NOT_YET = ("score plays no music yet (issue 23: the mood engine comes first); "
-           "`score --check PLAN` validates a plan and prints its timeline")
-
+from . import piece
 
 def _read(io: cli.StageIO, path: str) -> bytes:
     from ..score.plan import MAX_PLAN_BYTES
@@ -34,41 +33,60 @@ def _read(io: cli.StageIO, path: str) -> bytes:
     return data
 
 
-@cli.stage("score", stream_out=False, examples=[
+@cli.stage("score", not_stream=("--out", "-o", "--stems", "--check"), examples=[
+    "score examples/scene.toml --out scene.wav",
+    "score examples/scene.toml --out scene.mid",
+    "score examples/scene.toml --seed 8 --stems scene-stems/",
+    "score examples/scene.toml | viz",
     "score --check examples/scene.toml",
     "score --check examples/scene.toml --json > timeline.json",
-    "cat examples/scene.toml | score --check -",
+    "cat examples/scene.toml | score - --out scene.flac",
 ], epilog=(
     "A plan (TOML, or JSON for a .json file or text starting with `{`) puts moods on a "
-    "timeline: regions at exact seconds, intensity keyframes, hit points, one seed. "
-    "--check reads it, checks every field (one line naming the field, exit 65: "
-    "`region[2].at: 45 is past duration 40`), fits each region's tempo so regions meet on "
-    "bar lines at their seconds and the piece ends exactly at `duration`, and prints the "
-    "timeline: bars, tempi and the fit in percent, ramps, per-bar intensity, where each hit "
-    "lands. The format and its JSON Schema: docs/score.md."))
+    "timeline: regions at exact seconds, intensity keyframes, hit points, one seed. score "
+    "plays it as one piece: each region's tempo fitted so regions meet on bar lines at their "
+    "seconds (the fit is reported on stderr, a line per region), each leading into the next "
+    "key through a pivot and its dominant with a fill or a cymbal swell, ramps where tempi "
+    "differ, the intensity curve heard bar by bar (layers, density, loudness), each hit "
+    "played by the band on its second, and an ending exactly at `duration` (or, with "
+    "`loop = true`, a seamless loop). The output is the stream, or with --out a .mid or "
+    "audio at -16 LUFS as mood writes it. --check only checks: every field (one line naming "
+    "the field, exit 65: `region[2].at: 45 is past duration 40`), then prints the timeline: "
+    "bars, tempi and the fit in percent, ramps, per-bar intensity, where each hit lands. "
+    "The format and its JSON Schema: docs/score.md."))
 @click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--check", is_flag=True, help="Validate PLAN and print its fitted timeline "
               "(regions, bars, tempi, the fit in %, hits); nothing is played.")
 @click.option("--json", "as_json", is_flag=True, help="With --check: the timeline as JSON.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
+              help="Random seed, over the plan's `seed` (neither: a random one, printed on stderr).")
+@piece.file_options
 @click.option("--pack", "packs", multiple=True, type=click.Path(dir_okay=False),
               help="Also load this mood pack (repeatable), as for mood.")
-def command(io: cli.StageIO, plan_path, check, as_json, packs):
-    """Check a score plan: moods on a timeline, fitted to whole bars.
+@click.option("--soundfont", metavar="FILE", help="SoundFont for audio output.")
+def command(io: cli.StageIO, plan_path, check, as_json, seed, out, stems, force, loudness, rate,
+            bits, packs, soundfont):
+    """Play a score plan: moods on a timeline, one piece in whole bars, exactly its duration.
 
     PLAN is a TOML or JSON file, or - for stdin.
     """
-    if not check:
-        raise click.UsageError(NOT_YET)
     from ..moods.packs import Library, PackError
     from ..score import check as checking
     from ..score.plan import PlanError, parse
 
+    io.stream_out = not (out or stems or check)
+    if check and (out or stems):
+        raise click.UsageError("--check only checks: no --out or --stems with it")
+    if as_json and not check:
+        raise click.UsageError("--json goes with --check (the timeline as JSON)")
     fmt = "json" if plan_path.lower().endswith(".json") else None if plan_path == "-" else "toml"
     where = "stdin" if plan_path == "-" else plan_path
     library = Library(list(packs))
     asked = [e for e in library.errors() if any(e.startswith(p + ":") for p in packs)]
     if asked:
         raise DataError(asked[0])
+    if not check:
+        piece.check_audio(out, stems, rate, bits)
     try:
         plan = parse(_read(io, plan_path), fmt)
         regions, timeline = checking.check(plan, library)
@@ -77,12 +95,29 @@ def command(io: cli.StageIO, plan_path, check, as_json, packs):
     except PackError as e:
         raise DataError(str(e)) from None
     data = checking.report(plan, regions, timeline)
-    if as_json:
-        import orjson
+    if check:
+        if as_json:
+            import orjson
 
-        cli.write_stdout(orjson.dumps(data).decode() + "\n")
-    else:
-        cli.write_stdout(checking.report_text(data))
+            cli.write_stdout(orjson.dumps(data).decode() + "\n")
+        else:
+            cli.write_stdout(checking.report_text(data))
+        return None
+    from ..score.render import compose
+
+    for r in data["regions"]:
+        io.warn(checking.fit_line(r))
+    if seed is None:
+        seed = plan.seed if plan.seed is not None else io.random_seed()
+    try:
+        events = compose(plan, library, seed=seed)
+    except ValueError as e:  # a pack value only the whole arrangement shows (a register too high)
+        raise DataError(f"{where}: {e}") from None
+    if not out and not stems:
+        return events
+    piece.write(io, events, name="score", out=out, stems=stems, force=force, loudness=loudness,
+                rate=rate, bits=bits, soundfont=soundfont, length=plan.duration, loop=plan.loop,
+                title=plan.title)
     return None
 
 

@@ -8,7 +8,8 @@ so the piece still lasts exactly as long as asked: the final chord takes what is
 from __future__ import annotations
 
 from ...events import PPQ
-from ...harmony import Chord
+from ...harmony import Chord, family
+from ...theory import SCALES
 from .style import RITARDANDO
 
 DEPTH = 0.16        # the final chord's tempo, this much slower than the piece's
@@ -118,3 +119,24 @@ def into_the_start(form) -> None:
     if not leads:
         last.chords[-1] = Chord((opening.root + 7) % 12, (0, 4, 7))
     form.final = opening
+
+
+def into_key(form, home: tuple[int, str], onward: tuple[int, str]) -> None:
+    """A score region's last bars turn toward the next region's key ``onward`` (root,
+    mode; ``home`` is this region's): the last chord becomes its dominant seventh, and
+    where the key changes the chord before it is a pivot, a chord of the new key's
+    subdominant side that belongs to the old key too where one does (ii, IV, vi; iv, VI,
+    ii in minor), else the new key's own ii (iv)."""
+    if not form.sections or not form.sections[-1].chords:
+        return
+    last = form.sections[-1]
+    root, mode = onward
+    last.chords[-1] = Chord((root + 7) % 12, (0, 4, 7, 10))
+    if (root - home[0]) % 12 == 0 and family(mode) == family(home[1]) or len(last.chords) < 2:
+        return
+    minor = family(mode) == "minor"
+    old = {(home[0] + i) % 12 for i in SCALES[family(home[1])]}
+    shapes = ([(5, (0, 3, 7)), (8, (0, 4, 7)), (2, (0, 3, 6))] if minor
+              else [(2, (0, 3, 7)), (5, (0, 4, 7)), (9, (0, 3, 7))])
+    pivots = [Chord((root + step) % 12, ivs) for step, ivs in shapes]
+    last.chords[-2] = next((c for c in pivots if set(c.pcs) <= old), pivots[0])
