@@ -28,7 +28,7 @@ from .umbrella import STAGES
 __all__ = ["Piece", "Mood", "PipelineError", "Step", "pipe", "run", "stage", "layer", "to_midi",
            "to_wav", "mood", "list_moods", "seed", "motif", "seq", "euclid", "scale", "transpose",
            "humanize", "rubato", "trim", "mix", "viz", "from_midi", "chords", "bass", "quantize",
-           "click"]
+           "click", "Score", "score"]
 
 
 class Piece:
@@ -290,3 +290,60 @@ def list_moods(packs: Iterable[str] = ()) -> list[dict]:
     from .moods.packs import Library
 
     return entries(Library(list(packs)))
+
+
+class Score(Mood):
+    """A score plan's stream; ``to_wav``/``to_midi`` write the files `score PLAN --out`
+    writes (exactly the plan's duration, -16 LUFS, loop points when it loops)."""
+
+    def __init__(self, data: bytes, warnings, argv: list[str], plan: bytes | None):
+        super().__init__(data, warnings, argv)
+        self.plan = plan  # the text fed to `score -`; None: argv names the plan's file
+
+    def _write(self, path, suffixes: tuple[str, ...], soundfont=None, echo: bool = True) -> str:
+        path = os.fspath(path)
+        if not path.lower().endswith(suffixes):
+            raise PipelineError(f"score: {path}: write a {' or '.join(suffixes)} file")
+        extra = ["--out", path] + (["--soundfont", os.fspath(soundfont)] if soundfont else [])
+        Step(Command("score", extra + self.argv))(self.plan, echo=echo)
+        return path
+
+
+def _plan(plan) -> tuple[str, bytes | None]:
+    """The PLAN argument and stdin for `score`: a file's path, or `-` and the plan's text
+    (a dict as JSON; a string holding a newline, `=` or `{` is text, else a path)."""
+    if isinstance(plan, dict):
+        import orjson
+
+        return "-", orjson.dumps(plan)
+    if isinstance(plan, os.PathLike):
+        return os.fspath(plan), None
+    if isinstance(plan, str):
+        if any(c in plan for c in "\n={"):
+            return "-", plan.encode()
+        return plan, None
+    raise TypeError(f"score() takes a plan as a dict, TOML or JSON text or a path, "
+                    f"not {type(plan).__name__}")
+
+
+def score(plan, *, seed: int | None = None, out: str | os.PathLike | None = None,
+          packs: Iterable[str] = (), soundfont: str | os.PathLike | None = None,
+          echo: bool = True) -> Score | str:
+    """A score plan played as one piece (docs/score.md), as `score PLAN` prints it.
+
+    ``plan``: a dict (the plan's JSON), TOML or JSON text, or a file's path. ``seed`` is
+    over the plan's own (neither: a random one, announced on stderr and kept in the Score's
+    ``seed``). With ``out`` (.mid or audio) the file `score PLAN --out` writes, and its path
+    is returned (``soundfont`` for its audio); without, the Score, whose ``to_wav``/``to_midi``
+    write the same files. A
+    plan that cannot be played raises PipelineError: exit 65, one line naming the field."""
+    where, data = _plan(plan)
+    options = {"seed": seed, "pack": list(packs)}
+    if out is not None:
+        extra = {"out": out, "soundfont": soundfont}
+        Step(Command("score", _argv("score", (where,), {**options, **extra})))(data, echo=echo)
+        return os.fspath(out)
+    piece = Step(Command("score", _argv("score", (where,), options)))(data, echo=echo)
+    if seed is None and piece.seed is not None:  # later files use the seed this one drew
+        options["seed"] = piece.seed
+    return Score(piece.data, piece.warnings, _argv("score", (where,), options), data)

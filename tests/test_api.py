@@ -136,7 +136,71 @@ def test_import_musicpipe_stays_cheap_and_names_are_not_modules():
     assert out.strip() == "['musicpipe']"
     assert mp._API == set(api.__all__)
     modules = {p.stem for p in (ROOT / "musicpipe").iterdir() if p.suffix == ".py" or p.is_dir()}
-    assert not mp._API & modules
+    assert mp._API & modules == {"score"}  # the package, callable as the API's score
+    code = ("import musicpipe as mp, musicpipe.score.plan; "
+            "print(callable(mp.score), mp.score.plan.MAX_HITS, mp.score.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.split() == ["True", "256", "musicpipe.score"]
+
+
+SCENE = ROOT / "examples" / "scene.toml"
+
+
+def test_score_gives_the_commands_stream_and_files(tmp_path):
+    """The 60 s plan of examples/scene.toml: as a path, TOML text, JSON text and a dict,
+    the stream `score` prints; its .mid the bytes `score ... --out x.mid` writes."""
+    import tomllib
+
+    import orjson
+
+    shell = sh(f"score {SCENE}")
+    text = SCENE.read_text()
+    plans = [SCENE, str(SCENE), text, orjson.dumps(tomllib.loads(text)).decode(),
+             tomllib.loads(text)]
+    for plan in plans:
+        piece = mp.score(plan, echo=False)
+        assert bytes(piece) == shell.stdout and piece.seed == 7
+        assert piece.warnings == shell.stderr.decode().splitlines()
+    sh(f"score {SCENE} --out {tmp_path}/cli.mid")
+    assert mp.score(SCENE, out=tmp_path / "api.mid", echo=False) == str(tmp_path / "api.mid")
+    assert piece.to_midi(tmp_path / "dict.mid", echo=False) == str(tmp_path / "dict.mid")
+    for name in ("api.mid", "dict.mid"):
+        assert (tmp_path / name).read_bytes() == (tmp_path / "cli.mid").read_bytes()
+    assert mp.score(text, seed=8, echo=False).data == sh(f"score {SCENE} --seed 8").stdout
+    with pytest.raises(mp.PipelineError, match="write a .wav file"):
+        piece.to_wav(tmp_path / "x.mid")
+
+
+def test_score_keeps_a_drawn_seed_for_its_files(tmp_path, capsys):
+    plan = {"duration": 3, "region": [{"mood": "lofi", "at": 0}]}
+    piece = mp.score(plan)
+    assert piece.seed is not None and f"using seed {piece.seed}" in capsys.readouterr().err
+    piece.to_midi(tmp_path / "r.mid", echo=False)
+    import orjson
+
+    sh(f"score - --seed {piece.seed} --out {tmp_path}/s.mid", input=orjson.dumps(plan))
+    assert (tmp_path / "r.mid").read_bytes() == (tmp_path / "s.mid").read_bytes()
+
+
+@pytest.mark.parametrize("plan, field", [
+    ({"duration": 40, "region": [{"mood": "calm", "at": 0}, {"mood": "calm", "at": 45}]},
+     "region[1].at: 45 is past duration 40"),
+    ('duration = 10\n[[region]]\nmood = "calmm"\nat = 0\n', "region[0].mood: no mood 'calmm'"),
+    ({"duration": 10, "region": [{"mood": "calm", "at": 0}], "hit": [{"at": 2, "kind": "boom"}]},
+     "hit[0].kind: \"boom\": not one of accent, stop, stinger, riser-to"),
+])
+def test_a_bad_plan_is_the_commands_one_line(plan, field, tmp_path):
+    import orjson
+
+    with pytest.raises(mp.PipelineError) as e:
+        mp.score(plan, out=tmp_path / "x.mid", echo=False)
+    text = plan if isinstance(plan, str) else orjson.dumps(plan)
+    cli = sh("score -", input=text, check=False)
+    assert e.value.exit_code == cli.returncode == 65
+    assert str(e.value) == cli.stderr.decode().strip() and field in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(TypeError, match="not int"):
+        mp.score(3)
 
 
 def test_python_md_examples(tmp_path, monkeypatch):
