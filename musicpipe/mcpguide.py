@@ -48,17 +48,17 @@ PROMPTS = {p.name: p for p in (
 It lasts exactly {seconds} seconds. Moods to draw on: {moods}.
 
 Work like this, checking each step's answer before the next:
-1. Read musicpipe://docs/score and musicpipe://docs/score-schema (the score plan format) and
-   musicpipe://docs/moods (or call list_moods).
+1. Read musicpipe://docs/score (the score plan format; compose_score's input schema is the
+   plan's) and musicpipe://docs/moods (or call list_moods).
 2. Write the plan as JSON: a region per turn of the scene (mood, at, intensity keyframes that
    follow the drama), hits at the moments the music must mark, duration {seconds}, one seed.
-   Check it with run_pipeline: pipeline `score --check - --json`, the plan as its input;
-   read the fitted bars and tempi of each region (a refusal names the field to fix).
-3. Compose each region with compose_mood (format "jsonl", the region's fitted seconds and
-   tempo, the plan's seed), name each with `section NAME`, and put them end to end with
-   `concat a.jsonl b.jsonl ... | to-midi --out scene.mid` (describe("concat") shows how).
-4. render scene.mid to scene.wav and check it with analyze; adjust intensities or moods where
-   the music does not turn when the scene does."""),
+3. Call check_score with it and read the fitted timeline: each region's bars, tempo asked and
+   fitted, and where each hit lands (on the beat or not). A refusal is one line naming the
+   field to fix (`region[2].at: ...`); fix it and check again.
+4. Call compose_score with the plan and out "scene.mid", then again with out "scene.wav"
+   (the same seed gives the same music): the audio lasts exactly {seconds} seconds.
+5. Check scene.mid with analyze; adjust intensities, moods or hits where the music does not
+   turn when the scene does."""),
     Prompt("game-loop", "A loop for a game level: a piece whose end flows back into its start.",
            {"level": ("the level: place, pace, danger", True),
             "bars": ("how many bars the loop lasts (8, 16, 32)", False)},

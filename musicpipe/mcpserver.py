@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -53,6 +53,9 @@ the prompts walk through common jobs); render turns a stream or a .mid into audi
 piano roll); analyze reports key, melody, repetition, ending and loudness. write_notes writes
 notes given as JSON (musicpipe://docs/notes) to a .mid; edit_open opens a .mid for editing
 note by note (edit_notes, edit_transpose, edit_quantize ..., edit_undo, edit_save).
+compose_score plays a score plan (moods on a timeline with intensity keyframes and hit points,
+musicpipe://docs/score) as one piece of exactly its duration; check_score returns its fitted
+timeline first.
 Files are read and written only in the folder {root} : give paths relative to it. A name
 may not start with a dot (in any of its parts) and must end in {exts}. Replies hold up to
 {text} of text and {inline} of audio; anything larger is written to a new file there and
@@ -177,6 +180,25 @@ def tools() -> list[Tool]:
         bars: int | None = None
         out: str | None = Field(None, max_length=MAX_NAME)
 
+    Plan = _plan_argument(longest)
+
+    class ComposeScore(Args):
+        plan: Plan
+        seed: int | None = Field(None, ge=0, le=MAX_SEED, description=(
+            "Random seed, over the plan's own; neither: a random one (returned)"))
+        format: Literal["wav", "flac", "ogg", "mp3", "mid", "jsonl"] | None = Field(
+            None, description="Audio (wav flac ogg mp3), mid (MIDI file) or jsonl (the event "
+                              "stream); none: out's extension, else wav")
+        out: str | None = Field(None, max_length=MAX_NAME, description=(
+            "File to write, relative to the server's folder (replaced if it exists); none: a "
+            "new file score-SEED.FORMAT (score-SEED-2.FORMAT ... if taken)"))
+        inline: bool = Field(False, description=(
+            f"Return the bytes in the reply instead of a file (up to {_mib(INLINE_MAX)} of "
+            f"audio, {_mib(TEXT_MAX)} of stream; larger: a new file); excludes out"))
+
+    class CheckScore(Args):
+        plan: Plan
+
     return [
         Tool("list_moods", "Every mood preset: name, description, tags, tempo, key, "
              "intensity, layers.", NoArgs, local=_list_moods, read_only=True),
@@ -206,7 +228,63 @@ def tools() -> list[Tool]:
              "bars and beats) to a .mid or .jsonl (out), or return the stream; with its piano "
              "roll. Schema and examples: musicpipe://docs/notes.", WriteNotes,
              schema=_notes_schema()),
+        Tool("compose_score", "Play a score plan (musicpipe://docs/score): moods on a "
+             "timeline, intensity keyframes, hit points, one seed, as one piece exactly the "
+             "plan's duration (`score PLAN --out`). Returns the file (its path, or its bytes "
+             "with inline=true) and a summary; a bad plan is one line naming the field.",
+             ComposeScore, schema=_score_schema(ComposeScore, longest)),
+        Tool("check_score", "Check a score plan and return its fitted timeline (`score "
+             "--check --json`): each region's seconds, bars, tempo asked and fitted, key, "
+             "intensity per bar; where each hit lands. Nothing is composed.", CheckScore,
+             read_only=True, structured=True, schema=_score_schema(CheckScore, longest)),
     ] + mcpedit.tools()
+
+
+def _plan_argument(longest: float):
+    """The ``plan`` argument: a JSON object (its fields are checked by the plan's own
+    parser, one line naming the field), no longer than this server composes."""
+    from pydantic import AfterValidator
+    from pydantic_core import PydanticCustomError
+
+    def within(plan: dict[str, Any]) -> dict[str, Any]:
+        d = plan.get("duration")
+        if isinstance(d, (int, float)) and not isinstance(d, bool) and d > longest:
+            raise PydanticCustomError("too_long", "duration: {d} is more than the {longest} s "
+                                      "this server composes", {"d": d, "longest": longest})
+        return plan
+
+    return Annotated[dict[str, Any], AfterValidator(within), Field(description=(
+        "The score plan as JSON (musicpipe://docs/score)"))]
+
+
+def plan_schema(longest: float) -> dict[str, Any]:
+    """The plan's JSON Schema (musicpipe.score.plan) with its $defs inlined, the duration
+    capped at what this server composes."""
+    from .score.plan import schema
+
+    full = schema()
+    defs = full.pop("$defs")
+
+    def inline(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline({**defs[node["$ref"].rsplit("/", 1)[1]],
+                               **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: inline(v) for k, v in node.items()}
+        return [inline(v) for v in node] if isinstance(node, list) else node
+
+    plan = inline(full)
+    plan.pop("$schema", None)
+    duration = plan["properties"]["duration"]
+    duration["maximum"] = min(duration["maximum"], longest)
+    return plan
+
+
+def _score_schema(model: type[Args], longest: float) -> dict[str, Any]:
+    """A score tool's input schema: its arguments', ``plan`` being the plan's schema."""
+    schema = _schema(model)
+    schema["properties"]["plan"] = plan_schema(longest)
+    return schema
 
 
 def _notes_schema() -> dict[str, Any]:

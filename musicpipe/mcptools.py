@@ -352,5 +352,81 @@ def analyze(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     return reply(orjson.loads(_stage("analyze", args, data)))
 
 
+def _score(tool: str, args: list[str], plan: dict) -> bytes:
+    """`score -` on the plan as JSON; its one line with the plan named as the argument."""
+    import orjson
+
+    try:
+        return run_stage("score", args + ["--", "-"], orjson.dumps(plan))
+    except PipelineError as e:
+        raise Failure(str(e).replace("score: stdin: ", f"{tool}: plan: ", 1)) from None
+
+
+def check_score(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    """`score --check - --json`: the fitted timeline, as data."""
+    import orjson
+
+    return reply(orjson.loads(_score("check_score", ["--check", "--json"], a["plan"])))
+
+
+def compose_score(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
+    """`score -` on the plan: the file it writes with --out (audio exactly the plan's
+    duration), or the stream; in the folder or inline as compose_mood returns them."""
+    out, inline, plan = a.get("out"), a["inline"], a["plan"]
+    fmt = a.get("format") or (os.path.splitext(out)[1].lower().lstrip(".") if out else "wav")
+    if out is not None and inline:
+        raise Failure("compose_score: give out or inline=true, not both: inline returns the "
+                      "bytes and writes no file")
+    fmt = "mid" if fmt == "midi" else fmt
+    if fmt not in ("wav", "flac", "ogg", "mp3", "mid", "jsonl"):
+        raise Failure(f"compose_score: out {out}: give a .wav .flac .ogg .mp3 .mid or .jsonl file")
+    target = _checked(folder, out, "write", "out") if out is not None else None
+    if target is not None and os.path.splitext(target)[1].lower() not in (
+            (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
+        raise Failure(f"compose_score: out {out}: give a .{fmt} file for format {fmt}")
+    seed = [] if a.get("seed") is None else ["--seed", str(a["seed"])]
+    data = _score("compose_score", seed, plan)
+    info = summary(data)
+    args = ["--seed", str(info["seed"])]  # a file of the seed this stream drew
+    ext, stem = f".{fmt}", f"score-{info['seed']}"
+    about = {"format": fmt, "mime": MIME[ext], "duration": plan["duration"], **info}
+    if fmt == "jsonl" and inline:
+        return _text_reply(folder, data, about, stem, ".jsonl")
+    roll = piano_roll(data) if ext in AUDIO else []
+    if inline:  # rendered outside the folder, read, removed: no file of the user's is touched
+        tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
+        try:
+            path = os.path.join(tmp, f"piece{ext}")
+            _score("compose_score", ["--out", path] + args, plan)
+            size = os.path.getsize(path)
+            if size <= INLINE_MAX:
+                with open(path, "rb") as f:
+                    return reply({**about, "bytes": size, "inline": True},
+                                 [_media(f.read(), ext)] + roll)
+            full = folder.fresh(stem, ext)
+            shutil.move(path, full)
+            return reply({**about, "bytes": size, "inline": False, "path": folder.relative(full),
+                          "note": f"{size} bytes: more than the {INLINE_MAX} bytes returned "
+                                  "inline, so written to path"}, roll)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    claimed = target is None
+    full = target or folder.fresh(stem, ext)
+    try:
+        if fmt == "jsonl":
+            from .atomic import atomic_write
+
+            atomic_write(full, data)
+        else:
+            _score("compose_score", ["--out", full] + args, plan)
+    except BaseException:
+        if claimed:
+            os.unlink(full)
+        raise
+    return reply({**about, "bytes": os.path.getsize(full), "inline": False,
+                  "path": folder.relative(full)}, roll)
+
+
 TOOLS = {"compose_mood": compose_mood, "run_pipeline": run_pipeline, "render": render,
-         "analyze": analyze, "write_notes": write_notes}
+         "analyze": analyze, "write_notes": write_notes, "compose_score": compose_score,
+         "check_score": check_score}

@@ -24,8 +24,9 @@ TOPICS = {
     "moods": "the mood presets with tempo, key, intensity and layers",
     "notes": "notes as JSON (write_notes): tracks, pitches, positions; and editing sessions",
     "notes-schema": "the JSON Schema of a notes document",
-    "score": "score plans: moods on a timeline with intensity keyframes and hit points",
-    "score-schema": "the JSON Schema of a score plan",
+    "score": "score plans: moods on a timeline with intensity keyframes and hit points "
+             "(compose_score plays one, check_score shows its fitted timeline)",
+    "score-schema": "the JSON Schema of a score plan (compose_score's and check_score's plan)",
     "exit-codes": "what each exit code means",
 }
 

@@ -22,7 +22,7 @@ from musicpipe.events import MAX_SEED
 from musicpipe.mcpfiles import FILE_OPTIONS
 from musicpipe.mcpserver import max_seconds
 from musicpipe.moods.packs import Library
-from tests.conftest import BIN, ENV, sh
+from tests.conftest import BIN, ENV, ROOT, sh
 from tests.test_abort import needs_font
 
 NOTE = '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}\n'
@@ -77,7 +77,8 @@ def test_tools_and_their_schemas_come_from_the_clis_tables(tmp_path):
     by_name = {t.name: t for t in tools}
     assert set(by_name) == {"list_moods", "compose_mood", "run_pipeline", "render", "analyze",
                             "list_instruments", "list_drums", "list_scales", "describe",
-                            "write_notes"} | {t.name for t in mcpedit.tools()}
+                            "write_notes", "compose_score", "check_score"} | {
+                                t.name for t in mcpedit.tools()}
     props = by_name["compose_mood"].input_schema["properties"]
     assert props["mood"]["enum"] == Library().names()
     # the limits this server accepts, not the CLI's 3600 s and 86400 s
@@ -474,3 +475,93 @@ def test_run_pipeline_returns_a_printed_file_as_media(tmp_path):
     assert payload(report).text == sh("seed 1 | motif | analyze --json -").stdout.decode()
     assert dash.is_error and "viz --svg -: give a file ending in" in text(dash)
     assert os.listdir(tmp_path) == []
+
+
+SCENE = ROOT / "examples" / "scene.toml"
+
+
+def scene() -> dict:
+    import tomllib
+
+    return tomllib.loads(SCENE.read_text())
+
+
+def test_the_score_tools_take_the_plans_own_schema(tmp_path):
+    from musicpipe.score.plan import HIT_KINDS, Hit, Plan, Region
+
+    [tools] = session(tmp_path, ["list"])
+    by_name = {t.name: t for t in tools}
+    for name in ("compose_score", "check_score"):
+        schema = by_name[name].input_schema
+        plan = schema["properties"]["plan"]
+        assert "$ref" not in json.dumps(plan) and schema["required"] == ["plan"]
+        assert list(plan["properties"]) == list(Plan.__struct_fields__)
+        region = plan["properties"]["region"]["items"]
+        assert list(region["properties"]) == list(Region.__struct_fields__)
+        hit = plan["properties"]["hit"]["items"]
+        assert sorted(hit["properties"]["kind"]["enum"]) == sorted(HIT_KINDS)
+        assert set(Hit.__struct_fields__) == set(hit["properties"])
+        assert plan["properties"]["duration"]["maximum"] == max_seconds()  # not the CLI's 3600
+    props = by_name["compose_score"].input_schema["properties"]
+    assert set(props) == {"plan", "seed", "format", "out", "inline"}
+    assert props["format"] == by_name["compose_mood"].input_schema["properties"]["format"]
+    assert by_name["check_score"].annotations.read_only_hint
+
+
+@needs_font
+def test_compose_score_plays_the_60_s_scene_as_the_cli_does(tmp_path):
+    """examples/scene.toml as JSON: its timeline is `score --check --json`'s, its .mid the
+    CLI's bytes, its WAV exactly 60.000 s, its stream (inline) the CLI's stream."""
+    import wave
+
+    root = tmp_path / "root"
+    plan = scene()
+    checked, mid, wav, stream = session(root, [
+        ("check_score", {"plan": plan}),
+        ("compose_score", {"plan": plan, "out": "scene.mid"}),
+        ("compose_score", {"plan": plan, "format": "wav"}),
+        ("compose_score", {"plan": plan, "format": "jsonl", "inline": True, "seed": 8}),
+    ])
+    assert not checked.is_error, text(checked)
+    report = json.loads(sh(f"score --check {SCENE} --json").stdout)
+    assert checked.structured_content == report == json.loads(checked.content[0].text)
+    assert [r["name"] for r in report["regions"]] == ["calm", "suspense", "finale"]
+    assert not mid.is_error, text(mid)
+    assert data(mid)["path"] == "scene.mid" and data(mid)["seed"] == 7
+    sh(f"score {SCENE} --out {tmp_path}/cli.mid")
+    assert (root / "scene.mid").read_bytes() == (tmp_path / "cli.mid").read_bytes()
+    assert not wav.is_error, text(wav)
+    assert data(wav)["path"] == "score-7.wav" and data(wav)["duration"] == 60
+    with wave.open(str(root / "score-7.wav")) as w:
+        assert w.getnframes() / w.getframerate() == 60.000
+    assert [b.type for b in wav.content] == ["text", "image"]  # a file and its piano roll
+    assert payload(stream).text.encode() == sh(f"score {SCENE} --seed 8").stdout
+    assert sorted(p.name for p in root.iterdir()) == ["scene.mid", "score-7.wav"]
+
+
+def test_a_bad_plan_is_one_line_naming_the_field(tmp_path):
+    plan = scene()
+    plan["duration"] = 40
+    plan["region"][2]["at"] = 45
+    unknown = {**scene(), "regions": []}
+    long = {**scene(), "duration": 4000}
+    results = session(tmp_path, [
+        ("compose_score", {"plan": plan, "out": "x.wav"}),
+        ("check_score", {"plan": plan}),
+        ("compose_score", {"plan": unknown}),
+        ("check_score", {"plan": {**scene(), "hit": [{"at": 12, "kind": "boom"}]}}),
+        ("compose_score", {"plan": long, "format": "mid"}),
+        ("compose_score", {"plan": "duration = 60"}),
+    ])
+    for result in results:
+        assert result.is_error and "\n" not in text(result), text(result)
+    assert text(results[0]) == "compose_score: plan: region[2].at: 45 is past duration 40"
+    assert text(results[1]) == "check_score: plan: region[2].at: 45 is past duration 40"
+    assert text(results[2]).startswith("compose_score: plan: regions: unknown field; did you "
+                                       "mean region?")
+    assert text(results[3]) == ('check_score: plan: hit[2].kind: "boom": not one of accent, '
+                                'stop, stinger, riser-to')
+    assert text(results[4]) == (f"compose_score: plan: duration: 4000 is more than the "
+                                f"{max_seconds()} s this server composes")
+    assert text(results[5]).startswith("compose_score: plan: ")
+    assert list(tmp_path.iterdir()) == []

@@ -29,3 +29,9 @@ def test_prompts_fill_their_arguments_and_name_what_is_missing():
             mcpguide.prompt(name, args)
     tools = ("compose_mood", "run_pipeline", "render", "analyze", "write_notes", "edit_open")
     assert all(any(t in p.template for t in tools) for p in mcpguide.PROMPTS.values())
+
+
+def test_the_score_prompt_plays_the_plan_whole():
+    text = mcpguide.prompt("score-scene", {"scene": "a chase", "seconds": "60"})
+    assert "check_score" in text and "compose_score" in text and "exactly 60 seconds" in text
+    assert "compose_mood" not in text and "concat" not in text  # no region by region
