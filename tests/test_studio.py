@@ -330,6 +330,58 @@ def test_show_is_mood_show(tmp_path, config):
         assert one_line_error(c.get("/api/moods/nope/toml"), 400).startswith("mood: Invalid value")
 
 
+SCENE = ROOT / "examples" / "scene.toml"
+SHORT_PLAN = {"duration": 12, "seed": 5, "title": "Short scene",
+              "region": [{"mood": "calm", "at": 0}, {"mood": "suspense", "at": 6}],
+              "hit": [{"at": 6, "kind": "stinger"}]}
+
+
+def test_the_plan_editor_starts_with_the_example_scene(tmp_path, config):
+    import html
+    import re
+
+    with client(tmp_path) as c:
+        page = c.get("/").text
+    found = re.search(r'<textarea id="score-text"[^>]*>(.*?)</textarea>', page, re.S)
+    assert html.unescape(found.group(1)) == SCENE.read_text()
+
+
+def test_a_score_check_is_score_check_json(tmp_path, config):
+    with client(tmp_path) as c:
+        report = c.post("/api/score/check", json={"text": SCENE.read_text()}).json()
+        late = SCENE.read_text().replace("at = 40", "at = 65")
+        message = one_line_error(c.post("/api/score/check", json={"text": late}), 400)
+        assert one_line_error(c.post("/api/score/check", json={"plan": "x"}), 400) == (
+            "serve: unknown field 'plan' (fields: text)")
+    assert report == orjson.loads(sh(f"score --check {SCENE} --json").stdout)
+    assert message == "score: plan: region[2].at: 65 is past duration 60"
+
+
+def test_a_score_render_gives_the_shells_files(tmp_path, config):
+    """A JSON plan with a title: the stream, .mid (titled) and .wav (exactly 12 s) that
+    `score - --out` writes; a plan over the studio's seconds is refused before composing."""
+    plan = orjson.dumps(SHORT_PLAN).decode()
+    with client(tmp_path, seconds=30) as c:
+        piece = c.post("/api/score", json={"text": plan}).json()
+        got = {kind: c.get(url).content for kind, url in piece["files"].items()}
+        other = c.post("/api/score", json={"text": plan, "seed": 6}).json()
+        long = one_line_error(c.post("/api/score", json={"text": SCENE.read_text()}), 400)
+        bad = one_line_error(c.post("/api/score", json={"text": plan.replace('"stinger"', '"boom"')}), 400)
+    for ext in ("wav", "mid"):
+        sh(f"score - --out {tmp_path}/s.{ext}", input=plan)
+    assert got["jsonl"] == sh("score -", input=plan).stdout
+    assert got["wav"] == (tmp_path / "s.wav").read_bytes()
+    assert got["mid"] == (tmp_path / "s.mid").read_bytes()
+    with wave.open(io.BytesIO(got["wav"])) as w:
+        assert w.getnframes() == 12 * w.getframerate()
+    assert piece["kind"] == "score" and piece["seconds"] == 12.0
+    assert piece["title"] == "Short scene · seed 5 · 12 s" and piece["names"]["mid"] == "Short-scene-5.mid"
+    assert piece["warnings"][0].startswith("score: region 0 calm at 0.000 s: 2 bars of 4/4")
+    assert other["settings"]["seed"] == 6
+    assert long == "serve: duration: 60 is over the studio's limit of 30 s"
+    assert bad == 'score: plan: hit[0].kind: "boom": not one of accent, stop, stinger, riser-to'
+
+
 def test_host_and_origin_are_checked(tmp_path, config):
     with client(tmp_path) as c:
         for host in ("evil.example:8765", "127.0.0.1:9999", "127.0.0.1", "localhost", ""):
@@ -341,6 +393,9 @@ def test_host_and_origin_are_checked(tmp_path, config):
         assert "only the studio's own page" in one_line_error(evil, 403)
         assert c.post("/api/packs/check", json={"text": ""},
                       headers={"origin": BASE}).status_code == 200
+        evil = c.post("/api/score", json={"text": SCENE.read_text()},
+                      headers={"origin": "http://evil.example"})
+        assert "only the studio's own page" in one_line_error(evil, 403)
     assert not config.exists()
 
 

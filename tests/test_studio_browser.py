@@ -189,6 +189,73 @@ def test_a_pack_error_shows_its_field_path(page, studio):
     assert "140 BPM" in page.text_content("label[for=mood-calm-fast]")
 
 
+SHORT_PLAN = """duration = 12
+seed = 5
+
+[[region]]
+mood = "calm"
+at = 0
+
+[[region]]
+mood = "suspense"
+at = 6
+name = "dread"
+intensity = [[6, 30], [12, 90]]
+
+[[hit]]
+at = 6
+kind = "stinger"
+"""
+
+
+def strip_names(page) -> list[str]:
+    return page.eval_on_selector_all("#score-strip .region-name", "ts => ts.map(t => t.textContent)")
+
+
+def test_score_a_plan_see_its_timeline_hear_it(page, studio, tmp_path):
+    """The plan editor starts with examples/scene.toml and its strip; an edit redraws the
+    strip, a bad one shows its one line, Render plays the plan exactly its duration."""
+    assert page.input_value("#score-text") == (ROOT / "examples" / "scene.toml").read_text()
+    page.wait_for_function("() => document.querySelectorAll('#score-strip g.region').length === 3")
+    assert strip_names(page) == ["calm", "suspense", "finale"]
+    assert page.eval_on_selector_all("#score-strip g.hit", "gs => gs.map(g => g.dataset.kind)") == [
+        "accent", "stinger"]
+    metas = page.eval_on_selector_all("#score-strip .region-meta", "ts => ts.map(t => t.textContent)")
+    assert metas[0] == "6 bars · 70.3 BPM · F"  # the fit of `score --check`
+    assert page.text_content("#score-summary").startswith("✓ 60 s, 3 regions, 23 bars, 2 hits")
+    widths = page.eval_on_selector_all("#score-strip g.region rect", "rs => rs.map(r => +r.getAttribute('width'))")
+    assert widths[0] == pytest.approx(widths[1], abs=1)  # 20 s each
+    # a bad edit: the one line naming the field, the strip kept but dimmed
+    page.fill("#score-text", SHORT_PLAN.replace("at = 6\nname", "at = 16\nname"))
+    page.wait_for_selector("#score-error:not([hidden])")
+    assert page.text_content("#score-error") == "score: plan: region[1].at: 16 is past duration 12"
+    assert page.get_attribute("#score-text", "aria-invalid") == "true"
+    assert "stale" in page.get_attribute("#score-strip", "class")
+    # fixed: the strip is the new plan's
+    page.fill("#score-text", SHORT_PLAN)
+    page.wait_for_function("() => document.querySelector('#score-strip .region-name:nth-of-type(1)') &&"
+                           " document.querySelectorAll('#score-strip g.region').length === 2")
+    assert strip_names(page) == ["calm", "dread"] and page.is_hidden("#score-error")
+    assert page.eval_on_selector_all("#score-strip g.hit", "gs => gs.length") == 1
+    # render: the player plays it, exactly 12 s; its .mid is the shell's
+    page.click("#score-render")
+    page.wait_for_function("() => document.querySelector('#now-title').textContent === 'score · seed 5 · 12 s'")
+    page.wait_for_function("() => document.querySelector('#audio').readyState >= 3")
+    assert page.evaluate("document.querySelector('#audio').duration") == pytest.approx(12.0, abs=0.005)
+    page.evaluate("const a = document.querySelector('#audio'); a.muted = true; a.play()")
+    page.wait_for_function("() => document.querySelector('#audio').currentTime > 0.3")
+    page.evaluate("document.querySelector('#audio').pause()")
+    assert page.text_content("#score-status") == "Rendered score · seed 5 · 12 s."
+    mid = page.request.get(studio.url + page.get_attribute("#downloads a[data-kind=mid]", "href")).body()
+    sh(f"score - --out {tmp_path}/shell.mid", input=SHORT_PLAN)
+    assert mid == (tmp_path / "shell.mid").read_bytes()
+    # a render error is the same one line
+    page.fill("#score-seed", "-1")
+    page.click("#score-render")
+    page.wait_for_selector("#score-error:not([hidden])")
+    assert page.text_content("#score-error").startswith("score: Invalid value for '--seed'")
+
+
 def test_every_control_has_a_label(page):
     unlabelled = page.evaluate("""[...document.querySelectorAll('input, select, textarea, button')]
         .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')

@@ -111,6 +111,14 @@ def build(port: int, root: str | None = None, limits: Limits | None = None) -> S
         a = await fields(request, {"text": ("text", True)})
         return JSON(await queue.run(work.run_pipeline, store, limits, a["text"]))
 
+    async def score_check(request: Request) -> Response:
+        a = await fields(request, {"text": ("text", True)})
+        return JSON(await run_in_threadpool(work.check_score, a["text"]))
+
+    async def score(request: Request) -> Response:
+        a = await fields(request, {"text": ("text", True), "seed": ("int", False)})
+        return JSON(await queue.run(work.render_score, store, limits, a["text"], a["seed"]))
+
     async def stems(request: Request) -> Response:
         a = await fields(request, {"id": ("text", True)})
         store.path(a["id"], "jsonl")  # 404 for an unknown render, before queueing
@@ -170,6 +178,8 @@ def build(port: int, root: str | None = None, limits: Limits | None = None) -> S
         Route("/api/render", render, methods=["POST"]),
         Route("/api/pipeline", pipeline, methods=["POST"]),
         Route("/api/stems", stems, methods=["POST"]),
+        Route("/api/score", score, methods=["POST"]),
+        Route("/api/score/check", score_check, methods=["POST"]),
         Route("/api/packs", packs),
         Route("/api/packs/check", check, methods=["POST"]),
         Route("/api/packs/save", save, methods=["POST"]),

@@ -108,6 +108,52 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
             "title": f"{stages[0]} … · seed {seed}" if len(stages) > 1 else stages[0]}
 
 
+def check_score(plan_text: str) -> dict:
+    """`score --check - --json`: the plan checked, its fitted timeline as data."""
+    import orjson
+
+    return orjson.loads(_score(["--check", "--json"], plan_text))
+
+
+def _score(args: list[str], plan_text: str, result: Result | None = None,
+           max_lines: int | None = None) -> bytes:
+    """`score -` on the plan's text; its one line naming the field, the plan as `plan`."""
+    try:
+        return run_stage("score", args + ["--", "-"], plan_text.encode(), result,
+                         max_lines=max_lines)
+    except TooLong:
+        raise Refused(f"serve: the score makes more than {max_lines - 1} events; the studio "
+                      f"takes {max_lines - 1}") from None
+    except PipelineError as e:
+        refused = _refuse(e)
+        refused.message = refused.message.replace("score: stdin: ", "score: plan: ", 1)
+        raise refused from None
+
+
+def render_score(store: Store, limits: Limits, plan_text: str, seed: int | None) -> dict:
+    """`score - --seed SEED` as a stream, and the .mid and .wav `score ... --out` writes
+    (the audio exactly the plan's duration, with loop points when it loops)."""
+    from ..score.plan import parse
+
+    check_score(plan_text)  # every field, with its one line, before anything is composed
+    plan = parse(plan_text)
+    if plan.duration > limits.seconds:
+        raise Refused(f"serve: duration: {plan.duration:g} is over the studio's limit of "
+                      f"{limits.seconds:g} s")
+    result = Result(b"")
+    with budget.at_most(limits.events):  # the mood engine's parts refuse a bigger plan
+        data = _score([] if seed is None else ["--seed", str(seed)], plan_text, result,
+                      limits.events + 1)
+    events = _events(data, limits)
+    seed = events[0]["seed"]
+    audio = {"length": plan.duration, "loudness": _default("score", "loudness"),
+             "loop": plan.loop}
+    name = plan.title or "score"
+    piece = _piece(store, f"{name}-{seed}", data, events, audio, result.stderr, title=plan.title)
+    return {**piece, "kind": "score", "settings": {"plan": plan_text, "seed": seed},
+            "warnings": result.stderr, "title": f"{name} · seed {seed} · {plan.duration:g} s"}
+
+
 def _mood_seconds(cmd) -> float | None:
     """A `mood` command's --duration as written (None: another stage, or a value the
     stage's own parser will refuse with its message)."""
@@ -189,16 +235,18 @@ def stems(store: Store, rid: str) -> dict:
 
 
 def _piece(store: Store, label: str, data: bytes, events: list[dict], level: dict,
-           warnings: list[str]) -> dict:
+           warnings: list[str], title: str | None = None) -> dict:
     """Write the stream, .mid, .wav and roll (coloured by track); describe the tracks and
-    the playhead's path. ``level``: how the audio is levelled (``_audio``), kept for stems."""
+    the playhead's path. ``level``: how the audio is levelled (``_audio``), kept for stems;
+    ``title``: the song's name in the .mid."""
     from ..draw import Piece, layout, svg
     from ..midi import midi_bytes
 
     drawn = Piece()
     drawn.add(events)
     wav = _audio(events, warnings, **level)
-    rid, names = store.add(label, {"jsonl": data, "mid": midi_bytes(events), "wav": wav,
+    midi = midi_bytes(events, **({"title": title} if title else {}))
+    rid, names = store.add(label, {"jsonl": data, "mid": midi, "wav": wav,
                                    "svg": svg(drawn, by_track=True).encode()}, level)
     frame = layout(drawn)
     ticks = sorted({0, drawn.end} | {t for t, _ in drawn.tempos if t < drawn.end})

@@ -386,6 +386,107 @@ async function savePack(replace) {
   }
 }
 
+// ---- the score plan editor and its timeline strip -----------------------------------------------
+const STRIP = { height: 96, top: 16 };
+const REGION_COLOURS = ["#4e79a7", "#e15759", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#edc948", "#9c755f"];
+const svgEl = (tag, attrs = {}, text) => {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+
+let scoreTimer = 0, scoreSeq = 0;
+function scheduleScoreCheck() {
+  clearTimeout(scoreTimer);
+  scoreTimer = setTimeout(checkScore, 300);
+}
+
+async function checkScore() {
+  const seq = ++scoreSeq;
+  let report = null, error = null;
+  try {
+    report = await api("/api/score/check", { text: $("#score-text").value });
+  } catch (e) {
+    error = e.message;
+  }
+  if (seq !== scoreSeq) return;  // a newer edit is being checked
+  showScoreError(error);
+  $("#score-text").setAttribute("aria-invalid", error ? "true" : "false");
+  $("#score-strip").classList.toggle("stale", !!error);
+  const summary = $("#score-summary");
+  summary.hidden = !report;
+  if (!report) return;
+  summary.textContent = `✓ ${report.duration} s, ${report.regions.length} regions, ${report.bars} bars, ` +
+    `${report.hits.length} hits, ${report.loop ? "loops" : `ending: ${report.ending}`}`;
+  drawStrip(report);
+}
+
+function showScoreError(message) {
+  const box = $("#score-error");
+  box.hidden = !message;
+  box.textContent = message || "";
+}
+
+function drawStrip(report) {
+  const { height, top } = STRIP;
+  const strip = $("#score-strip");
+  const width = strip.clientWidth || 1000;  // drawn at the strip's own size: text unstretched
+  strip.report = report;
+  const x = (sec) => (sec / report.duration) * width;
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, width, height });
+  for (const r of report.regions) {
+    const left = x(r.at), w = x(r.end) - left;
+    const g = svgEl("g", { class: "region", "data-index": r.index });
+    g.append(svgEl("title", {}, `${r.name} (${r.mood}): ${r.at}–${r.end} s, ${r.bars} bars of ${r.meter}, ` +
+      `${r.tempo} → ${r.fitted_tempo} BPM (${r.fit_percent > 0 ? "+" : ""}${r.fit_percent} %), ${r.key}`));
+    g.append(svgEl("rect", { x: left, y: top, width: Math.max(w - 1, 1), height: height - top,
+      fill: REGION_COLOURS[r.index % REGION_COLOURS.length], rx: 4 }));
+    const levels = r.intensity, step = w / Math.max(levels.length, 1);  // intensity per bar
+    const points = levels.flatMap((v, i) => [[left + i * step, height - 2 - (v / 100) * (height - top - 40)],
+                                             [left + (i + 1) * step, height - 2 - (v / 100) * (height - top - 40)]]);
+    g.append(svgEl("polyline", { class: "level", points: points.map((p) => p.join(",")).join(" ") }));
+    const bars = `${r.bars}${r.short_bar ? "+" + r.short_bar : ""} bars`;
+    g.append(svgEl("text", { class: "region-name", x: left + 6, y: top + 16 }, r.name));
+    g.append(svgEl("text", { class: "region-meta", x: left + 6, y: top + 31 },
+      `${bars} · ${Math.round(r.fitted_tempo * 10) / 10} BPM · ${r.key}`));
+    svg.append(g);
+  }
+  for (const h of report.hits) {
+    const g = svgEl("g", { class: "hit", "data-kind": h.kind, "data-index": h.index });
+    g.append(svgEl("title", {}, `${h.label}: ${h.kind} at ${h.at} s, bar ${h.bar} beat ${h.beat}` +
+      (h.on_beat ? " (on the beat)" : ` (${h.error_ms} ms off the beat)`)));
+    g.append(svgEl("line", { x1: x(h.at), x2: x(h.at), y1: top - 6, y2: height }));
+    g.append(svgEl("path", { d: `M${x(h.at) - 5},2 L${x(h.at) + 5},2 L${x(h.at)},${top - 4} Z` }));
+    const right = x(h.at) > width - 80;  // the label on the marker's roomier side
+    g.append(svgEl("text", { x: x(h.at) + (right ? -8 : 8), y: top - 5, "text-anchor": right ? "end" : "start" }, h.label));
+    svg.append(g);
+  }
+  strip.replaceChildren(svg);
+  strip.setAttribute("aria-label", "The plan's timeline: " + report.regions.map((r) =>
+    `${r.name} from ${r.at} s, ${r.bars} bars at ${Math.round(r.fitted_tempo)} BPM`).join("; ") +
+    (report.hits.length ? "; hits at " + report.hits.map((h) => `${h.at} s (${h.kind})`).join(", ") : ""));
+}
+
+async function renderScore() {
+  const button = $("#score-render"), status = $("#score-status");
+  const seed = $("#score-seed").value.trim();
+  button.disabled = true;
+  status.textContent = "Rendering the score…";
+  try {
+    const piece = await api("/api/score", { text: $("#score-text").value, seed: seed === "" ? null : Number(seed) });
+    status.textContent = `Rendered ${piece.title}.`;
+    showScoreError(null);
+    addToHistory(piece);
+    play(piece);
+  } catch (e) {
+    status.textContent = "";
+    showScoreError(e.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // ---- start -------------------------------------------------------------------------------------
 function start() {
   fillKeys();
@@ -404,6 +505,10 @@ function start() {
   $("#pack-name").addEventListener("input", scheduleCheck);
   $("#pack-save").addEventListener("click", () => savePack(false));
   $("#pack-replace").addEventListener("click", () => savePack(true));
+  $("#score-text").addEventListener("input", scheduleScoreCheck);
+  $("#score-render").addEventListener("click", renderScore);
+  window.addEventListener("resize", () => { const r = $("#score-strip").report; if (r) drawStrip(r); });
+  checkScore();
   try { state.history = JSON.parse(sessionStorage.getItem("musicpipe-history") || "[]"); } catch { state.history = []; }
   drawHistory();
   loadMoods().catch((e) => { $("#mood-list").replaceChildren(el("p", { class: "error", text: e.message })); });
