@@ -559,7 +559,7 @@ def test_a_bad_plan_is_one_line_naming_the_field(tmp_path):
     assert text(results[1]) == "check_score: plan: region[2].at: 45 is past duration 40"
     assert text(results[2]).startswith("compose_score: plan: regions: unknown field; did you "
                                        "mean region?")
-    assert text(results[3]) == ('check_score: plan: hit[2].kind: "boom": not one of accent, '
+    assert text(results[3]) == ('check_score: plan: hit[0].kind: "boom": not one of accent, '
                                 'stop, stinger, riser-to')
     assert text(results[4]) == (f"compose_score: plan: duration: 4000 is more than the "
                                 f"{max_seconds()} s this server composes")

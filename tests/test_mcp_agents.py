@@ -191,6 +191,10 @@ BAD_CALLS = [
     ("edit_save", {"session": "e1", "path": "no/such/x.mid"},
      "edit_save: path no/such/x.mid: there is no folder no/such"),
     ("edit_close", {"session": "e1", "force": True}, "edit_close: unknown argument 'force'"),
+    ("compose_score", {"plan": {"duration": 40, "region": [{"mood": "calm", "at": 0},
+                                                           {"mood": "calm", "at": 45}]}},
+     "compose_score: plan: region[1].at: 45 is past duration 40"),
+    ("check_score", {"plan": {"duration": 10, "region": []}}, "check_score: plan: region: "),
 ]
 
 

@@ -36,7 +36,8 @@ def text(answer: dict) -> str:
 
 def test_the_inspector_lists_the_tools_and_their_limits(tmp_path):
     tools = {t["name"]: t for t in inspector(tmp_path, "tools/list")["tools"]}
-    assert len(tools) == 24  # 8 to compose, render and look up; describe, write_notes, 14 edit_
+    assert len(tools) == 26  # 8 to compose, render and look up; describe, write_notes, 14 edit_,
+    # compose_score and check_score
     schema = tools["compose_mood"]["inputSchema"]
     assert schema["additionalProperties"] is False
     assert schema["properties"]["mood"]["enum"] == Library().names()
