@@ -115,6 +115,7 @@ class Context:
             ending.into_the_start(self.form)
         elif onward is not None:
             ending.into_key(self.form, (self.root, self.mode), onward)
+        self.turn = self._turn(onward) if onward is not None else None
         self.voicing = harmony.get("voicing", "close")
         self.moved = family(written) != family(self.mode)  # played in the other mode family
         self.scale = self.scale_of(harmony.get("scale"))
@@ -154,6 +155,19 @@ class Context:
                     out.append(Span(start, end, chord, s))
         out.append(Span(self.final_start, self.ticks, self.form.final, None))
         return out
+
+    def _turn(self, onward: tuple[int, str]) -> tuple[int, set[int]] | None:
+        """Where a region's last chord (the next key's dominant) starts, and the pitch
+        classes a tune may hold over it: its tones, and tones of both keys that rub against
+        none of them (no half step from a chord tone)."""
+        if not self.form.sections or not self.form.sections[-1].chords:
+            return None
+        last = self.form.sections[-1]
+        chord = set(last.chords[-1].pcs)
+        both = ({(self.root + i) % 12 for i in SCALES[family(self.mode)]}
+                & {(onward[0] + i) % 12 for i in SCALES[family(onward[1])]})
+        calm = {p for p in both if not any((p - c) % 12 in (1, 11) for c in chord)}
+        return (last.start + last.bars - 1) * self.bar, chord | calm
 
     def _colour(self, chord: Chord) -> Chord:
         """Above tension 0.5 a triad gets its seventh from the scale (the key's own colour)."""
@@ -320,6 +334,11 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
     home = [k for k in keys if k % 12 == ctx.root] or [base + (ctx.root - base) % 12]
     last = min(home, key=lambda k: abs(k - prev_key)) if prev_key is not None else home[0]
     out.append((final.start, final.end - final.start, last))
+    if ctx.turn is not None:  # over the next key's dominant: its tones, or tones both keys share
+        start, allowed = ctx.turn
+        out = [(t, d, k if t < start or k % 12 in allowed else
+                next((k + j for j in (-1, 1, -2, 2, -3, 3) if (k + j) % 12 in allowed), k))
+               for t, d, k in out]
     ctx.melody += out
     accents = layer.get("accent_on", [])
     swing = layer.get("swing", 0.0)
