@@ -17,6 +17,7 @@ final chord: its last bar leads back into its first.
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 from ..events import DRUM_CHANNEL, PPQ
 from ..generators import accompany, bass, euclid, seq
@@ -46,6 +47,7 @@ DEFAULT_VOICES = [{"note": "kick", "pulses": 4, "steps": 16},
                    "min_intensity": 50}]
 FINAL_LOUDNESS = 0.8
 BLIP = 40  # ticks: a body note cut shorter than this by the ending is dropped
+LOOP_EASE = 2  # bars: either side of a loop's seam, its energy eases to the middle level
 
 
 class Span:
@@ -110,7 +112,7 @@ class Context:
                 self.tempos, ticks = rit
         self.ticks = ticks
         self.form = form.plan(mood, bars=self.body_bars, root=self.root, mode=self.mode,
-                              style=self.style, rng_of=self.rng)
+                              style=self.style, rng_of=self.rng, loop=loop)
         if loop:
             ending.into_the_start(self.form)
         elif onward is not None:
@@ -201,9 +203,22 @@ class Context:
         s = self.form.section_at_bar(t // self.bar) if t < self.final_start else None
         if s is None:
             return 1.0
+        energy = s.energy
         if s.role == "build":
-            return 0.8 + 0.35 * (t / self.bar - s.start) / max(1, s.bars)
-        return s.energy
+            energy = 0.8 + 0.35 * (t / self.bar - s.start) / max(1, s.bars)
+        if self.loop and len(self.form.sections) > 1:  # the seam at the piece's middle level
+            bars = t / self.bar
+            near = min(bars, self.body_bars - bars)
+            if near < LOOP_EASE:
+                middle = self._middle_energy
+                energy = middle + (energy - middle) * near / LOOP_EASE
+        return energy
+
+    @cached_property
+    def _middle_energy(self) -> float:
+        """A loop's sections' energy, bar by bar on average: its ends meet there."""
+        sections = self.form.sections
+        return sum(s.energy * s.bars for s in sections) / max(1, sum(s.bars for s in sections))
 
     def shape(self, t: int) -> float:
         """The mood's build curve at tick t (0.7-1.1)."""
