@@ -42,8 +42,9 @@ def test_the_readme_tour_gives_the_shells_bytes(command, tmp_path, monkeypatch):
     song = sh("seed 5 | motif --bars 2 --patch piano | to-midi").stdout
     shell, python = tmp_path / "shell", tmp_path / "python"
     for folder in (shell, python):
-        folder.mkdir()
+        (folder / "examples").mkdir(parents=True)
         (folder / "song.mid").write_bytes(song)
+        (folder / "examples" / "scene.toml").write_bytes((ROOT / "examples" / "scene.toml").read_bytes())
     proc = sh(command, cwd=shell)
     monkeypatch.chdir(python)
     monkeypatch.setenv("NO_COLOR", "1")
