@@ -83,6 +83,26 @@ def test_mood_gives_the_commands_stream_and_files(tmp_path):
         assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
 
 
+def test_mood_bars_and_loop_are_the_commands(tmp_path):
+    """bars= and loop= are `mood --bars --loop`: the stream, the .mid and the .wav (with its
+    smpl chunk) byte for byte; bars with seconds and tempo is the command's one line."""
+    from tests.test_mood_loop import smpl_loop
+
+    loop = mp.mood("calm", bars=2, seed=3, loop=True, echo=False)
+    args = "calm --bars 2 --seed 3 --loop"
+    assert bytes(loop) == sh(f"mood {args}").stdout
+    loop.to_wav(tmp_path / "a.wav", echo=False)
+    loop.to_midi(tmp_path / "a.mid", echo=False)
+    sh(f"mood {args} --out {tmp_path}/b.wav && mood {args} --out {tmp_path}/b.mid")
+    for ext in ("wav", "mid"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
+    assert smpl_loop(tmp_path / "a.wav")[0] == 0
+    with pytest.raises(mp.PipelineError) as e:
+        mp.mood("calm", 8, bars=4, tempo=90, seed=1, echo=False)
+    assert e.value.exit_code == 2 and str(e.value) == sh(
+        "mood calm --duration 8 --bars 4 --tempo 90 --seed 1", check=False).stderr.decode().strip()
+
+
 def test_a_random_seed_is_announced_and_kept(tmp_path, capsys):
     piece = mp.mood("lofi", seconds=1)
     assert piece.seed is not None
