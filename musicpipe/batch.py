@@ -1,11 +1,12 @@
 """`musicpipe batch`: many variations rendered over a process pool or a Dask cluster.
 
-A job is a mood (``mood``, ``seconds``, ``key``, ``tempo``, ``intensity``, ``seed``) or a
-``pipeline`` text, with the ``formats`` to write (wav, mid, jsonl). A list in any of those
-fields expands into one job per value (moods x seeds x keys x tempi); ``seed`` may be a
-range ``"1..200"``; ``{field}`` in a ``name`` or a ``pipeline`` is replaced by the job's
-value. Jobs come one per line from a .jsonl file, or as ``[[jobs]]`` tables from a .toml
-file whose top-level keys are defaults for every job.
+A job is a mood (``mood``, ``seconds``, ``bars``, ``loop``, ``key``, ``tempo``,
+``intensity``, ``seed``: `mood`'s options) or a ``pipeline`` text, with the ``formats`` to
+write (wav, mid, jsonl). A list in any of those fields but ``loop`` expands into one job per
+value (moods x seeds x keys x tempi); ``seed`` may be a range ``"1..200"``; ``{field}`` in a
+``name`` or a ``pipeline`` is replaced by the job's value. Jobs come one per line from a
+.jsonl file, or as ``[[jobs]]`` tables from a .toml file whose top-level keys are defaults
+for every job.
 
 Every job is rendered in full by one worker, which returns its files' bytes; only this
 process writes files (atomically), then appends the job's line to ``manifest.jsonl``.
@@ -38,22 +39,24 @@ from .pipeline import PipelineError
 from .stream import DataError
 
 FORMATS = ("wav", "mid", "jsonl")
-MOOD_FIELDS = ("mood", "seconds", "key", "tempo", "intensity", "seed")
+MOOD_FIELDS = ("mood", "seconds", "bars", "loop", "key", "tempo", "intensity", "seed")
 FIELDS = frozenset(MOOD_FIELDS + ("pipeline", "name", "formats"))
-EXPANDS = ("mood", "seconds", "key", "tempo", "intensity", "seed")
+EXPANDS = ("mood", "seconds", "bars", "key", "tempo", "intensity", "seed")
 MANIFEST = "manifest.jsonl"
 
 BATCH_HELP = (
     "JOBS: a .jsonl file, one job per line, or a .toml file of [[jobs]] tables (top-level "
-    "keys are defaults). A job: mood, seconds (default 8), key, tempo, intensity, seed "
-    "(default 0), or pipeline (stage text, no files of its own: {seed} and the other "
+    "keys are defaults). A job: mood, seconds (default 8; with bars, what they last), bars, "
+    "loop (true: a seamless loop), key, tempo, intensity, seed (default 0), as `mood`'s "
+    "options, or pipeline (stage text, no files of its own: {seed} and the other "
     "fields are filled in); formats: wav, mid, jsonl (default [\"wav\"] for moods, "
     "[\"jsonl\"] for pipelines); name: the files' stem (default from the fields). A list "
-    "expands into one job per value; seed may be \"1..200\". Output: DIR/NAME.FORMAT, "
-    "written atomically, and DIR/manifest.jsonl: one line per job in job order (job, spec, "
-    "files, duration in seconds, LUFS and peak of the WAV, seed, notes, the analyze report, "
-    "warnings, or error). A rerun skips jobs whose files all exist. At most 10000 jobs a "
-    "file; one batch at a time in a DIR (a second exits 73). docs/batch.md."
+    "(in any field but loop) expands into one job per value; seed may be \"1..200\". "
+    "Output: DIR/NAME.FORMAT, written atomically, and DIR/manifest.jsonl: one line per "
+    "job in job order (job, spec, files, duration in seconds, LUFS and peak of the WAV, "
+    "seed, notes, the analyze report, warnings, or error). A rerun skips jobs whose files "
+    "all exist. At most 10000 jobs a file; one batch at a time in a DIR (a second exits "
+    "73). docs/batch.md."
 )
 
 
@@ -170,6 +173,8 @@ def _seed(v) -> bool:
 TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "mood": (lambda v: isinstance(v, str) and v != "", "a mood name"),
     "seconds": (_number, "a number"),
+    "bars": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "loop": (lambda v: isinstance(v, bool), "true or false"),
     "key": (lambda v: isinstance(v, str), "a key like \"Am\""),
     "tempo": (_number, "a number"),
     "intensity": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
@@ -177,7 +182,7 @@ TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "pipeline": (lambda v: isinstance(v, str), "stage text"),
     "name": (lambda v: isinstance(v, str), "text"),
 }
-OPTIONAL = {"key", "tempo", "intensity"}  # null: the mood's own
+OPTIONAL = {"key", "tempo", "intensity", "bars"}  # null: the mood's own (no bar count)
 SEED_RANGE = re.compile(r"\s*(\d{1,20})\s*\.\.\s*(\d{1,20})\s*")
 
 
@@ -245,7 +250,8 @@ def expand(job: dict, where: str) -> Iterator[dict]:
     for values in itertools.product(*(lists[k] for k in keys)):
         one = {**job, **dict(zip(keys, values))}
         if "mood" in one:
-            one.setdefault("seconds", 8)
+            if one.get("bars") is None:  # bars without seconds: as long as they last
+                one.setdefault("seconds", 8)
             one.setdefault("seed", 0)
             one.setdefault("formats", ["wav"])
         else:
@@ -260,7 +266,7 @@ def _fill(text: str, job: dict) -> str:
 
 
 def default_name(job: dict) -> str:
-    """A file stem from the job's fields: calm-Am-90bpm-i60-5s-s7."""
+    """A file stem from the job's fields: calm-Am-90bpm-i60-5s-s7, calm-8bars-loop-s1."""
     if "pipeline" in job:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", job["pipeline"]).strip("-")[:60]
         return slug or "pipeline"
@@ -271,17 +277,25 @@ def default_name(job: dict) -> str:
         parts.append(f"{job['tempo']:g}bpm")
     if job.get("intensity") is not None:
         parts.append(f"i{job['intensity']}")
-    parts += [f"{job['seconds']:g}s", f"s{job['seed']}"]
+    if job.get("bars") is not None:
+        parts.append(f"{job['bars']}bars")
+    if job.get("seconds") is not None:
+        parts.append(f"{job['seconds']:g}s")
+    if job.get("loop"):
+        parts.append("loop")
+    parts.append(f"s{job['seed']}")
     return re.sub(r"[^A-Za-z0-9#.+-]+", "-", "-".join(parts))
 
 
 def mood_args(job: dict) -> list[str]:
     """The job as `mood` arguments (the file options come on top)."""
     args = []
-    for field, flag in (("seconds", "--duration"), ("key", "--key"), ("tempo", "--tempo"),
-                        ("intensity", "--intensity"), ("seed", "--seed")):
+    for field, flag in (("seconds", "--duration"), ("bars", "--bars"), ("key", "--key"),
+                        ("tempo", "--tempo"), ("intensity", "--intensity"), ("seed", "--seed")):
         if job.get(field) is not None:
             args += [flag, str(job[field])]
+    if job.get("loop"):
+        args.append("--loop")
     return args + ["--", str(job["mood"])]
 
 
@@ -329,18 +343,49 @@ def check(job: dict, where: str) -> None:
         raise JobError(f"{where}: {e}") from None
     if "mood" in job and str(job["mood"]).lower() not in {n.lower() for n in _library_names()}:
         raise JobError(f"{where}: no mood {job['mood']!r}; moods: {', '.join(_library_names())}")
+    if "mood" in job:
+        _check_bars(job, where)
 
 
-_NAMES: list[str] | None = None
+def _check_bars(job: dict, where: str) -> None:
+    """bars and loop as `mood` takes them, found before anything runs: bars with both
+    seconds and tempo, and bars (a loop's too) that no tempo in 20..400 BPM fits into the
+    seconds, which the stage would refuse only once the job ran."""
+    from .moods.packs import PackError
+    from .moods.whole import whole_bars
+    from .score.timeline import FitError
+
+    bars, seconds, tempo = job.get("bars"), job.get("seconds"), job.get("tempo")
+    if bars is not None and seconds is not None and tempo is not None:
+        raise JobError(f"{where}: bars: give seconds or tempo with it, not both (the other "
+                       "follows from them)")
+    if seconds is None or (bars is None and not job.get("loop")):
+        return
+    try:
+        mood = _library().resolve(str(job["mood"]))
+    except (KeyError, PackError):  # the stage says what is wrong with the pack
+        return
+    try:
+        whole_bars(mood, seconds=seconds, tempo=tempo, bars=bars, loop=bool(job.get("loop")))
+    except FitError as e:
+        raise JobError(f"{where}: {'seconds' if bars is None else 'bars'}: {e}") from None
+
+
+_LIBRARY = None
+
+
+def _library():
+    """The mood library, loaded once for all the jobs checked."""
+    global _LIBRARY
+    if _LIBRARY is None:
+        from .moods.packs import Library
+
+        _LIBRARY = Library()
+    return _LIBRARY
 
 
 def _library_names() -> list[str]:
-    global _NAMES
-    if _NAMES is None:
-        from .moods.packs import Library
-
-        _NAMES = Library().names()
-    return _NAMES
+    return _library().names()
 
 
 # --- one job, anywhere ------------------------------------------------------------------------

@@ -44,6 +44,7 @@ FILE_OPTIONS = {
     ("viz", "--svg"): "write", ("to-midi", "--out"): "write", ("to-wav", "--out"): "write",
     ("to-wav", "--mid"): "write", ("mood", "--out"): "write", ("analyze", "--json"): "write",
     ("to-midi", "--split"): "dir", ("to-wav", "--stems"): "dir", ("mood", "--stems"): "dir",
+    ("score", "--out"): "write", ("score", "--stems"): "dir", ("score", "--soundfont"): "read",
 }
 
 STDIO = {("concat", "FILE..."), ("merge", "FILE..."), ("from-midi", "FILE"), ("seq", "--file"),

@@ -65,13 +65,16 @@ Work like this, checking each step's answer before the next:
            """Make background music for this game level: {level}
 It must loop seamlessly: {bars} bars, the last bar leading back into the first.
 
-1. Read musicpipe://docs/moods and pick the mood that fits; call describe("mood") and
-   describe("loop") for their options.
-2. Compose with run_pipeline, e.g. `mood NAME --duration 30 --seed 1 | trim --bars {bars} |
-   to-midi --out level.mid`, so the piece is a whole number of bars with its End on a bar line.
-3. Check the seam with analyze (the ending section) and listen to `loop --times 2` of it
-   rendered to level-twice.wav: the join must not jump in loudness or stop the pulse.
-4. render level.mid to level.ogg for the game engine, and say which seed you used."""),
+1. Read musicpipe://docs/moods (or call list_moods) and pick the mood that fits; describe("mood")
+   explains its bars and loop options.
+2. Call compose_mood with that mood, bars {bars}, loop true, a seed and out "level.wav": whole
+   bars at the mood's tempo (give tempo for another pace), no final chord or fade, the reverb
+   tail folded into the start, and a smpl loop chunk that game engines and samplers read.
+3. Call it again with out "level.mid" (loopStart/loopEnd markers on its conductor track) and
+   check the seam: analyze with midi "level.mid" (its ending should be open, no final
+   cadence), and run_pipeline `from-midi level.mid | loop --times 2 | to-wav --out
+   level-twice.wav` to hear the join: it must not jump in loudness or stop the pulse.
+4. Give the engine level.wav (or level.mid), and say which mood, seed and tempo you used."""),
     Prompt("lead-sheet", "A lead sheet from chords: the chords as a keys part and a melody "
            "over them, written with write_notes.",
            {"chords": ("the progression, one chord a bar: Am F C G", True),

@@ -112,8 +112,17 @@ def tools() -> list[Tool]:
 
     class ComposeMood(Args):
         mood: Mood = Field(description="A mood preset (list_moods)")
-        seconds: float = Field(8.0, ge=_range("mood", "duration")[0], le=longest,
-                               description="Length in seconds, exact")
+        seconds: float | None = Field(None, ge=_range("mood", "duration")[0], le=longest,
+                                      description=(
+            "Length in seconds, exact; none: 8, or with bars what they last"))
+        bars: int | None = Field(None, ge=_range("mood", "bars")[0],
+                                 le=_range("mood", "bars")[1], description=(
+            "Whole bars: this many, in seconds or at tempo (not both; neither: at the mood's "
+            f"tempo), lasting at most {longest:g} s"))
+        loop: bool = Field(False, description=(
+            "A seamless loop: whole bars (the nearest number; a tempo is fitted too) whose "
+            "last leads back into the first, no ending; loopStart/loopEnd markers (mid, "
+            "jsonl), a smpl loop chunk (wav), the reverb tail folded into the start"))
         key: str | None = Field(None, max_length=40, description=(
             "Key: C, Am, F#m, Bb, Ebm, 'D dorian' ...; none: the mood's"))
         tempo: float | None = Field(None, ge=tempi[0], le=tempi[1],
@@ -202,8 +211,9 @@ def tools() -> list[Tool]:
     return [
         Tool("list_moods", "Every mood preset: name, description, tags, tempo, key, "
              "intensity, layers.", NoArgs, local=_list_moods, read_only=True),
-        Tool("compose_mood", "Compose a whole arrangement from a mood preset: the same "
-             "bytes for the same arguments and seed. Returns the file (its path, or its "
+        Tool("compose_mood", "Compose a whole arrangement from a mood preset, seconds or "
+             "whole bars long, or a seamless loop (loop=true: loop points in the file): the "
+             "same bytes for the same arguments and seed. Returns the file (its path, or its "
              "bytes with inline=true) and a summary.", ComposeMood),
         Tool("run_pipeline", "Run a musicpipe pipeline in-process, as the shell would (no "
              "shell is used). Returns what it prints (a stream, or the text of `--help`, "

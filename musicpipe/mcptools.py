@@ -118,16 +118,20 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
             (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
         raise Failure(f"compose_mood: out {out}: give a .{fmt} file for format {fmt}")
     mood = a["mood"]
-    base = ["--duration", str(a["seconds"])]
+    base = _mood_length(a)
     for flag in ("key", "tempo", "intensity"):  # --flag=VALUE: a value is never an option
         if a.get(flag) is not None:
             base.append(f"--{flag}={a[flag]}")
+    if a.get("loop"):
+        base.append("--loop")
     seed = [] if a.get("seed") is None else ["--seed", str(a["seed"])]
     data = _stage("mood", base + seed + ["--", mood])
     info = summary(data)
     args = base + ["--seed", str(info["seed"])]  # a file of the seed this stream drew
     ext = f".{fmt}"
-    about = {"format": fmt, "mime": MIME[ext], "mood": mood, "seconds": a["seconds"], **info}
+    about = {"format": fmt, "mime": MIME[ext], "mood": mood,
+             "seconds": a["seconds"] if a.get("seconds") is not None else _seconds(data),
+             "bars": a.get("bars"), "loop": bool(a.get("loop")), **info}
     if fmt == "jsonl" and inline:
         return _text_reply(folder, data, about, f"{mood}-{info['seed']}", ".jsonl")
     roll = piano_roll(data) if ext in AUDIO else []  # every render comes with its piano roll
@@ -163,6 +167,39 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
         raise
     return reply({**about, "bytes": os.path.getsize(full), "inline": False,
                   "path": folder.relative(full)}, roll)
+
+
+def _mood_length(a: dict[str, Any]) -> list[str]:
+    """seconds and bars as `mood` options, as the CLI takes them: bars in seconds, or at the
+    tempo (then the length follows, refused here past the server's limit before composing);
+    neither: 8 seconds."""
+    seconds, bars = a.get("seconds"), a.get("bars")
+    if bars is None:
+        return ["--duration", str(8.0 if seconds is None else seconds)]
+    if seconds is not None:
+        if a.get("tempo") is not None:
+            raise Failure("compose_mood: bars with seconds or with tempo, not both: the other "
+                          "follows from them")
+        return ["--duration", str(seconds), f"--bars={bars}"]
+    from .mcpserver import max_seconds
+    from .moodbars import bars_seconds
+
+    tempo = a.get("tempo")
+    lasts = bars_seconds(a["mood"], bars, tempo)
+    if lasts is not None and lasts > max_seconds():
+        at = "its tempo" if tempo is None else f"{tempo:g} BPM"
+        raise Failure(f"compose_mood: bars: {bars} bars of {a['mood']} at {at} last "
+                      f"{lasts:.0f} s; the server composes at most {max_seconds():g} s "
+                      "(fewer bars, a faster tempo, or seconds)")
+    return [f"--bars={bars}"]
+
+
+def _seconds(stream: bytes) -> float:
+    """How long a mood's stream lasts (bars at a tempo), to the millisecond."""
+    from .moodbars import stream_seconds
+    from .stream import parse_lines
+
+    return round(stream_seconds(parse_lines(stream)), 3)
 
 
 def _text_reply(folder: Folder, data: bytes, about: dict, stem: str, ext: str) -> dict:

@@ -37,7 +37,7 @@ STAGES = {
     "to-wav": "render with FluidSynth to a WAV file",
     "mood": "a whole arrangement from a mood preset (TOML packs)",
     "analyze": "report what a listener hears (key, melody, repetition, ending); passes the stream",
-    "score": "check a score plan (moods on a timeline) and print its fitted bars and tempi",
+    "score": "play a score plan (moods on a timeline, hits, intensity curves) as one piece",
 }
 
 COMMANDS = {

@@ -42,8 +42,9 @@ def test_the_readme_tour_gives_the_shells_bytes(command, tmp_path, monkeypatch):
     song = sh("seed 5 | motif --bars 2 --patch piano | to-midi").stdout
     shell, python = tmp_path / "shell", tmp_path / "python"
     for folder in (shell, python):
-        folder.mkdir()
+        (folder / "examples").mkdir(parents=True)
         (folder / "song.mid").write_bytes(song)
+        (folder / "examples" / "scene.toml").write_bytes((ROOT / "examples" / "scene.toml").read_bytes())
     proc = sh(command, cwd=shell)
     monkeypatch.chdir(python)
     monkeypatch.setenv("NO_COLOR", "1")
@@ -80,6 +81,26 @@ def test_mood_gives_the_commands_stream_and_files(tmp_path):
     sh(f"mood {args} --out {tmp_path}/b.wav && mood {args} --out {tmp_path}/b.mid")
     for ext in ("wav", "mid"):
         assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
+
+
+def test_mood_bars_and_loop_are_the_commands(tmp_path):
+    """bars= and loop= are `mood --bars --loop`: the stream, the .mid and the .wav (with its
+    smpl chunk) byte for byte; bars with seconds and tempo is the command's one line."""
+    from tests.test_mood_loop import smpl_loop
+
+    loop = mp.mood("calm", bars=2, seed=3, loop=True, echo=False)
+    args = "calm --bars 2 --seed 3 --loop"
+    assert bytes(loop) == sh(f"mood {args}").stdout
+    loop.to_wav(tmp_path / "a.wav", echo=False)
+    loop.to_midi(tmp_path / "a.mid", echo=False)
+    sh(f"mood {args} --out {tmp_path}/b.wav && mood {args} --out {tmp_path}/b.mid")
+    for ext in ("wav", "mid"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
+    assert smpl_loop(tmp_path / "a.wav")[0] == 0
+    with pytest.raises(mp.PipelineError) as e:
+        mp.mood("calm", 8, bars=4, tempo=90, seed=1, echo=False)
+    assert e.value.exit_code == 2 and str(e.value) == sh(
+        "mood calm --duration 8 --bars 4 --tempo 90 --seed 1", check=False).stderr.decode().strip()
 
 
 def test_a_random_seed_is_announced_and_kept(tmp_path, capsys):

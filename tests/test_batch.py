@@ -56,6 +56,32 @@ def test_the_same_jobs_give_the_same_files_and_manifest(tmp_path):
     assert files(tmp_path / "a") == files(tmp_path / "b")
 
 
+def test_bars_and_loops_are_the_clis_files(tmp_path):
+    """bars and loop mean what `mood --bars --loop` mean; bars without seconds last what
+    they last (no 8 s default); a looped WAV carries its smpl chunk."""
+    from tests.test_mood_loop import smpl_loop
+
+    (tmp_path / "jobs.jsonl").write_bytes(
+        b'{"mood": "calm", "seconds": 4, "loop": true, "seed": 3, "formats": ["wav", "mid"]}\n'
+        b'{"mood": "upbeat", "bars": [2, 4], "tempo": 120, "seed": 1, "formats": ["mid"]}\n')
+    sh(f"musicpipe batch {tmp_path}/jobs.jsonl --out {tmp_path}/out --jobs 1")
+    out = files(tmp_path / "out")
+    assert sorted(out) == ["calm-4s-loop-s3.mid", "calm-4s-loop-s3.wav", "manifest.jsonl",
+                           "upbeat-120bpm-2bars-s1.mid", "upbeat-120bpm-4bars-s1.mid"]
+    sh(f"mood calm --duration 4 --seed 3 --loop --out {tmp_path}/l.wav && "
+       f"mood calm --duration 4 --seed 3 --loop --out {tmp_path}/l.mid && "
+       f"mood upbeat --bars 4 --tempo 120 --seed 1 --out {tmp_path}/u.mid")
+    assert out["calm-4s-loop-s3.wav"] == (tmp_path / "l.wav").read_bytes()
+    assert smpl_loop(tmp_path / "out" / "calm-4s-loop-s3.wav") == (0, 4 * 44100 - 1)
+    assert out["calm-4s-loop-s3.mid"] == (tmp_path / "l.mid").read_bytes()
+    assert out["upbeat-120bpm-4bars-s1.mid"] == (tmp_path / "u.mid").read_bytes()
+    entries = {e["job"]: e for e in manifest(tmp_path / "out")}
+    loop = entries["calm-4s-loop-s3"]
+    assert loop["spec"]["loop"] is True and loop["duration"] == loop["wav_seconds"] == 4.0
+    assert [entries[f"upbeat-120bpm-{n}bars-s1"]["duration"] for n in (2, 4)] == [4.0, 8.0]
+    assert "seconds" not in entries["upbeat-120bpm-2bars-s1"]["spec"]
+
+
 def test_toml_jobs_with_defaults(tmp_path):
     (tmp_path / "jobs.toml").write_text(
         'seconds = 1\nformats = ["mid"]\n'
@@ -99,6 +125,18 @@ def test_toml_jobs_with_defaults(tmp_path):
     (b'{"mood": "calm", "seed": "3..1"}', "a range like"),
     (b'{"mood": "calm", "formats": ["ogg"]}', "formats"),
     (b'{"mood": "calm"', "line 2: invalid JSON"),
+    (b'{"mood": "calm", "bars": 0}', "line 2: mood: Invalid value for '--bars'"),
+    (b'{"mood": "calm", "bars": 2.5}', "line 2: bars: 2.5 should be a whole number"),
+    (b'{"mood": "calm", "bars": [4, true]}', "line 2: bars: True in the list should be a whole"),
+    (b'{"mood": "calm", "bars": []}', "line 2: bars: an empty list makes no jobs"),
+    (b'{"mood": "calm", "loop": 1}', "line 2: loop: 1 should be true or false"),
+    (b'{"mood": "calm", "loop": [true, false]}', "line 2: loop: [True, False] should be true or"),
+    (b'{"mood": "calm", "bars": 4, "seconds": 8, "tempo": 90}',
+     "line 2: bars: give seconds or tempo with it, not both"),
+    (b'{"mood": "calm", "bars": 2, "seconds": 60}',
+     "line 2: bars: 2 bars of 4/4 in 60 s need 8.0 BPM (tempo 20..400)"),
+    (b'{"mood": "calm", "loop": true, "seconds": 0.5}',
+     "line 2: seconds: 1 bars of 4/4 in 0.5 s need 480.0 BPM (tempo 20..400)"),
 ])
 def test_a_bad_job_stops_the_batch_before_it_starts(tmp_path, line, message):
     (tmp_path / "jobs.jsonl").write_bytes(b'{"mood": "calm", "seconds": 1}\n' + line + b"\n")

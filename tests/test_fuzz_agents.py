@@ -31,6 +31,8 @@ VALUES = {
     "mood": ["calm", "jazz", "lofi", "nope", "", 3, ["calm"], ["calm", "lofi"], [], None,
              "calm\x00", ["calm", 1], {"a": 1}],
     "seconds": [0.5, 1, "5", -1, 0, 1e308, [0.5, 1], [], True, None, 3601, [1, "2"]],
+    "bars": [1, 2, 0, 10001, 2.5, True, [1, 2], [], None, "4"],
+    "loop": [True, False, 1, None, [True], "yes"],
     "key": ["C", "Am", "H", 5, ["C", "D"], None, "", "C\n#"],
     "tempo": [90, 0, -5, "fast", [80, 90], 1e9, None, 400.5],
     "intensity": [50, 5.5, 101, [0, 100], True, None, -1],
@@ -47,6 +49,7 @@ VALUES = {
     "colour": [1],
 }
 VALID = {"mood": ["calm", "lofi", ["calm", "jazz"]], "seconds": [0.5, 1, [0.5, 1]],
+         "bars": [1, [1, 2]], "loop": [True, False],
          "key": ["C", "Am", ["C", "D"]], "tempo": [90, 120.5], "intensity": [0, 50, 100],
          "seed": [1, "1..2", [3, 4], 2**64 - 1], "pipeline": ["seed {seed} | motif --notes 4"],
          "name": ["{mood}-{seed}", "job-{seed}", "ünïcode-{seed}"],
@@ -209,6 +212,8 @@ PACKS = ['[[moods]]\nname = "fz"\nextends = "calm"\n', "a = " + "{b = " * 500 + 
 STUDIO_VALUES = {
     "mood": ["calm", "jazz", "nope", "Calm", "../calm"],
     "seconds": [0.5, 1, 601, -1, 0, "5", 1e308],
+    "bars": [1, 0, 10001, 2.5, "2"],
+    "loop": [True, False, "yes", 1],
     "key": ["C", "Am", "H", "", "C\n"],
     "tempo": [90, 0, 1e9, -1],
     "intensity": [0, 100, 101, 5.5],
@@ -217,7 +222,7 @@ STUDIO_VALUES = {
     "replace": [True, False, "yes"],
     "id": ["nope", "../../etc", ""],
 }
-FIELDS = {"/api/render": ["mood", "seconds", "key", "tempo", "intensity", "seed"],
+FIELDS = {"/api/render": ["mood", "seconds", "bars", "loop", "key", "tempo", "intensity", "seed"],
           "/api/pipeline": ["text"], "/api/stems": ["id"], "/api/packs/check": ["text", "name"],
           "/api/packs/save": ["name", "text", "replace"]}
 ROUTES = [("GET", "/"), ("GET", "/static/studio.js"), ("GET", "/static/x"), ("GET", "/api/moods"),

@@ -24,6 +24,7 @@ from musicpipe.mcpserver import max_seconds
 from musicpipe.moods.packs import Library
 from tests.conftest import BIN, ENV, ROOT, sh
 from tests.test_abort import needs_font
+from tests.test_mood_loop import smpl_loop
 
 NOTE = '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":90}\n'
 
@@ -82,7 +83,13 @@ def test_tools_and_their_schemas_come_from_the_clis_tables(tmp_path):
     props = by_name["compose_mood"].input_schema["properties"]
     assert props["mood"]["enum"] == Library().names()
     # the limits this server accepts, not the CLI's 3600 s and 86400 s
-    assert (props["seconds"]["minimum"], props["seconds"]["maximum"]) == (0.5, max_seconds())
+    seconds = next(s for s in props["seconds"]["anyOf"] if s["type"] == "number")
+    assert (seconds["minimum"], seconds["maximum"]) == (0.5, max_seconds())
+    assert props["seconds"]["default"] is None  # 8, or what the bars last
+    bars = next(s for s in props["bars"]["anyOf"] if s["type"] == "integer")
+    assert (bars["minimum"], bars["maximum"]) == (1, 10000)  # mood --bars's range
+    assert props["loop"] == {"type": "boolean", "default": False,
+                             "description": props["loop"]["description"]}
     length = next(s for s in by_name["render"].input_schema["properties"]["length"]["anyOf"]
                   if s["type"] == "number")
     assert length["maximum"] == max_seconds() <= 600
@@ -123,6 +130,68 @@ def test_compose_mood_to_wav_and_midi_gives_the_clis_bytes(tmp_path):
 
     names = [m["name"] for m in data(listed)["moods"]]
     assert names == Library().names()
+
+
+@needs_font
+def test_compose_mood_loops_and_bars_give_the_clis_files(tmp_path):
+    """loop and bars mean what `mood --loop --bars` mean; a looped WAV keeps its smpl chunk
+    written to out, returned inline, or spilled to a new file when too large to return."""
+    from musicpipe.mcptools import INLINE_MAX
+
+    root = tmp_path / "root"
+    wav, inline, big, mid, stream = session(root, [
+        ("compose_mood", {"mood": "calm", "seconds": 4, "seed": 3, "loop": True, "out": "l.wav"}),
+        ("compose_mood", {"mood": "calm", "seconds": 4, "seed": 3, "loop": True, "inline": True}),
+        ("compose_mood", {"mood": "calm", "seconds": 30, "seed": 3, "loop": True, "inline": True}),
+        ("compose_mood", {"mood": "calm", "bars": 2, "seed": 3, "loop": True, "format": "mid"}),
+        ("compose_mood", {"mood": "upbeat", "bars": 4, "tempo": 120, "seed": 1,
+                          "format": "jsonl", "inline": True}),
+    ])
+    sh(f"mood calm --duration 4 --seed 3 --loop --out {tmp_path}/l.wav")
+    cli = (tmp_path / "l.wav").read_bytes()
+    assert not wav.is_error, text(wav)
+    assert (root / "l.wav").read_bytes() == cli
+    assert smpl_loop(root / "l.wav") == (0, 4 * 44100 - 1)
+    assert {k: data(wav)[k] for k in ("seconds", "bars", "loop")} == {
+        "seconds": 4, "bars": None, "loop": True}
+    (tmp_path / "inline.wav").write_bytes(base64.b64decode(payload(inline).data))
+    assert (tmp_path / "inline.wav").read_bytes() == cli  # smpl chunk and all
+    assert not big.is_error and data(big)["inline"] is False and data(big)["bytes"] > INLINE_MAX
+    assert smpl_loop(root / data(big)["path"]) == (0, 30 * 44100 - 1)
+
+    sh(f"mood calm --bars 2 --seed 3 --loop --out {tmp_path}/l.mid")
+    assert (root / data(mid)["path"]).read_bytes() == (tmp_path / "l.mid").read_bytes()
+    assert data(mid)["bars"] == 2 and data(mid)["seconds"] == round(2 * 4 * 60 / 72, 3)
+    assert payload(stream).text.encode() == sh("mood upbeat --bars 4 --tempo 120 --seed 1").stdout
+    assert data(stream)["seconds"] == 8.0 and data(stream)["ticks"] == 4 * 4 * 480
+    assert sorted(p.name for p in root.iterdir()) == ["calm-3.mid", "calm-3.wav", "l.wav"]
+
+
+def test_bars_and_loop_are_refused_as_the_cli_refuses_them(tmp_path):
+    """Out of range, bars with seconds and tempo, bars whose tempo would leave 20..400 BPM,
+    and bars lasting longer than the server composes (refused before composing): one line,
+    no file."""
+    zero, many, loop, both, slow, long = session(tmp_path, [
+        ("compose_mood", {"mood": "calm", "bars": 0}),
+        ("compose_mood", {"mood": "calm", "bars": 10001}),
+        ("compose_mood", {"mood": "calm", "loop": [1]}),
+        ("compose_mood", {"mood": "calm", "bars": 4, "seconds": 8, "tempo": 90}),
+        ("compose_mood", {"mood": "calm", "bars": 2, "seconds": 60, "seed": 1}),
+        ("compose_mood", {"mood": "calm", "bars": 10000, "seed": 1, "format": "mid"}),
+    ])
+    for result in (zero, many, loop, both, slow, long):
+        assert result.is_error and "\n" not in text(result), text(result)
+    assert text(zero).startswith("compose_mood: bars: Input should be greater than or equal to 1")
+    assert text(many).startswith("compose_mood: bars: Input should be less than or equal to 10000")
+    assert text(loop).startswith("compose_mood: loop: Input should be a valid boolean")
+    assert text(both) == ("compose_mood: bars with seconds or with tempo, not both: the other "
+                          "follows from them")
+    cli = sh("mood calm --bars 2 --duration 60 --seed 1", check=False).stderr.decode()
+    assert "2 bars of 4/4 in 60 s need 8.0 BPM (tempo 20..400)" in cli and cli.strip() in text(slow)
+    assert text(long) == ("compose_mood: bars: 10000 bars of calm at its tempo last 33333 s; "
+                          f"the server composes at most {max_seconds():g} s (fewer bars, a "
+                          "faster tempo, or seconds)")
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_name_the_server_picks_never_replaces_a_file(tmp_path):

@@ -152,8 +152,8 @@ def _value(rng: random.Random, depth: int = 0):
     return rng.choice(pool)
 
 
-KEYS = ["mood", "seconds", "key", "tempo", "intensity", "seed", "format", "out", "inline",
-        "pipeline", "input", "stream", "midi", "wav", "length", "normalize", "melody",
+KEYS = ["mood", "seconds", "bars", "loop", "key", "tempo", "intensity", "seed", "format", "out",
+        "inline", "pipeline", "input", "stream", "midi", "wav", "length", "normalize", "melody",
         "duration", "name", "arguments", "_meta", "x"]
 TOOLS = ["compose_mood", "run_pipeline", "render", "analyze"] * 3 + [
     "list_moods", "list_scales", "list_drums", "list_instruments", "nope", ""]
@@ -171,6 +171,8 @@ CHOICES = {  # (tool, argument): values worth trying; any other argument gets _v
     "pipeline": lambda rng: " ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6))),
     "mood": lambda rng: rng.choice(["calm", "jazz", "nope", "", 1]),
     "seconds": lambda rng: rng.choice([0.5, 1, 2, 0, -1, 601, "1", "x", None]),
+    "bars": lambda rng: rng.choice([1, 0, 10000, 10001, "2", None]),
+    "loop": lambda rng: rng.choice([True, False, "x", None]),
     "format": lambda rng: rng.choice(["mid", "jsonl", "wav", "flac", "x", None]),
     "out": lambda rng: rng.choice(NAMES), "midi": lambda rng: rng.choice(NAMES),
     "wav": lambda rng: rng.choice(NAMES),
@@ -181,7 +183,8 @@ CHOICES = {  # (tool, argument): values worth trying; any other argument gets _v
     "length": lambda rng: rng.choice([0.5, 1, 0, 1e9, None]),
     "inline": lambda rng: rng.choice([True, False, "yes"]),
 }
-TOOL_ARGS = {"compose_mood": ["mood", "seconds", "key", "seed", "format", "out", "inline"],
+TOOL_ARGS = {"compose_mood": ["mood", "seconds", "bars", "loop", "key", "seed", "format", "out",
+                              "inline"],
              "run_pipeline": ["pipeline", "pipeline", "input"],
              "render": ["out", "stream", "midi", "length"],
              "analyze": ["stream", "midi", "wav", "key"]}

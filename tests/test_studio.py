@@ -72,6 +72,7 @@ def test_moods_are_the_librarys_with_the_studios_limits(tmp_path, config):
         assert {k: ours[k] for k in theirs} == theirs
         assert ours["time_sig"] and "form" in ours
     assert data["limits"]["seconds"] == [0.5, 600.0]
+    assert data["limits"]["bars"] == [1, 10000]  # mood --bars's range
     assert data["limits"]["intensity"] == [0, 100]
 
 
@@ -95,6 +96,36 @@ def test_a_mood_render_gives_the_shells_files(tmp_path, config):
     # the files are under --root, in a folder the server named
     assert sorted(p.name for p in (tmp_path / "renders" / piece["id"]).iterdir()) == [
         "calm-7.jsonl", "calm-7.mid", "calm-7.svg", "calm-7.wav"]
+
+
+def test_a_looped_render_of_bars_gives_the_shells_files(tmp_path, config):
+    """bars without seconds last what they last; loop's .wav keeps its smpl chunk, its stems
+    are `--loop --stems`'s."""
+    import zipfile
+
+    from tests.test_mood_loop import smpl_loop
+
+    with client(tmp_path) as c:
+        piece = c.post("/api/render", json={"mood": "calm", "bars": 2, "seed": 3,
+                                            "loop": True}).json()
+        got = {kind: c.get(url).content for kind, url in piece["files"].items()}
+        stems = c.post("/api/stems", json={"id": piece["id"]}).json()
+        packed = c.get(stems["url"]).content
+    args = "calm --bars 2 --seed 3 --loop"
+    sh(f"mood {args} --out {tmp_path}/c.wav && mood {args} --out {tmp_path}/c.mid && "
+       f"mood {args} --stems {tmp_path}/shell")
+    assert got["jsonl"] == sh(f"mood {args}").stdout
+    assert got["wav"] == (tmp_path / "c.wav").read_bytes()
+    assert smpl_loop(tmp_path / "c.wav") == (0, round(2 * 4 * 60 / 72 * 44100) - 1)
+    assert got["mid"] == (tmp_path / "c.mid").read_bytes()
+    assert piece["seconds"] == round(2 * 4 * 60 / 72, 3)
+    assert piece["title"] == "calm · seed 3 · 6.667 s · 2 bars · loop"
+    assert {k: piece["settings"][k] for k in ("seconds", "bars", "loop")} == {
+        "seconds": None, "bars": 2, "loop": True}
+    with zipfile.ZipFile(io.BytesIO(packed)) as z:
+        for name in z.namelist():
+            assert z.read(name) == (tmp_path / "shell" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "renders").iterdir()) == [piece["id"]]
 
 
 def test_stems_are_the_shells_stems_in_a_zip(tmp_path, config):
@@ -136,6 +167,15 @@ def test_a_render_without_a_seed_draws_one_and_keeps_it(tmp_path, config):
     ({"mood": "calm", "seed": -1}, 400, "mood: Invalid value for '--seed'"),
     ({"mood": "calm", "path": "/etc/passwd"}, 400, "serve: unknown field 'path'"),
     ({"seconds": 4}, 400, "serve: mood: missing"),
+    ({"mood": "calm", "bars": 0}, 400, "mood: Invalid value for '--bars'"),
+    ({"mood": "calm", "bars": 2.5}, 400, "serve: bars: '2.5' should be a whole number"),
+    ({"mood": "calm", "loop": "yes"}, 400, "serve: loop: 'yes' should be true or false"),
+    ({"mood": "calm", "bars": 4, "seconds": 8, "tempo": 90}, 400,
+     "serve: bars: give seconds or tempo with it, not both"),
+    ({"mood": "calm", "bars": 1000}, 400,
+     "serve: bars: 1000 bars of calm at its tempo last 3333 s; the studio renders at most 600 s"),
+    ({"mood": "calm", "bars": 2, "seconds": 60}, 400,
+     "mood: Invalid value for --bars: 2 bars of 4/4 in 60 s need 8.0 BPM (tempo 20..400)"),
     ([1, 2], 400, "serve: the body should be a JSON object"),
 ])
 def test_bad_render_requests_are_400_with_one_line(tmp_path, config, body, status, start):
@@ -226,6 +266,8 @@ def test_long_pipelines_and_pieces_are_refused(tmp_path, config):
     ("{ " * 500 + "seed 1" + "; }" * 500, "pipeline: { } groups nested more than 32 deep"),
     ("seed 1 | { motif; mood jazz -d 3600 --intensity 100; }",
      "serve: mood --duration 3600: the studio renders at most 600 s"),
+    ("mood calm --bars 10000 --loop", "serve: mood --bars 10000: 33333 s: the studio renders "
+                                      "at most 600 s"),
 ])
 def test_costly_pipelines_are_refused_before_they_are_built(tmp_path, config, text, start):
     """A few bytes of request must not make millions of events before a limit looks: the

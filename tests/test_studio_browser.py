@@ -114,6 +114,31 @@ def test_render_a_mood_hear_it_see_it_download_it(page, studio, tmp_path):
         assert "mix.wav" in z.namelist() and len(z.namelist()) == len(channels) + 1
 
 
+def test_a_loop_of_bars_from_the_form(page, studio, tmp_path):
+    """Bars with the duration left empty and Loop on: the shell's `mood --bars --loop` WAV,
+    smpl chunk and all, plays for what the bars last."""
+    from tests.test_mood_loop import smpl_loop
+
+    page.check("#mood-list input[value=calm]")
+    page.fill("#seconds", "")
+    page.fill("#bars", "2")
+    page.check("#loop")
+    page.fill("#seed", "5")
+    page.click("#render")
+    page.wait_for_function("() => document.querySelector('#now-title').textContent.endsWith("
+                           "'seed 5 · 6.667 s · 2 bars · loop')")
+    got = tmp_path / "got.wav"
+    got.write_bytes(page.request.get(studio.url + page.get_attribute("#audio", "src")).body())
+    sh(f"mood calm --bars 2 --seed 5 --loop --out {tmp_path}/shell.wav")
+    assert got.read_bytes() == (tmp_path / "shell.wav").read_bytes()
+    with wave.open(str(got)) as w:
+        frames = w.getnframes()
+    assert frames == round(2 * 4 * 60 / 72 * 44100) and smpl_loop(got) == (0, frames - 1)
+    page.wait_for_function("() => document.querySelector('#audio').readyState >= 1")
+    assert page.evaluate("document.querySelector('#audio').duration") == pytest.approx(
+        frames / 44100, abs=0.005)
+
+
 def test_a_pipeline_error_shows_beside_its_stage(page):
     page.fill("#pipeline-text", "seed 7 | motif --notes 0 | humanize")
     page.click("#pipeline-run")

@@ -17,6 +17,7 @@ final chord: its last bar leads back into its first.
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 from ..events import DRUM_CHANNEL, PPQ
 from ..generators import accompany, bass, euclid, seq
@@ -46,6 +47,7 @@ DEFAULT_VOICES = [{"note": "kick", "pulses": 4, "steps": 16},
                    "min_intensity": 50}]
 FINAL_LOUDNESS = 0.8
 BLIP = 40  # ticks: a body note cut shorter than this by the ending is dropped
+LOOP_EASE = 2  # bars: either side of a loop's seam, its energy eases to the middle level
 
 
 class Span:
@@ -110,11 +112,12 @@ class Context:
                 self.tempos, ticks = rit
         self.ticks = ticks
         self.form = form.plan(mood, bars=self.body_bars, root=self.root, mode=self.mode,
-                              style=self.style, rng_of=self.rng)
+                              style=self.style, rng_of=self.rng, loop=loop)
         if loop:
             ending.into_the_start(self.form)
         elif onward is not None:
             ending.into_key(self.form, (self.root, self.mode), onward)
+        self.turn = self._turn(onward) if onward is not None else None
         self.voicing = harmony.get("voicing", "close")
         self.moved = family(written) != family(self.mode)  # played in the other mode family
         self.scale = self.scale_of(harmony.get("scale"))
@@ -155,6 +158,19 @@ class Context:
         out.append(Span(self.final_start, self.ticks, self.form.final, None))
         return out
 
+    def _turn(self, onward: tuple[int, str]) -> tuple[int, set[int]] | None:
+        """Where a region's last chord (the next key's dominant) starts, and the pitch
+        classes a tune may hold over it: its tones, and tones of both keys that rub against
+        none of them (no half step from a chord tone)."""
+        if not self.form.sections or not self.form.sections[-1].chords:
+            return None
+        last = self.form.sections[-1]
+        chord = set(last.chords[-1].pcs)
+        both = ({(self.root + i) % 12 for i in SCALES[family(self.mode)]}
+                & {(onward[0] + i) % 12 for i in SCALES[family(onward[1])]})
+        calm = {p for p in both if not any((p - c) % 12 in (1, 11) for c in chord)}
+        return (last.start + last.bars - 1) * self.bar, chord | calm
+
     def _colour(self, chord: Chord) -> Chord:
         """Above tension 0.5 a triad gets its seventh from the scale (the key's own colour)."""
         if self.tension <= 0.5 or len(chord.intervals) != 3:
@@ -187,9 +203,22 @@ class Context:
         s = self.form.section_at_bar(t // self.bar) if t < self.final_start else None
         if s is None:
             return 1.0
+        energy = s.energy
         if s.role == "build":
-            return 0.8 + 0.35 * (t / self.bar - s.start) / max(1, s.bars)
-        return s.energy
+            energy = 0.8 + 0.35 * (t / self.bar - s.start) / max(1, s.bars)
+        if self.loop and len(self.form.sections) > 1:  # the seam at the piece's middle level
+            bars = t / self.bar
+            near = min(bars, self.body_bars - bars)
+            if near < LOOP_EASE:
+                middle = self._middle_energy
+                energy = middle + (energy - middle) * near / LOOP_EASE
+        return energy
+
+    @cached_property
+    def _middle_energy(self) -> float:
+        """A loop's sections' energy, bar by bar on average: its ends meet there."""
+        sections = self.form.sections
+        return sum(s.energy * s.bars for s in sections) / max(1, sum(s.bars for s in sections))
 
     def shape(self, t: int) -> float:
         """The mood's build curve at tick t (0.7-1.1)."""
@@ -320,6 +349,11 @@ def layer_motif(ctx: Context, name: str, layer: dict, ch: int, vel: int) -> list
     home = [k for k in keys if k % 12 == ctx.root] or [base + (ctx.root - base) % 12]
     last = min(home, key=lambda k: abs(k - prev_key)) if prev_key is not None else home[0]
     out.append((final.start, final.end - final.start, last))
+    if ctx.turn is not None:  # over the next key's dominant: its tones, or tones both keys share
+        start, allowed = ctx.turn
+        out = [(t, d, k if t < start or k % 12 in allowed else
+                next((k + j for j in (-1, 1, -2, 2, -3, 3) if (k + j) % 12 in allowed), k))
+               for t, d, k in out]
     ctx.melody += out
     accents = layer.get("accent_on", [])
     swing = layer.get("swing", 0.0)

@@ -80,8 +80,8 @@ class Plan(Struct, forbid_unknown_fields=True, kw_only=True):
         "the moods in order of time, the first at 0"))]
     hit: Annotated[list[Hit], Meta(max_length=MAX_HITS, description=(
         "moments the whole band marks"))] = []
-    seed: Annotated[int, Meta(ge=0, description="0..2^64-1 (default: --seed, else random, "
-                                                "printed on stderr)",
+    seed: Annotated[int, Meta(ge=0, description="0..2^64-1 (--seed wins over it; neither: a "
+                                                "random one, printed on stderr)",
                               extra_json_schema={"maximum": MAX_SEED})] | None = None
     key: Annotated[Key, Meta(description="every region's key unless it gives its own "
                                          "(default: each mood's)")] | None = None

@@ -81,11 +81,12 @@ def compose(plan: Plan, library, *, seed: int) -> list[dict]:
         at = placed.tick
         for e in part.head:
             ch = where.get(e.get("ch"), e.get("ch"))
-            if e["type"] == "Marker":
+            if e["type"] == "Marker":  # a track's name: the region's, then the layer's
                 if ch in named:
                     continue
                 named.add(ch)
-                e = dict(e, t=0)
+                region_name = "" if ch == DRUM_CHANNEL else r.name.replace("_", " ").title() + " "
+                e = dict(e, t=0, text=region_name + e["text"])  # (the drums: every region's)
             else:
                 e = dict(e, t=e["t"] + at)
             other.append(dict(e, ch=ch) if "ch" in e else e)

@@ -92,7 +92,7 @@ def build(port: int, root: str | None = None, limits: Limits | None = None) -> S
 
         listing = await run_in_threadpool(work.moods)
         ranges = {"seconds": [_range("mood", "duration")[0], limits.seconds],
-                  "tempo": list(_range("mood", "tempo")),
+                  "bars": list(_range("mood", "bars")), "tempo": list(_range("mood", "tempo")),
                   "intensity": list(_range("mood", "intensity"))}
         return JSON({**listing, "limits": ranges})
 
@@ -101,11 +101,13 @@ def build(port: int, root: str | None = None, limits: Limits | None = None) -> S
 
     async def render(request: Request) -> Response:
         a = await fields(request, {"mood": ("text", True), "seconds": ("number", False),
+                                   "bars": ("int", False), "loop": ("bool", False),
                                    "key": ("text", False), "tempo": ("number", False),
                                    "intensity": ("int", False), "seed": ("int", False)})
-        seconds = 8.0 if a["seconds"] is None else a["seconds"]
+        seconds = 8.0 if a["seconds"] is None and a["bars"] is None else a["seconds"]
         return JSON(await queue.run(work.render_mood, store, limits, a["mood"], seconds,
-                                    a["key"] or None, a["tempo"], a["intensity"], a["seed"]))
+                                    a["key"] or None, a["tempo"], a["intensity"], a["seed"],
+                                    a["bars"], bool(a["loop"])))
 
     async def pipeline(request: Request) -> Response:
         a = await fields(request, {"text": ("text", True)})

@@ -14,6 +14,7 @@ import re
 
 from .. import budget
 from ..errors import StageError
+from ..moodbars import bars_seconds, stream_seconds
 from ..pipeline import (Pipeline, PipelineError, Result, TooLong, _run_pipeline, commands,
                         file_arguments, parse, run_stage, text)
 from .store import Limits, Refused, Store
@@ -27,17 +28,23 @@ def _refuse(e: StageError, **extra) -> Refused:
     return Refused(str(e), 503 if e.exit_code == 69 else 400, **extra)
 
 
-def render_mood(store: Store, limits: Limits, mood: str, seconds: float, key: str | None,
-                tempo: float | None, intensity: int | None, seed: int | None) -> dict:
-    """`mood MOOD --duration SECONDS ...` as a stream, .mid, .wav and piano roll."""
-    if seconds > limits.seconds:
+def render_mood(store: Store, limits: Limits, mood: str, seconds: float | None, key: str | None,
+                tempo: float | None, intensity: int | None, seed: int | None,
+                bars: int | None = None, loop: bool = False) -> dict:
+    """`mood MOOD --duration SECONDS [--bars N] [--loop] ...` as a stream, .mid, .wav and
+    piano roll; ``seconds`` None with ``bars``: as long as the bars last."""
+    if seconds is not None and seconds > limits.seconds:
         raise Refused(f"serve: seconds: {seconds:g} is over the studio's limit of "
                       f"{limits.seconds:g}")
-    args = ["--duration", repr(float(seconds))]
-    for flag, value in (("--key", key), ("--tempo", tempo), ("--intensity", intensity),
-                        ("--seed", seed)):
+    if bars is not None:
+        _check_bars(limits, mood, seconds, tempo, bars)
+    args = [] if seconds is None else ["--duration", repr(float(seconds))]
+    for flag, value in (("--bars", bars), ("--key", key), ("--tempo", tempo),
+                        ("--intensity", intensity), ("--seed", seed)):
         if value is not None:
             args += [flag, str(value)]
+    if loop:
+        args.append("--loop")
     result = Result(b"")
     try:
         data = run_stage("mood", args + ["--", mood], None, result)
@@ -45,12 +52,32 @@ def render_mood(store: Store, limits: Limits, mood: str, seconds: float, key: st
         raise _refuse(e) from None
     events = _events(data, limits)
     seed = events[0]["seed"]
-    audio = {"length": float(seconds), "loudness": _default("mood", "loudness")}
+    length = float(seconds) if seconds is not None else stream_seconds(events)
+    audio = {"length": length, "loudness": _default("mood", "loudness")}
+    if loop:
+        audio["loop"] = True  # the tail folded into the start, a smpl chunk (stems too)
     piece = _piece(store, f"{mood}-{seed}", data, events, audio, result.stderr)
-    settings = {"mood": mood, "seconds": seconds, "key": key, "tempo": tempo,
-                "intensity": intensity, "seed": seed}
+    settings = {"mood": mood, "seconds": seconds, "bars": bars, "loop": loop, "key": key,
+                "tempo": tempo, "intensity": intensity, "seed": seed}
+    shape = (f" · {bars} bars" if bars is not None else "") + (" · loop" if loop else "")
     return {**piece, "kind": "mood", "settings": settings, "warnings": result.stderr,
-            "title": f"{mood} · seed {seed} · {seconds:g} s"}
+            "title": f"{mood} · seed {seed} · {round(length, 3):g} s{shape}"}
+
+
+def _check_bars(limits: Limits, mood: str, seconds: float | None, tempo: float | None,
+                bars: int) -> None:
+    """bars as `mood --bars` takes them, and at a tempo no longer than the studio renders:
+    refused before anything is composed."""
+    if seconds is not None:
+        if tempo is not None:
+            raise Refused("serve: bars: give seconds or tempo with it, not both (the other "
+                          "follows from them)")
+        return
+    lasts = bars_seconds(mood, bars, tempo)
+    if lasts is not None and lasts > limits.seconds:
+        at = "its tempo" if tempo is None else f"{tempo:g} BPM"
+        raise Refused(f"serve: bars: {bars} bars of {mood} at {at} last {lasts:.0f} s; the "
+                      f"studio renders at most {limits.seconds:g} s")
 
 
 def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
@@ -70,9 +97,9 @@ def run_pipeline(store: Store, limits: Limits, pipeline_text: str) -> dict:
                 raise Refused(f"serve: {cmd.name} {option} {value}: the studio reads and writes "
                               "no files a pipeline names (it makes the .mid and .wav: see the "
                               "downloads)", stage=i, stages=stages)
-            seconds = _mood_seconds(cmd)
+            asked, seconds = _mood_seconds(cmd)
             if seconds is not None and seconds > limits.seconds:  # before it is composed
-                raise Refused(f"serve: mood --duration {seconds:g}: the studio renders at most "
+                raise Refused(f"serve: mood {asked}: the studio renders at most "
                               f"{limits.seconds:g} s", stage=i, stages=stages)
     data, result = None, Result(b"")
     for i, el in enumerate(pipe.elements):
@@ -154,22 +181,28 @@ def render_score(store: Store, limits: Limits, plan_text: str, seed: int | None)
             "warnings": result.stderr, "title": f"{name} · seed {seed} · {plan.duration:g} s"}
 
 
-def _mood_seconds(cmd) -> float | None:
-    """A `mood` command's --duration as written (None: another stage, or a value the
+def _mood_seconds(cmd) -> tuple[str, float | None]:
+    """What a `mood` command asks for and how long it lasts: its --duration as written, or
+    what its --bars last at its --tempo or the mood's (None: another stage, or a value the
     stage's own parser will refuse with its message)."""
     import click
 
     from ..umbrella import _module
 
     if cmd.name != "mood":
-        return None
+        return "", None
     command = _module("mood").command
     ctx = click.Context(command, info_name="mood", resilient_parsing=True)
     try:
         values, _, _ = command.make_parser(ctx).parse_args(list(cmd.args))
-        return float(values.get("duration") or 0) or None
+        seconds = float(values.get("duration") or 0) or None
+        if seconds is not None or values.get("bars") is None or not values.get("name"):
+            return f"--duration {seconds:g}" if seconds else "", seconds
+        tempo = float(values["tempo"]) if values.get("tempo") else None
+        lasts = bars_seconds(str(values["name"]), int(values["bars"]), tempo)
+        return f"--bars {int(values['bars'])}: {lasts or 0:.0f} s", lasts
     except (click.ClickException, ValueError, TypeError):
-        return None
+        return "", None
 
 
 def _events(data: bytes, limits: Limits) -> list[dict]:
@@ -194,17 +227,26 @@ def _default(stage: str, option: str):
     return next(p.default for p in _module(stage).command.params if p.name == option)
 
 
-def _audio(events: list[dict], warnings: list[str], **level) -> bytes:
-    """The WAV `mood --out x.wav` (``length``, ``loudness``) or `to-wav --normalize --out
-    x.wav` (``peak``) writes."""
+def _audio(events: list[dict], warnings: list[str], folder: str, **level) -> bytes:
+    """The WAV `mood --out x.wav` (``length``, ``loudness``, ``loop``) or `to-wav
+    --normalize --out x.wav` (``peak``) writes. A loop's is written to a file in ``folder``
+    first: its smpl chunk is added to a finished file."""
+    import tempfile
+
     from ..audio.export import export
 
     out: list[bytes] = []
     try:
-        export(events, "-", sink=out.append, warn=warnings.append, **level)
+        if not level.get("loop"):
+            export(events, "-", sink=out.append, warn=warnings.append, **level)
+            return b"".join(out)  # the WAV comes in blocks
+        with tempfile.TemporaryDirectory(prefix="musicpipe-loop-", dir=folder) as tmp:
+            path = os.path.join(tmp, "loop.wav")
+            export(events, path, warn=warnings.append, **level)
+            with open(path, "rb") as f:
+                return f.read()
     except StageError as e:
         raise _refuse(e) from None
-    return b"".join(out)  # the WAV comes in blocks
 
 
 def stems(store: Store, rid: str) -> dict:
@@ -244,7 +286,7 @@ def _piece(store: Store, label: str, data: bytes, events: list[dict], level: dic
 
     drawn = Piece()
     drawn.add(events)
-    wav = _audio(events, warnings, **level)
+    wav = _audio(events, warnings, store.root, **level)
     midi = midi_bytes(events, **({"title": title} if title else {}))
     rid, names = store.add(label, {"jsonl": data, "mid": midi, "wav": wav,
                                    "svg": svg(drawn, by_track=True).encode()}, level)

@@ -105,14 +105,16 @@ def themes(letters: str, phrases: int, style: str, rng_of) -> list[tuple[str, st
     return out
 
 
-def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of) -> Form:
+def plan(mood: dict, *, bars: int, root: int, mode: str, style: str, rng_of,
+         loop: bool = False) -> Form:
     """The form for ``bars`` bars before the final chord; ``rng_of(*names)`` gives the
-    generator of one decision (form, intro, harmony, each section's re-harmonisation)."""
+    generator of one decision (form, intro, harmony, each section's re-harmonisation). A
+    ``loop`` has no frame: no intro, no outro (it has no beginning or end to frame)."""
     per = mood.get("harmony", {}).get("bars_per_chord", 1)
     a, b, c = harmony.pick(mood, style, root, mode, rng_of("progressions"))
     given = [k for k in mood.get("form", []) if k not in ("intro", "outro")]
     letters = "".join(given) if given else rng_of("form").choice(FORMS[style])
-    framed = mood.get("form", ("intro", "outro"))
+    framed = () if loop else mood.get("form", ("intro", "outro"))
     intro = 0
     if "intro" in framed and bars >= 8:
         intro = rng_of("intro").choice(range(min(4, bars // 8) + 1))  # it shifts the phrases

@@ -38,6 +38,7 @@ async function loadMoods(keep) {
   box.textContent = errors.join("\n");
   const [lo, hi] = data.limits.seconds;
   Object.assign($("#seconds"), { min: lo, max: hi });
+  Object.assign($("#bars"), { min: data.limits.bars[0], max: data.limits.bars[1] });
   drawMoodList(keep || state.current?.name || state.moods[0]?.name);
   fillPackFrom();
 }
@@ -98,7 +99,8 @@ async function render(event) {
   event.preventDefault();
   if (!state.current) return;
   const num = (id) => ($(id).value.trim() === "" ? null : Number($(id).value));
-  const body = { mood: state.current.name, seconds: num("#seconds"), key: $("#key").value.trim() || null,
+  const body = { mood: state.current.name, seconds: num("#seconds"), bars: num("#bars"),
+                 loop: $("#loop").checked, key: $("#key").value.trim() || null,
                  tempo: num("#tempo"), intensity: num("#intensity"), seed: num("#seed") };
   const button = $("#render"), status = $("#render-status");
   button.disabled = true;
