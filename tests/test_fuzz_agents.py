@@ -209,6 +209,16 @@ PIPELINES = ["seed 1 | motif --notes 4", "motif --notes 1000000", "seed 1; ls", 
 PACKS = ['[[moods]]\nname = "fz"\nextends = "calm"\n', "a = " + "{b = " * 500 + "1" + "}" * 500,
          "a = " + "[" * 3000, '[[moods]]\nname = "fz"\ntempo = 99999999999999999999\n', "\x00",
          '[[moods]]\nname = "fz"\nextends = "fz"\n', ""]
+PLANS = ['duration = 2\n[[region]]\nmood = "calm"\nat = 0\n',
+         '{"duration": 2, "region": [{"mood": "lofi", "at": 0, "intensity": [[0, 0], [2, 100]]}]}',
+         'duration = 700\n[[region]]\nmood = "calm"\nat = 0\n', "duration = 1e400",
+         '{"duration": 601, "region": [{"mood": "calm", "at": 0}]}', "a = " + "[" * 3000,
+         '{"region": ' + "[" * 5000 + "]" * 5000 + "}", "\x00", "", "[]",
+         '{"duration": 3, "region": [' + ", ".join(f'{{"mood": "calm", "at": {i / 30}}}'
+                                                   for i in range(65)) + "]}",
+         '{"duration": 2, "region": [{"mood": "../../etc/passwd", "at": 0}], "seed": -1}',
+         '{"duration": 2, "region": [{"mood": "calm", "at": 0, "key": "H#"}], "loop": true, '
+         '"ending": "fade"}']
 STUDIO_VALUES = {
     "mood": ["calm", "jazz", "nope", "Calm", "../calm"],
     "seconds": [0.5, 1, 601, -1, 0, "5", 1e308],
@@ -224,7 +234,8 @@ STUDIO_VALUES = {
 }
 FIELDS = {"/api/render": ["mood", "seconds", "bars", "loop", "key", "tempo", "intensity", "seed"],
           "/api/pipeline": ["text"], "/api/stems": ["id"], "/api/packs/check": ["text", "name"],
-          "/api/packs/save": ["name", "text", "replace"]}
+          "/api/packs/save": ["name", "text", "replace"], "/api/score": ["text", "seed"],
+          "/api/score/check": ["text"]}
 ROUTES = [("GET", "/"), ("GET", "/static/studio.js"), ("GET", "/static/x"), ("GET", "/api/moods"),
           ("GET", "/api/moods/calm/toml"), ("GET", "/api/moods/%2e%2e/toml"),
           ("GET", "/api/packs"), ("GET", "/api/packs/fz"), ("GET", "/files/nope/wav"),
@@ -255,7 +266,8 @@ def request(draw) -> tuple[str, str, dict, bytes]:
         names.append(draw(st.sampled_from(sorted(STUDIO_VALUES) + ["bogus", "text"])))
     obj = {}
     for name in names:
-        pool = (PIPELINES if path == "/api/pipeline" else PACKS) if name == "text" else \
+        pool = (PIPELINES if path == "/api/pipeline" else PLANS if path.startswith("/api/score")
+                else PACKS) if name == "text" else \
             STUDIO_VALUES.get(name, ANY)
         obj[name] = draw(st.sampled_from(pool) if draw(st.integers(0, 4)) else st.sampled_from(ANY))
     if path == "/api/render" and "seconds" not in obj:
@@ -301,6 +313,9 @@ def test_studio_known_hostile_requests(studio_client):
         _studio_case(studio_client, "POST", "/api/packs/check", json_type, _json({"text": text}))
         _studio_case(studio_client, "POST", "/api/packs/save", json_type,
                      _json({"name": "fz", "text": text}))
+    for text in PLANS:
+        _studio_case(studio_client, "POST", "/api/score/check", json_type, _json({"text": text}))
+        _studio_case(studio_client, "POST", "/api/score", json_type, _json({"text": text}))
     for body in RAW_BODIES:
         for path in FIELDS:
             _studio_case(studio_client, "POST", path, json_type, body)
