@@ -8,9 +8,6 @@ Kept free of imports: every console script starts by importing this package, so 
 names (``mp.pipe``, ``mp.mood``, ...) load ``musicpipe.api`` on first use.
 """
 
-import sys as _sys
-import types as _types
-
 __version__ = "0.1.0"
 
 _API = frozenset((
@@ -20,31 +17,7 @@ _API = frozenset((
     "click", "Score", "score"))
 
 
-class _CallableScore(_types.ModuleType):
-    """The ``musicpipe.score`` package, which ``mp.score(plan)`` also calls: the API's
-    ``score`` (docs/python.md) under the package's own name, so neither hides the other."""
-
-    def __call__(self, *args, **kwargs):
-        from .api import score
-
-        return score(*args, **kwargs)
-
-
-class _Package(_types.ModuleType):
-    def __setattr__(self, name, value):
-        if name == "score" and type(value) is _types.ModuleType:  # its import sets it here
-            value.__class__ = _CallableScore
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package
-
-
 def __getattr__(name: str):
-    if name == "score":
-        from importlib import import_module
-
-        return import_module(".score", __name__)
     if name in _API:
         from . import api
 

@@ -353,7 +353,7 @@ def _check_bars(job: dict, where: str) -> None:
     seconds, which the stage would refuse only once the job ran."""
     from .moods.packs import PackError
     from .moods.whole import whole_bars
-    from .score.timeline import FitError
+    from .scoring.timeline import FitError
 
     bars, seconds, tempo = job.get("bars"), job.get("seconds"), job.get("tempo")
     if bars is not None and seconds is not None and tempo is not None:

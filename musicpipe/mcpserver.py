@@ -268,9 +268,9 @@ def _plan_argument(longest: float):
 
 
 def plan_schema(longest: float) -> dict[str, Any]:
-    """The plan's JSON Schema (musicpipe.score.plan) with its $defs inlined, the duration
+    """The plan's JSON Schema (musicpipe.scoring.plan) with its $defs inlined, the duration
     capped at what this server composes."""
-    from .score.plan import schema
+    from .scoring.plan import schema
 
     full = schema()
     defs = full.pop("$defs")

@@ -154,7 +154,7 @@ def notation_markdown() -> str:
 
 
 def score_markdown() -> str:
-    from .score import plan
+    from .scoring import plan
 
     return _docs_page("score", f"# Score plans\n\n{plan.__doc__}\n")
 
@@ -183,7 +183,7 @@ def page(topic: str) -> tuple[str, str]:
     if topic == "notes-schema":
         return "application/schema+json", json.dumps(notes.json_schema(), indent=1)
     if topic == "score-schema":
-        from .score import plan
+        from .scoring import plan
 
         return "application/schema+json", json.dumps(plan.schema(), indent=1)
     if topic not in makers:

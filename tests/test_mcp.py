@@ -556,7 +556,7 @@ def scene() -> dict:
 
 
 def test_the_score_tools_take_the_plans_own_schema(tmp_path):
-    from musicpipe.score.plan import HIT_KINDS, Hit, Plan, Region
+    from musicpipe.scoring.plan import HIT_KINDS, Hit, Plan, Region
 
     [tools] = session(tmp_path, ["list"])
     by_name = {t.name: t for t in tools}

@@ -53,7 +53,7 @@ def test_pages():
     mime, schema = reference.page("notes-schema")
     assert mime == "application/schema+json" and json.loads(schema) == notes.json_schema()
     assert "C4/4" in reference.page("notation")[1]
-    from musicpipe.score import plan
+    from musicpipe.scoring import plan
 
     assert json.loads(reference.page("score-schema")[1]) == plan.schema()
     assert "score --check" in reference.page("score")[1]

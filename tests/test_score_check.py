@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from musicpipe.events import check as check_event
 from musicpipe.meter import seconds_at
 from musicpipe.moods.packs import Library
-from musicpipe.score import check as checking
-from musicpipe.score.conductor import conductor
-from musicpipe.score.plan import PlanError, parse
+from musicpipe.scoring import check as checking
+from musicpipe.scoring.conductor import conductor
+from musicpipe.scoring.plan import PlanError, parse
 from musicpipe.stages.score import command
 from tests.conftest import jsonl, sh
 from tests.test_score_plan import ISSUE_JSON, ISSUE_TOML

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from musicpipe.moods.packs import Library
-from musicpipe.score import check as checking
-from musicpipe.score import plan as P
+from musicpipe.scoring import check as checking
+from musicpipe.scoring import plan as P
 from tests.conftest import ROOT
 
 ISSUE_TOML = """\
@@ -155,7 +155,7 @@ def test_unknown_moods_suggest_close_names_from_the_library():
 
 def test_the_docs_carry_the_schema_the_structs_give():
     docs = (ROOT / "docs/score.md").read_text()
-    assert P.schema_markdown() in docs, "regenerate the block: python -m musicpipe.score.plan"
+    assert P.schema_markdown() in docs, "regenerate the block: python -m musicpipe.scoring.plan"
 
 
 def test_the_schema_accepts_the_issues_plan_and_refuses_a_bad_one():

@@ -19,8 +19,8 @@ from musicpipe.events import check as check_event
 from musicpipe.harmony import Chord
 from musicpipe.meter import seconds_at
 from musicpipe.moods.packs import Library
-from musicpipe.score.plan import PlanError, parse
-from musicpipe.score.render import compose
+from musicpipe.scoring.plan import PlanError, parse
+from musicpipe.scoring.render import compose
 from musicpipe.stages.score import command
 from tests.conftest import ROOT, events, sh
 

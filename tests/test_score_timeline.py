@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from musicpipe.events import PPQ
 from musicpipe.meter import bar_count, bar_length, bar_line_at_or_after, seconds_at
 from musicpipe.midi import midi_bytes
-from musicpipe.score.timeline import (FitError, Segment, bar_intensities, fit_bars,
+from musicpipe.scoring.timeline import (FitError, Segment, bar_intensities, fit_bars,
                                       fit_timeline)
 
 MOOD_TEMPI = (72, 60, 96, 66, 124, 132, 150, 84, 140, 108, 80, 112)  # the 12 built-in moods

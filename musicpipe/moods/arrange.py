@@ -742,7 +742,7 @@ def arrange(mood: dict, *, seconds: float | None, key: tuple[int, str],
 
 def region(mood: dict, *, ticks: int, key: tuple[int, str], tempo: float, levels: list[int],
            seed: int, onward: tuple[int, str] | None) -> Part:
-    """One region of a score (``musicpipe.score``), ``ticks`` long from tick 0: the mood in
+    """One region of a score (``musicpipe.scoring``), ``ticks`` long from tick 0: the mood in
     ``key`` with its intensity bar by bar (``levels``: layers come in and drop out, thin and
     fill, soften and swell with it), leading into ``onward`` (the next region's key: its
     last bars turn there through a pivot and the new dominant, the drums fill into it), or

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..events import PPQ
 from ..meter import bar_length, parse_time_sig
-from ..score.timeline import WHOLE_BARS_TOLERANCE, fit_bars
+from ..scoring.timeline import WHOLE_BARS_TOLERANCE, fit_bars
 from .plan import ending
 from .plan.style import style_of
 

@@ -138,7 +138,7 @@ def command(io: cli.StageIO, name, duration, bars, loop, key, tempo, intensity, 
     if seed is None:
         seed = io.random_seed()
     from ..moods.arrange import arrange
-    from ..score.timeline import FitError
+    from ..scoring.timeline import FitError
 
     own = parse_key(mood.get("key", "C"))
     if key is not None and key[1] is None:  # a root alone: the mood keeps its mode

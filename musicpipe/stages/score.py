@@ -14,7 +14,7 @@ from ..stream import DataError
 from . import piece
 
 def _read(io: cli.StageIO, path: str) -> bytes:
-    from ..score.plan import MAX_PLAN_BYTES
+    from ..scoring.plan import MAX_PLAN_BYTES
 
     if path == "-":
         fp = sys.stdin.buffer if sys.stdin is not None else None
@@ -71,8 +71,8 @@ def command(io: cli.StageIO, plan_path, check, as_json, seed, out, stems, force,
     PLAN is a TOML or JSON file, or - for stdin.
     """
     from ..moods.packs import Library, PackError
-    from ..score import check as checking
-    from ..score.plan import PlanError, parse
+    from ..scoring import check as checking
+    from ..scoring.plan import PlanError, parse
 
     io.stream_out = not (out or stems or check)
     if check and (out or stems):
@@ -103,7 +103,7 @@ def command(io: cli.StageIO, plan_path, check, as_json, seed, out, stems, force,
         else:
             cli.write_stdout(checking.report_text(data))
         return None
-    from ..score.render import compose
+    from ..scoring.render import compose
 
     for r in data["regions"]:
         io.warn(checking.fit_line(r))

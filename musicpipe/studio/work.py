@@ -160,7 +160,7 @@ def _score(args: list[str], plan_text: str, result: Result | None = None,
 def render_score(store: Store, limits: Limits, plan_text: str, seed: int | None) -> dict:
     """`score - --seed SEED` as a stream, and the .mid and .wav `score ... --out` writes
     (the audio exactly the plan's duration, with loop points when it loops)."""
-    from ..score.plan import parse
+    from ..scoring.plan import parse
 
     check_score(plan_text)  # every field, with its one line, before anything is composed
     plan = parse(plan_text)

@@ -268,7 +268,7 @@ def check_moods(plan: Plan, names: Iterable[str]) -> None:
 
 
 def schema_markdown() -> str:
-    """The schema block of docs/score.md (``python -m musicpipe.score.plan`` prints it)."""
+    """The schema block of docs/score.md (``python -m musicpipe.scoring.plan`` prints it)."""
     import json
 
     return "<!-- schema -->\n```json\n" + json.dumps(schema(), indent=2) + "\n```\n"
