@@ -21,6 +21,7 @@ import io
 import re
 import zipfile
 from fractions import Fraction
+from math import isclose
 
 from .events import DRUM_CHANNEL, PPQ
 from .meter import bar_count, bar_line_at_or_after
@@ -41,7 +42,13 @@ DRUM_STAFF = {
 MAX_MEASURES = 5000
 """The longest score written (an hour and more at most tempos): a far End is refused, not tried."""
 MAX_STAFF_MEASURES = 10_000
-"""The most measures over all parts (music21 takes a few ms each: about half a minute)."""
+"""The most measures over all parts (checked before the finer weighing of _budget)."""
+MAX_PART_WORK = 2_500
+"""The most a part may weigh (see _budget): music21 writes it in about 5 s."""
+MAX_WORK = 6_000
+"""The most a score may weigh (twice a 3-minute mood jazz of 4 parts: about 15 s)."""
+MARK_WORK = 8
+"""What a mark (signature, tempo mark, rehearsal mark, chord symbol) weighs: as much as 8 notes."""
 _QUALITY = {"mmaj7": "mM7"}  # our chord qualities music21 spells otherwise
 
 
@@ -96,14 +103,34 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
 
     score = stream.Score()
     score.insert(0, metadata.Metadata(title=title or "", composer=""))
+    odd = next((e for e in events if e.get("track", "").__class__ not in (str, type(None))), None)
+    if odd:  # as to-midi refuses it: a part is named by text
+        raise DataError(f'{odd["type"]} field "track" must be text (a track name)')
     tracks = split(events)
     staves = bar_count(end, sigs) * len(tracks)
     if staves > MAX_STAFF_MEASURES:
         raise DataError(f"the score would hold {bar_count(end, sigs):,} bars in {len(tracks)} "
                         f"parts, {staves:,} measures in all; at most {MAX_STAFF_MEASURES:,} "
                         "(trim it: trim --bars N, or write fewer parts)")
+    bodies = [[(snap(n["t"]), min(snap(n["t"] + n["dur"]), end), n["key"])  # cut at the End,
+               for n in track.events if n["type"] == "Note" and n["t"] < end]  # as to-midi does
+              for track in tracks]
+    tempos, shown = [], None  # (tick, BPM) where the tempo changes by a whole BPM
+    for ev in sorted((e for e in events if e["type"] == "Tempo"), key=lambda e: e["t"]):
+        if round(ev["bpm"]) != shown and snap(ev["t"]) < end:
+            shown = round(ev["bpm"])
+            tempos.append((snap(ev["t"]), shown))
+    sections = [(snap(e["t"]), e) for e in events
+                if e["type"] == "Marker" and e.get("ch") is None and snap(e["t"]) < end]
+    chords = {}  # one symbol a place: of Chords on one grid line, the last is the one in force
+    for ev in sorted((e for e in events if e["type"] == "Chord"), key=lambda e: e["t"]):
+        if snap(ev["t"]) < end:
+            chords[snap(ev["t"])] = ev
+    signatures = len(sigs) + len(keysigs)  # in every part
+    _budget(tracks, bodies, bar_count(end, sigs), shortest, signatures,
+            signatures + len(tempos) + len(sections) + len(chords))
     parts = []
-    for number, track in enumerate(tracks, 1):
+    for number, (track, body) in enumerate(zip(tracks, bodies), 1):
         own = [e for e in track.events if e.get("ch") == track.ch]
         marker = min((e for e in own if e["type"] == "Marker"), key=lambda e: e["t"], default=None)
         program = next((e["program"] for e in sorted(own, key=lambda e: e["t"])
@@ -119,16 +146,13 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
         inst.partAbbreviation = part.partAbbreviation
         inst.midiChannel = track.ch
         part.insert(0, inst)
-        body = [(snap(n["t"]), min(snap(n["t"] + n["dur"]), end), n["key"])  # cut at the End,
-                for n in track.events if n["type"] == "Note" and n["t"] < end]  # as to-midi does
         if drums:
             part.insert(0, clef.PercussionClef())
             _drum_strokes(part, body, end, shortest, ql, note, percussion)
         else:
-            flat = stream.Part()
-            for t, e, k in body:
-                flat.insert(ql(t), note.Note(spelled(k, t), quarterLength=ql(max(e, t + shortest) - t)))
-            for item in flat.chordify(addTies=True).notesAndRests:
+            placed = [(ql(t), note.Note(spelled(k, t), quarterLength=ql(max(e, t + shortest) - t)))
+                      for t, e, k in body]
+            for item in _chordified(placed):
                 if item.isRest:
                     continue
                 if len(item.pitches) == 1:  # a chord of one note is a note
@@ -136,7 +160,7 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
                     single.tie = item.tie
                     item = _at(single, item.offset)
                 for piece in _split_at(item, cuts if not parts else ()):
-                    part.insert(piece.offset, piece)
+                    part.insert(piece.offset, piece, ignoreSort=True)  # sorted once, when read
         part.makeRests(refStreamOrTimeRange=[0, ql(end)], fillGaps=True, inPlace=True,
                        timeRangeFromBarDuration=False)
         for t, num, den in sigs or [(0, 4, 4)]:
@@ -148,29 +172,77 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
         parts.append(part)
     if parts:
         top = parts[0]
-        shown = None
-        for ev in sorted((e for e in events if e["type"] == "Tempo"), key=lambda e: e["t"]):
-            bpm = round(ev["bpm"])
-            if bpm != shown and snap(ev["t"]) < end:
-                mark = tempo.MetronomeMark(number=bpm)
-                mark.placement = "above"
-                top.insert(ql(snap(ev["t"])), mark)
-                shown = bpm
-        for ev in events:
-            if ev["type"] == "Marker" and ev.get("ch") is None and snap(ev["t"]) < end:
-                top.insert(ql(snap(ev["t"])), expressions.RehearsalMark(ev["text"]))
+        for t, bpm in tempos:
+            mark = tempo.MetronomeMark(number=bpm)
+            mark.placement = "above"
+            top.insert(ql(t), mark)
+        for t, ev in sections:
+            top.insert(ql(t), expressions.RehearsalMark(ev["text"]))
         skipped = 0
-        for ev in sorted((e for e in events if e["type"] == "Chord"), key=lambda e: e["t"]):
+        for t, ev in chords.items():
             symbol = _chord_symbol(ev)
             if symbol is None:
                 skipped += 1
-            elif snap(ev["t"]) < end:
-                top.insert(ql(snap(ev["t"])), symbol)
+            else:
+                top.insert(ql(t), symbol)
         if skipped:
             warn(f"{skipped} Chord events music21 cannot name were left out of the chord symbols")
     for part in parts:
         score.insert(0, part)
     return score
+
+
+def _budget(tracks, bodies, bars: int, shortest: int, marks: int, top_marks: int) -> None:
+    """Refuse a score music21 would spend minutes on: its time grows with the square of a
+    part's notes and measures (and its marks: key and time signatures, over the top part
+    tempo marks, rehearsal marks, chord symbols; each as costly as several notes), and with
+    the sum over all parts."""
+    work = [2 * bars + MARK_WORK * (top_marks if number == 0 else marks)
+            + _noteheads(body, shortest, track.ch == DRUM_CHANNEL)
+            for number, (track, body) in enumerate(zip(tracks, bodies))]
+    how = f"notes (sliced where they overlap), measures (twice) and marks ({MARK_WORK} times)"
+    for track, w in zip(tracks, work):
+        if w > MAX_PART_WORK:
+            raise DataError(f"channel {track.ch}'s part would weigh {w:,}: {how}; at most "
+                            f"{MAX_PART_WORK:,} a part (trim it: trim --bars N)")
+    if sum(work) > MAX_WORK:
+        raise DataError(f"the score would weigh {sum(work):,} in {len(work)} parts: {how}; at "
+                        f"most {MAX_WORK:,} (trim it: trim --bars N, or write fewer parts)")
+
+
+def _noteheads(body: list, shortest: int, drums: bool) -> int:
+    """The notes a part is written with before bar lines split them: a drum's one stroke per
+    onset and key; else chordify's, each note cut at every start and end inside it."""
+    if drums:
+        return len({(t, k) for t, _, k in body})
+    spans = [(t, max(e, t + shortest)) for t, e, _ in body]
+    index = {p: i for i, p in enumerate(sorted({p for span in spans for p in span}))}
+    return sum(index[e] - index[t] for t, e in spans)
+
+
+def _chordified(placed: list) -> list:
+    """music21's ``chordify(addTies=True)`` of notes at offsets ([(offset, Note)]): its chords
+    and rests, the same objects, from a timespan tree filled in one insert. chordify fills
+    the tree a note at a time, each insert walking the whole tree (2,000 notes took 10 s)."""
+    from music21.common.numberTools import opFrac
+    from music21.tree import spans, timespanTree
+
+    tree = timespanTree.TimespanTree()
+    tree.insert([spans.PitchedTimespan(element=n, parentOffset=0.0, parentEndTime=0.0,
+                                       parentage=(), offset=o, endTime=o + n.quarterLength)
+                 for o, n in placed])
+    points = tree.allTimePoints()
+    points = points if 0 in points else (0, *points)
+    items = []
+    for start, stop in zip(points, points[1:]):
+        if not isclose(start, stop, abs_tol=1e-7):
+            items.append(_at(tree.getVerticalityAt(start).makeElement(stop - start, addTies=True),
+                             opFrac(start)))
+    for item in items:  # as chordify leaves them: accidentals shown where the measure needs
+        for p in item.pitches:
+            if p.accidental is not None and p.accidental.displayType != "even-tied":
+                p.accidental.displayStatus = None
+    return items
 
 
 def _split_at(item, cuts):
@@ -203,10 +275,13 @@ def _instrument(instrument, program: int):
 
 def _drum_strokes(part, body, end, shortest, ql, note, percussion) -> None:
     """One stroke per onset, lasting until the next (a drum's sound is its attack)."""
-    onsets = sorted({t for t, _, _ in body})
+    struck: dict[int, set[int]] = {}
+    for t, _, k in body:
+        struck.setdefault(t, set()).add(k)
+    onsets = sorted(struck)
     for i, t in enumerate(onsets):
         until = onsets[i + 1] if i + 1 < len(onsets) else min(end, t + PPQ)
-        keys = sorted({k for s, _, k in body if s == t})
+        keys = sorted(struck[t])
         strokes = []
         for k in keys:
             step, head = DRUM_STAFF.get(k, ("C5", "x"))
@@ -217,7 +292,7 @@ def _drum_strokes(part, body, end, shortest, ql, note, percussion) -> None:
         dur = ql(max(until - t, shortest))
         item = strokes[0] if len(strokes) == 1 else percussion.PercussionChord(strokes)
         item.quarterLength = dur
-        part.insert(ql(t), item)
+        part.insert(ql(t), item, ignoreSort=True)
 
 
 def _sharps(ev: dict) -> int:

@@ -136,3 +136,47 @@ def test_without_music21_it_exits_69_with_the_fix(tmp_path):
     held = '{"type":"Note","t":0,"dur":2147483647,"ch":0,"key":60,"vel":80}\n{"type":"End","t":7680}\n'
     sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=held)  # cut at the End, as to-midi does
     assert len(read(tmp_path / "x.musicxml").parts[0].getElementsByClass("Measure")) == 4
+
+
+def test_scores_music21_would_take_minutes_over_are_refused_up_front(tmp_path):
+    """music21's time grows with the square of a part's measures and notes: one note held
+    through 4,000 bars of 1/64 in two parts (8,000 measures, under the 10,000 cap) took it
+    minutes (the fuzz suite's hang), so the weight of each part is bounded first."""
+    target = tmp_path / "x.musicxml"
+    target.write_bytes(b"the old file")
+    held = "".join(f'{{"type":"Note","t":0,"dur":120000,"ch":{ch},"key":60,"vel":80}}\n'
+                   for ch in (0, 1))
+    tiny = '{"type":"TimeSig","t":0,"num":1,"den":64}\n'
+    proc = sh(f"to-musicxml --out {target}", input=tiny + held + '{"type":"End","t":120000}\n', check=False)
+    assert proc.returncode == 65 and len(proc.stderr.splitlines()) == 1
+    assert b"part would weigh 8,009" in proc.stderr and b"at most 2,500 a part" in proc.stderr
+    assert target.read_bytes() == b"the old file"
+    stacked = "".join('{"type":"Chord","t":0,"dur":480,"name":"Am","root":"A","quality":"m",'
+                      '"keys":[57,60,64]}\n' for _ in range(500))  # one place: one symbol
+    sh(f"to-musicxml --out {target}", input=stacked + held.splitlines()[0] + '\n{"type":"End","t":1920}\n')
+    assert len(list(read(target).recurse().getElementsByClass(music21.harmony.ChordSymbol))) == 1
+    wide = "".join(f'{{"type":"Note","t":{i * 120},"dur":120,"ch":{i % 4},"key":60,"vel":80}}\n'
+                   for i in range(6000))  # 4 parts of 1,500 notes: 6,750 in all
+    proc = sh(f"to-musicxml --out {target}", input=wide, check=False)
+    assert proc.returncode == 65 and b"in 4 parts" in proc.stderr and b"at most 6,000" in proc.stderr
+
+
+def test_overlapping_notes_are_sliced_into_tied_chords(tmp_path):
+    """A staircase: each note enters a sixteenth after the last and is held to the bar's end."""
+    stairs = "".join(f'{{"type":"Note","t":{i * 120},"dur":{1920 - i * 120},"ch":0,'
+                     f'"key":{60 + i},"vel":80}}\n' for i in range(4))
+    sh(f"to-musicxml --out {tmp_path}/s.musicxml", input=stairs)
+    notes = list(read(tmp_path / "s.musicxml").parts[0].recurse().notes)
+    assert [len(n.pitches) for n in notes][:4] == [1, 2, 3, 4]
+    assert {len(n.pitches) for n in notes[3:]} == {4}
+    assert [n.quarterLength for n in notes][:3] == [0.25] * 3
+    assert sum(n.quarterLength for n in notes[3:]) == 3.25
+    assert notes[0].tie.type == "start"
+    assert [p.nameWithOctave for p in notes[3].pitches] == ["C4", "C#4", "D4", "D#4"]
+
+
+def test_a_track_that_is_not_text_is_refused_as_to_midi_refuses_it(tmp_path):
+    proc = sh(f"to-musicxml --out {tmp_path}/x.musicxml", check=False,
+              input='{"type":"Note","t":0,"dur":1,"ch":0,"key":0,"vel":1,"track":1}\n')
+    assert proc.returncode == 65 and b'"track" must be text' in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and not (tmp_path / "x.musicxml").exists()
