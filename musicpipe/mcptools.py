@@ -104,19 +104,7 @@ def _spill(folder: Folder, data: bytes, stem: str, ext: str) -> str:
 
 
 def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
-    out, inline = a.get("out"), a["inline"]
-    fmt = a.get("format") or (os.path.splitext(out)[1].lower().lstrip(".") if out else "wav")
-    if out is not None and inline:
-        raise Failure("compose_mood: give out or inline=true, not both: inline returns the "
-                      "bytes and writes no file")
-    if fmt == "midi":
-        fmt = "mid"
-    if fmt not in ("wav", "flac", "ogg", "mp3", "mid", "jsonl"):
-        raise Failure(f"compose_mood: out {out}: give a .wav .flac .ogg .mp3 .mid or .jsonl file")
-    target = _checked(folder, out, "write", "out") if out is not None else None
-    if target is not None and os.path.splitext(target)[1].lower() not in (
-            (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
-        raise Failure(f"compose_mood: out {out}: give a .{fmt} file for format {fmt}")
+    fmt, target = _piece_format("compose_mood", folder, a)
     mood = a["mood"]
     base = _mood_length(a)
     for flag in ("key", "tempo", "intensity"):  # --flag=VALUE: a value is never an option
@@ -128,24 +116,51 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     data = _stage("mood", base + seed + ["--", mood])
     info = summary(data)
     args = base + ["--seed", str(info["seed"])]  # a file of the seed this stream drew
-    ext = f".{fmt}"
-    about = {"format": fmt, "mime": MIME[ext], "mood": mood,
+    about = {"format": fmt, "mime": MIME[f".{fmt}"], "mood": mood,
              "seconds": a["seconds"] if a.get("seconds") is not None else _seconds(data),
              "bars": a.get("bars"), "loop": bool(a.get("loop")), **info}
-    if fmt == "jsonl" and inline:
-        return _text_reply(folder, data, about, f"{mood}-{info['seed']}", ".jsonl")
-    roll = piano_roll(data) if ext in AUDIO else []  # every render comes with its piano roll
+    return _deliver(folder, data, about, f"{mood}-{info['seed']}", a["inline"], target,
+                    lambda path: _stage("mood", ["--out", path] + args + ["--", mood]))
+
+
+def _piece_format(tool: str, folder: Folder, a: dict[str, Any]) -> tuple[str, str | None]:
+    """The format asked (``format``, else ``out``'s extension, else wav) and the checked
+    ``out`` path (None: the server names the file, or inline)."""
+    out, inline = a.get("out"), a["inline"]
+    fmt = a.get("format") or (os.path.splitext(out)[1].lower().lstrip(".") if out else "wav")
+    if out is not None and inline:
+        raise Failure(f"{tool}: give out or inline=true, not both: inline returns the "
+                      "bytes and writes no file")
+    fmt = "mid" if fmt == "midi" else fmt
+    if fmt not in ("wav", "flac", "ogg", "mp3", "mid", "jsonl"):
+        raise Failure(f"{tool}: out {out}: give a .wav .flac .ogg .mp3 .mid or .jsonl file")
+    target = _checked(folder, out, "write", "out") if out is not None else None
+    if target is not None and os.path.splitext(target)[1].lower() not in (
+            (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
+        raise Failure(f"{tool}: out {out}: give a .{fmt} file for format {fmt}")
+    return fmt, target
+
+
+def _deliver(folder: Folder, data: bytes, about: dict[str, Any], stem: str, inline: bool,
+             target: str | None, write) -> dict[str, Any]:
+    """A composed piece as the agent asked: the stream (``data``) or the file ``write(path)``
+    makes, inline (small enough) or in the folder (at ``target``, else a fresh ``stem``
+    name); every audio reply comes with its piano roll."""
+    ext = f".{about['format']}"
+    if ext == ".jsonl" and inline:
+        return _text_reply(folder, data, about, stem, ".jsonl")
+    roll = piano_roll(data) if ext in AUDIO else []
     if inline:  # rendered outside the folder, read, removed: no file of the user's is touched
         tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
         try:
             path = os.path.join(tmp, f"piece{ext}")
-            _stage("mood", ["--out", path] + args + ["--", mood])
+            write(path)
             size = os.path.getsize(path)
             if size <= INLINE_MAX:
                 with open(path, "rb") as f:
                     return reply({**about, "bytes": size, "inline": True},
                                  [_media(f.read(), ext)] + roll)
-            full = folder.fresh(f"{mood}-{info['seed']}", ext)
+            full = folder.fresh(stem, ext)
             shutil.move(path, full)
             return reply({**about, "bytes": size, "inline": False, "path": folder.relative(full),
                           "note": f"{size} bytes: more than the {INLINE_MAX} bytes returned "
@@ -153,14 +168,14 @@ def compose_mood(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     claimed = target is None
-    full = target or folder.fresh(f"{mood}-{info['seed']}", ext)
+    full = target or folder.fresh(stem, ext)
     try:
-        if fmt == "jsonl":
+        if ext == ".jsonl":
             from .atomic import atomic_write
 
             atomic_write(full, data)
         else:
-            _stage("mood", ["--out", full] + args + ["--", mood])
+            write(full)
     except BaseException:
         if claimed:
             os.unlink(full)
@@ -409,59 +424,15 @@ def check_score(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
 def compose_score(folder: Folder, a: dict[str, Any]) -> dict[str, Any]:
     """`score -` on the plan: the file it writes with --out (audio exactly the plan's
     duration), or the stream; in the folder or inline as compose_mood returns them."""
-    out, inline, plan = a.get("out"), a["inline"], a["plan"]
-    fmt = a.get("format") or (os.path.splitext(out)[1].lower().lstrip(".") if out else "wav")
-    if out is not None and inline:
-        raise Failure("compose_score: give out or inline=true, not both: inline returns the "
-                      "bytes and writes no file")
-    fmt = "mid" if fmt == "midi" else fmt
-    if fmt not in ("wav", "flac", "ogg", "mp3", "mid", "jsonl"):
-        raise Failure(f"compose_score: out {out}: give a .wav .flac .ogg .mp3 .mid or .jsonl file")
-    target = _checked(folder, out, "write", "out") if out is not None else None
-    if target is not None and os.path.splitext(target)[1].lower() not in (
-            (".mid", ".midi") if fmt == "mid" else (f".{fmt}",)):
-        raise Failure(f"compose_score: out {out}: give a .{fmt} file for format {fmt}")
+    fmt, target = _piece_format("compose_score", folder, a)
+    plan = a["plan"]
     seed = [] if a.get("seed") is None else ["--seed", str(a["seed"])]
     data = _score("compose_score", seed, plan)
     info = summary(data)
     args = ["--seed", str(info["seed"])]  # a file of the seed this stream drew
-    ext, stem = f".{fmt}", f"score-{info['seed']}"
-    about = {"format": fmt, "mime": MIME[ext], "duration": plan["duration"], **info}
-    if fmt == "jsonl" and inline:
-        return _text_reply(folder, data, about, stem, ".jsonl")
-    roll = piano_roll(data) if ext in AUDIO else []
-    if inline:  # rendered outside the folder, read, removed: no file of the user's is touched
-        tmp = tempfile.mkdtemp(prefix="musicpipe-mcp-")
-        try:
-            path = os.path.join(tmp, f"piece{ext}")
-            _score("compose_score", ["--out", path] + args, plan)
-            size = os.path.getsize(path)
-            if size <= INLINE_MAX:
-                with open(path, "rb") as f:
-                    return reply({**about, "bytes": size, "inline": True},
-                                 [_media(f.read(), ext)] + roll)
-            full = folder.fresh(stem, ext)
-            shutil.move(path, full)
-            return reply({**about, "bytes": size, "inline": False, "path": folder.relative(full),
-                          "note": f"{size} bytes: more than the {INLINE_MAX} bytes returned "
-                                  "inline, so written to path"}, roll)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    claimed = target is None
-    full = target or folder.fresh(stem, ext)
-    try:
-        if fmt == "jsonl":
-            from .atomic import atomic_write
-
-            atomic_write(full, data)
-        else:
-            _score("compose_score", ["--out", full] + args, plan)
-    except BaseException:
-        if claimed:
-            os.unlink(full)
-        raise
-    return reply({**about, "bytes": os.path.getsize(full), "inline": False,
-                  "path": folder.relative(full)}, roll)
+    about = {"format": fmt, "mime": MIME[f".{fmt}"], "duration": plan["duration"], **info}
+    return _deliver(folder, data, about, f"score-{info['seed']}", a["inline"], target,
+                    lambda path: _score("compose_score", ["--out", path] + args, plan))
 
 
 TOOLS = {"compose_mood": compose_mood, "run_pipeline": run_pipeline, "render": render,
