@@ -106,7 +106,7 @@ class Limiter:
         for c in hot:
             if c not in self.env:
                 lo, hi = c * BLOCK, min(self.n, (c + 1) * BLOCK)
-                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT))
+                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT), 10 ** (self.over_db / 20))
                 with np.errstate(divide="ignore"):
                     self.env[c] = np.maximum(0.0, 20 * np.log10(env) - self.over_db)
             lo, part = c * BLOCK, self.env[c]

@@ -13,6 +13,7 @@ import math
 OVERSAMPLE = 4           # true peak: 4x oversampling (BS.1770-4 Annex 2)
 TAPS = 65                # of the oversampling filter (16 per phase and the centre)
 BLOCK = 4096             # frames: the true peak is computed only in blocks that could pass
+SPAN = 64                # frames: ... and in those, only in stretches that could pass
 MIN_SECONDS = 0.4        # one BS.1770 gating block: shorter audio has no integrated loudness
 METER_CHUNK = 1 << 16    # frames the loudness meter filters at a time
 
@@ -316,16 +317,49 @@ def _phases() -> tuple[list, float]:
     return _PHASES, max(float(np.abs(p).sum()) for p in _PHASES)
 
 
-def envelope(seg):
+def envelope(seg, above: float = 0.0):
     """Each frame's true peak for the frames of ``seg`` (frames, channels) but CONTEXT at
     each end (their context: zeros beyond the audio): the largest |value| over the channels
     of the sample and the three values interpolated after it (4x oversampling, BS.1770-4
-    Annex 2)."""
+    Annex 2). With ``above`` (linear), only in stretches of SPAN frames whose samples could
+    make one pass it: elsewhere the sample's own peak, which stays under it (the meters and
+    the limiter only ask what passes)."""
+    import numpy as np
+
+    x = np.asarray(seg, dtype="float64")
+    n = len(x) - 2 * CONTEXT
+    if above <= 0 or n <= 0:
+        return _envelope(x, n)
+    frame = np.abs(x[:, 0])
+    for ch in range(1, x.shape[1]):
+        np.maximum(frame, np.abs(x[:, ch]), out=frame)
+    env = frame[CONTEXT:CONTEXT + n].copy()
+    # frames s*SPAN.. of env need x[s*SPAN:(s+1)*SPAN + 2*CONTEXT]: spans s and s + 1 of x
+    spans = np.maximum.reduceat(frame, np.arange(0, len(frame), SPAN))
+    spans[:-1] = np.maximum(spans[:-1], spans[1:])
+    _, bound = _phases()
+    could = np.flatnonzero(spans * bound >= above * (1 - 1e-9))
+    if not len(could):
+        return env
+    # runs of consecutive spans that could, each with its context, laid end to end and
+    # computed in one go (a value only ever sees its own run's samples)
+    breaks = np.flatnonzero(np.diff(could) > 1)
+    firsts, lasts = could[np.r_[0, breaks + 1]], could[np.r_[breaks, len(could) - 1]]
+    runs = [(f * SPAN, min(n, (g + 1) * SPAN)) for f, g in zip(firsts, lasts)]
+    joined = _envelope(x[np.concatenate([np.arange(lo, hi + 2 * CONTEXT) for lo, hi in runs])],
+                       sum(hi - lo + 2 * CONTEXT for lo, hi in runs) - 2 * CONTEXT)
+    at = 0
+    for lo, hi in runs:
+        env[lo:hi] = joined[at:at + hi - lo]
+        at += hi - lo + 2 * CONTEXT
+    return env
+
+
+def _envelope(x, n: int):
+    """``envelope`` everywhere, of float64 ``x`` with ``n`` frames besides the context."""
     import numpy as np
 
     phases, _ = _phases()
-    x = np.asarray(seg, dtype="float64")
-    n = len(x) - 2 * CONTEXT
     env = np.zeros(max(n, 0))
     for ch in range(x.shape[1]):  # column by column: max(axis=1) is slow
         np.maximum(env, np.abs(x[CONTEXT:CONTEXT + n, ch]), out=env)
@@ -353,14 +387,10 @@ class PeakMeter:
         if last:
             seg = np.concatenate((seg, np.zeros((CONTEXT, seg.shape[1]), dtype="float32")))
         self.held = seg[-2 * CONTEXT:]
-        _, bound = _phases()
         for lo in range(CONTEXT, len(seg) - CONTEXT, BLOCK):
             hi = min(lo + BLOCK, len(seg) - CONTEXT)
-            top = float(np.abs(seg[lo - CONTEXT:hi + CONTEXT]).max())
-            if top * bound <= self.above:
-                self.peak = max(self.peak, float(np.abs(seg[lo:hi]).max()))
-            else:
-                self.peak = max(self.peak, float(envelope(seg[lo - CONTEXT:hi + CONTEXT]).max()))
+            env = envelope(seg[lo - CONTEXT:hi + CONTEXT], self.above)
+            self.peak = max(self.peak, float(env.max()))
 
     def dbtp(self) -> float:
         """The true peak so far in dBTP (-inf for silence); call after the last push."""
