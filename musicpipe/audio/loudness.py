@@ -8,6 +8,7 @@ short render's time.
 
 from __future__ import annotations
 
+import functools
 import math
 
 OVERSAMPLE = 4           # true peak: 4x oversampling (BS.1770-4 Annex 2)
@@ -261,7 +262,9 @@ def _one_pole(u, p: float | complex, carry):
     """r[n] = u[n] + p r[n - 1] along each row, |p| < 1, from r[-1] = ``carry``, in numpy:
     in blocks short enough that |p|**-k stays under 1e3, a block's response from rest is a
     cumulative sum; what a block passes on (its last value) decays by |p|**block <= 1e-3 a
-    block, so a few terms of that recursion reach full precision."""
+    block, so a few terms of that recursion reach full precision. Short blocks are held
+    position-major (every block's k-th value in one row), so their cumulative sum is a few
+    dozen long vector additions rather than thousands of short ones."""
     import numpy as np
 
     channels, n = u.shape
@@ -269,23 +272,45 @@ def _one_pole(u, p: float | complex, carry):
         return u
     block = max(1, min(n, math.ceil(math.log(1e3) / -math.log(abs(p)))))
     blocks = -(-n // block)
-    out = np.zeros((channels, blocks * block), dtype=type(p))
-    out[:, :n] = u
-    rest = out.reshape(channels, blocks, block)
-    k = np.arange(block)
-    rest *= p ** -k
-    np.cumsum(rest, axis=2, out=rest)
-    rest *= p ** k  # each block's response from rest
+    down, up, after, q, decay = _powers(p, block, blocks)
+    across = block <= SHORT
+    rest = np.zeros((block, channels, blocks) if across else (channels, blocks, block),
+                    dtype=type(p))
+    view = rest.transpose(1, 2, 0) if across else rest  # [c, m, k]: u[c, m * block + k]
+    whole = n // block
+    view[:, :whole] = u[:, :whole * block].reshape(channels, whole, block)
+    if whole < blocks:
+        view[:, whole, :n - whole * block] = u[:, whole * block:]
+    view *= down
+    if across:
+        for k in range(1, block):
+            rest[k] += rest[k - 1]
+    else:
+        np.cumsum(rest, axis=2, out=rest)
+    view *= up  # each block's response from rest
     # each block's last value: ends[m] = term[m] + q ends[m - 1], ends[-1] = carry
-    q, term = p ** block, rest[:, :, -1]
-    ends = term + carry[:, None] * q ** np.arange(1, blocks + 1)
+    term = view[:, :, -1]
+    ends = term + carry[:, None] * decay
     for shift in range(1, blocks):
         term = q * term[:, :-1]
         ends[:, shift:] += term
         if abs(q) ** shift < 1e-18:
             break
-    rest += np.concatenate((carry[:, None], ends[:, :-1]), axis=1)[:, :, None] * p ** (k + 1)
-    return out[:, :n]
+    view += np.concatenate((carry[:, None], ends[:, :-1]), axis=1)[:, :, None] * after
+    return view.reshape(channels, blocks * block)[:, :n]
+
+
+SHORT = 64               # blocks of the one-pole sums up to this long are held position-major
+
+
+@functools.lru_cache(maxsize=8)
+def _powers(p: float | complex, block: int, blocks: int) -> tuple:
+    """The powers of ``p`` a chunk's one-pole sums use (the same for every whole chunk)."""
+    import numpy as np
+
+    k = np.arange(block)
+    q = p ** block
+    return p ** -k, p ** k, p ** (k + 1), q, q ** np.arange(1, blocks + 1)
 
 
 def mono_loss(buf, rate: int) -> float:
