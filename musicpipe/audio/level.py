@@ -96,7 +96,7 @@ def apply(block, gain):
     import numpy as np
 
     if isinstance(gain, float):
-        return (block * np.float32(gain)).astype("float32")
+        return (block * np.float32(gain)).astype("float32", copy=False)
     return (block * gain[:, None]).astype("float32")
 
 
