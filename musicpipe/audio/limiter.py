@@ -5,8 +5,8 @@ its own. Where a frame's true peak (``loudness.envelope``) x the gain would pass
 ceiling, the reduction it needs (dB over) is held by a centred maximum over 2 x LOOKAHEAD,
 released at RELEASE dB/s, and smoothed by a moving average of the same window, which can
 only reduce more than needed, never less, and so starts LOOKAHEAD before a peak. True peaks
-are computed only in BLOCKs whose samples could pass (their largest sample x the
-interpolator's largest gain): elsewhere nothing can need reduction.
+are computed only in BLOCKs, and stretches of them, whose samples could pass (their largest
+sample x the interpolator's largest gain): elsewhere nothing can need reduction.
 """
 
 from __future__ import annotations

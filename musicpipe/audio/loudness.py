@@ -14,7 +14,7 @@ import math
 OVERSAMPLE = 4           # true peak: 4x oversampling (BS.1770-4 Annex 2)
 TAPS = 65                # of the oversampling filter (16 per phase and the centre)
 BLOCK = 4096             # frames: the true peak is computed only in blocks that could pass
-SPAN = 64                # frames: ... and in those, only in stretches that could pass
+SPAN = 64                # frames: ... and in those only in stretches of SPAN that could
 MIN_SECONDS = 0.4        # one BS.1770 gating block: shorter audio has no integrated loudness
 METER_CHUNK = 1 << 16    # frames the loudness meter filters at a time
 
@@ -396,8 +396,8 @@ def _envelope(x, n: int):
 
 class PeakMeter:
     """The true peak of audio that arrives in blocks, in constant memory. Interpolated
-    values are computed only in BLOCKs whose samples could make one pass ``above`` (linear;
-    0: everywhere): a meter that only asks "over the ceiling?" skips the rest."""
+    values are computed only where the samples could make one pass ``above`` (linear; 0:
+    everywhere; ``envelope``): a meter that only asks "over the ceiling?" skips the rest."""
 
     def __init__(self, channels: int = 2, above: float = 0.0):
         import numpy as np
