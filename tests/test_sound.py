@@ -174,3 +174,29 @@ def test_the_limiter_reaches_a_loud_target_under_the_ceiling():
     # noise alone has a 12 dB crest: -10 LUFS under -1 dBTP is out of reach, and said so
     out, note = leveled(clicks, -10.0)
     assert "not -10" in note and loudness.true_peak(out) <= -1.0 + 1e-3
+
+
+def test_the_true_peak_asked_above_a_level_is_the_whole_envelope_wherever_it_passes():
+    """Interpolated values are computed only in stretches whose samples could pass the level
+    asked: there they are the whole envelope's own values, elsewhere they stay under it."""
+    from musicpipe.audio import synth
+
+    mix = synth.render(arrange(LIBRARY.resolve("synthwave"), seconds=3, key=parse_key("Am"),
+                               seed=2), length=3)
+    whole = loudness.envelope(mix)
+    for above in (0.02, 0.1, 0.5 * whole.max(), whole.max(), 2 * whole.max()):
+        part = loudness.envelope(mix, above)
+        passes = whole >= above
+        assert np.array_equal(part[passes], whole[passes]) and (part[~passes] < above).all()
+        assert (part <= whole).all()
+
+
+def test_a_channel_without_a_program_plays_program_0():
+    """Program 0 is chosen only for the channels that play before choosing one: a note
+    there sounds exactly as after an explicit ProgramChange 0."""
+    from musicpipe.audio import synth
+
+    notes = [{"type": "Note", "t": 0, "dur": 480, "ch": 0, "key": 60, "vel": 100}]
+    chosen = [{"type": "ProgramChange", "t": 0, "ch": 0, "program": 0}] + notes
+    bare = synth.render(notes, length=1)
+    assert np.abs(bare).max() > 0.01 and np.array_equal(bare, synth.render(chosen, length=1))

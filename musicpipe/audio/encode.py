@@ -79,7 +79,10 @@ def _pcm(buf, bits: int):
     import numpy as np
 
     full = 2 ** (bits - 1)
-    ints = np.clip(np.rint(buf.astype("float64") * (full - 1)), -full, full - 1)
+    ints = buf.astype("float64")  # in place from here: one float64 copy a block
+    ints *= full - 1
+    np.rint(ints, out=ints)
+    np.clip(ints, -full, full - 1, out=ints)
     return ints.astype("<i2") if bits == 16 else (ints.astype("<i4") << 8)
 
 

@@ -21,6 +21,8 @@ from .limiter import Limiter, candidates
 from .loudness import BLOCK, CONTEXT, MIN_SECONDS, Meter, PeakMeter, Rescaled, envelope
 
 TOLERANCE = 0.05         # LU: close enough to the target
+REACH = 0.5              # dB under the threshold a BLOCK's true peak is computed to, so the
+                         # next rounds (a little more gain: a lower threshold) reuse it
 CHUNK = 16 * BLOCK       # frames the second pass reads from the tape at a time
 
 
@@ -94,7 +96,7 @@ def apply(block, gain):
     import numpy as np
 
     if isinstance(gain, float):
-        return (block * np.float32(gain)).astype("float32")
+        return (block * np.float32(gain)).astype("float32", copy=False)
     return (block * gain[:, None]).astype("float32")
 
 
@@ -145,15 +147,19 @@ def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
 
 def _hot(read, frames: int, peaks, tops: dict, excess: float):
     """Which BLOCKs hold a true peak that passes 1 (0 dB) x 10^(excess/20): the true peak
-    of each BLOCK that could (``candidates``) is computed once and kept in ``tops``."""
+    of each BLOCK that could (``candidates``), where it could pass REACH under the threshold,
+    is kept in ``tops`` (its value, and that lower threshold) for the rounds after."""
     import numpy as np
 
-    hot = candidates(peaks, 10 ** (-excess / 20))
+    threshold = 10 ** (-excess / 20)
+    hot = candidates(peaks, threshold)
     for c in np.flatnonzero(hot):
-        if c not in tops:
+        if c not in tops or tops[c][1] > threshold:
             lo, hi = c * BLOCK, min(frames, (c + 1) * BLOCK)
-            tops[c] = float(envelope(read(lo - CONTEXT, hi + CONTEXT)).max())
-        hot[c] = tops[c] > 0 and 20 * math.log10(tops[c]) + excess > 0
+            reach = threshold * 10 ** (-REACH / 20)
+            tops[c] = float(envelope(read(lo - CONTEXT, hi + CONTEXT), reach).max()), reach
+        top = tops[c][0]
+        hot[c] = top > 0 and 20 * math.log10(top) + excess > 0
     return hot
 
 

@@ -5,8 +5,8 @@ its own. Where a frame's true peak (``loudness.envelope``) x the gain would pass
 ceiling, the reduction it needs (dB over) is held by a centred maximum over 2 x LOOKAHEAD,
 released at RELEASE dB/s, and smoothed by a moving average of the same window, which can
 only reduce more than needed, never less, and so starts LOOKAHEAD before a peak. True peaks
-are computed only in BLOCKs whose samples could pass (their largest sample x the
-interpolator's largest gain): elsewhere nothing can need reduction.
+are computed only in BLOCKs, and stretches of them, whose samples could pass (their largest
+sample x the interpolator's largest gain): elsewhere nothing can need reduction.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Limiter:
         for c in hot:
             if c not in self.env:
                 lo, hi = c * BLOCK, min(self.n, (c + 1) * BLOCK)
-                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT))
+                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT), 10 ** (self.over_db / 20))
                 with np.errstate(divide="ignore"):
                     self.env[c] = np.maximum(0.0, 20 * np.log10(env) - self.over_db)
             lo, part = c * BLOCK, self.env[c]

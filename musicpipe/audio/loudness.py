@@ -8,11 +8,13 @@ short render's time.
 
 from __future__ import annotations
 
+import functools
 import math
 
 OVERSAMPLE = 4           # true peak: 4x oversampling (BS.1770-4 Annex 2)
 TAPS = 65                # of the oversampling filter (16 per phase and the centre)
 BLOCK = 4096             # frames: the true peak is computed only in blocks that could pass
+SPAN = 64                # frames: ... and in those only in stretches of SPAN that could
 MIN_SECONDS = 0.4        # one BS.1770 gating block: shorter audio has no integrated loudness
 METER_CHUNK = 1 << 16    # frames the loudness meter filters at a time
 
@@ -260,7 +262,9 @@ def _one_pole(u, p: float | complex, carry):
     """r[n] = u[n] + p r[n - 1] along each row, |p| < 1, from r[-1] = ``carry``, in numpy:
     in blocks short enough that |p|**-k stays under 1e3, a block's response from rest is a
     cumulative sum; what a block passes on (its last value) decays by |p|**block <= 1e-3 a
-    block, so a few terms of that recursion reach full precision."""
+    block, so a few terms of that recursion reach full precision. Short blocks are held
+    position-major (every block's k-th value in one row), so their cumulative sum is a few
+    dozen long vector additions rather than thousands of short ones."""
     import numpy as np
 
     channels, n = u.shape
@@ -268,23 +272,45 @@ def _one_pole(u, p: float | complex, carry):
         return u
     block = max(1, min(n, math.ceil(math.log(1e3) / -math.log(abs(p)))))
     blocks = -(-n // block)
-    out = np.zeros((channels, blocks * block), dtype=type(p))
-    out[:, :n] = u
-    rest = out.reshape(channels, blocks, block)
-    k = np.arange(block)
-    rest *= p ** -k
-    np.cumsum(rest, axis=2, out=rest)
-    rest *= p ** k  # each block's response from rest
+    down, up, after, q, decay = _powers(p, block, blocks)
+    across = block <= SHORT
+    rest = np.zeros((block, channels, blocks) if across else (channels, blocks, block),
+                    dtype=type(p))
+    view = rest.transpose(1, 2, 0) if across else rest  # [c, m, k]: u[c, m * block + k]
+    whole = n // block
+    view[:, :whole] = u[:, :whole * block].reshape(channels, whole, block)
+    if whole < blocks:
+        view[:, whole, :n - whole * block] = u[:, whole * block:]
+    view *= down
+    if across:
+        for k in range(1, block):
+            rest[k] += rest[k - 1]
+    else:
+        np.cumsum(rest, axis=2, out=rest)
+    view *= up  # each block's response from rest
     # each block's last value: ends[m] = term[m] + q ends[m - 1], ends[-1] = carry
-    q, term = p ** block, rest[:, :, -1]
-    ends = term + carry[:, None] * q ** np.arange(1, blocks + 1)
+    term = view[:, :, -1]
+    ends = term + carry[:, None] * decay
     for shift in range(1, blocks):
         term = q * term[:, :-1]
         ends[:, shift:] += term
         if abs(q) ** shift < 1e-18:
             break
-    rest += np.concatenate((carry[:, None], ends[:, :-1]), axis=1)[:, :, None] * p ** (k + 1)
-    return out[:, :n]
+    view += np.concatenate((carry[:, None], ends[:, :-1]), axis=1)[:, :, None] * after
+    return view.reshape(channels, blocks * block)[:, :n]
+
+
+SHORT = 64               # blocks of the one-pole sums up to this long are held position-major
+
+
+@functools.lru_cache(maxsize=8)
+def _powers(p: float | complex, block: int, blocks: int) -> tuple:
+    """The powers of ``p`` a chunk's one-pole sums use (the same for every whole chunk)."""
+    import numpy as np
+
+    k = np.arange(block)
+    q = p ** block
+    return p ** -k, p ** k, p ** (k + 1), q, q ** np.arange(1, blocks + 1)
 
 
 def mono_loss(buf, rate: int) -> float:
@@ -316,16 +342,49 @@ def _phases() -> tuple[list, float]:
     return _PHASES, max(float(np.abs(p).sum()) for p in _PHASES)
 
 
-def envelope(seg):
+def envelope(seg, above: float = 0.0):
     """Each frame's true peak for the frames of ``seg`` (frames, channels) but CONTEXT at
     each end (their context: zeros beyond the audio): the largest |value| over the channels
     of the sample and the three values interpolated after it (4x oversampling, BS.1770-4
-    Annex 2)."""
+    Annex 2). With ``above`` (linear), only in stretches of SPAN frames whose samples could
+    make one pass it: elsewhere the sample's own peak, which stays under it (the meters and
+    the limiter only ask what passes)."""
+    import numpy as np
+
+    x = np.asarray(seg, dtype="float64")
+    n = len(x) - 2 * CONTEXT
+    if above <= 0 or n <= 0:
+        return _envelope(x, n)
+    frame = np.abs(x[:, 0])
+    for ch in range(1, x.shape[1]):
+        np.maximum(frame, np.abs(x[:, ch]), out=frame)
+    env = frame[CONTEXT:CONTEXT + n].copy()
+    # frames s*SPAN.. of env need x[s*SPAN:(s+1)*SPAN + 2*CONTEXT]: spans s and s + 1 of x
+    spans = np.maximum.reduceat(frame, np.arange(0, len(frame), SPAN))
+    spans[:-1] = np.maximum(spans[:-1], spans[1:])
+    _, bound = _phases()
+    could = np.flatnonzero(spans * bound >= above * (1 - 1e-9))
+    if not len(could):
+        return env
+    # runs of consecutive spans that could, each with its context, laid end to end and
+    # computed in one go (a value only ever sees its own run's samples)
+    breaks = np.flatnonzero(np.diff(could) > 1)
+    firsts, lasts = could[np.r_[0, breaks + 1]], could[np.r_[breaks, len(could) - 1]]
+    runs = [(f * SPAN, min(n, (g + 1) * SPAN)) for f, g in zip(firsts, lasts)]
+    joined = _envelope(x[np.concatenate([np.arange(lo, hi + 2 * CONTEXT) for lo, hi in runs])],
+                       sum(hi - lo + 2 * CONTEXT for lo, hi in runs) - 2 * CONTEXT)
+    at = 0
+    for lo, hi in runs:
+        env[lo:hi] = joined[at:at + hi - lo]
+        at += hi - lo + 2 * CONTEXT
+    return env
+
+
+def _envelope(x, n: int):
+    """``envelope`` everywhere, of float64 ``x`` with ``n`` frames besides the context."""
     import numpy as np
 
     phases, _ = _phases()
-    x = np.asarray(seg, dtype="float64")
-    n = len(x) - 2 * CONTEXT
     env = np.zeros(max(n, 0))
     for ch in range(x.shape[1]):  # column by column: max(axis=1) is slow
         np.maximum(env, np.abs(x[CONTEXT:CONTEXT + n, ch]), out=env)
@@ -337,8 +396,8 @@ def envelope(seg):
 
 class PeakMeter:
     """The true peak of audio that arrives in blocks, in constant memory. Interpolated
-    values are computed only in BLOCKs whose samples could make one pass ``above`` (linear;
-    0: everywhere): a meter that only asks "over the ceiling?" skips the rest."""
+    values are computed only where the samples could make one pass ``above`` (linear; 0:
+    everywhere; ``envelope``): a meter that only asks "over the ceiling?" skips the rest."""
 
     def __init__(self, channels: int = 2, above: float = 0.0):
         import numpy as np
@@ -353,14 +412,10 @@ class PeakMeter:
         if last:
             seg = np.concatenate((seg, np.zeros((CONTEXT, seg.shape[1]), dtype="float32")))
         self.held = seg[-2 * CONTEXT:]
-        _, bound = _phases()
         for lo in range(CONTEXT, len(seg) - CONTEXT, BLOCK):
             hi = min(lo + BLOCK, len(seg) - CONTEXT)
-            top = float(np.abs(seg[lo - CONTEXT:hi + CONTEXT]).max())
-            if top * bound <= self.above:
-                self.peak = max(self.peak, float(np.abs(seg[lo:hi]).max()))
-            else:
-                self.peak = max(self.peak, float(envelope(seg[lo - CONTEXT:hi + CONTEXT]).max()))
+            env = envelope(seg[lo - CONTEXT:hi + CONTEXT], self.above)
+            self.peak = max(self.peak, float(env.max()))
 
     def dbtp(self) -> float:
         """The true peak so far in dBTP (-inf for silence); call after the last push."""
