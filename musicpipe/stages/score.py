@@ -35,12 +35,11 @@ def _read(io: cli.StageIO, path: str) -> bytes:
 
 @cli.stage("score", not_stream=("--out", "-o", "--stems", "--check"), examples=[
     "score examples/scene.toml --out scene.wav",
-    "score examples/scene.toml --out scene.mid",
-    "score examples/scene.toml --seed 8 --stems scene-stems/",
+    "score examples/scene.toml --seed 8 --out scene.mid",
     "score examples/scene.toml | viz",
     "score --check examples/scene.toml",
     "score --check examples/scene.toml --json > timeline.json",
-    "cat examples/scene.toml | score - --out scene.flac",
+    "cat examples/scene.toml | score - --out scene.mid",
 ], epilog=(
     "A plan (TOML, or JSON for a .json file or text starting with `{`) puts moods on a "
     "timeline: regions at exact seconds, intensity keyframes, hit points, one seed. score "
@@ -50,7 +49,8 @@ def _read(io: cli.StageIO, path: str) -> bytes:
     "differ, the intensity curve heard bar by bar (layers, density, loudness), each hit "
     "played by the band on its second, and an ending exactly at `duration` (or, with "
     "`loop = true`, a seamless loop). The output is the stream, or with --out a .mid or "
-    "audio at -16 LUFS as mood writes it. --check only checks: every field (one line naming "
+    "audio at -16 LUFS as mood writes it, and with --stems DIR one audio file per track "
+    "(each region's layers are tracks of their own: calm-melody, finale-melody ...). --check only checks: every field (one line naming "
     "the field, exit 65: `region[2].at: 45 is past duration 40`), then prints the timeline: "
     "bars, tempi and the fit in percent, ramps, per-bar intensity, where each hit lands. "
     "The format and its JSON Schema: docs/score.md."))
