@@ -103,10 +103,7 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
 
     score = stream.Score()
     score.insert(0, metadata.Metadata(title=title or "", composer=""))
-    odd = next((e for e in events if e.get("track", "").__class__ not in (str, type(None))), None)
-    if odd:  # as to-midi refuses it: a part is named by text
-        raise DataError(f'{odd["type"]} field "track" must be text (a track name)')
-    tracks = split(events)
+    tracks = split(events)  # (a track that is not text is refused there, as to-midi does)
     staves = bar_count(end, sigs) * len(tracks)
     if staves > MAX_STAFF_MEASURES:
         raise DataError(f"the score would hold {bar_count(end, sigs):,} bars in {len(tracks)} "

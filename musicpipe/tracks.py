@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .stream import DataError
 from .theory import track_name
 
 
@@ -51,6 +52,8 @@ def split(events: Iterable[dict]) -> list[Track]:
         if ch is None:
             conductor.append(ev)
             continue
+        if not isinstance(ev.get("track") or "", str):  # as to-midi refuses it
+            raise DataError(f'{ev["type"]} field "track" must be text (a track name)')
         parts.setdefault((ev.get("track") or "", ch), []).append(ev)
         if not ev.get("track") and ev["type"] not in ("Note", "Marker"):
             shared.setdefault(ch, []).append(ev)

@@ -124,3 +124,15 @@ def test_two_tracks_on_one_channel_split_as_to_midi_lays_them_out(tmp_path):
     for f in (tmp_path / "t").glob("*.mid"):
         assert [m.program for t in mido.MidiFile(f).tracks for m in t
                 if m.type == "program_change"] == [73]
+
+
+@pytest.mark.parametrize("command", ["to-wav --stems {d}/stems --out {d}/x.wav",
+                                     "to-midi --split {d}/split", "to-midi --out {d}/x.mid"])
+def test_a_track_that_is_not_text_is_one_line_and_exit_65(command, tmp_path):
+    """A track is named by text: a number there is refused alike wherever tracks are split
+    (it was exit 70 in to-wav --stems and to-midi --split)."""
+    line = b'{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":80,"track":1}\n'
+    proc = sh(command.format(d=tmp_path), input=line, check=False)
+    assert proc.returncode == 65
+    assert proc.stderr.decode().splitlines()[-1].endswith('Note field "track" must be text (a track name)')
+    assert not (tmp_path / "stems").exists() and not (tmp_path / "split").exists()
