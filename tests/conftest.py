@@ -96,13 +96,30 @@ FUZZ_CODES: dict[int, int] = {}
 """How often each exit code came out of those inputs."""
 
 
+def pytest_sessionfinish(session):
+    """An xdist worker hands its fuzz counts to the controller, which prints the summary."""
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        module = sys.modules.get("tests.conftest")
+        out["fuzz"] = [sorted(getattr(module, "FUZZ_COUNTS", FUZZ_COUNTS).items()),
+                       sorted(getattr(module, "FUZZ_CODES", FUZZ_CODES).items())]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    counts, codes = getattr(node, "workeroutput", {}).get("fuzz", ([], []))
+    for table, pairs in ((FUZZ_COUNTS, counts), (FUZZ_CODES, codes)):
+        for key, n in pairs:
+            table[key] = table.get(key, 0) + n
+
+
 def pytest_terminal_summary(terminalreporter):
     # Tests import this file as tests.conftest, pytest as conftest: two module objects.
     module = sys.modules.get("tests.conftest")
     shared = getattr(module, "FUZZ_COUNTS", FUZZ_COUNTS)
     if shared:
         counts = ", ".join(f"{stage} {n}" for stage, n in sorted(shared.items()))
-        codes = ", ".join(f"{c}: {n}" for c, n in sorted(getattr(module, "FUZZ_CODES", {}).items()))
+        codes = ", ".join(f"{c}: {n}" for c, n in sorted(getattr(module, "FUZZ_CODES", FUZZ_CODES).items()))
         terminalreporter.write_line(f"fuzz: {sum(shared.values())} inputs tried: {counts}")
         terminalreporter.write_line(f"fuzz: exit codes {codes}")
 

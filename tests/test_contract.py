@@ -114,7 +114,7 @@ def test_closed_pipe_exits_quietly(name, big_stream, tmp_path):
     assert (tmp_path / "rc").read_text().strip() == "0"
 
 
-@pytest.mark.parametrize("name", present(set(STREAM_STAGES) - {"trim"}))
+@pytest.mark.parametrize("name", present([s for s in STREAM_STAGES if s != "trim"]))
 def test_every_note_of_a_long_stream_comes_through(name, big_stream):
     """Far more events than one read or one write batch: nothing is lost on the way."""
     out = sh(f"{STREAM_STAGES[name]} < {big_stream}").stdout
