@@ -101,7 +101,8 @@ class Store:
         with self._lock:
             found = self.renders.get(rid, {}).get(kind)
         if found is None:
-            raise Refused(f"serve: no file {kind} of render {rid!r} (renders are kept while "
+            shown = repr(rid if len(rid) <= 80 else rid[:77] + "...")  # ids are under 70
+            raise Refused(f"serve: no file {kind} of render {shown} (renders are kept while "
                           "the server runs, the last ones only)", 404)
         return found
 
