@@ -160,11 +160,12 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
                     part.insert(piece.offset, piece, ignoreSort=True)  # sorted once, when read
         part.makeRests(refStreamOrTimeRange=[0, ql(end)], fillGaps=True, inPlace=True,
                        timeRangeFromBarDuration=False)
-        for t, num, den in sigs or [(0, 4, 4)]:
-            part.insert(ql(t), meter.TimeSignature(f"{num}/{den}"))
+        for t, num, den in sigs or [(0, 4, 4)]:  # none past the End: music21 would fill the
+            if t == 0 or t < end:                # measures up to it (one far TimeSig: minutes)
+                part.insert(ql(t), meter.TimeSignature(f"{num}/{den}"))
         if not drums:
             for ev in events:
-                if ev["type"] == "KeySig":
+                if ev["type"] == "KeySig" and (ev["t"] == 0 or ev["t"] < end):
                     part.insert(ql(ev["t"]), key.KeySignature(_sharps(ev)))
         parts.append(part)
     if parts:

@@ -161,6 +161,22 @@ def test_scores_music21_would_take_minutes_over_are_refused_up_front(tmp_path):
     assert proc.returncode == 65 and b"in 4 parts" in proc.stderr and b"at most 6,000" in proc.stderr
 
 
+def test_signatures_past_the_end_are_left_out(tmp_path):
+    """A TimeSig or KeySig after the End writes nothing: music21 filled the measures up to a
+    20/16 at tick 491,772,958 (the fuzz suite's second hang, minutes); the score is its bar."""
+    stream = ('{"type":"TimeSig","t":0,"num":64,"den":4}\n'
+              '{"type":"TimeSig","t":491772958,"num":20,"den":16}\n'
+              '{"type":"KeySig","t":491772958,"key":"E","mode":"major"}\n'
+              '{"type":"Note","t":0,"dur":480,"ch":0,"key":60,"vel":80}\n'
+              '{"type":"End","t":30720}\n')
+    sh(f"to-musicxml --out {tmp_path}/far.musicxml", input=stream)
+    part = read(tmp_path / "far.musicxml").parts[0]
+    measures = list(part.getElementsByClass(music21.stream.Measure))
+    assert len(measures) == 1
+    assert [ts.ratioString for ts in part.recurse().getElementsByClass(music21.meter.TimeSignature)] == ["64/4"]
+    assert not list(part.recurse().getElementsByClass(music21.key.KeySignature))
+
+
 def test_overlapping_notes_are_sliced_into_tied_chords(tmp_path):
     """A staircase: each note enters a sixteenth after the last and is held to the bar's end."""
     stairs = "".join(f'{{"type":"Note","t":{i * 120},"dur":{1920 - i * 120},"ch":0,'
