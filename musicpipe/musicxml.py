@@ -97,7 +97,9 @@ def build(events: list[dict], *, grid: str = "16", title: str | None = None,
     def spelled(k: int, t: int):
         """Key ``k`` with flats where the key signature in force has flats, else sharps."""
         flats = next((sh for kt, sh in reversed(keysigs) if kt <= t), 0) < 0
-        return pitch.Pitch((FLAT_NAMES if flats else SHARP_NAMES)[k % 12].replace("b", "-") + str(k // 12 - 1))
+        spelled = pitch.Pitch((FLAT_NAMES if flats else SHARP_NAMES)[k % 12].replace("b", "-"))
+        spelled.octave = k // 12 - 1  # apart: "C#-1" would read as C with the accidental "#-"
+        return spelled
 
     cuts = sorted({ql(snap(e["t"])) for e in events if e["type"] == "Chord"})  # chord symbols' places
 

@@ -177,6 +177,16 @@ def test_signatures_past_the_end_are_left_out(tmp_path):
     assert not list(part.recurse().getElementsByClass(music21.key.KeySignature))
 
 
+def test_the_lowest_octave_is_spelled(tmp_path):
+    """Keys 0-11 are octave -1: "C#-1" written as one name read as C with the accidental "#-"
+    (exit 70, found by the fuzz suite at CI volume)."""
+    low = "".join(f'{{"type":"Note","t":{i * 480},"dur":480,"ch":0,"key":{k},"vel":80}}\n'
+                  for i, k in enumerate((0, 1, 10, 61)))
+    sh(f"to-musicxml --out {tmp_path}/low.musicxml", input=low)
+    notes = list(read(tmp_path / "low.musicxml").parts[0].recurse().notes)
+    assert [n.pitch.midi for n in notes] == [0, 1, 10, 61]
+
+
 def test_overlapping_notes_are_sliced_into_tied_chords(tmp_path):
     """A staircase: each note enters a sixteenth after the last and is held to the bar's end."""
     stairs = "".join(f'{{"type":"Note","t":{i * 120},"dur":{1920 - i * 120},"ch":0,'
