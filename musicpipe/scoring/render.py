@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from ..audio.mixing import controllers
 from ..events import DRUM_CHANNEL, PPQ
+from ..harmony import tonic
 from ..meter import bar_length
 from ..rng import stage_rng
 from ..theory import track_name
 from . import strikes
-from .check import Resolved, check
+from .check import check
 from .conductor import conductor
 from .plan import Plan
 from .timeline import Timeline, bar_intensities
@@ -106,9 +107,10 @@ def compose(plan: Plan, library, *, seed: int) -> list[dict]:
     stab = _stab_channel(channels, other, named, plan)
 
     def band(tick: int) -> strikes.Band:
-        start, end, harmony, roles = next(b for b in reversed(bands) if b[0] <= tick)
-        chord = next((c for s, e, c in harmony if s <= tick < e), harmony[-1][2] if harmony
-                     else None) or _tonic(regions, bands, tick)
+        i = max(j for j, b in enumerate(bands) if b[0] <= tick)
+        start, end, harmony, roles = bands[i]
+        chord = next((c for s, e, c in harmony if s <= tick < e),
+                     harmony[-1][2] if harmony else tonic(*regions[i].key))
         meter = next((num, den) for t, num, den in reversed(timeline.time_sigs) if t <= start)
         return strikes.Band(roles["melody"], roles["chords"], roles["bass"], roles["drums"],
                             chord, PPQ * 4 // meter[1], bar_length(*meter))
@@ -147,14 +149,6 @@ def compose(plan: Plan, library, *, seed: int) -> list[dict]:
     body = sorted(conductor(plan, regions, timeline)[:-1] + other + notes, key=lambda e: (
         e["t"], order.get(e["type"], 8), e.get("ch", -1), e.get("key", 0)))
     return [{"type": "Seed", "seed": seed}] + body + [{"type": "End", "t": end}]
-
-
-def _tonic(regions: list[Resolved], bands, tick: int):
-    from ..harmony import Chord
-
-    i = max(j for j, b in enumerate(bands) if b[0] <= tick)
-    root, mode = regions[i].key
-    return Chord(root, (0, 3, 7) if mode != "major" else (0, 4, 7))
 
 
 def _stab_channel(channels: Channels, other: list[dict], named: set[int], plan: Plan) -> int | None:
