@@ -95,8 +95,8 @@ def test_bs1770_reads_a_sine_and_the_true_peak_between_samples():
 
 @pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000, 96000])
 def test_the_loudness_meter_gives_pyloudnorms_figures(rate):
-    """Our numpy meter against the reference (pyloudnorm, a test dependency only): the same
-    K-weighting as scipy's lfilter gives it, fed in uneven chunks, and the same gated
+    """Our meter against the reference (pyloudnorm, a test dependency only): the same
+    K-weighted energy as scipy's lfilter gives, fed in uneven chunks, and the same gated
     loudness for noise, a sine, bursts with silence between, a quiet tail, mono, odd lengths,
     clipped input and audio that never passes the gates."""
     import warnings
@@ -105,13 +105,19 @@ def test_the_loudness_meter_gives_pyloudnorms_figures(rate):
     import scipy.signal
 
     rng = np.random.default_rng(rate)
-    x = rng.standard_normal((rate * 2 + 7, 2))
-    for b, a in loudness._k_weighting(rate):
-        stage = loudness._Stage(b, a, 2)
+    x = rng.standard_normal((rate * 2 + 7, 3))  # three channels: a pair and one alone
+    for dtype in ("float64", "float32"):  # the kernel reads both
+        signal = x.astype(dtype)
+        want = signal.astype("float64")
+        for b, a in loudness._k_weighting(rate):
+            want = scipy.signal.lfilter(b, a, want, axis=0)
+        want = np.cumsum(want * want, axis=0)  # the running energy, every frame a mark
+        state, total = np.zeros((3, 2, 2)), np.zeros(3)
         cuts = [0, 1, 2, 3, 1000, rate, len(x)]
-        got = np.concatenate([stage(x[i:j].T) for i, j in zip(cuts, cuts[1:])], axis=1).T
-        want = scipy.signal.lfilter(b, a, x, axis=0)
-        assert np.abs(got - want).max() <= 1e-10 * np.abs(want).max()
+        got = np.concatenate([loudness._weigh(signal[i:j], loudness._coefficients(rate), state,
+                                              total, np.arange(j - i))
+                              for i, j in zip(cuts, cuts[1:])])
+        assert np.abs(got - want).max() <= 1e-10 * np.abs(want).max(), dtype
     t = np.arange(rate * 3) / rate
     signals = {
         "noise": 0.1 * rng.standard_normal((rate * 5, 2)),
@@ -174,6 +180,31 @@ def test_the_limiter_reaches_a_loud_target_under_the_ceiling():
     # noise alone has a 12 dB crest: -10 LUFS under -1 dBTP is out of reach, and said so
     out, note = leveled(clicks, -10.0)
     assert "not -10" in note and loudness.true_peak(out) <= -1.0 + 1e-3
+
+
+def test_the_true_peak_envelope_is_bs1770s_interpolation():
+    """The compiled envelope against numpy's convolution with the same four phases, for
+    float32 and float64 audio of one to three channels; a buffer too short for what it is
+    asked is refused, not read past its end."""
+    from musicpipe.audio import _kernels
+
+    taps, _ = loudness._phases()
+    rng = np.random.default_rng(4)
+    for channels in (1, 2, 3):
+        for dtype in ("float32", "float64"):
+            x = (0.5 * rng.standard_normal((1000 + 2 * loudness.CONTEXT, channels))).astype(dtype)
+            n, c = 1000, loudness.CONTEXT
+            want = np.abs(x[c:c + n]).max(axis=1).astype("float64")
+            for ch in range(channels):
+                for phase in taps:
+                    y = np.convolve(x[:, ch].astype("float64"), phase)[2 * c:2 * c + n]
+                    want = np.maximum(want, np.abs(y))
+            got = loudness.envelope(x)
+            assert np.abs(got - want).max() <= 1e-12, (channels, dtype)
+    short = np.zeros(10)
+    with pytest.raises(ValueError, match="bytes"):
+        _kernels.envelope(short, 1, 1, 100, loudness.CONTEXT, taps, taps.shape[1], 0.0, 1.0,
+                          loudness.SPAN, np.zeros(100))
 
 
 def test_the_true_peak_asked_above_a_level_is_the_whole_envelope_wherever_it_passes():

@@ -76,7 +76,7 @@ class Level:
         self.limiter = limiter() if limiter else None
 
     def gain(self, lo: int, hi: int):
-        """A float (the whole chunk), or float64 gains for frames lo..hi (in order)."""
+        """The gain of frames lo..hi (``apply``'s), chunks in order."""
         return self.limited(lo, hi)[0]
 
     def limited(self, lo: int, hi: int):
@@ -87,17 +87,25 @@ class Level:
             return self.scale, False
         limit = self.limiter.gains(lo, hi)
         if limit is None:
-            return np.full(hi - lo, self.scale * self.trim), False
+            return np.float64(self.scale * self.trim), False
         return self.scale * limit * self.trim, True
 
 
 def apply(block, gain):
-    """``block`` x ``gain`` (a number or one value per frame), as float32."""
+    """``block`` x ``gain`` as float32: a float, in float32 (a piece the limiter leaves
+    alone); a numpy float64, one for every frame or one per frame, in float64."""
     import numpy as np
 
-    if isinstance(gain, float):
+    if type(gain) is float:
         return (block * np.float32(gain)).astype("float32", copy=False)
-    return (block * gain[:, None]).astype("float32")
+    return _times(block, gain).astype("float32")
+
+
+def _times(block, gain):
+    """``block`` x a numpy float64 gain (one, or one per frame), in float64."""
+    import numpy as np
+
+    return block * (gain[:, None] if np.ndim(gain) else gain)
 
 
 def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
@@ -190,7 +198,7 @@ def _measure(level: Level, read, frames: int, rate: int, ceiling: float,
                 remeter.chunk()
             after = False
             continue
-        out = read(lo, hi) * gain[:, None]
+        out = _times(read(lo, hi), gain)
         if run is None:
             run = PeakMeter(above=limit)
             run.push(read(lo - CONTEXT, lo) * level.scale)

@@ -57,8 +57,13 @@ class Limiter:
         import numpy as np
 
         h = self.half
-        self._hold_to(min(self.n, hi + h))
-        start = max(0, lo - h)
+        start, end = max(0, lo - h), min(self.n, hi + h)
+        if self._quiet(start, end):  # nothing held here: no arrays for a chunk of zeros
+            kept = min(2 * h, end - start)  # the frames the next chunk's window shares
+            self.held, self.held_lo, self.held_hi = np.zeros(kept), end - kept, end
+            self.carry = 0.0
+            return None
+        self._hold_to(end)
         window = self.held[start - self.held_lo:min(self.n, hi + h) - self.held_lo]
         cut = max(0, hi - h - self.held_lo)  # frames before hi - h are not needed again
         self.held, self.held_lo = self.held[cut:], self.held_lo + cut
@@ -70,6 +75,15 @@ class Limiter:
         reduction = (total[width:] - total[:-width]) / width
         self.deepest = max(self.deepest, float(reduction.max()))
         return 10 ** (-reduction / 20)
+
+    def _quiet(self, start: int, end: int) -> bool:
+        """Whether the held need is zero over frames start..end without computing it: the
+        hold so far has let go there, and no hot BLOCK lies where the need up to ``end``
+        would be read (``_hold_to``)."""
+        if self.carry > 0 or self.held[start - self.held_lo:].any():
+            return False
+        first = max(0, self.held_hi - self.half) // BLOCK
+        return not self.hot[first:(min(self.n, end + self.half) - 1) // BLOCK + 1].any()
 
     def _hold_to(self, upto: int) -> None:
         """Extend the held need to frame ``upto`` (exclusive): a centred running maximum of

@@ -1,9 +1,9 @@
 """Loudness and true peak: BS.1770-4 integrated loudness and an oversampled true peak,
 measured over audio that arrives in blocks (``Meter``, ``PeakMeter``) in constant memory.
 
-All of it is numpy, imported on first use. The loudness meter gives pyloudnorm's figures
-(the tests' reference) without its import of scipy.signal, which took three quarters of a
-short render's time.
+numpy is imported on first use; the loops over every sample are C (``_kernels.c``). The
+loudness meter gives pyloudnorm's figures (the tests' reference) without its import of
+scipy.signal, which took three quarters of a short render's time.
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ def integrated(buf, rate: int) -> float:
 class Meter:
     """``integrated`` over audio that arrives in blocks of any size, in constant memory.
 
-    The audio is filtered METER_CHUNK frames at a time from frame 0 (blocks are gathered
-    into such chunks, so the figures are the same whatever the block size), keeping only the
-    running energy at the 400 ms blocks' bounds (the bounds computed as pyloudnorm does)."""
+    The audio is filtered as it comes (the filter's memory carries from block to block, so
+    the figures are the same whatever the block size), keeping only the running energy at
+    the 400 ms blocks' bounds (the bounds computed as pyloudnorm does), and the filter's
+    state at the start of every METER_CHUNK frames (``Rescaled`` starts there)."""
 
     SIZE, STEP = 0.4, 0.25  # seconds; the fraction of a block each next one starts after
 
@@ -46,27 +47,25 @@ class Meter:
         import numpy as np
 
         self.rate, self.channels, self.frames = rate, channels, 0
-        self.stages = [_Stage(b, a, channels) for b, a in _k_weighting(rate)]
+        self.coeffs = _coefficients(rate)
+        self.state = np.zeros((channels, len(self.coeffs), 2))  # the filters' memory
         self.total = np.zeros(channels)
-        self.pending: list = []         # blocks not yet filtered (under one chunk)
-        self.waiting = 0
         self.marks: dict[int, object] = {0: self.total.copy()}  # bound -> energy before it
         self.ahead = np.zeros(0, dtype=np.int64)  # bounds after the frames filtered so far
         self.j = self.covered = 0       # blocks from j on, and bounds over covered, not in it
         self.saved: list = []           # each chunk's filter state and energy before it
 
     def push(self, block) -> None:
-        """Add (frames, channels) audio, any dtype (each chunk becomes float64 as filtered)."""
+        """Add (frames, channels) audio, any dtype."""
         import numpy as np
 
         block = np.asarray(block).reshape(len(block), -1)
         while len(block):
-            take = min(len(block), METER_CHUNK - self.waiting)
-            self.pending.append(block[:take])
-            self.waiting += take
+            if self.frames % METER_CHUNK == 0:
+                self.saved.append((self.state.copy(), self.total.copy()))
+            take = min(len(block), METER_CHUNK - self.frames % METER_CHUNK)
+            self._filter(block[:take])
             block = block[take:]
-            if self.waiting == METER_CHUNK:
-                self._filter()
 
     def _bounds_to(self, limit: int):
         """The next block bounds (lower and upper, as pyloudnorm computes them) up to
@@ -88,33 +87,20 @@ class Meter:
                 return bounds[keep]
             self.j += 256
 
-    def _filter(self) -> None:
-        import numpy as np
-
-        y = (np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]).T
-        self.pending, self.waiting = [], 0
+    def _filter(self, y) -> None:
         start = self.frames
-        self.saved.append(([st.state() for st in self.stages], self.total))
-        for stage in self.stages:
-            y = stage(y)
-        running = np.cumsum(y * y, axis=1)
-        running += self.total[:, None]
-        self.frames += y.shape[1]
+        self.frames += len(y)
         if self.covered < self.frames:
             self.ahead = self._bounds_to(self.frames + self.rate)
         here = self.ahead[self.ahead <= self.frames]  # bounds in (start, frames]
         self.ahead = self.ahead[len(here):]
-        for b in here:
-            self.marks[int(b)] = running[:, b - start - 1].copy()
-        self.total = running[:, -1].copy()
+        for b, energy in zip(here.tolist(), _weigh(y, self.coeffs, self.state, self.total,
+                                                   here - start - 1)):
+            self.marks[b] = energy
 
     def lufs(self) -> float:
         """The integrated loudness of everything pushed (-inf: silence, or under 400 ms)."""
-        import numpy as np
-
-        if self.waiting:
-            self._filter()
-        self.marks[self.frames] = self.total
+        self.marks[self.frames] = self.total.copy()
         return _gated(self.marks, self.frames, self.rate)
 
 
@@ -128,14 +114,12 @@ class Rescaled:
     def __init__(self, meter: Meter, scale: float):
         import numpy as np
 
-        if meter.waiting:
-            meter._filter()
-        meter.marks[meter.frames] = meter.total
+        meter.marks[meter.frames] = meter.total.copy()
         self.meter, self.scale, self.k = meter, scale, 0
         self.bounds = np.array(sorted(meter.marks), dtype=np.int64)
         self.marks = {0: np.zeros(meter.channels)}
         self.total = np.zeros(meter.channels)
-        self.stages = None  # the filter while chunks are fed audio
+        self.state = None  # the filters' memory while chunks are fed audio
 
     def chunk(self, audio=None) -> None:
         """The next chunk: None (unchanged but for the scale) or its new (frames, channels)."""
@@ -147,23 +131,18 @@ class Rescaled:
         states, before = m.saved[k]
         self.k += 1
         if audio is None:
-            self.stages = None
+            self.state = None
             s2 = self.scale * self.scale
             for b in here:
                 self.marks[int(b)] = self.total + s2 * (m.marks[int(b)] - before)
             end = m.saved[k + 1][1] if k + 1 < len(m.saved) else m.total
             self.total = self.total + s2 * (end - before)
             return
-        if self.stages is None:
-            self.stages = [st.restored(state, self.scale) for st, state in zip(m.stages, states)]
-        y = np.asarray(audio, dtype="float64").T
-        for stage in self.stages:
-            y = stage(y)
-        running = np.cumsum(y * y, axis=1)
-        running += self.total[:, None]
-        for b in here:
-            self.marks[int(b)] = running[:, b - lo - 1].copy()
-        self.total = running[:, -1].copy()
+        if self.state is None:  # the filters are linear: their memory scales with the audio
+            self.state = states * self.scale
+        for b, energy in zip(here.tolist(), _weigh(audio, m.coeffs, self.state, self.total,
+                                                   here - lo - 1)):
+            self.marks[b] = energy
 
     def lufs(self) -> float:
         return _gated(self.marks, self.meter.frames, self.meter.rate)
@@ -193,6 +172,38 @@ def _gated(marks: dict, n: int, rate: int) -> float:
         return float(-0.691 + 10 * np.log10(z[gated].mean(axis=0).sum()))
 
 
+def _weigh(x, coeffs, state, total, marks):
+    """(frames, channels) audio through the K-weighting from ``state``, its squares added to
+    ``total`` (both updated): the running total after each frame in ``marks`` (ascending
+    indices), one row of channels each."""
+    import numpy as np
+
+    from . import _kernels
+
+    x, wide = _samples(x)
+    marks = np.ascontiguousarray(marks, dtype=np.int64)
+    energies = np.empty((len(marks), x.shape[1]))
+    _kernels.kweigh(x, x.shape[1], wide, coeffs, state, total, marks, energies)
+    return energies
+
+
+def _samples(x):
+    """(frames, channels) audio as the kernels read it: C order, float32 or float64; and
+    whether it is float64."""
+    import numpy as np
+
+    x = np.asarray(x)
+    x = np.ascontiguousarray(x if x.dtype in (np.float32, np.float64) else x.astype(np.float64))
+    return x.reshape(len(x), -1), x.dtype == np.float64
+
+
+def _coefficients(rate: int):
+    """The K-weighting stages as the kernel takes them: b0 b1 b2 a1 a2 per row."""
+    import numpy as np
+
+    return np.array([b + a[1:] for b, a in _k_weighting(rate)])
+
+
 def _k_weighting(rate: int) -> list[tuple]:
     """BS.1770's two K-weighting stages, designed for ``rate`` as biquads (b, a) with a0 = 1
     by the Audio EQ Cookbook forms, as pyloudnorm does: a high shelf of +4 dB at 1500 Hz
@@ -212,107 +223,6 @@ def _k_weighting(rate: int) -> list[tuple]:
             for b, a in ((shelf_b, shelf_a), (pass_b, pass_a))]
 
 
-class _Stage:
-    """A biquad b / a (a[0] = 1) run over consecutive chunks (channels x frames) of a
-    signal from rest, as scipy.signal.lfilter over the whole: the numerator as three
-    shifted sums, then the poles as first-order recursions (two real ones one after the
-    other; a complex pair as twice the real part of one of them, by partial fractions)."""
-
-    def __init__(self, b: tuple, a: tuple, channels: int):
-        import numpy as np
-
-        self.b = b
-        self.before = np.zeros((channels, 2))  # the last two frames of the input so far
-        disc = a[1] * a[1] - 4 * a[2]
-        if disc >= -1e-12:  # real (K-weighting's high pass: a double pole, up to rounding)
-            root = math.sqrt(max(disc, 0.0))
-            self.poles = [(-a[1] + root) / 2, (-a[1] - root) / 2]
-            self.share = None
-        else:
-            self.poles = [complex(-a[1], math.sqrt(-disc)) / 2]
-            self.share = 2 * self.poles[0] / (self.poles[0] - self.poles[0].conjugate())
-        self.last = [np.zeros(channels, dtype=type(p)) for p in self.poles]
-
-    def state(self) -> tuple:
-        """What the filter carries from one chunk to the next."""
-        return self.before.copy(), [last.copy() for last in self.last]
-
-    def restored(self, state: tuple, scale: float) -> _Stage:
-        """A copy of this stage in ``state`` x ``scale`` (the filter is linear)."""
-        import copy
-
-        stage = copy.copy(self)
-        stage.before = state[0] * scale
-        stage.last = [last * scale for last in state[1]]
-        return stage
-
-    def __call__(self, x):
-        import numpy as np
-
-        both = np.concatenate((self.before, x), axis=1)
-        self.before = both[:, -2:]
-        y = self.b[0] * both[:, 2:] + self.b[1] * both[:, 1:-1] + self.b[2] * both[:, :-2]
-        for i, p in enumerate(self.poles):
-            y = _one_pole(y, p, self.last[i])
-            self.last[i] = y[:, -1]
-        return y if self.share is None else (self.share * y).real
-
-
-def _one_pole(u, p: float | complex, carry):
-    """r[n] = u[n] + p r[n - 1] along each row, |p| < 1, from r[-1] = ``carry``, in numpy:
-    in blocks short enough that |p|**-k stays under 1e3, a block's response from rest is a
-    cumulative sum; what a block passes on (its last value) decays by |p|**block <= 1e-3 a
-    block, so a few terms of that recursion reach full precision. Short blocks are held
-    position-major (every block's k-th value in one row), so their cumulative sum is a few
-    dozen long vector additions rather than thousands of short ones."""
-    import numpy as np
-
-    channels, n = u.shape
-    if not p:
-        return u
-    block = max(1, min(n, math.ceil(math.log(1e3) / -math.log(abs(p)))))
-    blocks = -(-n // block)
-    down, up, after, q, decay = _powers(p, block, blocks)
-    across = block <= SHORT
-    rest = np.zeros((block, channels, blocks) if across else (channels, blocks, block),
-                    dtype=type(p))
-    view = rest.transpose(1, 2, 0) if across else rest  # [c, m, k]: u[c, m * block + k]
-    whole = n // block
-    view[:, :whole] = u[:, :whole * block].reshape(channels, whole, block)
-    if whole < blocks:
-        view[:, whole, :n - whole * block] = u[:, whole * block:]
-    view *= down
-    if across:
-        for k in range(1, block):
-            rest[k] += rest[k - 1]
-    else:
-        np.cumsum(rest, axis=2, out=rest)
-    view *= up  # each block's response from rest
-    # each block's last value: ends[m] = term[m] + q ends[m - 1], ends[-1] = carry
-    term = view[:, :, -1]
-    ends = term + carry[:, None] * decay
-    for shift in range(1, blocks):
-        term = q * term[:, :-1]
-        ends[:, shift:] += term
-        if abs(q) ** shift < 1e-18:
-            break
-    view += np.concatenate((carry[:, None], ends[:, :-1]), axis=1)[:, :, None] * after
-    return view.reshape(channels, blocks * block)[:, :n]
-
-
-SHORT = 64               # blocks of the one-pole sums up to this long are held position-major
-
-
-@functools.lru_cache(maxsize=8)
-def _powers(p: float | complex, block: int, blocks: int) -> tuple:
-    """The powers of ``p`` a chunk's one-pole sums use (the same for every whole chunk)."""
-    import numpy as np
-
-    k = np.arange(block)
-    q = p ** block
-    return p ** -k, p ** k, p ** (k + 1), q, q ** np.arange(1, blocks + 1)
-
-
 def mono_loss(buf, rate: int) -> float:
     """How many LU quieter the stereo mix becomes summed to mono ((L + R) / 2 on both sides)."""
     mono = buf.mean(axis=1, keepdims=True).repeat(2, axis=1)
@@ -330,16 +240,16 @@ def _interpolator():
 
 
 CONTEXT = (TAPS - 1) // 2 // OVERSAMPLE  # frames of audio each side an interpolated value needs
-_PHASES: list = []
 
 
-def _phases() -> tuple[list, float]:
-    """The interpolator's phases and the most any of them can make of full-scale samples."""
+@functools.lru_cache(maxsize=1)
+def _phases() -> tuple:
+    """The interpolator's phases but the first (which is the samples themselves) as one
+    array, a row each, and the most any phase can make of full-scale samples."""
     import numpy as np
 
-    if not _PHASES:
-        _PHASES.extend(_interpolator())
-    return _PHASES, max(float(np.abs(p).sum()) for p in _PHASES)
+    phases = _interpolator()
+    return np.array(phases[1:]), max(float(np.abs(p).sum()) for p in phases)
 
 
 def envelope(seg, above: float = 0.0):
@@ -351,46 +261,14 @@ def envelope(seg, above: float = 0.0):
     the limiter only ask what passes)."""
     import numpy as np
 
-    x = np.asarray(seg, dtype="float64")
-    n = len(x) - 2 * CONTEXT
-    if above <= 0 or n <= 0:
-        return _envelope(x, n)
-    frame = np.abs(x[:, 0])
-    for ch in range(1, x.shape[1]):
-        np.maximum(frame, np.abs(x[:, ch]), out=frame)
-    env = frame[CONTEXT:CONTEXT + n].copy()
-    # frames s*SPAN.. of env need x[s*SPAN:(s+1)*SPAN + 2*CONTEXT]: spans s and s + 1 of x
-    spans = np.maximum.reduceat(frame, np.arange(0, len(frame), SPAN))
-    spans[:-1] = np.maximum(spans[:-1], spans[1:])
-    _, bound = _phases()
-    could = np.flatnonzero(spans * bound >= above * (1 - 1e-9))
-    if not len(could):
-        return env
-    # runs of consecutive spans that could, each with its context, laid end to end and
-    # computed in one go (a value only ever sees its own run's samples)
-    breaks = np.flatnonzero(np.diff(could) > 1)
-    firsts, lasts = could[np.r_[0, breaks + 1]], could[np.r_[breaks, len(could) - 1]]
-    runs = [(f * SPAN, min(n, (g + 1) * SPAN)) for f, g in zip(firsts, lasts)]
-    joined = _envelope(x[np.concatenate([np.arange(lo, hi + 2 * CONTEXT) for lo, hi in runs])],
-                       sum(hi - lo + 2 * CONTEXT for lo, hi in runs) - 2 * CONTEXT)
-    at = 0
-    for lo, hi in runs:
-        env[lo:hi] = joined[at:at + hi - lo]
-        at += hi - lo + 2 * CONTEXT
-    return env
+    from . import _kernels
 
-
-def _envelope(x, n: int):
-    """``envelope`` everywhere, of float64 ``x`` with ``n`` frames besides the context."""
-    import numpy as np
-
-    phases, _ = _phases()
-    env = np.zeros(max(n, 0))
-    for ch in range(x.shape[1]):  # column by column: max(axis=1) is slow
-        np.maximum(env, np.abs(x[CONTEXT:CONTEXT + n, ch]), out=env)
-        for phase in phases[1:]:  # phase 0 is the samples
-            y = np.convolve(x[:, ch], phase)[2 * CONTEXT:2 * CONTEXT + n]
-            np.maximum(env, np.abs(y), out=env)
+    x, wide = _samples(seg)
+    env = np.zeros(max(0, len(x) - 2 * CONTEXT))
+    if len(env):
+        taps, bound = _phases()
+        _kernels.envelope(x, x.shape[1], wide, len(env), CONTEXT, taps, taps.shape[1],
+                          float(above), bound, SPAN, env)
     return env
 
 
@@ -412,10 +290,8 @@ class PeakMeter:
         if last:
             seg = np.concatenate((seg, np.zeros((CONTEXT, seg.shape[1]), dtype="float32")))
         self.held = seg[-2 * CONTEXT:]
-        for lo in range(CONTEXT, len(seg) - CONTEXT, BLOCK):
-            hi = min(lo + BLOCK, len(seg) - CONTEXT)
-            env = envelope(seg[lo - CONTEXT:hi + CONTEXT], self.above)
-            self.peak = max(self.peak, float(env.max()))
+        if len(seg) > 2 * CONTEXT:
+            self.peak = max(self.peak, float(envelope(seg, self.above).max()))
 
     def dbtp(self) -> float:
         """The true peak so far in dBTP (-inf for silence); call after the last push."""
