@@ -1,13 +1,14 @@
-/* The two loops the meters run over every sample of a render: BS.1770's K-weighting with
-   the running energy (``kweigh``), and the 4x oversampled true-peak envelope (``envelope``).
-   In numpy they took a third of a long render's CPU; in C they take a few per cent. They
-   read any buffer of float32 or float64 frames (channels interleaved) and write into
+/* The loops a render runs over every sample after synthesis: BS.1770's K-weighting with
+   the running energy (``kweigh``), the 4x oversampled true-peak envelope (``envelope``), the
+   limiter's held need (``hold``) and its gains applied (``scale``). In numpy the meters took a third of a long
+   render's CPU; in C they take a few per cent. They read any buffer of float32 or float64 frames (channels interleaved) and write into
    buffers the caller owns, so the module needs neither numpy's headers nor its C API, and
    the limited API keeps one build good for every CPython from 3.11. */
 
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030B0000
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 
 #define STAGES 2 /* K-weighting: a high shelf, then a high pass */
@@ -221,7 +222,102 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(scale_doc,
+"scale(x, channels, gains, out)\n\n"
+"out = x times a gain per frame (``gains``: float64, one for every frame, or one per frame),\n"
+"float32 frames in and out (channels interleaved), each product taken in float64 and\n"
+"rounded once: numpy's (x * gains[:, None]).astype(float32) in one pass.");
+
+static PyObject *scale(PyObject *self, PyObject *args)
+{
+    Py_buffer x, g, out;
+    int channels;
+    if (!PyArg_ParseTuple(args, "y*iy*w*", &x, &channels, &g, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t frames = channels > 0 ? x.len / (4 * (Py_ssize_t)channels) : 0;
+    Py_ssize_t step = g.len == 8 ? 0 : 1; /* one gain for every frame, or one per frame */
+    if (channels < 1) {
+        PyErr_SetString(PyExc_ValueError, "channels: at least 1");
+        goto done;
+    }
+    if ((step && !sized(&g, frames * 8, "gains")) || !sized(&g, 8, "gains")
+        || !sized(&out, x.len, "out"))
+        goto done;
+    const float *in = x.buf;
+    const double *gain = g.buf;
+    float *o = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < frames; i++)
+        for (int ch = 0; ch < channels; ch++)
+            o[i * channels + ch] = (float)((double)in[i * channels + ch] * gain[i * step]);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&g);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyDoc_STRVAR(hold_doc,
+"hold(need, width, release, carry, out)\n\n"
+"The limiter's held need (dB) for len(out) frames: peak[i] = max(need[i:i + width]) (``need``:\n"
+"float64, len(out) + width - 1 values), then out[i] = max over j <= i of (peak[j] +\n"
+"release (j + 1)) - release (i + 1), and at least carry - release (i + 1): a hold that\n"
+"falls ``release`` a frame from each peak and from ``carry`` before the first. The same\n"
+"bits as numpy's maximum.accumulate(peak + slope) - slope.");
+
+static PyObject *hold(PyObject *self, PyObject *args)
+{
+    Py_buffer nd, out;
+    Py_ssize_t width;
+    double release, carry;
+    if (!PyArg_ParseTuple(args, "y*nddw*", &nd, &width, &release, &carry, &out))
+        return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t n = out.len / 8;
+    if (width < 1 || nd.len / 8 != n + width - 1) {
+        PyErr_Format(PyExc_ValueError, "need: %zd values for %zd frames of width %zd",
+                     nd.len / 8, n, width);
+        goto done;
+    }
+    Py_ssize_t *queue = PyMem_Malloc(sizeof(Py_ssize_t) * (n + width));
+    if (!queue) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *need = nd.buf;
+    double *o = out.buf, top = -INFINITY;
+    Py_BEGIN_ALLOW_THREADS
+    /* the running maximum: a queue of indices whose values fall from front to back */
+    Py_ssize_t front = 0, back = 0;
+    for (Py_ssize_t k = 0; k < n + width - 1; k++) {
+        while (back > front && need[queue[back - 1]] <= need[k])
+            back--;
+        queue[back++] = k;
+        Py_ssize_t i = k - width + 1; /* the window need[i .. k] is complete */
+        if (i < 0)
+            continue;
+        if (queue[front] < i)
+            front++;
+        double slope = release * (double)(i + 1), sum = need[queue[front]] + slope;
+        top = sum > top ? sum : top;
+        double held = top - slope, fallen = carry - slope;
+        o[i] = fallen > held ? fallen : held;
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(queue);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&nd);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"hold", hold, METH_VARARGS, hold_doc},
+    {"scale", scale, METH_VARARGS, scale_doc},
     {"kweigh", kweigh, METH_VARARGS, kweigh_doc},
     {"envelope", envelope, METH_VARARGS, envelope_doc},
     {NULL, NULL, 0, NULL},

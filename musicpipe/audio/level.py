@@ -96,9 +96,14 @@ def apply(block, gain):
     alone); a numpy float64, one for every frame or one per frame, in float64."""
     import numpy as np
 
+    from . import _kernels
+
     if type(gain) is float:
         return (block * np.float32(gain)).astype("float32", copy=False)
-    return _times(block, gain).astype("float32")
+    block = np.ascontiguousarray(block, dtype="float32")
+    out = np.empty_like(block)
+    _kernels.scale(block, block.shape[1], np.ascontiguousarray(gain, dtype="float64"), out)
+    return out
 
 
 def _times(block, gain):

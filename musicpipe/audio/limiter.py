@@ -74,7 +74,10 @@ class Limiter:
         width = 2 * h + 1
         reduction = (total[width:] - total[:-width]) / width
         self.deepest = max(self.deepest, float(reduction.max()))
-        return 10 ** (-reduction / 20)
+        gains = np.ones(len(reduction))  # 10 ** -0.0: where nothing is reduced
+        acts = reduction > 0
+        gains[acts] = 10 ** (-reduction[acts] / 20)
+        return gains
 
     def _quiet(self, start: int, end: int) -> bool:
         """Whether the held need is zero over frames start..end without computing it: the
@@ -90,20 +93,18 @@ class Limiter:
         the need over 2 x half + 1 frames, then the hold that falls at ``release`` a frame."""
         import numpy as np
 
+        from . import _kernels
+
         a, h = self.held_hi, self.half
         if upto <= a:
             return
         need = self._need(a - h, upto + h)
-        if need is None:
-            peak = np.zeros(upto - a)
-        else:
-            peak = _running_max(need, 2 * h + 1)
         if need is None and self.carry - self.release <= 0:
-            held = peak
+            held = np.zeros(upto - a)
         else:
-            slope = self.release * np.arange(1, upto - a + 1)
-            held = np.maximum.accumulate(peak + slope) - slope
-            np.maximum(held, self.carry - slope, out=held)
+            held = np.empty(upto - a)
+            _kernels.hold(np.zeros(upto - a + 2 * h) if need is None else need, 2 * h + 1,
+                          self.release, self.carry, held)
         self.carry = float(held[-1])
         self.held = np.concatenate((self.held, held))
         self.held_hi = upto
@@ -120,9 +121,12 @@ class Limiter:
         for c in hot:
             if c not in self.env:
                 lo, hi = c * BLOCK, min(self.n, (c + 1) * BLOCK)
-                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT), 10 ** (self.over_db / 20))
-                with np.errstate(divide="ignore"):
-                    self.env[c] = np.maximum(0.0, 20 * np.log10(env) - self.over_db)
+                above = 10 ** (self.over_db / 20)
+                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT), above)
+                # the need is 0 well under ``above``: the logarithm only where it may not be
+                passes = env > above * (1 - 1e-9)
+                self.env[c] = np.zeros(len(env))
+                self.env[c][passes] = np.maximum(0.0, 20 * np.log10(env[passes]) - self.over_db)
             lo, part = c * BLOCK, self.env[c]
             s, e = max(a, lo), min(b, lo + len(part))
             if e > s and part[s - lo:e - lo].any():
@@ -131,14 +135,3 @@ class Limiter:
                 need[s - a:e - a] = part[s - lo:e - lo]
         return need
 
-
-def _running_max(x, width: int):
-    """max(x[i:i + width]) for each i that fits (len(x) - width + 1 values), by doubling."""
-    import numpy as np
-
-    span, m = 1, x
-    while span * 2 <= width:
-        m = np.maximum(m[:-span], m[span:])
-        span *= 2
-    count = len(x) - width + 1
-    return np.maximum(m[:count], m[width - span:width - span + count])

@@ -71,7 +71,8 @@ def _import_quietly():
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 1)
-        import fluidsynth
+        with _soname_known():
+            import fluidsynth
     except (ImportError, OSError) as e:
         raise Unavailable(f"the FluidSynth library is missing ({e}): {INSTALL}") from None
     finally:
@@ -83,6 +84,30 @@ def _import_quietly():
         if devnull != 1:  # with fd 1 closed, devnull took its place and keeps it, so no
             os.close(devnull)  # file opened later (the tape) becomes fd 1 under C's printf
     return fluidsynth
+
+
+SONAME = "libfluidsynth.so.3"   # the library as Debian's libfluidsynth3 installs it
+
+
+@contextmanager
+def _soname_known():
+    """pyfluidsynth finds its library with ctypes.util.find_library, which runs ldconfig in
+    a subprocess: a hundredth of a second of every render. Where SONAME loads, the lookup
+    answers with it at once while pyfluidsynth is imported; elsewhere it is left alone."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(SONAME)
+    except OSError:
+        yield
+        return
+    find = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: SONAME if name == "fluidsynth" else find(name)
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = find
 
 
 def _schedule(events: Iterable[dict], rate: int):
