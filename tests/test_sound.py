@@ -182,31 +182,6 @@ def test_the_limiter_reaches_a_loud_target_under_the_ceiling():
     assert "not -10" in note and loudness.true_peak(out) <= -1.0 + 1e-3
 
 
-def test_the_true_peak_envelope_is_bs1770s_interpolation():
-    """The compiled envelope against numpy's convolution with the same four phases, for
-    float32 and float64 audio of one to three channels; a buffer too short for what it is
-    asked is refused, not read past its end."""
-    from musicpipe.audio import _kernels
-
-    taps, _ = loudness._phases()
-    rng = np.random.default_rng(4)
-    for channels in (1, 2, 3):
-        for dtype in ("float32", "float64"):
-            x = (0.5 * rng.standard_normal((1000 + 2 * loudness.CONTEXT, channels))).astype(dtype)
-            n, c = 1000, loudness.CONTEXT
-            want = np.abs(x[c:c + n]).max(axis=1).astype("float64")
-            for ch in range(channels):
-                for phase in taps:
-                    y = np.convolve(x[:, ch].astype("float64"), phase)[2 * c:2 * c + n]
-                    want = np.maximum(want, np.abs(y))
-            got = loudness.envelope(x)
-            assert np.abs(got - want).max() <= 1e-12, (channels, dtype)
-    short = np.zeros(10)
-    with pytest.raises(ValueError, match="bytes"):
-        _kernels.envelope(short, 1, 1, 100, loudness.CONTEXT, taps, taps.shape[1], 0.0, 1.0,
-                          loudness.SPAN, np.zeros(100))
-
-
 def test_the_true_peak_asked_above_a_level_is_the_whole_envelope_wherever_it_passes():
     """Interpolated values are computed only in stretches whose samples could pass the level
     asked: there they are the whole envelope's own values, elsewhere they stay under it."""

@@ -75,15 +75,15 @@ def check_available(ext: str) -> None:
 
 
 def _pcm(buf, bits: int):
-    """Rounded (never wrapped) integers: int16, or 24 bits in the top of an int32."""
+    """Rounded (never wrapped) integers: int16, or 24 bits in the top of an int32; and how
+    many samples lay beyond full scale."""
     import numpy as np
 
-    full = 2 ** (bits - 1)
-    ints = buf.astype("float64")  # in place from here: one float64 copy a block
-    ints *= full - 1
-    np.rint(ints, out=ints)
-    np.clip(ints, -full, full - 1, out=ints)
-    return ints.astype("<i2") if bits == 16 else (ints.astype("<i4") << 8)
+    from . import _kernels
+
+    buf = np.ascontiguousarray(buf, dtype="float32")
+    ints = np.empty(buf.shape, dtype="<i2" if bits == 16 else "<i4")
+    return ints, _kernels.pcm(buf, bits, ints)
 
 
 class Writer:
@@ -108,14 +108,20 @@ class Writer:
     def write(self, block) -> None:
         import numpy as np
 
-        if self.bits != 32:
+        if self.bits == 32:
+            self._put(block.astype("<f4").tobytes())
+        elif self.ext != "wav" and self.bits is None:  # lossy: the encoder takes floats
             self.clipped += int(np.count_nonzero(np.abs(block) > 1.0))
-        if self.ext == "wav":
-            self._put(wav_data(block, self.bits or 16))
-        elif self.bits is None:
             self.file.write(np.clip(block, -1.0, 1.0))
         else:
-            self.file.write(_pcm(block, self.bits))
+            ints, clipped = _pcm(block, self.bits or 16)
+            self.clipped += clipped
+            if self.ext != "wav":
+                self.file.write(ints)
+            elif self.bits == 24:
+                self._put((ints >> 8).view(np.uint8).reshape(-1, 4)[:, :3].tobytes())
+            else:
+                self._put(ints.tobytes())
 
     def close(self) -> None:
         """Finish the file (again: nothing)."""
@@ -139,18 +145,6 @@ def wav_header(rate: int, bits: int, frames: int) -> bytes:
     body = 4 + len(fmt) + len(extra) + 8 + size
     return struct.pack("<4sI", b"RIFF", body) + b"WAVE" + fmt + extra + struct.pack(
         "<4sI", b"data", size)
-
-
-def wav_data(buf, bits: int) -> bytes:
-    """The sample bytes of float audio in a WAV of ``bits``."""
-    import numpy as np
-
-    if bits == 32:
-        return buf.astype("<f4").tobytes()
-    ints = _pcm(buf, bits)
-    if bits == 24:
-        return (ints >> 8).astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
-    return ints.tobytes()
 
 
 _BITREV = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
