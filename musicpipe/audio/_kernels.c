@@ -146,24 +146,25 @@ WIDEST static void interpolate(const double *tap, int taps, const double *d, Py_
 }
 
 PyDoc_STRVAR(envelope_doc,
-"envelope(x, channels, wide, n, context, phases, taps, above, bound, span, out)\n\n"
+"envelope(x, channels, wide, n, context, phases, taps, above, bound, span, must, out)\n\n"
 "For frames context..context + n of ``x`` (interleaved; float64 if ``wide`` else\n"
 "float32), write to ``out`` (float64, n) the largest |value| over the channels of the\n"
 "sample and of each interpolated value: phase p's is the sum over j < ``taps`` of\n"
 "phases[p][j] x[frame + context - j] (``phases``: float64, phases x taps), as\n"
 "numpy.convolve(x, phase)[2 context:][:n] computes it. With ``above`` > 0, only in\n"
 "stretches of ``span`` frames whose samples (those of that span of x and the next)\n"
-"times ``bound`` (the most a phase makes of full scale) could reach ``above``:\n"
-"elsewhere the sample's own, which stays under it.");
+"times ``bound`` (the most a phase makes of full scale) could reach ``above``, and with\n"
+"``must`` (one byte per frame of x; empty: every frame) only where the frames a value\n"
+"sees include one marked: elsewhere the sample's own, which is no larger.");
 
 static PyObject *envelope(PyObject *self, PyObject *args)
 {
-    Py_buffer x, ph, out;
+    Py_buffer x, ph, must, out;
     int channels, wide, context, taps;
     Py_ssize_t n, span;
     double above, bound;
-    if (!PyArg_ParseTuple(args, "y*iinly*iddnw*", &x, &channels, &wide, &n, &context, &ph, &taps,
-                          &above, &bound, &span, &out))
+    if (!PyArg_ParseTuple(args, "y*iinly*iddny*w*", &x, &channels, &wide, &n, &context, &ph,
+                          &taps, &above, &bound, &span, &must, &out))
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t phases = taps > 0 ? ph.len / (8 * (Py_ssize_t)taps) : 0;
@@ -173,8 +174,10 @@ static PyObject *envelope(PyObject *self, PyObject *args)
         goto done;
     }
     Py_ssize_t len = n + 2 * (Py_ssize_t)context;
-    if (!sized(&x, len * channels * (wide ? 8 : 4), "x") || !sized(&out, n * 8, "out"))
+    if (!sized(&x, len * channels * (wide ? 8 : 4), "x") || !sized(&out, n * 8, "out")
+        || (must.len && !sized(&must, len, "must")))
         goto done;
+    const char *marked = must.len ? must.buf : NULL;
     const double *h = ph.buf;
     double *o = out.buf;
     const double reach = above * (1 - 1e-9);
@@ -188,8 +191,13 @@ static PyObject *envelope(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t lo = 0; lo < n; lo += span) {
         const Py_ssize_t m = lo + span < n ? span : n - lo;
-        int could = above <= 0;
-        if (!could) { /* the frames these values see lie in spans lo and lo + 1 of x */
+        int could = 1;
+        if (marked) { /* a value at frame i sees frames i .. i + 2 context of x */
+            could = 0;
+            for (Py_ssize_t k = lo; k < lo + m + 2 * context && !could; k++)
+                could = marked[k] != 0;
+        }
+        if (could && above > 0) { /* the frames these values see lie in spans lo, lo + 1 */
             double top = 0.0;
             Py_ssize_t end = lo + 2 * span < len ? lo + 2 * span : len;
             for (Py_ssize_t k = lo * channels; k < end * channels; k++) {
@@ -219,6 +227,7 @@ static PyObject *envelope(PyObject *self, PyObject *args)
 done:
     PyBuffer_Release(&x);
     PyBuffer_Release(&ph);
+    PyBuffer_Release(&must);
     PyBuffer_Release(&out);
     return result;
 }

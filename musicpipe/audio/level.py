@@ -80,15 +80,16 @@ class Level:
         return self.limited(lo, hi)[0]
 
     def limited(self, lo: int, hi: int):
-        """(gain, whether the limiter acts in frames lo..hi), chunks in order."""
+        """(gain, the frames of lo..hi the limiter turns down: None where it does nothing),
+        chunks in order."""
         import numpy as np
 
         if self.limiter is None:
-            return self.scale, False
+            return self.scale, None
         limit = self.limiter.gains(lo, hi)
         if limit is None:
-            return np.float64(self.scale * self.trim), False
-        return self.scale * limit * self.trim, True
+            return np.float64(self.scale * self.trim), None
+        return self.scale * limit * self.trim, limit < 1
 
 
 def apply(block, gain):
@@ -187,14 +188,17 @@ def _measure(level: Level, read, frames: int, rate: int, ceiling: float,
     ceiling (dB; <= 0 when it does not) at ``level``. Only the chunks where the limiter acts,
     and the chunk after each, are read and measured again: elsewhere the audio is the
     surveyed one x the level's scale, whose loudness the survey knows and whose true peak
-    stays under the ceiling (it would have been limited)."""
+    stays under the ceiling (it would have been limited). In those chunks, the same holds
+    for every frame the limiter leaves alone: the true peak is computed only where it turns
+    down a frame in the value's context."""
     remeter = Rescaled(meter, level.scale) if meter is not None else None
     limit = 10 ** (ceiling / 20)
     peak, run = 0.0, None  # run: the PeakMeter of the current stretch of changed chunks
     after = False          # the chunk before acted: this one is measured again too
     for lo in range(0, frames, CHUNK):
         hi = min(frames, lo + CHUNK)
-        gain, acts = level.limited(lo, hi)
+        gain, down = level.limited(lo, hi)
+        acts = down is not None
         if not (acts or after):
             if run is not None:  # the stretch ends: the true peak up to its last frame
                 run.push(read(lo, lo + CONTEXT) * level.scale, last=True)
@@ -205,9 +209,9 @@ def _measure(level: Level, read, frames: int, rate: int, ceiling: float,
             continue
         out = _times(read(lo, hi), gain)
         if run is None:
-            run = PeakMeter(above=limit)
+            run = PeakMeter(above=limit, marked=True)
             run.push(read(lo - CONTEXT, lo) * level.scale)
-        run.push(out)
+        run.push(out, where=down)
         if remeter is not None:
             remeter.chunk(out)
         after = acts

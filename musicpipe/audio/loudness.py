@@ -252,13 +252,14 @@ def _phases() -> tuple:
     return np.array(phases[1:]), max(float(np.abs(p).sum()) for p in phases)
 
 
-def envelope(seg, above: float = 0.0):
+def envelope(seg, above: float = 0.0, where=None):
     """Each frame's true peak for the frames of ``seg`` (frames, channels) but CONTEXT at
     each end (their context: zeros beyond the audio): the largest |value| over the channels
     of the sample and the three values interpolated after it (4x oversampling, BS.1770-4
     Annex 2). With ``above`` (linear), only in stretches of SPAN frames whose samples could
     make one pass it: elsewhere the sample's own peak, which stays under it (the meters and
-    the limiter only ask what passes)."""
+    the limiter only ask what passes). With ``where`` (a bool per frame of ``seg``), only
+    for frames whose context holds one marked: elsewhere the sample's own peak."""
     import numpy as np
 
     from . import _kernels
@@ -267,31 +268,44 @@ def envelope(seg, above: float = 0.0):
     env = np.zeros(max(0, len(x) - 2 * CONTEXT))
     if len(env):
         taps, bound = _phases()
+        marks = b"" if where is None else np.ascontiguousarray(where, dtype=np.uint8)
         _kernels.envelope(x, x.shape[1], wide, len(env), CONTEXT, taps, taps.shape[1],
-                          float(above), bound, SPAN, env)
+                          float(above), bound, SPAN, marks, env)
     return env
 
 
 class PeakMeter:
     """The true peak of audio that arrives in blocks, in constant memory. Interpolated
     values are computed only where the samples could make one pass ``above`` (linear; 0:
-    everywhere; ``envelope``): a meter that only asks "over the ceiling?" skips the rest."""
+    everywhere; ``envelope``): a meter that only asks "over the ceiling?" skips the rest.
+    A meter ``marked`` takes with each block the frames that need them (``where``): the
+    limiter's, whose audio elsewhere is known to stay under the ceiling."""
 
-    def __init__(self, channels: int = 2, above: float = 0.0):
+    def __init__(self, channels: int = 2, above: float = 0.0, marked: bool = False):
         import numpy as np
 
         self.above, self.peak = above, 0.0
         self.held = np.zeros((2 * CONTEXT, channels), dtype="float32")  # context + pending
+        self.where = np.zeros(2 * CONTEXT, dtype=bool) if marked else None
 
-    def push(self, block, last: bool = False) -> None:
+    def push(self, block, last: bool = False, where=None) -> None:
+        """Add (frames, channels) audio; for a ``marked`` meter, with its frames that need
+        the interpolated values (None: none)."""
         import numpy as np
 
         seg = np.concatenate((self.held, np.asarray(block, dtype="float32")))
         if last:
             seg = np.concatenate((seg, np.zeros((CONTEXT, seg.shape[1]), dtype="float32")))
         self.held = seg[-2 * CONTEXT:]
+        marks = None
+        if self.where is not None:
+            marks = np.zeros(len(seg), dtype=bool)
+            marks[:2 * CONTEXT] = self.where
+            if where is not None:
+                marks[2 * CONTEXT:2 * CONTEXT + len(block)] = where
+            self.where = marks[-2 * CONTEXT:]
         if len(seg) > 2 * CONTEXT:
-            self.peak = max(self.peak, float(envelope(seg, self.above).max()))
+            self.peak = max(self.peak, float(envelope(seg, self.above, marks).max()))
 
     def dbtp(self) -> float:
         """The true peak so far in dBTP (-inf for silence); call after the last push."""
