@@ -168,6 +168,20 @@ def leveled(x, target: float):
                            for lo in range(0, len(x), level.CHUNK)]), note
 
 
+def test_the_writing_pass_replays_the_kept_limiter_gains_as_the_limiter_gives_them(monkeypatch):
+    """The last round's limiter gains, kept for the writing pass, are the ones a new run of
+    the limiter gives (the fallback once they pass KEEP bytes): the same audio."""
+    rng = np.random.default_rng(2)
+    clicks = np.zeros((RATE * 6, 2))
+    clicks[:: RATE // 5] = 0.8
+    clicks += 0.05 * rng.standard_normal(clicks.shape)
+    clicks = clicks.astype("float32")
+    kept, _ = leveled(clicks, -14.0)
+    monkeypatch.setattr(level, "KEEP", 0)
+    again, _ = leveled(clicks, -14.0)
+    assert np.array_equal(kept, again) and not np.array_equal(kept, clicks)
+
+
 def test_the_limiter_reaches_a_loud_target_under_the_ceiling():
     rng = np.random.default_rng(1)
     clicks = np.zeros((RATE * 4, 2))

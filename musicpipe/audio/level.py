@@ -8,8 +8,10 @@ exactly as a whole-track render found it. Otherwise the limiter runs over the mi
 from its tape, and the loudness is measured again after it and the gain corrected until it
 is within TOLERANCE (each pass reads and measures again only the chunks the limiter acts
 in, and the one after each: no synthesis); a last trim takes back any
-hair the gain changes add between samples. The gain is one for the mix and every stem, so
-the stems still sum to the mix.
+hair the gain changes add between samples. The last round's limiter gains are kept (where
+they turn frames down, up to KEEP bytes) for the writing pass, which otherwise runs the
+limiter once more. The gain is one for the mix and every stem, so the stems still sum to
+the mix.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ TOLERANCE = 0.05         # LU: close enough to the target
 REACH = 0.5              # dB under the threshold a BLOCK's true peak is computed to, so the
                          # next rounds (a little more gain: a lower threshold) reuse it
 CHUNK = 16 * BLOCK       # frames the second pass reads from the tape at a time
+KEEP = 32 * 2**20        # bytes of limiter gains a Level keeps for the writing pass
 
 
 class Survey:
@@ -68,12 +71,23 @@ def _block_peaks(x) -> list[float]:
 
 
 class Level:
-    """The gain, chunk by chunk: one number, or the limiter's gains x a number."""
+    """The gain, chunk by chunk: one number, or the limiter's gains x a number (from the
+    limiter, or ``kept`` by a Level before it: chunk -> the frames it turned down and their
+    gains)."""
 
     def __init__(self, scale: float, limiter: Callable[[], Limiter] | None = None,
-                 trim: float = 1.0):
-        self.scale, self.trim = scale, trim
+                 trim: float = 1.0, kept: dict | None = None):
+        self.scale, self.trim, self.kept = scale, trim, kept
         self.limiter = limiter() if limiter else None
+        self.keeping: dict | None = {} if limiter else None  # what this pass keeps
+        self.size = 0
+
+    def again(self, trim: float) -> Level | None:
+        """This level's gains once more x ``trim``, from what it kept as it went through
+        every chunk; None if they passed KEEP."""
+        if self.keeping is None:
+            return None
+        return Level(self.scale, trim=trim, kept=self.keeping)
 
     def gain(self, lo: int, hi: int):
         """The gain of frames lo..hi (``apply``'s), chunks in order."""
@@ -84,12 +98,26 @@ class Level:
         chunks in order."""
         import numpy as np
 
+        if self.kept is not None:
+            if lo not in self.kept:
+                return np.float64(self.scale * self.trim), None
+            where, values = self.kept[lo]
+            limit = np.ones(hi - lo)
+            limit[where] = values
+            return self.scale * limit * self.trim, limit < 1
         if self.limiter is None:
             return self.scale, None
         limit = self.limiter.gains(lo, hi)
         if limit is None:
             return np.float64(self.scale * self.trim), None
-        return self.scale * limit * self.trim, limit < 1
+        down = limit < 1
+        if self.keeping is not None:
+            where = np.flatnonzero(down).astype(np.int32)
+            self.size += where.nbytes + 8 * len(where)
+            self.keeping[lo] = (where, limit[where])
+            if self.size > KEEP:
+                self.keeping = None
+        return self.scale * limit * self.trim, down
 
 
 def apply(block, gain):
@@ -156,7 +184,7 @@ def plan(survey: Survey, read: Callable, rate: int, *, loudness: float | None,
     # the limited audio's own true peak: interpolation around a gain change can still pass
     # the ceiling by a hair; a fixed trim takes it back
     trim = 10 ** (-(over + 0.01) / 20) if over > 0 else 1.0
-    return _limited(read, frames, rate, gain_db, ceiling, hot, trim), note
+    return level.again(trim) or _limited(read, frames, rate, gain_db, ceiling, hot, trim), note
 
 
 def _hot(read, frames: int, peaks, tops: dict, excess: float):
