@@ -124,6 +124,10 @@ def test_bad_outputs_and_inputs(tmp_path):
     held = '{"type":"Note","t":0,"dur":2147483647,"ch":0,"key":60,"vel":80}\n{"type":"End","t":7680}\n'
     sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=held)  # cut at the End, as to-midi does
     assert len(read(tmp_path / "x.musicxml").parts[0].getElementsByClass("Measure")) == 4
+    # nothing to score, written as asked: without music21's two lines ("not well-formed")
+    for empty in ("", '{"type":"End","t":0}\n'):
+        proc = sh(f"to-musicxml --force --out {tmp_path}/e.musicxml", input=empty)
+        assert proc.stderr == b"" and b"<score-partwise" in (tmp_path / "e.musicxml").read_bytes()
 
 
 def test_without_music21_it_exits_69_with_the_fix(tmp_path):
@@ -136,6 +140,10 @@ def test_without_music21_it_exits_69_with_the_fix(tmp_path):
     held = '{"type":"Note","t":0,"dur":2147483647,"ch":0,"key":60,"vel":80}\n{"type":"End","t":7680}\n'
     sh(f"to-musicxml --out {tmp_path}/x.musicxml", input=held)  # cut at the End, as to-midi does
     assert len(read(tmp_path / "x.musicxml").parts[0].getElementsByClass("Measure")) == 4
+    # nothing to score, written as asked: without music21's two lines ("not well-formed")
+    for empty in ("", '{"type":"End","t":0}\n'):
+        proc = sh(f"to-musicxml --force --out {tmp_path}/e.musicxml", input=empty)
+        assert proc.stderr == b"" and b"<score-partwise" in (tmp_path / "e.musicxml").read_bytes()
 
 
 def test_scores_music21_would_take_minutes_over_are_refused_up_front(tmp_path):
