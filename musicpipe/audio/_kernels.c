@@ -148,7 +148,7 @@ WIDEST static void interpolate(const double *tap, int taps, const double *d, Py_
         for (Py_ssize_t i = 0; i < m; i++)
             sum[i] += tap[j] * d[i - j];
     for (Py_ssize_t i = 0; i < m; i++) {
-        double v = sum[i] < 0 ? -sum[i] : sum[i];
+        double v = fabs(sum[i]);
         out[i] = v > out[i] ? v : out[i];
     }
 }
@@ -210,7 +210,7 @@ static PyObject *envelope(PyObject *self, PyObject *args)
             Py_ssize_t end = lo + 2 * span < len ? lo + 2 * span : len;
             for (Py_ssize_t k = lo * channels; k < end * channels; k++) {
                 double v = at(x.buf, wide, k);
-                v = v < 0 ? -v : v;
+                v = fabs(v);
                 top = v > top ? v : top;
             }
             could = top * bound >= reach;
@@ -222,7 +222,7 @@ static PyObject *envelope(PyObject *self, PyObject *args)
             for (Py_ssize_t k = 0; k < m + 2 * context; k++)
                 d[k] = at(x.buf, wide, (lo + k) * channels + ch);
             for (Py_ssize_t i = 0; i < m; i++) {
-                double v = d[i + context] < 0 ? -d[i + context] : d[i + context];
+                double v = fabs(d[i + context]);
                 o[lo + i] = v > o[lo + i] ? v : o[lo + i];
             }
             for (Py_ssize_t p = 0; could && p < phases; p++)
@@ -360,9 +360,13 @@ static PyObject *pcm(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         float v = in[i];
-        clipped += (v < 0 ? -v : v) > 1.0f;
-        double d = rint((double)v * (full - 1));
+        clipped += fabsf(v) > 1.0f; /* fabs: no branch on the sign */
+        /* held in range, then rounded half to even as rint would be (the same integers as
+           rounding first): adding and taking away 2^52 + 2^51 leaves no fraction, and is
+           not a call into libm on a CPU without SSE4.1's round */
+        double d = (double)v * (full - 1);
         d = d < -full ? -full : d > full - 1 ? full - 1 : d;
+        d = (d + 6755399441055744.0) - 6755399441055744.0;
         d = d == d ? d : 0.0; /* NaN */
         if (bits == 16)
             ((int16_t *)out.buf)[i] = (int16_t)d;
