@@ -92,11 +92,19 @@ def test_keys_and_tempi_change_where_the_plan_changes_them(scene):
     assert keys == [(0.0, "F"), (20.0, "Am"), (40.0, "C")]
     tempi = [(s, t) for s, kind, t in metas if kind == "set_tempo"]
     assert round(mido.tempo2bpm([t for s, t in tempi if s < 15][0])) in range(68, 75)  # calm's
-    assert round(mido.tempo2bpm([t for s, t in tempi if s > 39.99][-1])) in range(104, 114)  # heroic
+    finale = [mido.tempo2bpm(t) for s, t in tempi if s > 39.99]
+    assert round(finale[0]) in range(104, 114)  # heroic's
     assert any(18 < s < 20 for s, _ in tempi)  # the ramp into suspense
+    # heroic slows into its final chord, as the mood does at the end of a piece of its own,
+    # and the piece still ends on its second
+    slowing = [bpm for bpm in finale if bpm < finale[0]]
+    assert len(slowing) >= 4 and slowing == sorted(slowing, reverse=True)
+    assert slowing[-1] / finale[0] == pytest.approx(0.84, abs=0.01)
+    assert mido.MidiFile(out / "scene.mid").length == pytest.approx(60, abs=1e-3)
     # the fit on stderr, a line per region
     lines = [line for line in stderr.splitlines() if line.startswith("score: region")]
-    assert len(lines) == 3 * 3 and "72 -> 70.29 BPM (-2.4 %)" in lines[0]
+    assert len(lines) == 3 * 3 and "72 -> 70.32 BPM (-2.3 %)" in lines[0]
+    assert "slowing into the final chord from" in lines[2]
 
 
 def test_each_region_turns_to_the_next_key_through_its_dominant(scene):

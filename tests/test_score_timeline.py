@@ -86,6 +86,34 @@ def test_the_tempo_map_through_a_real_midi_file():
     assert mid.length == pytest.approx(60, abs=1e-3)
 
 
+def test_the_last_region_slows_into_its_final_chord_and_still_ends_on_its_second():
+    """A last region whose mood slows at its end (heroic) gets the mood's ritardando: tempo
+    steps falling over the bars before its final chord to 0.84 of its body tempo, the body
+    tempo solved around them so the piece still ends on its second (through a real .mid).
+    A mood that keeps time (upbeat) does not slow."""
+    from musicpipe.moods.packs import Library
+    from musicpipe.scoring.check import _slowing
+
+    library = Library([])
+    segments = [Segment(0, 72), Segment(20, 96),
+                Segment(40, 112, (4, 4), _slowing(library.resolve("heroic"), (4, 4)))]
+    tl = fit_timeline(segments, 60)
+    at = seconds_at(list(tl.tempos))
+    assert [at(r.tick) for r in tl.regions] == pytest.approx([0, 20, 40], abs=1e-3)
+    assert at(tl.end_tick) == pytest.approx(60, abs=1e-6)
+    last = tl.regions[-1]
+    assert last.slow_tick is not None and last.ramp_tick is None and abs(last.percent) <= 6
+    slowing = [bpm for t, bpm in tl.tempos if t >= last.slow_tick]
+    assert len(slowing) >= 4 and slowing == sorted(slowing, reverse=True)
+    assert slowing[-1] / last.tempo == pytest.approx(0.84, abs=0.01)
+    stream = [{"type": "Tempo", "t": t, "bpm": bpm} for t, bpm in tl.tempos] + [
+        {"type": "Note", "t": 0, "dur": 240, "ch": 0, "key": 60, "vel": 80},
+        {"type": "End", "t": tl.end_tick}]
+    assert mido.MidiFile(file=__import__("io").BytesIO(midi_bytes(stream))).length == (
+        pytest.approx(60, abs=1e-3))
+    assert _slowing(library.resolve("upbeat"), (4, 4)) is None
+
+
 def test_hits_map_to_ticks_within_a_millisecond():
     tl = issue_plan()
     at = seconds_at(list(tl.tempos))

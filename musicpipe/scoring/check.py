@@ -35,7 +35,8 @@ def resolve(plan: Plan, mood_of: Callable[[str], dict]) -> list[Resolved]:
     from ..moods.arrange import DEFAULT_INTENSITY, DEFAULT_TEMPO  # what a mood without them plays
 
     out = []
-    for r in plan.region:
+    ends_played = not plan.loop and (plan.ending or "cadence") == "cadence"
+    for i, r in enumerate(plan.region):
         mood = mood_of(r.mood)
         own = parse_key(mood.get("key", "C"))
         key = r.key or plan.key
@@ -43,9 +44,29 @@ def resolve(plan: Plan, mood_of: Callable[[str], dict]) -> list[Resolved]:
         num, den = (int(x) for x in mood.get("time_sig", "4/4").split("/"))
         tempo = r.tempo or plan.tempo or float(mood.get("tempo", DEFAULT_TEMPO))
         intensity = r.intensity if r.intensity is not None else mood.get("intensity", DEFAULT_INTENSITY)
+        slowing = _slowing(mood, (num, den)) if ends_played and i == len(plan.region) - 1 else None
         out.append(Resolved(r.name or mood["name"], mood["name"], (root, mode or own[1]),
-                            Segment(r.at, tempo, (num, den)), intensity))
+                            Segment(r.at, tempo, (num, den), slowing), intensity))
     return out
+
+
+def _slowing(mood: dict, meter: tuple[int, int]):
+    """The last region's ritardando into its final chord, as the mood slows at the end of a
+    piece of its own (``moods.plan.ending``: the two bars before the final chord, which
+    starts where the region's part puts it); None where its style keeps time."""
+    from ..moods.plan import ending
+    from ..moods.plan.style import RITARDANDO, style_of
+
+    style = style_of(mood)
+    if style not in RITARDANDO:
+        return None
+    bar, beat = bar_length(*meter), PPQ * 4 // meter[1]
+
+    def slowing(ticks: int, seconds: float):
+        final = min(ticks, ending.body_bars(style, ticks, bar, beat) * bar)
+        return ending.ritardando_to(style, end=ticks, tempo=0.0, seconds=seconds,
+                                    final_start=final, beat=beat, bar=bar)
+    return slowing
 
 
 def fitted(plan: Plan, regions: list[Resolved]) -> Timeline:
@@ -80,7 +101,7 @@ def check(plan: Plan, library) -> tuple[list[Resolved], Timeline]:
 
 def report(plan: Plan, regions: list[Resolved], timeline: Timeline) -> dict:
     """The fitted timeline as data: regions (seconds, ticks, bars, tempi, fit in percent,
-    the ramp, key, intensity per bar), hits (tick, bar and beat, caught on the beat or not,
+    the ramp or the ritardando, key, intensity per bar), hits (tick, bar and beat, caught on the beat or not,
     the error in ms), tempo map."""
     at = timeline.seconds
     bar_lines = timeline.bars()
@@ -97,6 +118,7 @@ def report(plan: Plan, regions: list[Resolved], timeline: Timeline) -> dict:
             "meter": f"{fit.meter[0]}/{fit.meter[1]}", "tempo": r.segment.tempo,
             "fitted_tempo": round(placed.tempo, 4), "fit_percent": round(placed.percent, 2),
             "ramp_from": None if placed.ramp_tick is None else round(at(placed.ramp_tick), 4),
+            "slows_from": None if placed.slow_tick is None else round(at(placed.slow_tick), 4),
             "key": key_name(*r.key), "intensity": bar_intensities(bars, r.intensity)})
     hits = []
     for i, h in enumerate(plan.hit):
@@ -115,10 +137,19 @@ def report(plan: Plan, regions: list[Resolved], timeline: Timeline) -> dict:
             "time_sigs": [[t, num, den] for t, num, den in timeline.time_sigs]}
 
 
+def _turns(r: dict) -> str:
+    """Where a region's tempo leaves its body tempo: a ramp into the next, or a ritardando."""
+    if r["ramp_from"] is not None:
+        return f", ramp from {r['ramp_from']:.3f} s"
+    if r.get("slows_from") is not None:
+        return f", slowing into the final chord from {r['slows_from']:.3f} s"
+    return ""
+
+
 def fit_line(r: dict) -> str:
     """One region's fit, for stderr while a plan plays: bars, tempo asked and fitted."""
     bars = f"{r['bars']}" + (f"+{r['short_bar']}" if r["short_bar"] else "")
-    ramp = f", ramp from {r['ramp_from']:.3f} s" if r["ramp_from"] is not None else ""
+    ramp = _turns(r)
     return (f"region {r['index']} {r['name']} at {r['at']:.3f} s: {bars} bars of {r['meter']}, "
             f"{r['tempo']:g} -> {r['fitted_tempo']:.2f} BPM ({r['fit_percent']:+.1f} %){ramp}")
 
@@ -135,7 +166,7 @@ def report_text(data: dict) -> str:
         bars = f"{r['bars']}" + (f"+{r['short_bar']}" if r["short_bar"] else "")
         level = r["intensity"]
         level = f"{level[0]}" if min(level) == max(level) else f"{level[0]}..{level[-1]}"
-        ramp = f", ramp from {r['ramp_from']:.3f} s" if r["ramp_from"] is not None else ""
+        ramp = _turns(r)
         lines.append(f"{r['index']:<6}  {r['at']:>7.3f}  {r['end']:>7.3f}  {name[:21]:<21}  "
                      f"{bars + ' ' + r['meter']:<9} {r['tempo']:>5g} -> {r['fitted_tempo']:>6.2f} "
                      f"({r['fit_percent']:+.1f} %)    {r['key']:<4}  {level}{ramp}")

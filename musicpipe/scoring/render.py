@@ -3,7 +3,8 @@
 Each region is its mood in its key, ``RegionFit.ticks`` long, with the intensity curve bar
 by bar (``moods.arrange.region``); every region but the last leads into the next one's key
 (a pivot and the new dominant) and its drums fill into it; the last ends with a cadence and
-its final chord (``ending = "ring"`` lets it ring to the end, ``"fade"`` plays on and fades),
+its final chord, slowing into it where its mood would (the timeline's ritardando; ``ending
+= "ring"`` lets the chord ring to the end, ``"fade"`` plays on and fades),
 or in a loop leads back into the first. One seed drives every region, so a mood that comes
 back brings its themes back. Layers keep a channel for the whole piece (a DAW track each:
 ``calm``'s melody and ``heroic``'s are two tracks) while channels last, and the hits and the

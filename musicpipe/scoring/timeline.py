@@ -8,6 +8,8 @@ shortened by whole eighths, written as a TimeSig of its own, so the piece still 
 bar line. ``fit_timeline`` does this for every region of a score and joins regions whose
 tempi differ by a ramp, one tempo step per beat over the last bars before the join, with
 each region's tempo solved so the ramp costs no time: every boundary stays on its second.
+The last region may slow into its final chord (``Segment.slowing``), its body tempo solved
+around the ritardando in the same way, so the piece still ends on its second.
 
 Pure functions over numbers: no moods, no events, no I/O. Tempo is in quarter notes per
 minute, as in MIDI; times are in ticks at ``events.PPQ``.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..events import PPQ
@@ -132,19 +134,27 @@ def _best(fits: list[Fit], tolerance: float) -> Fit:
 # -- a score: regions on exact seconds ----------------------------------------------------
 
 
+Slowing = Callable[[int, float], "tuple[float, list[tuple[int, float]]] | None"]
+
+
 @dataclass(frozen=True)
 class Segment:
-    """What the timeline needs of a region: where it starts and its nominal tempo and meter."""
+    """What the timeline needs of a region: where it starts and its nominal tempo and meter;
+    for the last region, ``slowing``: given its ticks and seconds, the body tempo and the
+    Tempo changes [(tick, bpm)] of a ritardando into its final chord that make it last
+    those seconds exactly, or None where it keeps time."""
 
     at: float
     tempo: float
     meter: tuple[int, int] = (4, 4)
+    slowing: Slowing | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class RegionFit:
     """A region placed: seconds and ticks from ``at`` to ``end``, its bars and fitted tempo
-    (the body tempo, before any ramp into the next region at ``ramp_tick``)."""
+    (the body tempo, before any ramp into the next region at ``ramp_tick``, or the last
+    region's ritardando into its final chord at ``slow_tick``)."""
 
     at: float
     end: float
@@ -152,6 +162,7 @@ class RegionFit:
     end_tick: int
     fit: Fit
     ramp_tick: int | None
+    slow_tick: int | None = None
 
     @property
     def tempo(self) -> float:
@@ -269,8 +280,9 @@ def fit_timeline(segments: Sequence[Segment], duration: float, *, loop: bool = F
     body tempo. The caller checks ``RegionFit.percent`` against what it accepts. ``loop``:
     the last region ramps back into the first one's tempo, so the seam has no tempo jump
     (the chain is fitted again with the first tempo known, a fixed few times: it settles
-    to well under 0.01 %). ``hits`` (seconds) are caught on their nearest beat where the
-    tempo around them need move little (``hits.catch``).
+    to well under 0.01 %). Without ``loop``, the last region slows into its final chord
+    where its ``Segment.slowing`` says so. ``hits`` (seconds) are caught on their nearest
+    beat where the tempo around them need move little (``hits.catch``).
     """
     if not segments or segments[0].at != 0:
         raise ValueError("the first region starts at 0")
@@ -282,8 +294,9 @@ def fit_timeline(segments: Sequence[Segment], duration: float, *, loop: bool = F
 
 
 def _fit_chain(segments, ends, wrap: float | None, tolerance: float, ramp_threshold: float):
-    """(fit, ramp start tick in the region or None, ramp steps, tempo ramped to) for each
-    region, fitted from the last back; ``wrap``: the tempo the last region leads into."""
+    """(fit, ramp start tick in the region or None, its tempo profile [(tick, bpm)] from
+    the region's start, the ritardando's start tick or None) for each region, fitted from
+    the last back; ``wrap``: the tempo the last region leads into."""
     placed = []
     following = wrap
     for index in reversed(range(len(segments))):
@@ -295,22 +308,29 @@ def _fit_chain(segments, ends, wrap: float | None, tolerance: float, ramp_thresh
         beat = PPQ * 4 // den
         fits = []
         for bars, short, ticks in _candidates(seconds * seg.tempo / 60, seg.meter):
-            steps = []
             constant = _constant(ticks, seconds)
             ramp = _ramp_bars(bars)
-            if following is not None and ramp and abs(following / constant - 1) > ramp_threshold:
+            slowed = seg.slowing(ticks, seconds) if following is None and seg.slowing else None
+            ramp_at = slow_at = None
+            if slowed:
+                tempo, changes = slowed
+                profile, slow_at = [(0, tempo)] + changes, changes[0][0]
+            elif following is not None and ramp and abs(following / constant - 1) > ramp_threshold:
                 steps = _ramp_steps((bars - ramp) * bar_length(num, den), ticks, beat)
                 tempo = _solve_body(seconds, steps[0][0], steps, following)
+                profile = [(0, tempo)] + [(t, tempo + (following - tempo) * f) for t, _, f in steps]
+                ramp_at = steps[0][0]
             else:
                 tempo = constant
+                profile = [(0, tempo)]
             if MIN_TEMPO <= tempo <= MAX_TEMPO:
-                fits.append((Fit(bars, short, ticks, tempo, seg.tempo, seg.meter), steps))
+                fits.append((Fit(bars, short, ticks, tempo, seg.tempo, seg.meter),
+                             (ramp_at, profile, slow_at)))
         if not fits:
             raise FitError(f"region[{index}]: {seconds:g} s holds no whole bar of {num}/{den} "
                            f"between {MIN_TEMPO:g} and {MAX_TEMPO:g} BPM")
         best = _best([f for f, _ in fits], tolerance)
-        steps = next(s for f, s in fits if f is best)
-        placed.append((best, steps[0][0] if steps else None, steps, following))
+        placed.append((best, *next(rest for f, rest in fits if f is best)))
         following = best.tempo
     placed.reverse()
     return placed
@@ -319,11 +339,10 @@ def _fit_chain(segments, ends, wrap: float | None, tolerance: float, ramp_thresh
 def _assemble(segments, ends, placed, duration: float, hits: list[float]) -> Timeline:
     regions, tempos, sigs, caught = [], [], [], []
     tick = 0
-    for seg, end, (fit, ramp_at, steps, following) in zip(segments, ends, placed):
+    for seg, end, (fit, ramp_at, profile, slow_at) in zip(segments, ends, placed):
         regions.append(RegionFit(seg.at, end, tick, tick + fit.ticks, fit,
-                                 None if ramp_at is None else tick + ramp_at))
-        profile = [(0, fit.tempo)] + [(t, fit.tempo + (following - fit.tempo) * f)
-                                      for t, _, f in steps]
+                                 None if ramp_at is None else tick + ramp_at,
+                                 None if slow_at is None else tick + slow_at))
         inside = [h - seg.at for h in hits if seg.at < h < end]
         if inside:
             profile, on_beat = catch(profile, fit.ticks, inside, PPQ * 4 // fit.meter[1],
