@@ -100,6 +100,27 @@ def _mib(n: int) -> str:
     return f"{n >> 20} MiB"
 
 
+PieceFormat = Literal["wav", "flac", "ogg", "mp3", "mid", "jsonl"]
+
+
+def _format_field():
+    """A composing tool's ``format``, ``out`` and ``inline``: the same words for each."""
+    return Field(None, description="Audio (wav flac ogg mp3), mid (MIDI file) or jsonl (the "
+                                   "event stream); none: out's extension, else wav")
+
+
+def _out_field(name: str):
+    return Field(None, max_length=MAX_NAME, description=(
+        "File to write, relative to the server's folder (replaced if it exists); none: a "
+        f"new file {name}.FORMAT ({name}-2.FORMAT ... if taken)"))
+
+
+def _inline_field():
+    return Field(False, description=(
+        f"Return the bytes in the reply instead of a file (up to {_mib(INLINE_MAX)} of "
+        f"audio, {_mib(TEXT_MAX)} of stream; larger: a new file); excludes out"))
+
+
 def tools() -> list[Tool]:
     """The server's tools: the one table the schemas, the checks and the calls come from."""
     from . import mcpedit
@@ -131,15 +152,9 @@ def tools() -> list[Tool]:
                                       description="0-100: density, loudness, how many layers play")
         seed: int | None = Field(None, ge=0, le=MAX_SEED,
                                  description="Random seed; none: a random one (returned)")
-        format: Literal["wav", "flac", "ogg", "mp3", "mid", "jsonl"] | None = Field(
-            None, description="Audio (wav flac ogg mp3), mid (MIDI file) or jsonl (the event "
-                              "stream); none: out's extension, else wav")
-        out: str | None = Field(None, max_length=MAX_NAME, description=(
-            "File to write, relative to the server's folder (replaced if it exists); none: a "
-            "new file MOOD-SEED.FORMAT (MOOD-SEED-2.FORMAT ... if taken)"))
-        inline: bool = Field(False, description=(
-            f"Return the bytes in the reply instead of a file (up to {_mib(INLINE_MAX)} of "
-            f"audio, {_mib(TEXT_MAX)} of stream; larger: a new file); excludes out"))
+        format: PieceFormat | None = _format_field()
+        out: str | None = _out_field("MOOD-SEED")
+        inline: bool = _inline_field()
 
     class RunPipeline(Args):
         pipeline: str = Field(max_length=TEXT_MAX, description=(
@@ -195,15 +210,9 @@ def tools() -> list[Tool]:
         plan: Plan
         seed: int | None = Field(None, ge=0, le=MAX_SEED, description=(
             "Random seed, over the plan's own; neither: a random one (returned)"))
-        format: Literal["wav", "flac", "ogg", "mp3", "mid", "jsonl"] | None = Field(
-            None, description="Audio (wav flac ogg mp3), mid (MIDI file) or jsonl (the event "
-                              "stream); none: out's extension, else wav")
-        out: str | None = Field(None, max_length=MAX_NAME, description=(
-            "File to write, relative to the server's folder (replaced if it exists); none: a "
-            "new file score-SEED.FORMAT (score-SEED-2.FORMAT ... if taken)"))
-        inline: bool = Field(False, description=(
-            f"Return the bytes in the reply instead of a file (up to {_mib(INLINE_MAX)} of "
-            f"audio, {_mib(TEXT_MAX)} of stream; larger: a new file); excludes out"))
+        format: PieceFormat | None = _format_field()
+        out: str | None = _out_field("score-SEED")
+        inline: bool = _inline_field()
 
     class CheckScore(Args):
         plan: Plan
