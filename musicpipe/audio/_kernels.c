@@ -1,10 +1,10 @@
 /* The loops a render runs over every sample after synthesis: BS.1770's K-weighting with
    the running energy (``kweigh``), the 4x oversampled true-peak envelope (``envelope``), the
    limiter's held need (``hold``), its gains applied (``scale``) and the samples as integers
-   (``pcm``). In numpy the meters took a third of a long
-   render's CPU; in C they take a few per cent. They read any buffer of float32 or float64 frames (channels interleaved) and write into
-   buffers the caller owns, so the module needs neither numpy's headers nor its C API, and
-   the limited API keeps one build good for every CPython from 3.11. */
+   (``pcm``). In numpy the meters took a third of a long render's CPU; in C they take a few
+   per cent. They read buffers of float32 or float64 frames (channels interleaved) and write
+   into buffers the caller owns, so the module needs neither numpy's headers nor its C API,
+   and the limited API keeps one build good for every CPython from 3.11. */
 
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030B0000
@@ -14,7 +14,7 @@
 
 #define STAGES 2 /* K-weighting: a high shelf, then a high pass */
 
-/* Sample i of channel ch of interleaved frames, float32 or float64. */
+/* Sample i of interleaved frames (frame * channels + channel), float32 or float64. */
 static inline double at(const void *x, int wide, Py_ssize_t i)
 {
     return wide ? ((const double *)x)[i] : (double)((const float *)x)[i];
@@ -83,8 +83,8 @@ PyDoc_STRVAR(kweigh_doc,
 "Filter the frames of ``x`` (interleaved; float64 if ``wide`` else float32) through\n"
 "the K-weighting biquads ``coeffs`` (float64 b0 b1 b2 a1 a2 per stage, a0 = 1) as\n"
 "scipy.signal.lfilter does (direct form II transposed, to a few units in the last\n"
-"place), from ``state`` (float64, two\n"
-"values per stage per channel, updated), adding each squared output to ``total``\n"
+"place), from ``state`` (float64, two values per stage per channel, updated), adding\n"
+"each squared output to ``total``\n"
 "(float64 per channel, updated). ``energies`` (float64, channels per mark) gets the\n"
 "running total after frame k for each k in ``marks`` (int64, ascending).");
 
@@ -209,8 +209,7 @@ static PyObject *envelope(PyObject *self, PyObject *args)
             double top = 0.0;
             Py_ssize_t end = lo + 2 * span < len ? lo + 2 * span : len;
             for (Py_ssize_t k = lo * channels; k < end * channels; k++) {
-                double v = at(x.buf, wide, k);
-                v = fabs(v);
+                double v = fabs(at(x.buf, wide, k));
                 top = v > top ? v : top;
             }
             could = top * bound >= reach;
@@ -392,7 +391,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_kernels",
-    "The meters' per-sample loops (see _kernels.c).", -1, methods,
+    "The audio path's per-sample loops (see _kernels.c).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void)

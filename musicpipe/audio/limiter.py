@@ -43,6 +43,7 @@ class Limiter:
 
         self.read, self.n, self.hot = read, frames, hot
         self.over_db = ceiling - gain_db          # need = 20 log10(env) - over_db, at least 0
+        self.above = 10 ** (self.over_db / 20)    # the envelope over which a frame needs any
         self.half = max(1, round(LOOKAHEAD * rate))
         self.release = RELEASE / rate
         self.held = np.zeros(0)                   # held need of frames held_lo..held_hi
@@ -121,10 +122,9 @@ class Limiter:
         for c in hot:
             if c not in self.env:
                 lo, hi = c * BLOCK, min(self.n, (c + 1) * BLOCK)
-                above = 10 ** (self.over_db / 20)
-                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT), above)
+                env = envelope(self.read(lo - CONTEXT, hi + CONTEXT), self.above)
                 # the need is 0 well under ``above``: the logarithm only where it may not be
-                passes = env > above * (1 - 1e-9)
+                passes = env > self.above * (1 - 1e-9)
                 self.env[c] = np.zeros(len(env))
                 self.env[c][passes] = np.maximum(0.0, 20 * np.log10(env[passes]) - self.over_db)
             lo, part = c * BLOCK, self.env[c]
